@@ -1,0 +1,1 @@
+"""The signed event envelope, the event store, the per-file hash chain, personal-data sealing, audit."""
