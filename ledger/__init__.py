@@ -1,1 +1,1 @@
-"""The signed event envelope, the event store, the per-file hash chain, personal-data sealing, audit."""
+"""The signed envelope, the event store, the per-file hash chain, personal-data sealing, audit."""

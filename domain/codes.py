@@ -1,0 +1,63 @@
+"""File codes (mã hồ sơ) ``{unit code}-{yyMMdd}-{NNNN}`` and receipt PIN shape checks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from domain.errors import InvalidValue
+
+UNIT_CODE_RE = re.compile(r"^[A-Z0-9]{2,12}$")
+FILE_CODE_RE = re.compile(r"^(?P<unit>[A-Z0-9]{2,12})-(?P<day>\d{6})-(?P<n>\d{4})$")
+ACTOR_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+PIN_RE = re.compile(r"^\d{6}$")
+MAX_DAILY_FILES = 9999
+
+
+@dataclass(frozen=True)
+class FileCode:
+    unit: str
+    day: date
+    number: int
+
+    def __str__(self) -> str:
+        return f"{self.unit}-{self.day:%y%m%d}-{self.number:04d}"
+
+
+def check_unit_code(unit: str) -> str:
+    if not UNIT_CODE_RE.match(unit):
+        raise InvalidValue(f"unit code {unit!r} must be 2 to 12 upper-case letters or digits")
+    return unit
+
+
+def check_actor(actor: str) -> str:
+    if not ACTOR_RE.match(actor):
+        raise InvalidValue(
+            f"actor id {actor!r} must be 1 to 64 lower-case letters, digits, '.', '_' or '-'"
+        )
+    return actor
+
+
+def format_file_code(unit: str, day: date, number: int) -> str:
+    check_unit_code(unit)
+    if not 1 <= number <= MAX_DAILY_FILES:
+        raise InvalidValue(
+            f"daily file number {number} for unit {unit} on {day} is outside 1..{MAX_DAILY_FILES}"
+        )
+    return str(FileCode(unit, day, number))
+
+
+def parse_file_code(code: str) -> FileCode:
+    m = FILE_CODE_RE.match(code)
+    if not m:
+        raise InvalidValue(f"file code {code!r} is not of the form UNIT-yyMMdd-NNNN")
+    raw = m.group("day")
+    try:
+        day = date(2000 + int(raw[0:2]), int(raw[2:4]), int(raw[4:6]))
+    except ValueError as e:
+        raise InvalidValue(f"file code {code!r} has no valid date") from e
+    number = int(m.group("n"))
+    if number == 0:
+        raise InvalidValue(f"file code {code!r} has number 0000")
+    return FileCode(m.group("unit"), day, number)

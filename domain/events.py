@@ -1,0 +1,307 @@
+"""The events of a file's lifecycle (vòng đời hồ sơ), one per row of the process control slip.
+
+Event class names are the stable event type names stored in every envelope: never rename one.
+Each event only *applies* a decision already checked by the aggregate's command methods
+(``domain.file``); replaying stored events never needs the calendar or the catalogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
+
+if TYPE_CHECKING:
+    from domain.file import AdministrativeFile
+
+
+class FileState(StrEnum):
+    """Where a file stands (trạng thái hồ sơ)."""
+
+    RECEIVED = "received"
+    IN_PROGRESS = "in_progress"
+    AWAITING_SUPPLEMENT = "awaiting_supplement"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    SIGNED = "signed"
+    RETURNED = "returned"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    STOPPED = "stopped"
+
+
+TERMINAL_STATES = frozenset(
+    {FileState.RETURNED, FileState.REFUSED, FileState.WITHDRAWN, FileState.STOPPED}
+)
+
+
+class ReturnMethod(StrEnum):
+    COUNTER = "counter"
+    POST = "post"
+    ONLINE = "online"
+
+
+class PaymentMethod(StrEnum):
+    ONLINE = "online"
+    COUNTER = "counter"
+
+
+class Rating(StrEnum):
+    SATISFIED = "satisfied"
+    NEUTRAL = "neutral"
+    DISSATISFIED = "dissatisfied"
+
+
+@dataclass(frozen=True)
+class Desk:
+    """Who holds the file: an officer (may be empty: a department's inbox) of a department of an
+    agency (the unit itself, or an outside agency such as the district police)."""
+
+    officer: str
+    department: str
+    agency: str
+
+    def describe(self) -> str:
+        who = self.officer or "(inbox)"
+        return f"{who} / {self.department} / {self.agency}"
+
+
+@dataclass(frozen=True)
+class FileEvent(CanMutateAggregate[str]):
+    """Base of every file event. ``actor`` is who did it; ``timestamp`` is when (aware UTC)."""
+
+    originator_id: str
+    originator_version: int
+    timestamp: datetime
+    actor: str
+
+    def apply(self, aggregate: Any) -> None:
+        self.apply_to(aggregate)
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class FileReceived(CanInitAggregate[str], FileEvent):
+    """Tiếp nhận hồ sơ: the receipt-and-appointment slip."""
+
+    originator_topic: str
+    procedure: str
+    channel: str
+    unit: str
+    counter: str
+    department: str
+    documents: tuple[str, ...]
+    applicant_ref: str
+    applicant_sealed: str
+    statutory_amount: int
+    statutory_unit: str
+    supplement_policy: str
+    due_at: datetime
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.code = self.originator_id
+        f.procedure = self.procedure
+        f.channel = self.channel
+        f.unit = self.unit
+        f.counter = self.counter
+        f.documents = self.documents
+        f.applicant_ref = self.applicant_ref
+        f.applicant_sealed = self.applicant_sealed
+        f.statutory_amount = self.statutory_amount
+        f.statutory_unit = self.statutory_unit
+        f.supplement_policy = self.supplement_policy
+        f.received_at = self.timestamp
+        f.received_by = self.actor
+        f.due_at = self.due_at
+        f.appointment_at = self.due_at
+        f.state = FileState.RECEIVED
+        f.holder = Desk(self.actor, self.department, self.unit)
+
+
+@dataclass(frozen=True)
+class FileHandedOff(FileEvent):
+    """Chuyển xử lý: one handoff row of the process control slip."""
+
+    from_desk: Desk
+    to_desk: Desk
+    note: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.holder = self.to_desk
+        if f.state in (FileState.RECEIVED, FileState.AWAITING_SIGNATURE):
+            f.state = FileState.IN_PROGRESS
+        f.handoffs += 1
+
+
+@dataclass(frozen=True)
+class SupplementRequested(FileEvent):
+    """Yêu cầu bổ sung hồ sơ: the deadline clock stops."""
+
+    items: tuple[str, ...]
+    reason: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.state_before_supplement = f.state
+        f.state = FileState.AWAITING_SUPPLEMENT
+        f.missing_items = self.items
+        f.supplement_requested_at = self.timestamp
+        f.supplements_requested += 1
+
+
+@dataclass(frozen=True)
+class SupplementReceived(FileEvent):
+    """Nhận hồ sơ bổ sung: the clock runs again, with the deadline moved as the policy says."""
+
+    items: tuple[str, ...]
+    new_due_at: datetime
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.state = f.state_before_supplement or FileState.IN_PROGRESS
+        f.state_before_supplement = None
+        f.missing_items = ()
+        f.supplement_requested_at = None
+        shift = self.new_due_at - f.due_at
+        f.due_at = self.new_due_at
+        f.appointment_at = f.appointment_at + shift if f.apologies else self.new_due_at
+
+
+@dataclass(frozen=True)
+class FeeRequested(FileEvent):
+    """Yêu cầu nộp phí, lệ phí."""
+
+    amount_vnd: int
+    description: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.fee_due_vnd = self.amount_vnd
+
+
+@dataclass(frozen=True)
+class FeePaid(FileEvent):
+    """Đã nộp phí (trực tuyến hoặc tại quầy)."""
+
+    amount_vnd: int
+    method: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.fee_due_vnd = 0
+        f.fee_paid_vnd += self.amount_vnd
+        f.fee_paid_online = f.fee_paid_online or self.method == PaymentMethod.ONLINE
+
+
+@dataclass(frozen=True)
+class SubmittedForSignature(FileEvent):
+    """Trình ký: the file goes to a leader."""
+
+    leader: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.state = FileState.AWAITING_SIGNATURE
+        f.holder = Desk(self.leader, "leadership", f.unit)
+
+
+@dataclass(frozen=True)
+class ResultSigned(FileEvent):
+    """Ký duyệt kết quả: the leader signs; the result document is identified by its SHA-256."""
+
+    document_sha256: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.state = FileState.SIGNED
+        f.signed_by = self.actor
+        f.signed_at = self.timestamp
+        f.result_sha256 = self.document_sha256
+
+
+@dataclass(frozen=True)
+class ResultReturned(FileEvent):
+    """Trả kết quả, classified early / on time / late against the statutory deadline."""
+
+    method: str
+    timeliness: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.state = FileState.RETURNED
+        f.closed_at = self.timestamp
+        f.timeliness = self.timeliness
+
+
+@dataclass(frozen=True)
+class FileRefused(FileEvent):
+    """Từ chối giải quyết (phiếu từ chối)."""
+
+    reason: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.state = FileState.REFUSED
+        f.closed_at = self.timestamp
+        f.closing_reason = self.reason
+
+
+@dataclass(frozen=True)
+class FileWithdrawn(FileEvent):
+    """Rút hồ sơ theo yêu cầu của công dân."""
+
+    reason: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.state = FileState.WITHDRAWN
+        f.closed_at = self.timestamp
+        f.closing_reason = self.reason
+
+
+@dataclass(frozen=True)
+class ProcessingStopped(FileEvent):
+    """Dừng xử lý hồ sơ."""
+
+    reason: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.state = FileState.STOPPED
+        f.closed_at = self.timestamp
+        f.closing_reason = self.reason
+
+
+@dataclass(frozen=True)
+class ApologyIssued(FileEvent):
+    """Phiếu xin lỗi và hẹn lại ngày trả kết quả: a new appointment for a file that will be late."""
+
+    reason: str
+    new_appointment_at: datetime
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.appointment_at = self.new_appointment_at
+        f.apologies += 1
+        f.last_apology_reason = self.reason
+
+
+@dataclass(frozen=True)
+class SatisfactionRated(FileEvent):
+    """Đánh giá mức độ hài lòng, by the citizen."""
+
+    rating: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.rating = self.rating
+
+
+FILE_EVENT_TYPES: tuple[type[FileEvent], ...] = (
+    FileReceived,
+    FileHandedOff,
+    SupplementRequested,
+    SupplementReceived,
+    FeeRequested,
+    FeePaid,
+    SubmittedForSignature,
+    ResultSigned,
+    ResultReturned,
+    FileRefused,
+    FileWithdrawn,
+    ProcessingStopped,
+    ApologyIssued,
+    SatisfactionRated,
+)

@@ -1,0 +1,198 @@
+"""The signed event envelope and its one canonical encoding.
+
+An envelope is the RFC 8785 canonical JSON of::
+
+    {"v": 1, "origin": ..., "stream": <file code>, "version": n, "type": "FileReceived",
+     "occurred_at": "2026-11-23T07:51:48.123456Z", "actor": ..., "key_id": ...,
+     "payload": {...}, "prev_hash": <hex SHA-256 of the stream's previous envelope>,
+     "sig": <base64 Ed25519 signature>}
+
+The signature covers ``SIGNING_CONTEXT || canonical(envelope without "sig")``; the chain hash is
+SHA-256 of the whole stored envelope (signature included), so swapping a signature also breaks
+the next event's link. The stored bytes are exactly ``to_bytes()``: they are what a Merkle leaf
+will hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ledger.canonical import CanonicalError, canonical_bytes, parse_canonical
+from ledger.errors import MalformedEnvelope
+from ledger.timefmt import format_instant, parse_instant
+from signing import Signer, b64, unb64
+from signing.errors import VerificationError
+from signing.verify import verify_signature
+
+FORMAT_VERSION = 1
+SIGNING_CONTEXT = b"hoso/envelope/v1\x00"
+GENESIS_HASH = "0" * 64
+_KEYS = frozenset(
+    {
+        "v",
+        "origin",
+        "stream",
+        "version",
+        "type",
+        "occurred_at",
+        "actor",
+        "key_id",
+        "payload",
+        "prev_hash",
+        "sig",
+    }
+)
+
+
+@dataclass(frozen=True)
+class UnsignedEnvelope:
+    origin: str
+    stream: str
+    version: int
+    type: str
+    occurred_at: str
+    actor: str
+    key_id: str
+    payload: dict[str, Any]
+    prev_hash: str
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "v": FORMAT_VERSION,
+            "origin": self.origin,
+            "stream": self.stream,
+            "version": self.version,
+            "type": self.type,
+            "occurred_at": self.occurred_at,
+            "actor": self.actor,
+            "key_id": self.key_id,
+            "payload": self.payload,
+            "prev_hash": self.prev_hash,
+        }
+
+    def signing_message(self) -> bytes:
+        return SIGNING_CONTEXT + canonical_bytes(self.body())
+
+    def sign(self, signer: Signer) -> Envelope:
+        if signer.key_id != self.key_id:
+            raise MalformedEnvelope(
+                f"signer key {signer.key_id} is not the envelope's {self.key_id}"
+            )
+        return Envelope(unsigned=self, signature=signer.sign(self.signing_message()))
+
+
+@dataclass(frozen=True)
+class Envelope:
+    unsigned: UnsignedEnvelope
+    signature: bytes
+
+    # Convenience accessors.
+    @property
+    def stream(self) -> str:
+        return self.unsigned.stream
+
+    @property
+    def version(self) -> int:
+        return self.unsigned.version
+
+    @property
+    def type(self) -> str:
+        return self.unsigned.type
+
+    @property
+    def actor(self) -> str:
+        return self.unsigned.actor
+
+    @property
+    def key_id(self) -> str:
+        return self.unsigned.key_id
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.unsigned.payload
+
+    @property
+    def prev_hash(self) -> str:
+        return self.unsigned.prev_hash
+
+    @property
+    def occurred_at(self) -> datetime:
+        return parse_instant(self.unsigned.occurred_at)
+
+    def to_bytes(self) -> bytes:
+        return canonical_bytes({**self.unsigned.body(), "sig": b64(self.signature)})
+
+    def hash(self) -> str:
+        return hashlib.sha256(self.to_bytes()).hexdigest()
+
+    def verify(self, public_key: bytes) -> None:
+        """Raise ``VerificationError`` unless the actor's key signed exactly these fields."""
+        verify_signature(public_key, self.unsigned.signing_message(), self.signature)
+
+
+def build(
+    *,
+    origin: str,
+    stream: str,
+    version: int,
+    type_: str,
+    occurred_at: datetime,
+    actor: str,
+    key_id: str,
+    payload: dict[str, Any],
+    prev_hash: str,
+) -> UnsignedEnvelope:
+    return UnsignedEnvelope(
+        origin=origin,
+        stream=stream,
+        version=version,
+        type=type_,
+        occurred_at=format_instant(occurred_at),
+        actor=actor,
+        key_id=key_id,
+        payload=payload,
+        prev_hash=prev_hash,
+    )
+
+
+def _field(doc: dict[str, Any], name: str, kind: type) -> Any:
+    value = doc[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise MalformedEnvelope(f"envelope field {name!r} must be {kind.__name__}")
+    return value
+
+
+def decode(data: bytes) -> Envelope:
+    """Parse stored bytes; refuse anything that is not exactly one canonical envelope."""
+    try:
+        doc = parse_canonical(data)
+    except CanonicalError as e:
+        raise MalformedEnvelope(f"not a canonical envelope: {e}") from e
+    if not isinstance(doc, dict) or set(doc) != _KEYS:
+        raise MalformedEnvelope("envelope fields are missing or unknown")
+    if doc["v"] != FORMAT_VERSION:
+        raise MalformedEnvelope(f"unknown envelope format version {doc['v']!r}")
+    prev_hash = _field(doc, "prev_hash", str)
+    if len(prev_hash) != 64 or any(c not in "0123456789abcdef" for c in prev_hash):
+        raise MalformedEnvelope("prev_hash must be 64 lower-case hex digits")
+    try:
+        signature = unb64(_field(doc, "sig", str))
+    except VerificationError as e:
+        raise MalformedEnvelope(f"signature is not base64: {e}") from e
+    occurred_at = _field(doc, "occurred_at", str)
+    parse_instant(occurred_at)
+    unsigned = UnsignedEnvelope(
+        origin=_field(doc, "origin", str),
+        stream=_field(doc, "stream", str),
+        version=_field(doc, "version", int),
+        type=_field(doc, "type", str),
+        occurred_at=occurred_at,
+        actor=_field(doc, "actor", str),
+        key_id=_field(doc, "key_id", str),
+        payload=_field(doc, "payload", dict),
+        prev_hash=prev_hash,
+    )
+    return Envelope(unsigned=unsigned, signature=signature)

@@ -1,0 +1,372 @@
+"""The ledger service: commands in, signed and chained envelopes out, verified on every read.
+
+Write path: load the file (verifying every stored event) -> the domain checks the rule -> each new
+event becomes an envelope chained to the file's head and signed by the actor's key, which must be
+valid for that actor at that instant in the key registry -> stored in one transaction with any
+side rows. A concurrent writer that got there first makes the command retry on the new head.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from eventsourcing.domain import CanMutateAggregate
+from eventsourcing.persistence import StoredEvent
+
+from domain.calendar import WorkingCalendar
+from domain.codes import check_unit_code, format_file_code
+from domain.deadlines import SupplementPolicy
+from domain.file import AdministrativeFile
+from domain.procedures import Channel, get_procedure
+from ledger import codec
+from ledger.envelope import GENESIS_HASH, Envelope, build
+from ledger.errors import ConflictError, NotFound, PermissionRefused
+from ledger.personal import ERASED, PersonalData, SealError, seal, unseal
+from ledger.pins import hash_pin, pin_matches
+from ledger.store import EventStore, SideWrite
+from ledger.timefmt import format_instant
+from ledger.verify import ChainVerifier, check_file_permission
+from signing import Signer
+from signing.registry import REGISTRY_STREAM, KeyRegistry, Role
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the receiving counter prints: the code, the PIN (shown once), the appointment."""
+
+    code: str
+    pin: str
+    applicant_ref: str
+    appointment_at: datetime
+
+
+@dataclass(frozen=True)
+class VerifiedFile:
+    file: AdministrativeFile
+    envelopes: tuple[Envelope, ...]
+
+    @property
+    def head_hash(self) -> str:
+        return self.envelopes[-1].hash()
+
+
+class Ledger:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        origin: str,
+        authority_key: bytes | None,
+        calendar: WorkingCalendar,
+        supplement_policy: SupplementPolicy = SupplementPolicy.EXTEND,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.store = store
+        self.origin = origin
+        self.authority_key = authority_key
+        self.calendar = calendar
+        self.supplement_policy = supplement_policy
+        self._random = random_bytes
+        self._registry_verifier = ChainVerifier(origin, authority_key)
+
+    # ------------------------------------------------------------- registry
+    def registry(self) -> KeyRegistry:
+        """The verified key registry, brought up to date with the store."""
+        verifier = self._registry_verifier
+        last, _ = verifier.head(REGISTRY_STREAM)
+        for stored in self.store.stream(REGISTRY_STREAM, gt=last or None):
+            verifier.check(stored)
+        if verifier.registry is None:
+            raise NotFound("the key registry is not established: run `hoso init`")
+        return verifier.registry
+
+    def establish_registry(self, authority: Signer, *, actor: str, at: datetime) -> None:
+        if self.authority_key != authority.public_key:
+            raise PermissionRefused("the authority key is not the one pinned in the settings")
+        registry = KeyRegistry.establish(
+            origin=self.origin, authority=actor, public_key=authority.public_key, at=at
+        )
+        self._append(REGISTRY_STREAM, registry.collect_events(), authority, prev_hash=None)
+
+    def _registry_command(
+        self, signer: Signer, actor: str, at: datetime, command: Callable[[KeyRegistry], Any]
+    ) -> Any:
+        """Run a registry command on a freshly verified copy, then drop the cache."""
+        for _attempt in range(MAX_ATTEMPTS):
+            verifier = ChainVerifier(self.origin, self.authority_key)
+            for stored in self.store.stream(REGISTRY_STREAM):
+                verifier.check(stored)
+            registry = verifier.registry
+            if registry is None:
+                raise NotFound("the key registry is not established: run `hoso init`")
+            self._check_key(registry, signer, actor, at)
+            result = command(registry)
+            prev = verifier.head(REGISTRY_STREAM)[1]
+            try:
+                self._append(REGISTRY_STREAM, registry.collect_events(), signer, prev_hash=prev)
+            except ConflictError:
+                continue
+            finally:
+                self._registry_verifier = ChainVerifier(self.origin, self.authority_key)
+            return result
+        raise ConflictError("the key registry kept changing under this command")
+
+    def register_key(
+        self,
+        *,
+        signer: Signer,
+        actor: str,
+        holder: str,
+        role: Role,
+        unit: str,
+        public_key: bytes,
+        valid_from: datetime,
+        at: datetime,
+    ) -> str:
+        kid: str = self._registry_command(
+            signer,
+            actor,
+            at,
+            lambda r: r.register(
+                actor=actor,
+                holder=holder,
+                role=role,
+                unit=unit,
+                public_key=public_key,
+                valid_from=valid_from,
+                at=at,
+            ),
+        )
+        return kid
+
+    def revoke_key(
+        self,
+        *,
+        signer: Signer,
+        actor: str,
+        kid: str,
+        effective_at: datetime,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        self._registry_command(
+            signer,
+            actor,
+            at,
+            lambda r: r.revoke(
+                actor=actor, kid=kid, effective_at=effective_at, reason=reason, at=at
+            ),
+        )
+
+    def rotate_key(
+        self,
+        *,
+        signer: Signer,
+        actor: str,
+        old_kid: str,
+        new_public_key: bytes,
+        effective_at: datetime,
+        at: datetime,
+    ) -> str:
+        kid: str = self._registry_command(
+            signer,
+            actor,
+            at,
+            lambda r: r.rotate(
+                actor=actor,
+                old_kid=old_kid,
+                new_public_key=new_public_key,
+                effective_at=effective_at,
+                at=at,
+            ),
+        )
+        return kid
+
+    @staticmethod
+    def _check_key(registry: KeyRegistry, signer: Signer, actor: str, at: datetime) -> None:
+        registry.key_for(actor, signer.key_id, at)
+
+    # ---------------------------------------------------------------- files
+    def next_code(self, unit: str, day: date) -> str:
+        """The next code of the unit's daily counter; one atomic increment, never reissued."""
+        check_unit_code(unit)
+        rows = self.store.execute(
+            "INSERT INTO hoso_code_counters (unit, day, last) VALUES (?, ?, 1) "
+            "ON CONFLICT (unit, day) DO UPDATE SET last = hoso_code_counters.last + 1 "
+            "RETURNING last",
+            (unit, day.isoformat()),
+        )
+        return format_file_code(unit, day, int(rows[0]["last"]))
+
+    def receive(
+        self,
+        *,
+        signer: Signer,
+        actor: str,
+        procedure: str,
+        channel: Channel,
+        unit: str,
+        counter: str,
+        department: str,
+        documents: Sequence[str],
+        applicant: PersonalData,
+        at: datetime,
+        applicant_ref: str | None = None,
+    ) -> Receipt:
+        """Tiếp nhận: open a file, seal the applicant's data, issue the code and PIN."""
+        proc = get_procedure(procedure)
+        registry = self.registry()
+        self._check_key(registry, signer, actor, at)
+        code = self.next_code(unit, at.astimezone(self.calendar.tz).date())
+        side: list[SideWrite] = []
+        if applicant_ref is None:
+            applicant_ref = "ap-" + self._random(12).hex()
+            secret = self._random(32)
+            side.append(
+                SideWrite(
+                    "INSERT INTO hoso_applicant_keys (applicant_ref, secret, created_at) "
+                    "VALUES (?, ?, ?)",
+                    (applicant_ref, secret, format_instant(at)),
+                )
+            )
+        else:
+            known = self._applicant_secret(applicant_ref)
+            if known is None:
+                raise NotFound(f"applicant {applicant_ref} is unknown or was forgotten")
+            secret = known
+        sealed = seal(secret, self._random(12), applicant_ref, applicant)
+        pin = f"{secrets.randbelow(10**6):06d}"
+        side.append(
+            SideWrite(
+                "INSERT INTO hoso_file_pins (file_code, pin_hash) VALUES (?, ?)",
+                (code, hash_pin(pin, self._random(16))),
+            )
+        )
+        f = AdministrativeFile.receive(
+            code=code,
+            procedure=proc,
+            channel=channel,
+            unit=unit,
+            counter=counter,
+            department=department,
+            documents=tuple(documents),
+            applicant_ref=applicant_ref,
+            applicant_sealed=sealed,
+            actor=actor,
+            at=at,
+            calendar=self.calendar,
+            supplement_policy=self.supplement_policy,
+        )
+        self._append(code, f.collect_events(), signer, prev_hash=None, side_writes=side)
+        return Receipt(code=code, pin=pin, applicant_ref=applicant_ref, appointment_at=f.due_at)
+
+    def load(self, code: str) -> VerifiedFile:
+        """The file rebuilt from its events, each one's signature, key and chain link checked."""
+        stored = self.store.stream(code)
+        if not stored:
+            raise NotFound(f"no file {code}")
+        verifier = ChainVerifier(self.origin, self.authority_key, self.registry())
+        aggregate: Any = None
+        envelopes = []
+        for item in stored:
+            checked = verifier.check(item)
+            aggregate = checked.event.mutate(aggregate)
+            envelopes.append(checked.envelope)
+        assert isinstance(aggregate, AdministrativeFile)
+        return VerifiedFile(aggregate, tuple(envelopes))
+
+    def execute(
+        self,
+        code: str,
+        *,
+        signer: Signer,
+        actor: str,
+        at: datetime,
+        command: Callable[[AdministrativeFile], None],
+    ) -> list[Envelope]:
+        """Run a command on the current file and store its events; retry on a concurrent write."""
+        for _attempt in range(MAX_ATTEMPTS):
+            current = self.load(code)
+            registry = self.registry()
+            self._check_key(registry, signer, actor, at)
+            command(current.file)
+            events = current.file.collect_events()
+            try:
+                return self._append(code, events, signer, prev_hash=current.head_hash)
+            except ConflictError:
+                continue
+        raise ConflictError(f"file {code} kept changing under this command")
+
+    # -------------------------------------------------------------- writing
+    def _append(
+        self,
+        stream: str,
+        events: Sequence[CanMutateAggregate[str]],
+        signer: Signer,
+        *,
+        prev_hash: str | None,
+        side_writes: Sequence[SideWrite] = (),
+    ) -> list[Envelope]:
+        prev = prev_hash or GENESIS_HASH
+        envelopes: list[Envelope] = []
+        # Registry commands enforce their own rules; file events are checked against the roles.
+        registry = None if stream == REGISTRY_STREAM else self.registry()
+        for event in events:
+            actor = str(getattr(event, "actor"))  # noqa: B009
+            type_name, payload = codec.to_payload(event)
+            env = build(
+                origin=self.origin,
+                stream=stream,
+                version=event.originator_version,
+                type_=type_name,
+                occurred_at=event.timestamp,
+                actor=actor,
+                key_id=signer.key_id,
+                payload=payload,
+                prev_hash=prev,
+            ).sign(signer)
+            if registry is not None:
+                refusal = check_file_permission(registry, env, event)
+                if refusal:
+                    raise PermissionRefused(refusal)
+            envelopes.append(env)
+            prev = env.hash()
+        stored = [StoredEvent(e.stream, e.version, e.type, e.to_bytes()) for e in envelopes]
+        self.store.append(stored, side_writes)
+        return envelopes
+
+    # ------------------------------------------------------ personal data, PINs
+    def _applicant_secret(self, applicant_ref: str) -> bytes | None:
+        rows = self.store.query(
+            "SELECT secret FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
+        )
+        return bytes(rows[0]["secret"]) if rows else None
+
+    def personal_data(self, f: AdministrativeFile) -> PersonalData:
+        """The applicant's data, or every field ``[erased]`` once the applicant was forgotten."""
+        secret = self._applicant_secret(f.applicant_ref)
+        if secret is None:
+            return PersonalData.erased()
+        try:
+            return unseal(secret, f.applicant_ref, f.applicant_sealed)
+        except SealError:
+            return PersonalData(ERASED, ERASED, ERASED, ERASED)
+
+    def forget(self, applicant_ref: str) -> None:
+        """Decree 13/2023 erasure: destroy the applicant's key. Events are untouched."""
+        if self._applicant_secret(applicant_ref) is None:
+            raise NotFound(f"applicant {applicant_ref} is unknown or already forgotten")
+        self.store.execute(
+            "DELETE FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
+        )
+
+    def check_pin(self, code: str, pin: str) -> bool:
+        rows = self.store.query("SELECT pin_hash FROM hoso_file_pins WHERE file_code = ?", (code,))
+        return bool(rows) and pin_matches(pin, str(rows[0]["pin_hash"]))

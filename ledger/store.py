@@ -1,0 +1,267 @@
+"""The event store: ``eventsourcing``'s application recorders on SQLite (default) or PostgreSQL.
+
+Each stored event is an ``eventsourcing`` ``StoredEvent`` whose ``originator_id`` is the stream
+(file code), ``originator_version`` its version, ``topic`` the stable event type name and
+``state`` the exact canonical envelope bytes. The recorders are extended only to run the
+ledger's own side-table writes (applicant keys, PIN hashes) in the *same* transaction as the
+events, so nothing is ever half-written. There is no update or delete of an event anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import psycopg
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    Notification,
+    PersistenceError,
+    StoredEvent,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from psycopg.sql import SQL, Identifier
+
+from ledger.errors import ConfigurationError, ConflictError, StoreError
+
+EVENTS_TABLE = "hoso_events"
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True)
+class SideWrite:
+    """One statement on a side table, written with ``?`` placeholders for both dialects."""
+
+    sql: str
+    params: tuple[Any, ...]
+
+
+def _pg(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+class _SideSQLiteRecorder(SQLiteApplicationRecorder):
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        for write in kwargs.get("side_writes", ()):
+            c.execute(write.sql, write.params)
+        return super()._insert_events(c, stored_events, **kwargs)
+
+
+class _SidePostgresRecorder(PostgresApplicationRecorder):
+    def _insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        for write in kwargs.get("side_writes", ()):
+            curs.execute(_pg(write.sql), write.params)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+
+class _SchemaDatastore(PostgresDatastore):
+    """Every pooled connection works in the ledger's schema (side tables are unqualified)."""
+
+    def after_connect_func(self) -> Callable[[psycopg.Connection[Any]], None]:
+        base = super().after_connect_func()
+        statement = SQL("SET search_path TO {0}").format(Identifier(self.schema))
+
+        def after_connect(conn: psycopg.Connection[Any]) -> None:
+            base(conn)
+            conn.execute(statement)
+
+        return after_connect
+
+
+SIDE_TABLES = {
+    "applicant_keys": (
+        "CREATE TABLE IF NOT EXISTS hoso_applicant_keys ("
+        "applicant_ref TEXT PRIMARY KEY, secret {blob} NOT NULL, created_at TEXT NOT NULL)"
+    ),
+    "file_pins": (
+        "CREATE TABLE IF NOT EXISTS hoso_file_pins ("
+        "file_code TEXT PRIMARY KEY, pin_hash TEXT NOT NULL)"
+    ),
+    "code_counters": (
+        "CREATE TABLE IF NOT EXISTS hoso_code_counters ("
+        "unit TEXT NOT NULL, day TEXT NOT NULL, last INTEGER NOT NULL, PRIMARY KEY (unit, day))"
+    ),
+    "meta": "CREATE TABLE IF NOT EXISTS hoso_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+}
+
+
+class EventStore:
+    """One ledger database: the events table (through ``eventsourcing``) and the side tables."""
+
+    dialect: str
+
+    def __init__(self, recorder: ApplicationRecorder, datastore: Any, dialect: str) -> None:
+        self.recorder = recorder
+        self._datastore = datastore
+        self.dialect = dialect
+
+    # ---------------------------------------------------------------- events
+    def append(
+        self, events: Sequence[StoredEvent], side_writes: Sequence[SideWrite] = ()
+    ) -> Sequence[int] | None:
+        """Insert events and side rows atomically; a duplicate (stream, version) is a conflict."""
+        try:
+            return self.recorder.insert_events(events, side_writes=side_writes)
+        except IntegrityError as e:
+            raise ConflictError(f"another write reached the same file first ({e})") from e
+        except PersistenceError as e:
+            raise StoreError(f"the database refused the write: {e}") from e
+
+    def stream(self, stream: str, *, gt: int | None = None) -> Sequence[StoredEvent]:
+        try:
+            return self.recorder.select_events(stream, gt=gt)
+        except PersistenceError as e:
+            raise StoreError(f"cannot read {stream}: {e}") from e
+
+    def notifications(self, start: int, limit: int) -> Sequence[Notification]:
+        """Stored events in insert order from position ``start`` (inclusive)."""
+        try:
+            return self.recorder.select_notifications(start, limit)
+        except PersistenceError as e:
+            raise StoreError(f"cannot read the event log: {e}") from e
+
+    def max_position(self) -> int:
+        try:
+            return self.recorder.max_notification_id() or 0
+        except PersistenceError as e:
+            raise StoreError(f"cannot read the event log: {e}") from e
+
+    # ----------------------------------------------------------- side tables
+    @contextmanager
+    def _cursor(self, *, commit: bool) -> Iterator[Any]:
+        try:
+            with self._datastore.transaction(commit=commit) as curs:
+                yield curs
+        except IntegrityError as e:
+            raise ConflictError(str(e)) from e
+        except (PersistenceError, psycopg.Error) as e:
+            raise StoreError(f"database error: {e}") from e
+
+    def _sql(self, sql: str) -> str:
+        return _pg(sql) if self.dialect == "postgresql" else sql
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with self._cursor(commit=False) as curs:
+            curs.execute(self._sql(sql), params)
+            return [dict(row) for row in curs.fetchall()]
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Run one statement in its own committed transaction; return rows (for RETURNING)."""
+        with self._cursor(commit=True) as curs:
+            curs.execute(self._sql(sql), params)
+            raw = getattr(curs, "sqlite_cursor", curs)
+            rows = curs.fetchall() if raw.description else []
+            return [dict(row) for row in rows]
+
+    def create_tables(self) -> None:
+        blob = "BYTEA" if self.dialect == "postgresql" else "BLOB"
+        for statement in SIDE_TABLES.values():
+            self.execute(statement.format(blob=blob))
+
+    def close(self) -> None:
+        self._datastore.close()
+
+
+def open_sqlite(path: Path) -> EventStore:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    datastore = SQLiteDatastore(str(path), lock_timeout=30, originator_id_type="text")
+    recorder = _SideSQLiteRecorder(datastore, events_table_name=EVENTS_TABLE)
+    try:
+        recorder.create_table()
+    except PersistenceError as e:
+        raise StoreError(f"cannot open SQLite database {path}: {e}") from e
+    store = EventStore(recorder, datastore, "sqlite")
+    store.create_tables()
+    return store
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    dbname: str
+    host: str
+    port: int
+    user: str
+    password: str
+    schema: str
+
+
+def parse_postgres_url(url: str) -> PostgresTarget:
+    """``postgresql://user[:password]@host[:port]/dbname[?schema=name]``."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgresql", "postgres"):
+        raise ConfigurationError(f"database URL {url!r} is not postgresql://...")
+    schema = parse_qs(parsed.query).get("schema", ["public"])[0]
+    if not _SCHEMA_RE.match(schema):
+        raise ConfigurationError(f"schema name {schema!r} must be lower-case letters, digits, _")
+    dbname = parsed.path.lstrip("/")
+    if not dbname:
+        raise ConfigurationError(f"database URL {url!r} names no database")
+    try:
+        port = parsed.port or 5432
+    except ValueError as e:
+        raise ConfigurationError(f"database URL {url!r} has a bad port") from e
+    return PostgresTarget(
+        dbname=dbname,
+        host=parsed.hostname or "127.0.0.1",
+        port=port,
+        user=unquote(parsed.username or "postgres"),
+        password=unquote(parsed.password or ""),
+        schema=schema,
+    )
+
+
+def open_postgres(url: str, *, pool_size: int = 4) -> EventStore:
+    target = parse_postgres_url(url)
+    try:
+        with psycopg.connect(
+            dbname=target.dbname,
+            host=target.host,
+            port=target.port,
+            user=target.user,
+            password=target.password,
+            connect_timeout=5,
+            autocommit=True,
+        ) as conn:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{target.schema}"')
+    except psycopg.Error as e:
+        raise StoreError(f"cannot reach PostgreSQL at {target.host}:{target.port}: {e}") from e
+    datastore = _SchemaDatastore(
+        dbname=target.dbname,
+        host=target.host,
+        port=target.port,
+        user=target.user,
+        password=target.password,
+        schema=target.schema,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        originator_id_type="text",
+        connect_timeout=5,
+    )
+    recorder = _SidePostgresRecorder(datastore, events_table_name=EVENTS_TABLE)
+    try:
+        recorder.create_table()
+    except PersistenceError as e:
+        raise StoreError(f"cannot create tables in PostgreSQL: {e}") from e
+    store = EventStore(recorder, datastore, "postgresql")
+    store.create_tables()
+    return store
+
+
+def open_store(db: str | None, data_dir: Path) -> EventStore:
+    """``db`` None or ``sqlite:///path``: SQLite (default ``DATA/ledger.sqlite3``); else PostgreSQL."""
+    if db is None or db == "":
+        return open_sqlite(data_dir / "ledger.sqlite3")
+    if db.startswith("sqlite:///"):
+        return open_sqlite(Path(db.removeprefix("sqlite:///")))
+    return open_postgres(db)
