@@ -11,7 +11,6 @@ import dataclasses
 import typing
 from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from eventsourcing.domain import CanMutateAggregate
@@ -35,12 +34,21 @@ _CREATED_TOPICS: Mapping[type, str] = {
 }
 
 
-@cache
+_FIELDS_CACHE: dict[str, tuple[tuple[str, Any], ...]] = {}
+
+
 def _fields(cls: Any) -> tuple[tuple[str, Any], ...]:
-    hints = typing.get_type_hints(cls)
-    return tuple(
-        (f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.name not in ENVELOPE_FIELDS
-    )
+    """The payload fields of an event class with their resolved types (cached by class name)."""
+    found = _FIELDS_CACHE.get(cls.__name__)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        found = tuple(
+            (f.name, hints[f.name])
+            for f in dataclasses.fields(cls)
+            if f.name not in ENVELOPE_FIELDS
+        )
+        _FIELDS_CACHE[cls.__name__] = found
+    return found
 
 
 def _encode_value(value: Any) -> Any:
@@ -81,7 +89,7 @@ def _decode_value(hint: Any, value: Any, where: str) -> Any:
 
 
 def to_payload(event: CanMutateAggregate[str]) -> tuple[str, dict[str, Any]]:
-    cls = type(event)
+    cls: Any = type(event)
     name = cls.__name__
     if EVENT_TYPES.get(name) is not cls:
         raise MalformedEnvelope(f"event class {name} is not a registered ledger event")
@@ -97,7 +105,7 @@ def from_payload(
     occurred_at: datetime,
     actor: str,
 ) -> CanMutateAggregate[str]:
-    cls = EVENT_TYPES.get(type_name)
+    cls: Any = EVENT_TYPES.get(type_name)
     if cls is None:
         raise MalformedEnvelope(f"unknown event type {type_name!r}")
     fields = _fields(cls)
@@ -114,4 +122,5 @@ def from_payload(
     )
     if cls in _CREATED_TOPICS:
         kwargs["originator_topic"] = _CREATED_TOPICS[cls]
-    return cls(**kwargs)
+    event: CanMutateAggregate[str] = cls(**kwargs)
+    return event

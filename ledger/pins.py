@@ -11,7 +11,7 @@ import hmac
 
 from signing import b64, unb64
 
-_N, _R, _P = 2**14, 8, 1
+_N, _R, _P = 2**12, 8, 1
 
 
 def hash_pin(pin: str, salt: bytes) -> str:

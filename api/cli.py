@@ -1,0 +1,212 @@
+"""The ``hoso`` command line. Every failure is one readable line and a non-zero exit code."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from api import views
+from api.settings import CONFIG_NAME, DEFAULT_DATA, Settings, load_settings
+from api.wiring import AUTHORITY, init_data_dir, open_ledger
+from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
+from domain.errors import DomainError
+from ledger.audit import audit_report
+from ledger.errors import LedgerError
+from ledger.service import Ledger
+from signing import KeyDirectory, KeyFileSigner
+from signing.errors import SigningError
+
+app = typer.Typer(help="hoso: the signed ledger of administrative files.", no_args_is_help=True)
+file_app = typer.Typer(help="Look at one file.", no_args_is_help=True)
+keys_app = typer.Typer(help="The key registry.", no_args_is_help=True)
+app.add_typer(file_app, name="file")
+app.add_typer(keys_app, name="keys")
+out = Console()
+err = Console(stderr=True)
+
+DataOpt = Annotated[Path, typer.Option("--data", help="Data directory.")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (postgresql://...); default: SQLite in the data dir."),
+]
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line."""
+
+
+@contextmanager
+def opened(data: Path, db: str | None) -> Iterator[tuple[Settings, Ledger]]:
+    settings = load_settings(data, db)
+    ledger = open_ledger(settings)
+    try:
+        yield settings, ledger
+    finally:
+        ledger.store.close()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@app.command()
+def init(
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+    origin: Annotated[
+        str, typer.Option(help="The ledger's name (origin line).")
+    ] = "hoso.local/ledger",
+) -> None:
+    """Create a data directory: the authority key, the configuration, the key registry."""
+    settings = init_data_dir(data, origin=origin, db=db, at=now())
+    out.print(f"Initialised ledger [bold]{settings.origin}[/] in {data}")
+    out.print(f"Authority key: {data / 'keys' / 'authority.pem'} (keep it offline)")
+
+
+@app.command()
+def demo(
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+    days: Annotated[int, typer.Option(min=1, max=60, help="Working days to simulate.")] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same centre.")] = 7,
+    start: Annotated[
+        str | None, typer.Option(help="First day (YYYY-MM-DD); default: ends yesterday.")
+    ] = None,
+) -> None:
+    """Simulate a ward centre's working days and print a readable summary."""
+    from api.demo import Simulation, enroll
+
+    if (data / CONFIG_NAME).exists():
+        raise CliError(f"{data} already holds a ledger: give `--data` a new directory")
+    cal_probe = load_calendar()
+    first = date.fromisoformat(start) if start else first_day(cal_probe, days)
+    day_list = [first if cal_probe.is_working_day(first) else cal_probe.next_working_day(first)]
+    while len(day_list) < days:
+        day_list.append(cal_probe.next_working_day(day_list[-1]))
+    t0 = cal_probe.opening(day_list[0]) - timedelta(days=1)
+    authority_seed = hashlib.sha256(f"hoso-demo:{seed}:authority".encode()).digest()
+    init_data_dir(data, origin="demo.hoso.vn/phuong-ba-dinh", db=db, at=t0, seed=authority_seed)
+    with opened(data, db) as (settings, ledger):
+        keys = SeededKeys(settings.data_dir / "keys", seed)
+        staff = enroll(ledger, keys, keys.signer(AUTHORITY), t0)
+        sim = Simulation(ledger, keys, staff, seed)
+        index = 0
+        for d in day_list:
+            index = sim.plan_day(d, index)
+        until = cal_probe.closing(day_list[-1])
+        total = len(sim.plan)
+        started = datetime.now(UTC)
+        stats = None
+        with views.progress(out) as bar:
+            task = bar.add_task("Signing and storing the centre's work", total=total)
+            for stats in sim.run(until):
+                bar.advance(task)
+            bar.update(task, completed=total)
+        elapsed = (datetime.now(UTC) - started).total_seconds()
+        from projections.summary import summarise
+
+        summary = summarise(
+            ledger.store, origin=settings.origin, authority_key=settings.authority_key, now=until
+        )
+        views.demo_summary(out, summary, days=day_list, elapsed=elapsed, stats=stats, data=data)
+
+
+class SeededKeys(KeyDirectory):
+    """Demo keys derived from the seed, so the same seed gives the same keys."""
+
+    def __init__(self, root: Path, seed: int) -> None:
+        super().__init__(root)
+        self._seed = seed
+
+    def create(self, name: str, seed: bytes | None = None) -> KeyFileSigner:
+        derived = seed or hashlib.sha256(f"hoso-demo:{self._seed}:{name}".encode()).digest()
+        return super().create(name, seed=derived)
+
+
+def load_calendar() -> WorkingCalendar:
+    return vietnam_calendar()
+
+
+def first_day(cal: WorkingCalendar, days: int) -> date:
+    d = datetime.now(VN_TZ).date()
+    found: list[date] = []
+    while len(found) < days:
+        d -= timedelta(days=1)
+        if cal.is_working_day(d):
+            found.append(d)
+    return found[-1]
+
+
+@file_app.command("show")
+def file_show(code: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
+    """Print a file and its process control slip (phiếu kiểm soát quá trình giải quyết)."""
+    with opened(data, db) as (_settings, ledger):
+        verified = ledger.load(code)
+        views.file_slip(out, verified, ledger.personal_data(verified.file), ledger.calendar, now())
+
+
+@app.command()
+def audit(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
+    """Re-verify every signature, key and chain link; exit 1 naming the first broken event."""
+    with opened(data, db) as (settings, ledger):
+        with views.progress(out) as bar:
+            task = bar.add_task("Verifying events", total=ledger.store.max_position() or 1)
+            report = audit_report(
+                ledger.store,
+                origin=settings.origin,
+                authority_key=settings.authority_key,
+                progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
+            )
+        views.audit_result(out, err, report)
+        if not report.ok:
+            raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def forget(applicant: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
+    """Erase an applicant's personal data (Decree 13/2023) by destroying their key."""
+    with opened(data, db) as (_settings, ledger):
+        ledger.forget(applicant)
+    out.print(
+        f"Applicant {applicant} forgotten: their key is destroyed, their personal fields now read "
+        "[erased]; every event, signature and chain link is unchanged."
+    )
+
+
+@keys_app.command("list")
+def keys_list(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
+    """List every registered key with its holder, role, unit and validity."""
+    with opened(data, db) as (_settings, ledger):
+        views.key_table(out, ledger.registry())
+
+
+def main() -> None:
+    """Entry point: run the app, turn every known failure into one line and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (CliError, LedgerError, DomainError, SigningError) as e:
+        err.print(f"[red]error:[/] {e}", highlight=False)
+        sys.exit(EXIT_USAGE if not isinstance(e, LedgerError) else EXIT_FAILED)
+    except Exception as e:
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Abort):
+            err.print("aborted")
+            sys.exit(EXIT_FAILED)
+        err.print(f"[red]error:[/] unexpected {type(e).__name__}: {e}", highlight=False)
+        sys.exit(EXIT_FAILED)

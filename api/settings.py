@@ -1,0 +1,96 @@
+"""The one frozen settings object, built at start-up from the data directory, the environment
+and the command line (in that order of precedence, lowest first). Nothing here runs at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from domain.calendar import OfficeHours, WorkingCalendar, vietnam_calendar
+from domain.deadlines import SupplementPolicy
+from ledger.errors import ConfigurationError
+from signing import EncodingError, unb64
+
+CONFIG_NAME = "hoso.json"
+DEFAULT_DATA = Path("hoso-data")
+DB_ENV = "HOSO_DB"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    origin: str
+    authority: str
+    authority_key: bytes
+    db: str | None = None
+    supplement_policy: SupplementPolicy = SupplementPolicy.EXTEND
+    makeup_working_days: tuple[date, ...] = ()
+    extra_days_off: tuple[date, ...] = ()
+    office_hours: tuple[tuple[time, time], ...] = field(
+        default_factory=lambda: OfficeHours().periods
+    )
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    def calendar(self) -> WorkingCalendar:
+        return vietnam_calendar(
+            makeup_working_days=self.makeup_working_days,
+            extra_days_off=self.extra_days_off,
+            office_hours=OfficeHours(self.office_hours),
+        )
+
+    def to_json(self) -> bytes:
+        from signing import b64
+
+        doc: dict[str, Any] = {
+            "origin": self.origin,
+            "authority": self.authority,
+            "authority_public_key": b64(self.authority_key),
+            "db": self.db,
+            "supplement_policy": self.supplement_policy.value,
+            "calendar": {
+                "makeup_working_days": [d.isoformat() for d in self.makeup_working_days],
+                "extra_days_off": [d.isoformat() for d in self.extra_days_off],
+                "office_hours": [
+                    [a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in self.office_hours
+                ],
+            },
+        }
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+
+
+def load_settings(data_dir: Path, db: str | None = None) -> Settings:
+    """Read ``DATA/hoso.json``; ``HOSO_DB`` overrides its database, ``db`` overrides both."""
+    path = data_dir / CONFIG_NAME
+    if not path.is_file():
+        raise ConfigurationError(
+            f"{data_dir} is not a hoso data directory (no {CONFIG_NAME}): run `hoso init --data {data_dir}`"
+        )
+    try:
+        doc = orjson.loads(path.read_bytes())
+        cal = doc.get("calendar", {})
+        return Settings(
+            data_dir=data_dir,
+            origin=str(doc["origin"]),
+            authority=str(doc["authority"]),
+            authority_key=unb64(str(doc["authority_public_key"])),
+            db=db or os.environ.get(DB_ENV) or doc.get("db") or None,
+            supplement_policy=SupplementPolicy(doc.get("supplement_policy", "extend")),
+            makeup_working_days=tuple(
+                date.fromisoformat(d) for d in cal.get("makeup_working_days", [])
+            ),
+            extra_days_off=tuple(date.fromisoformat(d) for d in cal.get("extra_days_off", [])),
+            office_hours=tuple(
+                (time.fromisoformat(a), time.fromisoformat(b))
+                for a, b in cal.get("office_hours", [["07:30", "11:30"], ["13:00", "17:00"]])
+            ),
+        )
+    except (orjson.JSONDecodeError, KeyError, ValueError, TypeError, EncodingError) as e:
+        raise ConfigurationError(f"{path} is not a valid hoso configuration: {e}") from e
