@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -75,17 +76,19 @@ class Ledger:
         self.supplement_policy = supplement_policy
         self._random = random_bytes
         self._registry_verifier = ChainVerifier(origin, authority_key)
+        self._registry_lock = threading.Lock()
 
     # ------------------------------------------------------------- registry
     def registry(self) -> KeyRegistry:
         """The verified key registry, brought up to date with the store."""
-        verifier = self._registry_verifier
-        last, _ = verifier.head(REGISTRY_STREAM)
-        for stored in self.store.stream(REGISTRY_STREAM, gt=last or None):
-            verifier.check(stored)
-        if verifier.registry is None:
-            raise NotFound("the key registry is not established: run `hoso init`")
-        return verifier.registry
+        with self._registry_lock:
+            verifier = self._registry_verifier
+            last, _ = verifier.head(REGISTRY_STREAM)
+            for stored in self.store.stream(REGISTRY_STREAM, gt=last or None):
+                verifier.check(stored)
+            if verifier.registry is None:
+                raise NotFound("the key registry is not established: run `hoso init`")
+            return verifier.registry
 
     def establish_registry(self, authority: Signer, *, actor: str, at: datetime) -> None:
         if self.authority_key != authority.public_key:
@@ -114,7 +117,8 @@ class Ledger:
             except ConflictError:
                 continue
             finally:
-                self._registry_verifier = ChainVerifier(self.origin, self.authority_key)
+                with self._registry_lock:
+                    self._registry_verifier = ChainVerifier(self.origin, self.authority_key)
             return result
         raise ConflictError("the key registry kept changing under this command")
 
