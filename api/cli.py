@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api import views
 from api.settings import CONFIG_NAME, DEFAULT_DATA, Settings, load_settings
@@ -30,7 +31,7 @@ keys_app = typer.Typer(help="The key registry.", no_args_is_help=True)
 app.add_typer(file_app, name="file")
 app.add_typer(keys_app, name="keys")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Data directory.")]
 DbOpt = Annotated[
@@ -109,7 +110,7 @@ def demo(
         stats = None
         with views.progress(out) as bar:
             task = bar.add_task("Signing and storing the centre's work", total=total)
-            for stats in sim.run(until):
+            for stats in sim.run(until):  # noqa: B007 - the last stats are printed below
                 bar.advance(task)
             bar.update(task, completed=total)
         elapsed = (datetime.now(UTC) - started).total_seconds()
@@ -193,11 +194,13 @@ def keys_list(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
 def main() -> None:
     """Entry point: run the app, turn every known failure into one line and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except (CliError, LedgerError, DomainError, SigningError) as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
         sys.exit(EXIT_USAGE if not isinstance(e, LedgerError) else EXIT_FAILED)
     except Exception as e:
         import click
@@ -208,5 +211,7 @@ def main() -> None:
         if isinstance(e, click.exceptions.Abort):
             err.print("aborted")
             sys.exit(EXIT_FAILED)
-        err.print(f"[red]error:[/] unexpected {type(e).__name__}: {e}", highlight=False)
+        err.print(
+            f"[red]error:[/] unexpected {type(e).__name__}: {escape(str(e))}", highlight=False
+        )
         sys.exit(EXIT_FAILED)

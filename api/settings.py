@@ -71,7 +71,8 @@ def load_settings(data_dir: Path, db: str | None = None) -> Settings:
     path = data_dir / CONFIG_NAME
     if not path.is_file():
         raise ConfigurationError(
-            f"{data_dir} is not a hoso data directory (no {CONFIG_NAME}): run `hoso init --data {data_dir}`"
+            f"{data_dir} is not a hoso data directory (no {CONFIG_NAME}): "
+            f"run `hoso init --data {data_dir}`"
         )
     try:
         doc = orjson.loads(path.read_bytes())

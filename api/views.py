@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -102,8 +103,13 @@ def file_slip(
     head.add_row("Received", local(f.received_at), "Statutory time", f.statutory.describe_en())
     head.add_row("Due", local(f.due_at), "Appointment", local(f.appointment_at))
     verdict = f.timeliness or ("OVERDUE" if f.overdue(now) else "open")
-    head.add_row("Holder", f.holder.describe(), "Timeliness", verdict)
-    head.add_row("Applicant", f"{person.full_name} ({f.applicant_ref})", "ID", person.id_number)
+    head.add_row("Holder", escape(f.holder.describe()), "Timeliness", verdict)
+    head.add_row(
+        "Applicant",
+        escape(f"{person.full_name} ({f.applicant_ref})"),
+        "ID",
+        escape(person.id_number),
+    )
     console.print(head)
     slip = Table(title="Phiếu kiểm soát quá trình giải quyết hồ sơ (process control slip)")
     for col in ("#", "Time", "Action", "Giver → receiver", "Note", "Actor", "vs due", "Chain"):
@@ -116,7 +122,7 @@ def file_slip(
         if env.type == "SupplementReceived":
             due = datetime.fromisoformat(env.payload["new_due_at"].replace("Z", "+00:00"))
         status = classify(cal, at, due).value
-        moves, note = _detail(env.type, env.payload)
+        moves, note = (escape(text) for text in _detail(env.type, env.payload))
         slip.add_row(
             str(env.version),
             local(at),
@@ -129,7 +135,8 @@ def file_slip(
         )
     console.print(slip)
     console.print(
-        f"[green]✓[/] {len(verified.envelopes)} events: every signature, key and chain link verified."
+        f"[green]✓[/] {len(verified.envelopes)} events: "
+        "every signature, key and chain link verified."
     )
 
 
@@ -145,7 +152,7 @@ def audit_result(console: Console, errors: Console, report: AuditReport) -> None
     assert failure is not None
     errors.print(
         f"[red]✗ audit FAILED[/] at file {failure.stream} version {failure.version}: "
-        f"{failure.reason} ({report.events} events verified before it)",
+        f"{escape(failure.reason)} ({report.events} events verified before it)",
         highlight=False,
     )
 
@@ -176,7 +183,8 @@ def demo_summary(
     )
     rate = s.events / elapsed if elapsed > 0 else 0.0
     console.print(
-        f"{s.files} files received, {s.events} signed events in {elapsed:.1f} s ({rate:,.0f} events/s)"
+        f"{s.files} files received, {s.events} signed events "
+        f"in {elapsed:.1f} s ({rate:,.0f} events/s)"
     )
     procs = Table(title="Files by procedure")
     procs.add_column("Procedure")

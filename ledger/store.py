@@ -259,7 +259,7 @@ def open_postgres(url: str, *, pool_size: int = 4) -> EventStore:
 
 
 def open_store(db: str | None, data_dir: Path) -> EventStore:
-    """``db`` None or ``sqlite:///path``: SQLite (default ``DATA/ledger.sqlite3``); else PostgreSQL."""
+    """None or ``sqlite:///path``: SQLite (default ``DATA/ledger.sqlite3``); else PostgreSQL."""
     if db is None or db == "":
         return open_sqlite(data_dir / "ledger.sqlite3")
     if db.startswith("sqlite:///"):

@@ -93,8 +93,14 @@ def make_ledger(store: EventStore, cast: Cast) -> Ledger:
     )
     ledger.establish_registry(cast.authority, actor="authority", at=T0)
     ledger.register_key(
-        signer=cast.authority, actor="authority", holder="admin", role=Role.UNIT_ADMIN,
-        unit=UNIT, public_key=cast.admin.public_key, valid_from=T0, at=T0,
+        signer=cast.authority,
+        actor="authority",
+        holder="admin",
+        role=Role.UNIT_ADMIN,
+        unit=UNIT,
+        public_key=cast.admin.public_key,
+        valid_from=T0,
+        at=T0,
     )
     people = [
         ("an", Role.OFFICER, cast.officer),
@@ -104,8 +110,14 @@ def make_ledger(store: EventStore, cast: Cast) -> Ledger:
     ]
     for holder, role, s in people:
         ledger.register_key(
-            signer=cast.admin, actor="admin", holder=holder, role=role, unit=UNIT,
-            public_key=s.public_key, valid_from=T0, at=T0,
+            signer=cast.admin,
+            actor="admin",
+            holder=holder,
+            role=role,
+            unit=UNIT,
+            public_key=s.public_key,
+            valid_from=T0,
+            at=T0,
         )
     return ledger
 

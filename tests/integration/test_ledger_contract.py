@@ -40,21 +40,43 @@ def receive(ledger: Ledger, cast: Cast, at=T1, procedure: str = "certified_copy"
 def full_cycle(ledger: Ledger, cast: Cast, code: str) -> None:
     t = T1
     steps = [
-        (cast.officer, "an", lambda f, t: f.hand_off(
-            actor="an", to=Desk("binh", "tu-phap", UNIT), note="xử lý", at=t)),
-        (cast.officer2, "binh", lambda f, t: f.submit_for_signature(
-            actor="binh", leader="chutich", at=t)),
-        (cast.leader, "chutich", lambda f, t: f.sign_result(
-            actor="chutich", document_sha256="ab" * 32, at=t)),
-        (cast.leader, "chutich", lambda f, t: f.hand_off(
-            actor="chutich", to=Desk("an", "mot-cua", UNIT), note="trả", at=t)),
-        (cast.officer, "an", lambda f, t: f.return_result(
-            actor="an", method=ReturnMethod.COUNTER, at=t, calendar=ledger.calendar)),
+        (
+            cast.officer,
+            "an",
+            lambda f, t: f.hand_off(
+                actor="an", to=Desk("binh", "tu-phap", UNIT), note="xử lý", at=t
+            ),
+        ),
+        (
+            cast.officer2,
+            "binh",
+            lambda f, t: f.submit_for_signature(actor="binh", leader="chutich", at=t),
+        ),
+        (
+            cast.leader,
+            "chutich",
+            lambda f, t: f.sign_result(actor="chutich", document_sha256="ab" * 32, at=t),
+        ),
+        (
+            cast.leader,
+            "chutich",
+            lambda f, t: f.hand_off(
+                actor="chutich", to=Desk("an", "mot-cua", UNIT), note="trả", at=t
+            ),
+        ),
+        (
+            cast.officer,
+            "an",
+            lambda f, t: f.return_result(
+                actor="an", method=ReturnMethod.COUNTER, at=t, calendar=ledger.calendar
+            ),
+        ),
     ]
     for signer, actor, step in steps:
         t = t + timedelta(minutes=10)
-        ledger.execute(code, signer=signer, actor=actor, at=t,
-                       command=lambda f, step=step, t=t: step(f, t))
+        ledger.execute(
+            code, signer=signer, actor=actor, at=t, command=lambda f, step=step, t=t: step(f, t)
+        )
 
 
 def test_receive_and_lifecycle_verify_on_read(ledger: Ledger, cast: Cast) -> None:
@@ -84,7 +106,9 @@ def test_pin_stored_only_as_hash(ledger: Ledger, cast: Cast, store: EventStore) 
         assert receipt.pin.encode() not in stored.state
 
 
-def test_personal_data_is_sealed_and_forgettable(ledger: Ledger, cast: Cast, store: EventStore) -> None:
+def test_personal_data_is_sealed_and_forgettable(
+    ledger: Ledger, cast: Cast, store: EventStore
+) -> None:
     receipt = receive(ledger, cast)
     raw = b"".join(s.state for s in store.stream(receipt.code))
     assert PERSON.id_number.encode() not in raw
@@ -105,7 +129,7 @@ def test_codes_unique_under_concurrent_receipts(ledger: Ledger, cast: Cast) -> N
         try:
             for _ in range(5):
                 codes.append(receive(ledger, cast).code)
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=work) for _ in range(4)]
@@ -126,10 +150,15 @@ def test_concurrent_commands_on_one_file_chain_without_fork(ledger: Ledger, cast
     def pay(n: int) -> None:
         barrier.wait()
         try:
-            ledger.execute(code, signer=cast.officer, actor="an", at=T1 + timedelta(minutes=n),
-                           command=lambda f: f.request_fee(
-                               actor="an", amount_vnd=2000, description="lệ phí",
-                               at=T1 + timedelta(minutes=n)))
+            ledger.execute(
+                code,
+                signer=cast.officer,
+                actor="an",
+                at=T1 + timedelta(minutes=n),
+                command=lambda f: f.request_fee(
+                    actor="an", amount_vnd=2000, description="lệ phí", at=T1 + timedelta(minutes=n)
+                ),
+            )
             outcomes.append("stored")
         except IllegalTransition as e:
             outcomes.append(f"refused: {e}")
@@ -150,18 +179,36 @@ def test_refusals_by_key_registry_and_roles(ledger: Ledger, cast: Cast) -> None:
     code = receive(ledger, cast).code
     t = T1 + timedelta(minutes=5)
     with pytest.raises(KeyNotValid, match="not registered"):
-        ledger.execute(code, signer=cast.stranger, actor="an", at=t,
-                       command=lambda f: f.hand_off(actor="an", to=Desk("binh", "x", UNIT),
-                                                    note="", at=t))
+        ledger.execute(
+            code,
+            signer=cast.stranger,
+            actor="an",
+            at=t,
+            command=lambda f: f.hand_off(actor="an", to=Desk("binh", "x", UNIT), note="", at=t),
+        )
     with pytest.raises(KeyNotValid, match="belongs to"):
-        ledger.execute(code, signer=cast.officer2, actor="an", at=t,
-                       command=lambda f: f.hand_off(actor="an", to=Desk("binh", "x", UNIT),
-                                                    note="", at=t))
-    ledger.execute(code, signer=cast.officer, actor="an", at=t,
-                   command=lambda f: f.submit_for_signature(actor="an", leader="binh", at=t))
+        ledger.execute(
+            code,
+            signer=cast.officer2,
+            actor="an",
+            at=t,
+            command=lambda f: f.hand_off(actor="an", to=Desk("binh", "x", UNIT), note="", at=t),
+        )
+    ledger.execute(
+        code,
+        signer=cast.officer,
+        actor="an",
+        at=t,
+        command=lambda f: f.submit_for_signature(actor="an", leader="binh", at=t),
+    )
     with pytest.raises(PermissionRefused, match="leader"):
-        ledger.execute(code, signer=cast.officer2, actor="binh", at=t,
-                       command=lambda f: f.sign_result(actor="binh", document_sha256="0" * 64, at=t))
+        ledger.execute(
+            code,
+            signer=cast.officer2,
+            actor="binh",
+            at=t,
+            command=lambda f: f.sign_result(actor="binh", document_sha256="0" * 64, at=t),
+        )
     assert [e.version for e in ledger.load(code).envelopes] == [1, 2]
 
 
@@ -170,14 +217,25 @@ def test_revoked_key_refused_after_effective_time(ledger: Ledger, cast: Cast) ->
     kid = cast.officer.key_id
     cut = T1 + timedelta(hours=1)
     with pytest.raises(RegistryRefused, match="retroactive"):
-        ledger.revoke_key(signer=cast.admin, actor="admin", kid=kid,
-                          effective_at=T1 - timedelta(minutes=1), reason="lost", at=T1)
-    ledger.revoke_key(signer=cast.admin, actor="admin", kid=kid, effective_at=cut,
-                      reason="device lost", at=T1)
+        ledger.revoke_key(
+            signer=cast.admin,
+            actor="admin",
+            kid=kid,
+            effective_at=T1 - timedelta(minutes=1),
+            reason="lost",
+            at=T1,
+        )
+    ledger.revoke_key(
+        signer=cast.admin, actor="admin", kid=kid, effective_at=cut, reason="device lost", at=T1
+    )
     before = cut - timedelta(minutes=1)
-    ledger.execute(code, signer=cast.officer, actor="an", at=before,
-                   command=lambda f: f.hand_off(actor="an", to=Desk("binh", "x", UNIT),
-                                                note="", at=before))
+    ledger.execute(
+        code,
+        signer=cast.officer,
+        actor="an",
+        at=before,
+        command=lambda f: f.hand_off(actor="an", to=Desk("binh", "x", UNIT), note="", at=before),
+    )
     after = cut + timedelta(minutes=1)
     with pytest.raises(KeyNotValid, match="not valid"):
         receive(ledger, cast, at=after)
@@ -187,12 +245,22 @@ def test_revoked_key_refused_after_effective_time(ledger: Ledger, cast: Cast) ->
 def test_rotation_keeps_history_valid(ledger: Ledger, cast: Cast) -> None:
     code = receive(ledger, cast).code
     rotate_at = T1 + timedelta(hours=2)
-    ledger.rotate_key(signer=cast.admin, actor="admin", old_kid=cast.officer.key_id,
-                      new_public_key=cast.stranger.public_key, effective_at=rotate_at, at=T1)
+    ledger.rotate_key(
+        signer=cast.admin,
+        actor="admin",
+        old_kid=cast.officer.key_id,
+        new_public_key=cast.stranger.public_key,
+        effective_at=rotate_at,
+        at=T1,
+    )
     t = rotate_at + timedelta(minutes=1)
-    ledger.execute(code, signer=cast.stranger, actor="an", at=t,
-                   command=lambda f: f.hand_off(actor="an", to=Desk("binh", "x", UNIT),
-                                                note="", at=t))
+    ledger.execute(
+        code,
+        signer=cast.stranger,
+        actor="an",
+        at=t,
+        command=lambda f: f.hand_off(actor="an", to=Desk("binh", "x", UNIT), note="", at=t),
+    )
     assert len(ledger.load(code).envelopes) == 2
     report = audit(ledger.store, origin=ORIGIN, authority_key=cast.authority.public_key)
     assert report.files == 1
@@ -202,23 +270,55 @@ def test_domain_refusal_writes_nothing(ledger: Ledger, cast: Cast, store: EventS
     code = receive(ledger, cast).code
     before = store.max_position()
     with pytest.raises(IllegalTransition, match=f"file {code} is 'received': cannot return_result"):
-        ledger.execute(code, signer=cast.officer, actor="an", at=T1 + timedelta(minutes=1),
-                       command=lambda f: f.return_result(
-                           actor="an", method=ReturnMethod.COUNTER,
-                           at=T1 + timedelta(minutes=1), calendar=ledger.calendar))
+        ledger.execute(
+            code,
+            signer=cast.officer,
+            actor="an",
+            at=T1 + timedelta(minutes=1),
+            command=lambda f: f.return_result(
+                actor="an",
+                method=ReturnMethod.COUNTER,
+                at=T1 + timedelta(minutes=1),
+                calendar=ledger.calendar,
+            ),
+        )
     assert store.max_position() == before
 
 
 def test_registry_rules(ledger: Ledger, cast: Cast) -> None:
     with pytest.raises(RegistryRefused, match="may not register unit administrators"):
-        ledger.register_key(signer=cast.admin, actor="admin", holder="x", role=Role.UNIT_ADMIN,
-                            unit=UNIT, public_key=cast.stranger.public_key, valid_from=T1, at=T1)
+        ledger.register_key(
+            signer=cast.admin,
+            actor="admin",
+            holder="x",
+            role=Role.UNIT_ADMIN,
+            unit=UNIT,
+            public_key=cast.stranger.public_key,
+            valid_from=T1,
+            at=T1,
+        )
     with pytest.raises(RegistryRefused, match="does not administer"):
-        ledger.register_key(signer=cast.admin, actor="admin", holder="x", role=Role.OFFICER,
-                            unit="OTHER", public_key=cast.stranger.public_key, valid_from=T1, at=T1)
+        ledger.register_key(
+            signer=cast.admin,
+            actor="admin",
+            holder="x",
+            role=Role.OFFICER,
+            unit="OTHER",
+            public_key=cast.stranger.public_key,
+            valid_from=T1,
+            at=T1,
+        )
     with pytest.raises(RegistryRefused, match="already registered"):
-        ledger.register_key(signer=cast.admin, actor="admin", holder="x", role=Role.OFFICER,
-                            unit=UNIT, public_key=cast.officer.public_key, valid_from=T1, at=T1)
+        ledger.register_key(
+            signer=cast.admin,
+            actor="admin",
+            holder="x",
+            role=Role.OFFICER,
+            unit=UNIT,
+            public_key=cast.officer.public_key,
+            valid_from=T1,
+            at=T1,
+        )
 
 
 # ------------------------------------------------------------------ tampering
@@ -254,39 +354,52 @@ def _expect_tamper(ledger: Ledger, cast: Cast, code: str, version: int, reason: 
     assert caught.value.stream == code
 
 
-def test_one_changed_digit_is_caught_and_named(ledger: Ledger, cast: Cast, store: EventStore) -> None:
+def test_one_changed_digit_is_caught_and_named(
+    ledger: Ledger, cast: Cast, store: EventStore
+) -> None:
     code = _cycled(ledger, cast)
     state = _state(store, code, 3)
     at = state.index(b'"occurred_at":"') + len(b'"occurred_at":"2026-03-02T0')
     digit = state[at : at + 1]
     assert digit.isdigit()
     changed = state[:at] + (b"1" if digit != b"1" else b"2") + state[at + 1 :]
-    _tamper(store, "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = 3",
-            (changed, code))
+    _tamper(
+        store,
+        "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = 3",
+        (changed, code),
+    )
     _expect_tamper(ledger, cast, code, 3, "signature")
 
 
 def test_swapped_signature_is_caught(ledger: Ledger, cast: Cast, store: EventStore) -> None:
     code = _cycled(ledger, cast)
     a, b = _state(store, code, 2), _state(store, code, 3)
-    sig_b = b[b.index(b'"sig":"'):].split(b'"')[3]
-    sig_a = a[a.index(b'"sig":"'):].split(b'"')[3]
-    _tamper(store, "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = 2",
-            (a.replace(sig_a, sig_b), code))
+    sig_b = b[b.index(b'"sig":"') :].split(b'"')[3]
+    sig_a = a[a.index(b'"sig":"') :].split(b'"')[3]
+    _tamper(
+        store,
+        "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = 2",
+        (a.replace(sig_a, sig_b), code),
+    )
     _expect_tamper(ledger, cast, code, 2, "signature")
 
 
 def test_deleted_middle_event_is_caught(ledger: Ledger, cast: Cast, store: EventStore) -> None:
     code = _cycled(ledger, cast)
-    _tamper(store, "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = 3",
-            (code,))
+    _tamper(
+        store, "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = 3", (code,)
+    )
     _expect_tamper(ledger, cast, code, 4, "missing")
 
 
 def test_row_columns_must_match_envelope(ledger: Ledger, cast: Cast, store: EventStore) -> None:
     code = _cycled(ledger, cast)
-    _tamper(store, "UPDATE hoso_events SET topic = 'FileRefused' WHERE originator_id = ? "
-            "AND originator_version = 2", (code,))
+    _tamper(
+        store,
+        "UPDATE hoso_events SET topic = 'FileRefused' WHERE originator_id = ? "
+        "AND originator_version = 2",
+        (code,),
+    )
     _expect_tamper(ledger, cast, code, 2, "disagree")
 
 

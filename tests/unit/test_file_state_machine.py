@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from eventsourcing.domain import CanMutateAggregate
@@ -34,7 +35,8 @@ from domain.procedures import CATALOGUE, Channel, Procedure
 S = FileState
 CAL = vietnam_calendar()
 UNIT = "PBD"
-MAX_FILES = 4
+MAX_FILES = 8  # at most this many files, at most MAX_OPEN of them open
+MAX_OPEN = 3
 BASE = datetime(2026, 1, 5, 7, 0, tzinfo=VN_TZ)  # a Monday; the first files meet Tết 2026
 LEADER = "pho.chu-tich"
 DESKS = (
@@ -50,10 +52,13 @@ GOOD_SHA = "0123456789abcdef" * 4
 procedures = st.sampled_from(sorted(CATALOGUE.values(), key=lambda p: p.code))
 # Mostly minutes, sometimes days: every generated time moves forward from the last event.
 steps = st.one_of(st.integers(0, 120), st.integers(0, 6 * 24 * 60))
-actors = st.sampled_from(["holder", "holder", "leader", "other", "Bad Actor"])
-indexes = st.integers(0, MAX_FILES - 1)
-reasons = st.sampled_from(["thiếu giấy tờ", "", "x" * 501])
-item_lists = st.sampled_from([("Giấy chứng sinh",), ("a", "b"), (), ("",)])
+actors = st.sampled_from(["holder"] * 12 + ["leader", "other", "Bad Actor"])
+# An index below MAX_OPEN picks any file; above, an open one if there is any (to go deeper).
+indexes = st.integers(0, 4 * MAX_OPEN - 1)
+# Closing a file ends its exploration: the closing rules skip three times out of four.
+gates = st.integers(0, 3)
+reasons = st.sampled_from(["thiếu giấy tờ"] * 12 + ["", "x" * 501])
+item_lists = st.sampled_from([("Giấy chứng sinh",)] * 8 + [("a", "b"), (), ("",)])
 
 
 def replay(events: Sequence[CanMutateAggregate[str]]) -> AdministrativeFile | None:
@@ -77,6 +82,10 @@ class FileMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ helpers
     def pick(self, i: int) -> AdministrativeFile:
+        if i >= MAX_OPEN:
+            open_files = [f for f in self.files if f.is_open]
+            if open_files:
+                return open_files[i % len(open_files)]
         return self.files[i % len(self.files)]
 
     @staticmethod
@@ -115,6 +124,8 @@ class FileMachine(RuleBasedStateMachine):
         self.log[f.id].extend(events)
         if f.state in TERMINAL_STATES:
             self.closed.setdefault(f.id, f.state)
+        if f.rating is not None:
+            self.rated.setdefault(f.id, f.rating)  # the first rating is the only one
         return True
 
     @staticmethod
@@ -122,7 +133,9 @@ class FileMachine(RuleBasedStateMachine):
         return f.modified_on + timedelta(minutes=minutes)
 
     # ------------------------------------------------------------------ creation
-    @precondition(lambda self: len(self.files) < MAX_FILES)
+    @precondition(
+        lambda self: len(self.files) < MAX_FILES and sum(f.is_open for f in self.files) < MAX_OPEN
+    )
     @rule(
         procedure=procedures,
         channel=st.sampled_from(Channel),
@@ -167,7 +180,13 @@ class FileMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ commands
     @precondition(lambda self: self.files)
-    @rule(i=indexes, step=steps, actor=actors, desk=st.sampled_from([*DESKS, None]), note=reasons)
+    @rule(
+        i=indexes,
+        step=steps,
+        actor=actors,
+        desk=st.sampled_from([*DESKS[:4] * 4, *DESKS[4:], None]),
+        note=reasons,
+    )
     def hand_off(self, i: int, step: int, actor: str, desk: Desk | None, note: str) -> None:
         f = self.pick(i)
         to = f.holder if desk is None else desk  # None: where the file already is
@@ -210,7 +229,7 @@ class FileMachine(RuleBasedStateMachine):
         i=indexes,
         step=steps,
         actor=actors,
-        amount=st.sampled_from([20_000, 20_000, 1, 0, -5, 1_000_000_001]),
+        amount=st.sampled_from([20_000] * 6 + [1, 0, -5, 1_000_000_001]),
         description=reasons,
     )
     def request_fee(self, i: int, step: int, actor: str, amount: int, description: str) -> None:
@@ -229,7 +248,7 @@ class FileMachine(RuleBasedStateMachine):
     @rule(
         i=indexes,
         step=steps,
-        off_by=st.sampled_from([0, 0, 0, 1, -1]),
+        off_by=st.sampled_from([0] * 6 + [1, -1]),
         method=st.sampled_from(PaymentMethod),
     )
     def pay_fee(self, i: int, step: int, off_by: int, method: PaymentMethod) -> None:
@@ -245,7 +264,9 @@ class FileMachine(RuleBasedStateMachine):
             assert (f.fee_due_vnd, f.fee_paid_vnd) == (0, paid + due)
 
     @precondition(lambda self: self.files)
-    @rule(i=indexes, step=steps, actor=actors, leader=st.sampled_from([LEADER, "Bad Leader"]))
+    @rule(
+        i=indexes, step=steps, actor=actors, leader=st.sampled_from([LEADER] * 4 + ["Bad Leader"])
+    )
     def submit_for_signature(self, i: int, step: int, actor: str, leader: str) -> None:
         f = self.pick(i)
         if self.attempt(
@@ -257,7 +278,12 @@ class FileMachine(RuleBasedStateMachine):
             assert (f.state, f.holder.officer) == (S.AWAITING_SIGNATURE, leader)
 
     @precondition(lambda self: self.files)
-    @rule(i=indexes, step=steps, actor=actors, sha=st.sampled_from([GOOD_SHA, GOOD_SHA, "00"]))
+    @rule(
+        i=indexes,
+        step=steps,
+        actor=actors,
+        sha=st.sampled_from([GOOD_SHA] * 4 + ["00", GOOD_SHA.upper()]),
+    )
     def sign_result(self, i: int, step: int, actor: str, sha: str) -> None:
         f = self.pick(i)
         holder = f.holder.officer
@@ -285,23 +311,29 @@ class FileMachine(RuleBasedStateMachine):
             assert f.timeliness in ("early", "on_time", "late")
 
     @precondition(lambda self: self.files)
-    @rule(i=indexes, step=steps, actor=actors, reason=reasons)
-    def refuse(self, i: int, step: int, actor: str, reason: str) -> None:
+    @rule(i=indexes, step=steps, actor=actors, reason=reasons, gate=gates)
+    def refuse(self, i: int, step: int, actor: str, reason: str, gate: int) -> None:
         f = self.pick(i)
+        if gate and f.is_open:
+            return
         self.attempt(
             f, lambda: f.refuse(actor=self.who(f, actor), reason=reason, at=self.at(f, step))
         )
 
     @precondition(lambda self: self.files)
-    @rule(i=indexes, step=steps, reason=reasons)
-    def withdraw(self, i: int, step: int, reason: str) -> None:
+    @rule(i=indexes, step=steps, reason=reasons, gate=gates)
+    def withdraw(self, i: int, step: int, reason: str, gate: int) -> None:
         f = self.pick(i)
+        if gate and f.is_open:
+            return
         self.attempt(f, lambda: f.withdraw(actor="thu.tran", reason=reason, at=self.at(f, step)))
 
     @precondition(lambda self: self.files)
-    @rule(i=indexes, step=steps, actor=actors, reason=reasons)
-    def stop_processing(self, i: int, step: int, actor: str, reason: str) -> None:
+    @rule(i=indexes, step=steps, actor=actors, reason=reasons, gate=gates)
+    def stop_processing(self, i: int, step: int, actor: str, reason: str, gate: int) -> None:
         f = self.pick(i)
+        if gate and f.is_open:
+            return
         self.attempt(
             f,
             lambda: f.stop_processing(actor=self.who(f, actor), reason=reason, at=self.at(f, step)),
@@ -332,15 +364,53 @@ class FileMachine(RuleBasedStateMachine):
             assert (f.appointment_at, f.due_at) == (new, due)
 
     @precondition(lambda self: self.files)
-    @rule(i=indexes, step=steps, rating=st.sampled_from(Rating))
-    def rate_satisfaction(self, i: int, step: int, rating: Rating) -> None:
+    @rule(i=indexes, step=steps, rating=st.sampled_from(Rating), gate=gates)
+    def rate_satisfaction(self, i: int, step: int, rating: Rating, gate: int) -> None:
         f = self.pick(i)
+        if gate and f.is_open:  # always refused while open: try it less often
+            return
         already = f.rating
         if self.attempt(
             f, lambda: f.rate_satisfaction(actor="citizen", rating=rating, at=self.at(f, step))
         ):
             assert already is None
-            self.rated[f.id] = rating.value
+            assert f.rating == rating.value
+
+    @precondition(lambda self: self.files)
+    @rule(i=indexes, step=steps)
+    def advance(self, i: int, step: int) -> None:
+        """The next plausible step of the usual path, with good arguments (to go deep)."""
+        f = self.pick(i)
+        at = self.at(f, step)
+        officer = f.holder.officer or "lan.nguyen"
+        call: Callable[[], None]
+        if f.state is S.RECEIVED:
+            call = partial(f.hand_off, actor=officer, to=DESKS[1], note="", at=at)
+        elif f.state is S.IN_PROGRESS:
+            call = partial(f.submit_for_signature, actor=officer, leader=LEADER, at=at)
+        elif f.state is S.AWAITING_SUPPLEMENT:
+            call = partial(
+                f.receive_supplement, actor="thu.tran", items=("x",), at=at, calendar=CAL
+            )
+        elif f.state is S.AWAITING_SIGNATURE:
+            call = partial(f.sign_result, actor=officer, document_sha256=GOOD_SHA, at=at)
+        elif f.state is S.SIGNED and f.fee_due_vnd:
+            call = partial(
+                f.pay_fee,
+                actor="thu.tran",
+                amount_vnd=f.fee_due_vnd,
+                method=PaymentMethod.ONLINE,
+                at=at,
+            )
+        elif f.state is S.SIGNED:
+            call = partial(
+                f.return_result, actor="thu.tran", method=ReturnMethod.ONLINE, at=at, calendar=CAL
+            )
+        else:
+            call = partial(f.rate_satisfaction, actor="citizen", rating=Rating.SATISFIED, at=at)
+        # The usual path is never refused; a closed file only takes its one rating.
+        expected = f.is_open or (f.state in (S.RETURNED, S.REFUSED) and f.rating is None)
+        assert self.attempt(f, call) is expected
 
     @precondition(lambda self: self.files)
     @rule(

@@ -1,0 +1,150 @@
+"""The ``hoso`` command as a user runs it: real processes, real databases."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ledger.store import parse_postgres_url
+from tests.conftest import PG_URL
+
+HOSO = [sys.executable, "-c", "from api.cli import main; main()"]
+
+
+def hoso(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*HOSO, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(Path.home())},
+    )
+
+
+def _bump_digit(state: bytes) -> bytes:
+    at = state.index(b'"payload":{') + len(b'"payload":{')
+    while not state[at : at + 1].isdigit():
+        at += 1
+    digit = state[at : at + 1]
+    return state[:at] + (b"1" if digit != b"1" else b"2") + state[at + 1 :]
+
+
+def _assert_one_line_error(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert result.stderr.startswith("error:")
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("demo") / "d"
+    result = hoso(
+        "demo", "--days", "3", "--seed", "7", "--data", str(data), "--start", "2026-02-12"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "files received" in result.stdout
+    assert "Outcomes" in result.stdout
+    return data
+
+
+def test_demo_then_audit_passes_and_counts(demo_dir: Path) -> None:
+    result = hoso("audit", "--data", str(demo_dir))
+    assert result.returncode == 0, result.stderr
+    m = re.search(r"verified (\d+) events \((\d+) files", result.stdout)
+    assert m and int(m.group(1)) > 3000 and int(m.group(2)) > 600
+
+
+def test_file_show_prints_the_slip(demo_dir: Path) -> None:
+    code = "PBADINH-260212-0001"
+    result = hoso("file", "show", code, "--data", str(demo_dir))
+    assert result.returncode == 0, result.stderr
+    assert "process control slip" in result.stdout
+    assert "Tiếp nhận" in result.stdout
+    assert "every signature, key and chain link verified" in result.stdout
+
+
+def test_one_digit_changed_in_sqlite_is_named(demo_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(demo_dir), str(copy)], check=True)
+    db = sqlite3.connect(copy / "ledger.sqlite3")
+    code, version = "PBADINH-260213-0042", 2
+    (state,) = db.execute(
+        "SELECT state FROM hoso_events WHERE originator_id=? AND originator_version=?",
+        (code, version),
+    ).fetchone()
+    db.execute(
+        "UPDATE hoso_events SET state=? WHERE originator_id=? AND originator_version=?",
+        (_bump_digit(state), code, version),
+    )
+    db.commit()
+    db.close()
+    result = hoso("audit", "--data", str(copy))
+    assert result.returncode == 1
+    assert f"file {code} version {version}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_forget_keeps_audit_green(demo_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(demo_dir), str(copy)], check=True)
+    code = "PBADINH-260212-0002"
+    shown = hoso("file", "show", code, "--data", str(copy))
+    ref = re.search(r"\((ap-[0-9a-f]+)\)", shown.stdout)
+    assert ref, shown.stdout
+    assert hoso("forget", ref.group(1), "--data", str(copy)).returncode == 0
+    after = hoso("file", "show", code, "--data", str(copy))
+    assert "[erased]" in after.stdout
+    assert hoso("audit", "--data", str(copy)).returncode == 0
+
+
+def test_bad_input_is_one_line_and_nonzero(tmp_path: Path, demo_dir: Path) -> None:
+    _assert_one_line_error(hoso("audit", "--data", str(tmp_path / "nothing")))
+    _assert_one_line_error(hoso("file", "show", "NOPE-1", "--data", str(demo_dir)))
+    _assert_one_line_error(hoso("forget", "ap-unknown", "--data", str(demo_dir)))
+    _assert_one_line_error(hoso("demo", "--data", str(demo_dir)))
+    _assert_one_line_error(hoso("audit", "--data", str(tmp_path), "--db", "mysql://x"))
+
+
+@pytest.mark.usefixtures("pg_schema")
+def test_postgres_demo_audit_and_tamper(pg_schema: str, tmp_path: Path) -> None:
+    data = tmp_path / "pg"
+    result = hoso(
+        "demo",
+        "--days",
+        "1",
+        "--seed",
+        "7",
+        "--data",
+        str(data),
+        "--db",
+        pg_schema,
+        "--start",
+        "2026-02-12",
+    )
+    assert result.returncode == 0, result.stderr
+    ok = hoso("audit", "--data", str(data), "--db", pg_schema)
+    assert ok.returncode == 0, ok.stderr
+    target = parse_postgres_url(pg_schema)
+    code, version = "PBADINH-260212-0007", 2
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        row = conn.execute(
+            f'SELECT state FROM "{target.schema}".hoso_events '
+            "WHERE originator_id=%s AND originator_version=%s",
+            (code, version),
+        ).fetchone()
+        assert row is not None
+        conn.execute(
+            f'UPDATE "{target.schema}".hoso_events SET state=%s '
+            "WHERE originator_id=%s AND originator_version=%s",
+            (_bump_digit(bytes(row[0])), code, version),
+        )
+    bad = hoso("audit", "--data", str(data), "--db", pg_schema)
+    assert bad.returncode == 1
+    assert f"file {code} version {version}" in bad.stderr
