@@ -215,3 +215,7 @@ def main() -> None:
             f"[red]error:[/] unexpected {type(e).__name__}: {escape(str(e))}", highlight=False
         )
         sys.exit(EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    main()
