@@ -24,6 +24,7 @@ from ledger.errors import LedgerError
 from ledger.service import Ledger
 from signing import KeyDirectory, KeyFileSigner
 from signing.errors import SigningError
+from signing.registry import Role
 
 app = typer.Typer(help="hoso: the signed ledger of administrative files.", no_args_is_help=True)
 file_app = typer.Typer(help="Look at one file.", no_args_is_help=True)
@@ -191,6 +192,66 @@ def keys_list(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
         views.key_table(out, ledger.registry())
 
 
+@keys_app.command("add")
+def keys_add(
+    holder: Annotated[str, typer.Argument(help="Who will hold the key (actor id).")],
+    role: Annotated[Role, typer.Option(help="The holder's role.")],
+    unit: Annotated[str, typer.Option(help="The holder's unit code.")],
+    by: Annotated[
+        str, typer.Option("--as", help="The administrator who registers it.")
+    ] = AUTHORITY,
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+) -> None:
+    """Create a key file DATA/keys/HOLDER.pem (mode 0600) and register it, signed by --as."""
+    with opened(data, db) as (settings, ledger):
+        keys = KeyDirectory(settings.keys_dir)
+        admin = keys.signer(by)
+        new = keys.signer(holder) if keys.exists(holder) else keys.create(holder)
+        at = now()
+        kid = ledger.register_key(
+            signer=admin,
+            actor=by,
+            holder=holder,
+            role=role,
+            unit=unit,
+            public_key=new.public_key,
+            valid_from=at,
+            at=at,
+        )
+    out.print(f"Registered key {kid} for {holder} ({role.value}, unit {unit}), signed by {by}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id (see `hoso keys list`).")],
+    reason: Annotated[str, typer.Option(help="Why (lost device, left the unit...).")],
+    by: Annotated[str, typer.Option("--as", help="The administrator who revokes it.")] = AUTHORITY,
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+) -> None:
+    """Revoke a key from now on (never retroactively): it stays valid for what it signed before."""
+    with opened(data, db) as (settings, ledger):
+        registry = ledger.registry()
+        matches = [k for k in registry.keys if k.startswith(key_id)]
+        if len(matches) != 1:
+            raise CliError(f"key id {key_id!r} matches {len(matches)} keys; give more of it")
+        admin = KeyDirectory(settings.keys_dir).signer(by)
+        at = now()
+        ledger.revoke_key(
+            signer=admin, actor=by, kid=matches[0], effective_at=at, reason=reason, at=at
+        )
+    out.print(f"Revoked key {matches[0]} from {local_now()}: {reason}")
+
+
+def local_now() -> str:
+    return now().astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _one_line(text: str) -> str:
+    return escape(" ".join(text.split()))
+
+
 def main() -> None:
     """Entry point: run the app, turn every known failure into one line and an exit code."""
     try:
@@ -200,20 +261,20 @@ def main() -> None:
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except (CliError, LedgerError, DomainError, SigningError) as e:
-        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
+        err.print(f"[red]error:[/] {_one_line(str(e))}", highlight=False)
         sys.exit(EXIT_USAGE if not isinstance(e, LedgerError) else EXIT_FAILED)
-    except Exception as e:
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
+    except KeyboardInterrupt:
+        err.print("aborted")
+        sys.exit(EXIT_FAILED)
+    except Exception as e:  # the last line of defence: never a stack trace
+        if type(e).__name__ == "Abort":
             err.print("aborted")
             sys.exit(EXIT_FAILED)
-        err.print(
-            f"[red]error:[/] unexpected {type(e).__name__}: {escape(str(e))}", highlight=False
-        )
+        message = getattr(e, "format_message", None)
+        if callable(message) and hasattr(e, "exit_code"):  # click's usage errors (vendored)
+            err.print(f"[red]error:[/] {_one_line(str(message()))}", highlight=False)
+            sys.exit(EXIT_USAGE)
+        err.print(f"[red]error:[/] unexpected {type(e).__name__}: {_one_line(str(e))}")
         sys.exit(EXIT_FAILED)
 
 

@@ -148,3 +148,61 @@ def test_postgres_demo_audit_and_tamper(pg_schema: str, tmp_path: Path) -> None:
     bad = hoso("audit", "--data", str(data), "--db", pg_schema)
     assert bad.returncode == 1
     assert f"file {code} version {version}" in bad.stderr
+
+
+def test_keys_add_revoke_and_usage_errors(tmp_path: Path) -> None:
+    data = str(tmp_path / "k")
+    assert hoso("init", "--data", data).returncode == 0
+    added = hoso("keys", "add", "quantri", "--role", "unit_admin", "--unit", "PHN", "--data", data)
+    assert added.returncode == 0, added.stderr
+    officer = hoso(
+        "keys",
+        "add",
+        "lan",
+        "--role",
+        "officer",
+        "--unit",
+        "PHN",
+        "--as",
+        "quantri",
+        "--data",
+        data,
+    )
+    assert officer.returncode == 0, officer.stderr
+    kid = re.search(r"Registered key ([0-9a-f]{32})", officer.stdout)
+    assert kid
+    assert (tmp_path / "k" / "keys" / "lan.pem").stat().st_mode & 0o077 == 0
+    _assert_one_line_error(
+        hoso(
+            "keys",
+            "add",
+            "x",
+            "--role",
+            "officer",
+            "--unit",
+            "OTHER",
+            "--as",
+            "quantri",
+            "--data",
+            data,
+        )
+    )
+    _assert_one_line_error(
+        hoso("keys", "add", "x", "--role", "bogus", "--unit", "PHN", "--data", data)
+    )
+    _assert_one_line_error(hoso("--bogus"))
+    revoked = hoso(
+        "keys",
+        "revoke",
+        kid.group(1)[:12],
+        "--reason",
+        "mất máy",
+        "--as",
+        "quantri",
+        "--data",
+        data,
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    listed = hoso("keys", "list", "--data", data)
+    assert "mất máy" in listed.stdout
+    assert hoso("audit", "--data", data).returncode == 0

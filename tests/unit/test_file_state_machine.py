@@ -77,7 +77,7 @@ class FileMachine(RuleBasedStateMachine):
         super().__init__()
         self.files: list[AdministrativeFile] = []
         self.log: dict[str, list[CanMutateAggregate[str]]] = {}
-        self.closed: dict[str, FileState] = {}
+        self.closed: dict[str, tuple[FileState, datetime | None]] = {}
         self.rated: dict[str, str] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -123,7 +123,7 @@ class FileMachine(RuleBasedStateMachine):
         assert events[0].originator_version == version + 1
         self.log[f.id].extend(events)
         if f.state in TERMINAL_STATES:
-            self.closed.setdefault(f.id, f.state)
+            self.closed.setdefault(f.id, (f.state, f.closed_at))
         if f.rating is not None:
             self.rated.setdefault(f.id, f.rating)  # the first rating is the only one
         return True
@@ -507,7 +507,7 @@ class FileMachine(RuleBasedStateMachine):
     def terminal_states_are_final(self) -> None:
         for f in self.files:
             if f.id in self.closed:
-                assert f.state is self.closed[f.id]
+                assert (f.state, f.closed_at) == self.closed[f.id]
                 assert f.closed_at is not None
                 assert not f.overdue(f.appointment_at + timedelta(days=365))
             else:
@@ -526,8 +526,8 @@ class FileMachine(RuleBasedStateMachine):
 
 
 FileMachine.TestCase.settings = settings(
-    max_examples=150,
-    stateful_step_count=40,
+    max_examples=300,
+    stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
