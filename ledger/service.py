@@ -25,13 +25,13 @@ from domain.deadlines import SupplementPolicy
 from domain.file import AdministrativeFile
 from domain.procedures import Channel, get_procedure
 from ledger import codec
-from ledger.envelope import GENESIS_HASH, Envelope, build
-from ledger.errors import ConflictError, NotFound, PermissionRefused
+from ledger.envelope import Envelope, build
+from ledger.errors import ConflictError, NotFound, PermissionRefused, TamperError
 from ledger.personal import ERASED, PersonalData, SealError, seal, unseal
 from ledger.pins import hash_pin, pin_matches
 from ledger.store import EventStore, SideWrite
 from ledger.timefmt import format_instant
-from ledger.verify import ChainVerifier, check_file_permission
+from ledger.verify import ChainVerifier
 from signing import Signer
 from signing.registry import REGISTRY_STREAM, KeyRegistry, Role
 
@@ -96,24 +96,27 @@ class Ledger:
         registry = KeyRegistry.establish(
             origin=self.origin, authority=actor, public_key=authority.public_key, at=at
         )
-        self._append(REGISTRY_STREAM, registry.collect_events(), authority, prev_hash=None)
+        verifier = ChainVerifier(self.origin, self.authority_key)
+        self._append(REGISTRY_STREAM, registry.collect_events(), authority, verifier=verifier)
 
     def _registry_command(
         self, signer: Signer, actor: str, at: datetime, command: Callable[[KeyRegistry], Any]
     ) -> Any:
         """Run a registry command on a freshly verified copy, then drop the cache."""
         for _attempt in range(MAX_ATTEMPTS):
-            verifier = ChainVerifier(self.origin, self.authority_key)
-            for stored in self.store.stream(REGISTRY_STREAM):
+            history = self.store.stream(REGISTRY_STREAM)
+            # Two replays: the command mutates one registry, the other checks what it produced.
+            verifier, working = (ChainVerifier(self.origin, self.authority_key) for _ in "ab")
+            for stored in history:
                 verifier.check(stored)
-            registry = verifier.registry
+                working.check(stored)
+            registry = working.registry
             if registry is None:
                 raise NotFound("the key registry is not established: run `hoso init`")
             self._check_key(registry, signer, actor, at)
             result = command(registry)
-            prev = verifier.head(REGISTRY_STREAM)[1]
             try:
-                self._append(REGISTRY_STREAM, registry.collect_events(), signer, prev_hash=prev)
+                self._append(REGISTRY_STREAM, registry.collect_events(), signer, verifier=verifier)
             except ConflictError:
                 continue
             finally:
@@ -268,7 +271,8 @@ class Ledger:
             calendar=self.calendar,
             supplement_policy=self.supplement_policy,
         )
-        self._append(code, f.collect_events(), signer, prev_hash=None, side_writes=side)
+        verifier = ChainVerifier(self.origin, self.authority_key, registry)
+        self._append(code, f.collect_events(), signer, verifier=verifier, side_writes=side)
         return Receipt(code=code, pin=pin, applicant_ref=applicant_ref, appointment_at=f.due_at)
 
     def load(self, code: str) -> VerifiedFile:
@@ -302,8 +306,10 @@ class Ledger:
             self._check_key(registry, signer, actor, at)
             command(current.file)
             events = current.file.collect_events()
+            verifier = ChainVerifier(self.origin, self.authority_key, registry)
+            verifier.heads[code] = (current.file.version - len(events), current.head_hash)
             try:
-                return self._append(code, events, signer, prev_hash=current.head_hash)
+                return self._append(code, events, signer, verifier=verifier)
             except ConflictError:
                 continue
         raise ConflictError(f"file {code} kept changing under this command")
@@ -315,15 +321,18 @@ class Ledger:
         events: Sequence[CanMutateAggregate[str]],
         signer: Signer,
         *,
-        prev_hash: str | None,
+        verifier: ChainVerifier,
         side_writes: Sequence[SideWrite] = (),
     ) -> list[Envelope]:
-        prev = prev_hash or GENESIS_HASH
+        """Seal, check and store new events atomically.
+
+        Every new envelope goes through the very checks a read applies (``verifier`` holds the
+        stream's head and the registry): what a read would reject is never written.
+        """
+        _version, prev = verifier.head(stream)
         envelopes: list[Envelope] = []
-        # Registry commands enforce their own rules; file events are checked against the roles.
-        registry = None if stream == REGISTRY_STREAM else self.registry()
+        stored: list[StoredEvent] = []
         for event in events:
-            actor = str(getattr(event, "actor"))  # noqa: B009
             type_name, payload = codec.to_payload(event)
             env = build(
                 origin=self.origin,
@@ -331,18 +340,19 @@ class Ledger:
                 version=event.originator_version,
                 type_=type_name,
                 occurred_at=event.timestamp,
-                actor=actor,
+                actor=str(getattr(event, "actor")),  # noqa: B009 - every ledger event has one
                 key_id=signer.key_id,
                 payload=payload,
                 prev_hash=prev,
             ).sign(signer)
-            if registry is not None:
-                refusal = check_file_permission(registry, env, event)
-                if refusal:
-                    raise PermissionRefused(refusal)
+            item = StoredEvent(env.stream, env.version, env.type, env.to_bytes())
+            try:
+                verifier.check(item)
+            except TamperError as e:
+                raise PermissionRefused(f"refused before writing: {e.reason}") from e
             envelopes.append(env)
-            prev = env.hash()
-        stored = [StoredEvent(e.stream, e.version, e.type, e.to_bytes()) for e in envelopes]
+            stored.append(item)
+            prev = verifier.head(stream)[1]
         self.store.append(stored, side_writes)
         return envelopes
 

@@ -409,3 +409,32 @@ def test_wrong_authority_fails_closed(ledger: Ledger, cast: Cast) -> None:
     assert report.failure is not None and report.failure.stream == "KEYS"
     report = audit_report(ledger.store, origin=ORIGIN, authority_key=None)
     assert report.failure is not None and "nothing to trust" in report.failure.reason
+
+
+def test_event_actor_must_own_the_signing_key(
+    ledger: Ledger, cast: Cast, store: EventStore
+) -> None:
+    """Regression: a command whose event names another actor than the key's holder was stored,
+    and made the file unreadable forever. Now it is refused before anything is written."""
+    code = receive(ledger, cast).code
+    t = T1 + timedelta(minutes=5)
+    ledger.execute(
+        code,
+        signer=cast.officer,
+        actor="an",
+        at=t,
+        command=lambda f: f.hand_off(actor="an", to=Desk("binh", "x", UNIT), note="", at=t),
+    )
+    before = store.max_position()
+    later = t + timedelta(minutes=1)
+    with pytest.raises(PermissionRefused, match="belongs to an, not binh"):
+        ledger.execute(
+            code,
+            signer=cast.officer,
+            actor="an",
+            at=later,
+            command=lambda f: f.hand_off(actor="binh", to=Desk("an", "x", UNIT), note="", at=later),
+        )
+    assert store.max_position() == before
+    assert len(ledger.load(code).envelopes) == 2
+    audit(ledger.store, origin=ORIGIN, authority_key=cast.authority.public_key)
