@@ -82,14 +82,16 @@ class RegistryEstablished(CanInitAggregate[str], RegistryEvent):
 
     def apply_to(self, r: KeyRegistry) -> None:
         r.origin = self.origin
-        r.keys[self.key_id] = KeyRecord(
-            key_id=self.key_id,
-            holder=self.actor,
-            role=Role.AUTHORITY,
-            unit=AUTHORITY_UNIT,
-            public_key=unb64(self.public_key),
-            valid_from=self.timestamp,
-            registered_by=self.actor,
+        r._add(
+            KeyRecord(
+                key_id=self.key_id,
+                holder=self.actor,
+                role=Role.AUTHORITY,
+                unit=AUTHORITY_UNIT,
+                public_key=unb64(self.public_key),
+                valid_from=self.timestamp,
+                registered_by=self.actor,
+            )
         )
 
 
@@ -103,14 +105,16 @@ class KeyRegistered(RegistryEvent):
     valid_from: datetime
 
     def apply_to(self, r: KeyRegistry) -> None:
-        r.keys[self.key_id] = KeyRecord(
-            key_id=self.key_id,
-            holder=self.holder,
-            role=Role(self.role),
-            unit=self.unit,
-            public_key=unb64(self.public_key),
-            valid_from=self.valid_from,
-            registered_by=self.actor,
+        r._add(
+            KeyRecord(
+                key_id=self.key_id,
+                holder=self.holder,
+                role=Role(self.role),
+                unit=self.unit,
+                public_key=unb64(self.public_key),
+                valid_from=self.valid_from,
+                registered_by=self.actor,
+            )
         )
 
 
@@ -149,6 +153,11 @@ class KeyRegistry(BaseAggregate[str]):
 
     def __init__(self) -> None:
         self.keys: dict[str, KeyRecord] = {}
+        self.by_holder: dict[str, list[str]] = {}
+
+    def _add(self, record: KeyRecord) -> None:
+        self.keys[record.key_id] = record
+        self.by_holder.setdefault(record.holder, []).append(record.key_id)
 
     @classmethod
     def establish(
@@ -190,8 +199,9 @@ class KeyRegistry(BaseAggregate[str]):
     def roles_of(self, actor: str, at: datetime) -> dict[Role, set[str]]:
         """Each role the actor holds at ``at`` with a valid key, mapped to its units."""
         roles: dict[Role, set[str]] = {}
-        for record in self.keys.values():
-            if record.holder == actor and record.valid_at(at):
+        for kid in self.by_holder.get(actor, ()):
+            record = self.keys[kid]
+            if record.valid_at(at):
                 roles.setdefault(record.role, set()).add(record.unit)
         return roles
 
