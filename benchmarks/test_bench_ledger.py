@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from ledger.verify import ChainVerifier
+
 if TYPE_CHECKING:  # the fixtures' types; pytest loads conftest.py itself
     from benchmarks.conftest import Backend, Baseline, World
     from domain.file import AdministrativeFile
@@ -91,8 +93,10 @@ def test_append_only_ledger(benchmark: Any, backend: Backend, world: World) -> N
         return (code, loaded.file, loaded.head_hash), {}
 
     def append(code: str, f: AdministrativeFile, head: str) -> None:
+        verifier = ChainVerifier(ledger.origin, ledger.authority_key, ledger.registry())
+        verifier.heads[code] = (f.version, head)
         key = world.hand_off_on(code, f)
-        ledger._append(code, f.collect_events(), key, prev_hash=head)
+        ledger._append(code, f.collect_events(), key, verifier=verifier)
 
     benchmark.pedantic(
         append, setup=setup, rounds=APPEND_ROUNDS, warmup_rounds=APPEND_WARMUP, iterations=1
