@@ -14,12 +14,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from api import views
+from api import cli_evidence, views
+from api.logjobs import integrate_and_checkpoint
 from api.settings import CONFIG_NAME, DEFAULT_DATA, Settings, load_settings
-from api.wiring import AUTHORITY, init_data_dir, open_ledger
+from api.wiring import AUTHORITY, init_data_dir, log_verifier, open_ledger, open_log
 from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
 from domain.errors import DomainError
-from ledger.audit import audit_report
+from ledger.audit import full_audit_report
 from ledger.errors import LedgerError
 from ledger.service import Ledger
 from signing import KeyDirectory, KeyFileSigner
@@ -29,8 +30,10 @@ from signing.registry import Role
 app = typer.Typer(help="hoso: the signed ledger of administrative files.", no_args_is_help=True)
 file_app = typer.Typer(help="Look at one file.", no_args_is_help=True)
 keys_app = typer.Typer(help="The key registry.", no_args_is_help=True)
+log_app = typer.Typer(help="The Merkle log: its key, checkpoints and proofs.", no_args_is_help=True)
 app.add_typer(file_app, name="file")
 app.add_typer(keys_app, name="keys")
+app.add_typer(log_app, name="log")
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
@@ -120,7 +123,13 @@ def demo(
         summary = summarise(
             ledger.store, origin=settings.origin, authority_key=settings.authority_key, now=until
         )
+        checkpoint = integrate_and_checkpoint(settings, ledger, force=True)
         views.demo_summary(out, summary, days=day_list, elapsed=elapsed, stats=stats, data=data)
+        if checkpoint is not None:
+            out.print(
+                f"Merkle log: {checkpoint.size} leaves, signed checkpoint of size "
+                f"{checkpoint.size}; verifier key: {settings.log_vkey}"
+            )
 
 
 class SeededKeys(KeyDirectory):
@@ -158,15 +167,32 @@ def file_show(code: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None
 
 
 @app.command()
-def audit(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
-    """Re-verify every signature, key and chain link; exit 1 naming the first broken event."""
+def audit(
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+    witness_state: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness-state", help="A witness's state file: check against what it cosigned."
+        ),
+    ] = None,
+) -> None:
+    """Re-verify every signature, key, chain link, log leaf and checkpoint; exit 1 naming faults."""
     with opened(data, db) as (settings, ledger):
+        witness = None
+        if witness_state is not None:
+            from ledger.witness import load_witness_view
+
+            witness = load_witness_view(witness_state, settings.origin)
+        verifier = log_verifier(settings) if settings.log_vkey else None
         with views.progress(out) as bar:
             task = bar.add_task("Verifying events", total=ledger.store.max_position() or 1)
-            report = audit_report(
+            report = full_audit_report(
                 ledger.store,
                 origin=settings.origin,
                 authority_key=settings.authority_key,
+                log_verifier=verifier,
+                witness=witness,
                 progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
             )
         views.audit_result(out, err, report)
@@ -244,12 +270,84 @@ def keys_revoke(
     out.print(f"Revoked key {matches[0]} from {local_now()}: {reason}")
 
 
+@app.command()
+def serve(
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8080,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the log over HTTP (C2SP tlog-tiles under /log/) and keep it checkpointed."""
+    import uvicorn
+
+    from api.http import create_app
+
+    with opened(data, db) as (settings, _ledger):
+        pass  # fail here, in one line, if the data directory or the database is unusable
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@log_app.command("key")
+def log_key(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
+    """Print the log's verifier key (name+keyid+base64) for clients and witnesses."""
+    settings = load_settings(data, db)
+    if not settings.log_vkey:
+        raise CliError(f"{data} has no log key (log_vkey in {CONFIG_NAME})")
+    typer.echo(settings.log_vkey)
+
+
+@log_app.command("checkpoint")
+def log_checkpoint(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
+    """Integrate every stored event into the log, sign a checkpoint now and print it."""
+    from api.logjobs import integrate_and_checkpoint
+
+    with opened(data, db) as (settings, ledger):
+        made = integrate_and_checkpoint(settings, ledger, now=now(), force=True)
+    if made is None:
+        raise CliError("the log is empty: there is nothing to checkpoint")
+    typer.echo(made.note, nl=False)
+
+
+@log_app.command("prove")
+def log_prove(
+    index: Annotated[int | None, typer.Option(min=0, help="Leaf index to prove.")] = None,
+    size: Annotated[
+        int | None, typer.Option(min=1, help="Tree size (default: the latest checkpoint).")
+    ] = None,
+    size1: Annotated[int | None, typer.Option("--from", min=1, help="Older tree size.")] = None,
+    size2: Annotated[
+        int | None, typer.Option("--to", min=1, help="Newer size (default: latest checkpoint).")
+    ] = None,
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+) -> None:
+    """Print an inclusion (--index [--size]) or consistency (--from [--to]) proof as JSON."""
+    import orjson
+
+    from api.logjobs import consistency_document, inclusion_document
+
+    inclusion = index is not None or size is not None
+    if inclusion == (size1 is not None or size2 is not None) or (inclusion and index is None):
+        raise CliError("give either --index [--size] or --from [--to]")
+    with opened(data, db) as (_settings, ledger):
+        log = open_log(ledger)
+        if index is not None:
+            doc = inclusion_document(log, index, size)
+        else:
+            assert size1 is not None
+            doc = consistency_document(log, size1, size2)
+    typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+
+
 def local_now() -> str:
     return now().astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _one_line(text: str) -> str:
     return escape(" ".join(text.split()))
+
+
+cli_evidence.register(app)
 
 
 def main() -> None:

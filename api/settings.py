@@ -28,6 +28,9 @@ class Settings:
     authority: str
     authority_key: bytes
     db: str | None = None
+    log_vkey: str | None = None
+    checkpoint_every_seconds: int = 60
+    checkpoint_every_entries: int = 1000
     supplement_policy: SupplementPolicy = SupplementPolicy.EXTEND
     makeup_working_days: tuple[date, ...] = ()
     extra_days_off: tuple[date, ...] = ()
@@ -54,6 +57,9 @@ class Settings:
             "authority": self.authority,
             "authority_public_key": b64(self.authority_key),
             "db": self.db,
+            "log_vkey": self.log_vkey,
+            "checkpoint_every_seconds": self.checkpoint_every_seconds,
+            "checkpoint_every_entries": self.checkpoint_every_entries,
             "supplement_policy": self.supplement_policy.value,
             "calendar": {
                 "makeup_working_days": [d.isoformat() for d in self.makeup_working_days],
@@ -83,6 +89,9 @@ def load_settings(data_dir: Path, db: str | None = None) -> Settings:
             authority=str(doc["authority"]),
             authority_key=unb64(str(doc["authority_public_key"])),
             db=db or os.environ.get(DB_ENV) or doc.get("db") or None,
+            log_vkey=doc.get("log_vkey"),
+            checkpoint_every_seconds=int(doc.get("checkpoint_every_seconds", 60)),
+            checkpoint_every_entries=int(doc.get("checkpoint_every_entries", 1000)),
             supplement_policy=SupplementPolicy(doc.get("supplement_policy", "extend")),
             makeup_working_days=tuple(
                 date.fromisoformat(d) for d in cal.get("makeup_working_days", [])

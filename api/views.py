@@ -21,7 +21,7 @@ from rich.table import Table
 from domain.calendar import VN_TZ, WorkingCalendar
 from domain.deadlines import classify
 from domain.procedures import CATALOGUE
-from ledger.audit import AuditReport
+from ledger.audit import FullAuditReport
 from ledger.personal import PersonalData
 from ledger.service import VerifiedFile
 from projections.summary import CentreSummary
@@ -140,19 +140,26 @@ def file_slip(
     )
 
 
-def audit_result(console: Console, errors: Console, report: AuditReport) -> None:
+def audit_result(console: Console, errors: Console, report: FullAuditReport) -> None:
+    chain, log = report.chain, report.log
     if report.ok:
         console.print(
-            f"[green]✓ audit passed[/]: verified {report.events} events "
-            f"({report.files} files, {report.registry_events} key-registry events): "
-            f"{report.signatures} signatures, every key valid at its time, every chain unbroken."
+            f"[green]✓ audit passed[/]: verified {chain.events} events "
+            f"({chain.files} files, {chain.registry_events} key-registry events): "
+            f"{chain.signatures} signatures, every key valid at its time, every chain unbroken."
+        )
+        witness = " and with what the witness cosigned" if log.witness_checked else ""
+        console.print(
+            f"[green]✓ log[/]: {log.leaves} leaves cover the events in order with no hole "
+            f"({log.pending} not yet integrated); {log.checkpoints} checkpoints signed, "
+            f"recomputed from the entries and consistent with each other{witness}."
         )
         return
-    failure = report.failure
-    assert failure is not None
+    for failure in report.failures:
+        errors.print(f"[red]✗ audit FAILED[/] {escape(failure)}", highlight=False)
     errors.print(
-        f"[red]✗ audit FAILED[/] at file {failure.stream} version {failure.version}: "
-        f"{escape(failure.reason)} ({report.events} events verified before it)",
+        f"({chain.events} events verified before the first broken one; "
+        f"{log.leaves} log leaves checked)",
         highlight=False,
     )
 

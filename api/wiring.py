@@ -1,17 +1,21 @@
-"""Wiring: settings -> store -> ledger. The only place that turns configuration into objects."""
+"""Wiring: settings -> store -> ledger and log; the only place that builds objects from config."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from api.settings import CONFIG_NAME, Settings, load_settings
 from ledger.errors import ConfigurationError
+from ledger.log import MerkleLog
 from ledger.service import Ledger
 from ledger.store import open_store
-from signing import KeyDirectory
+from signing import KeyDirectory, load_private_key_pem
+from signing.note import NoteSigner, NoteVerifier
 
 AUTHORITY = "authority"
+LOG_KEY = "log"
 
 
 def open_ledger(settings: Settings) -> Ledger:
@@ -25,15 +29,32 @@ def open_ledger(settings: Settings) -> Ledger:
     )
 
 
+def open_log(ledger: Ledger) -> MerkleLog:
+    return MerkleLog(ledger.store, ledger.origin)
+
+
+def log_signer(settings: Settings) -> NoteSigner:
+    """The log's checkpoint key (DATA/keys/log.pem); its note name is the log's origin."""
+    path = settings.keys_dir / f"{LOG_KEY}.pem"
+    return NoteSigner(settings.origin, load_private_key_pem(path))
+
+
+def log_verifier(settings: Settings) -> NoteVerifier:
+    if not settings.log_vkey:
+        raise ConfigurationError(f"{settings.data_dir} has no log key (log_vkey in {CONFIG_NAME})")
+    return NoteVerifier.from_vkey(settings.log_vkey)
+
+
 def init_data_dir(
     data_dir: Path, *, origin: str, db: str | None, at: datetime, seed: bytes | None = None
 ) -> Settings:
-    """Create the data directory: the authority's key, the configuration, the key registry."""
+    """Create the data directory: authority and log keys, the configuration, the key registry."""
     if (data_dir / CONFIG_NAME).exists():
         raise ConfigurationError(f"{data_dir} already holds a ledger ({CONFIG_NAME} exists)")
     data_dir.mkdir(parents=True, exist_ok=True)
     keys = KeyDirectory(data_dir / "keys")
     authority = keys.create(AUTHORITY, seed=seed)
+    keys.create(LOG_KEY)
     settings = Settings(
         data_dir=data_dir,
         origin=origin,
@@ -41,6 +62,7 @@ def init_data_dir(
         authority_key=authority.public_key,
         db=db,
     )
+    settings = replace(settings, log_vkey=log_signer(settings).vkey())
     ledger = open_ledger(settings)
     try:
         ledger.establish_registry(authority, actor=AUTHORITY, at=at)

@@ -11,8 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger.errors import TamperError
+from ledger.log import MerkleLog
+from ledger.log_audit import LogAuditReport, WitnessView, log_audit_report
 from ledger.store import EventStore
 from ledger.verify import ChainVerifier
+from signing.note import NoteVerifier
 from signing.registry import REGISTRY_STREAM
 
 PAGE = 1000
@@ -80,3 +83,40 @@ def audit(store: EventStore, *, origin: str, authority_key: bytes | None) -> Aud
     if report.failure is not None:
         raise report.failure
     return report
+
+
+@dataclass(frozen=True)
+class FullAuditReport:
+    """The events (signatures, keys, chains) and the log (coverage, checkpoints, witness)."""
+
+    chain: AuditReport
+    log: LogAuditReport
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and self.log.ok
+
+    @property
+    def failures(self) -> list[str]:
+        found = []
+        if self.chain.failure is not None:
+            f = self.chain.failure
+            found.append(f"file {f.stream} version {f.version}: {f.reason}")
+        found.extend(self.log.failures)
+        return found
+
+
+def full_audit_report(
+    store: EventStore,
+    *,
+    origin: str,
+    authority_key: bytes | None,
+    log_verifier: NoteVerifier | None,
+    witness: WitnessView | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> FullAuditReport:
+    """Both halves of the audit; the log half runs even when the events half failed, so the
+    report names everything it found (a deleted last event only shows in the log half)."""
+    chain = audit_report(store, origin=origin, authority_key=authority_key, progress=progress)
+    log = log_audit_report(MerkleLog(store, origin), log_verifier, witness=witness)
+    return FullAuditReport(chain=chain, log=log)

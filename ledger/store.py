@@ -93,6 +93,29 @@ SIDE_TABLES = {
         "unit TEXT NOT NULL, day TEXT NOT NULL, last INTEGER NOT NULL, PRIMARY KEY (unit, day))"
     ),
     "meta": "CREATE TABLE IF NOT EXISTS hoso_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # The Merkle log (ledger/log.py): one leaf per stored event, in notification order, dense.
+    "log_leaves": (
+        "CREATE TABLE IF NOT EXISTS hoso_log_leaves ("
+        "leaf_index BIGINT PRIMARY KEY, position BIGINT NOT NULL UNIQUE, "
+        "stream TEXT NOT NULL, version INTEGER NOT NULL, leaf_hash {blob} NOT NULL, "
+        "UNIQUE (stream, version))"
+    ),
+    # Complete subtrees above the leaves: level k, index i covers leaves [i*2^k, (i+1)*2^k).
+    "log_nodes": (
+        "CREATE TABLE IF NOT EXISTS hoso_log_nodes ("
+        "level INTEGER NOT NULL, idx BIGINT NOT NULL, hash {blob} NOT NULL, "
+        "PRIMARY KEY (level, idx))"
+    ),
+    "log_checkpoints": (
+        "CREATE TABLE IF NOT EXISTS hoso_log_checkpoints ("
+        "size BIGINT PRIMARY KEY, root {blob} NOT NULL, note TEXT NOT NULL, "
+        "created_at TEXT NOT NULL)"
+    ),
+    "log_cosignatures": (
+        "CREATE TABLE IF NOT EXISTS hoso_log_cosignatures ("
+        "size BIGINT NOT NULL, witness TEXT NOT NULL, signature_line TEXT NOT NULL, "
+        "PRIMARY KEY (size, witness))"
+    ),
 }
 
 
@@ -163,6 +186,22 @@ class EventStore:
             raw = getattr(curs, "sqlite_cursor", curs)
             rows = curs.fetchall() if raw.description else []
             return [dict(row) for row in rows]
+
+    def write(self, writes: Sequence[SideWrite]) -> None:
+        """Run several statements in one transaction: all of them, or none."""
+        with self._cursor(commit=True) as curs:
+            for w in writes:
+                curs.execute(self._sql(w.sql), w.params)
+
+    def write_many(
+        self, sql: str, rows: Sequence[tuple[Any, ...]], more: Sequence[SideWrite] = ()
+    ) -> None:
+        """One statement over many rows, plus ``more`` statements, in one transaction."""
+        with self._cursor(commit=True) as curs:
+            if rows:
+                curs.executemany(self._sql(sql), rows)
+            for w in more:
+                curs.execute(self._sql(w.sql), w.params)
 
     def create_tables(self) -> None:
         blob = "BYTEA" if self.dialect == "postgresql" else "BLOB"

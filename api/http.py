@@ -1,0 +1,175 @@
+"""The HTTP service: the Merkle log as C2SP tlog-tiles (checkpoint, hash tiles, entry bundles)
+plus JSON inclusion and consistency proofs for inspectors.
+
+``create_app(settings)`` is the only constructor. Nothing connects at import or construction:
+the store opens at start-up (lifespan) and closes at shutdown, and a background task keeps the
+log integrated and signs a checkpoint when one is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api import problems
+from api.logjobs import consistency_document, inclusion_document, integrate_and_checkpoint
+from api.problems import Problem, not_found
+from api.settings import Settings
+from api.tilepath import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
+from api.wiring import open_ledger, open_log
+from ledger.log import TILE_HEIGHT, MerkleLog
+from ledger.service import Ledger
+
+log = logging.getLogger("hoso.http")
+
+CHECKPOINT_CACHE = "public, max-age=5"  # tlog-tiles: mutable, no caching beyond a few seconds
+FULL_TILE_CACHE = "public, max-age=31536000, immutable"
+PARTIAL_TILE_CACHE = "public, max-age=60"  # may be replaced by the full tile later
+PINNED_PROOF_CACHE = "public, max-age=86400"  # both sizes given: the answer never changes
+LATEST_PROOF_CACHE = "public, max-age=5"
+OCTETS = "application/octet-stream"
+MAX_LEAF = 1 << 62  # beyond any real log; keeps index arithmetic inside a BIGINT
+
+router = APIRouter(prefix="/log")
+
+
+def _ledger(request: Request) -> Ledger:
+    ledger: Ledger | None = getattr(request.app.state, "ledger", None)
+    if ledger is None:
+        raise Problem(
+            503,
+            "unavailable",
+            "Service unavailable",
+            "the ledger is not open (the service is starting or stopping)",
+            headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)},
+        )
+    return ledger
+
+
+def _log(request: Request) -> MerkleLog:
+    return open_log(_ledger(request))
+
+
+@router.get("/checkpoint", response_class=Response)
+def checkpoint(request: Request) -> Response:
+    """The latest signed checkpoint with every witness cosignature."""
+    merkle_log = _log(request)
+    latest = merkle_log.latest_checkpoint()
+    if latest is None:
+        raise not_found("the log has no checkpoint yet")
+    note = merkle_log.cosigned_note(latest.size)
+    return Response(
+        note.encode("utf-8"),
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": CHECKPOINT_CACHE},
+    )
+
+
+def _tile_bytes(merkle_log: MerkleLog, ref: TileRef) -> bytes:
+    start = ref.index * TILE_WIDTH
+    if ref.level < 0:
+        entries = merkle_log.entries(start, start + ref.width)
+        return b"".join(len(e).to_bytes(2, "big") + e for e in entries)
+    return b"".join(merkle_log.hashes(TILE_HEIGHT * ref.level, start, ref.width))
+
+
+@router.get("/tile/{path:path}", response_class=Response)
+def tile(path: str, request: Request) -> Response:
+    """A hash tile ``<L>/<N>[.p/<W>]`` or an entry bundle ``entries/<N>[.p/<W>]``."""
+    try:
+        ref = parse_tile_path(path)
+    except BadTilePath as e:
+        raise not_found(f"tile/{path} is not a tile path: {e}") from e
+    level = max(ref.level, 0)
+    if (ref.index + 1) * TILE_WIDTH ** (level + 1) > MAX_LEAF:
+        raise not_found(f"tile/{path} lies beyond the log")
+    body = _tile_bytes(_log(request), ref)
+    return Response(
+        body,
+        media_type=OCTETS,
+        headers={"Cache-Control": FULL_TILE_CACHE if ref.full else PARTIAL_TILE_CACHE},
+    )
+
+
+NonNegative = Annotated[int, Query(ge=0, le=MAX_LEAF)]
+Positive = Annotated[int, Query(ge=1, le=MAX_LEAF)]
+
+
+@router.get("/proofs/inclusion")
+def inclusion(
+    request: Request,
+    index: NonNegative,
+    size: Positive | None = None,
+) -> JSONResponse:
+    """Inclusion of leaf ``index`` in the tree of ``size`` (default: the latest checkpoint)."""
+    doc = inclusion_document(_log(request), index, size)
+    return _proof(doc, pinned=size is not None)
+
+
+@router.get("/proofs/consistency")
+def consistency(
+    request: Request,
+    size1: Annotated[int, Query(alias="from", ge=1, le=MAX_LEAF)],
+    size2: Annotated[int | None, Query(alias="to", ge=1, le=MAX_LEAF)] = None,
+) -> JSONResponse:
+    """Consistency of the tree of size ``from`` with the one of size ``to`` (append-only)."""
+    doc = consistency_document(_log(request), size1, size2)
+    return _proof(doc, pinned=size2 is not None)
+
+
+def _proof(doc: dict[str, Any], *, pinned: bool) -> JSONResponse:
+    cache = PINNED_PROOF_CACHE if pinned else LATEST_PROOF_CACHE
+    return JSONResponse(doc, headers={"Cache-Control": cache})
+
+
+async def _integrator(settings: Settings, ledger: Ledger, every: float) -> None:
+    """Integrate and checkpoint now, then every ``every`` seconds, until cancelled."""
+    failing = False
+    while True:
+        try:
+            made = await anyio.to_thread.run_sync(integrate_and_checkpoint, settings, ledger)
+            if made is not None:
+                log.info("checkpoint of size %d signed", made.size)
+            failing = False
+        except Exception as e:  # keep serving; say it once until it recovers
+            if not failing:
+                log.warning("integrating the log failed: %s", e)
+            failing = True
+        await asyncio.sleep(every)
+
+
+def create_app(settings: Settings, *, integrate_every: float | None = 2.0) -> FastAPI:
+    """The service for one ledger. ``integrate_every`` None or <= 0 turns the integrator off."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ledger = await anyio.to_thread.run_sync(open_ledger, settings)
+        app.state.ledger = ledger
+        task = None
+        if integrate_every is not None and integrate_every > 0:
+            task = asyncio.create_task(_integrator(settings, ledger, integrate_every))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            app.state.ledger = None
+            await anyio.to_thread.run_sync(ledger.store.close)
+
+    app = FastAPI(
+        title="hoso ledger",
+        summary=f"The Merkle log of {settings.origin} (C2SP tlog-tiles) and its proofs.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(router)
+    return app

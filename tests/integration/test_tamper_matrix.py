@@ -1,0 +1,228 @@
+"""The tamper matrix: each attack on a copy of a small demo ledger, on SQLite and PostgreSQL.
+
+The full audit (events and log) must fail on every one and name what it found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from domain.events import Desk, ReturnMethod
+from domain.procedures import Channel
+from ledger.audit import FullAuditReport, full_audit_report
+from ledger.envelope import build
+from ledger.log import MerkleLog
+from ledger.log_audit import WitnessView
+from ledger.personal import PersonalData
+from ledger.service import Ledger
+from ledger.store import EventStore
+from signing import generate_private_key
+from signing.note import NoteSigner, NoteVerifier
+from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, signer
+
+PERSON = PersonalData("Trần Thị Bình", "001190000001", "0900000001", "Hà Nội")
+LOG_SIGNER = NoteSigner(ORIGIN, generate_private_key(bytes([42]) * 32))
+LOG_VERIFIER = NoteVerifier.from_vkey(LOG_SIGNER.vkey())
+NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
+
+
+@dataclass
+class Demo:
+    store: EventStore
+    ledger: Ledger
+    log: MerkleLog
+    cast: Cast
+    codes: list[str]
+
+    def audit(self, witness: WitnessView | None = None) -> FullAuditReport:
+        return full_audit_report(
+            self.store,
+            origin=ORIGIN,
+            authority_key=self.cast.authority.public_key,
+            log_verifier=LOG_VERIFIER,
+            witness=witness,
+        )
+
+    def id_column(self) -> str:
+        return "rowid" if self.store.dialect == "sqlite" else "notification_id"
+
+    def row(self, code: str, version: int) -> bytes:
+        rows = self.store.query(
+            "SELECT state FROM hoso_events WHERE originator_id = ? AND originator_version = ?",
+            (code, version),
+        )
+        return bytes(rows[0]["state"])
+
+    def set_state(self, code: str, version: int, state: bytes) -> None:
+        self.store.execute(
+            "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
+            (state, code, version),
+        )
+
+
+def add_files(ledger: Ledger, cast: Cast, start: datetime, n: int) -> list[str]:
+    codes = []
+    for i in range(n):
+        t = start + timedelta(minutes=10 * i)
+        code = ledger.receive(
+            signer=cast.officer,
+            actor="an",
+            procedure="certified_copy",
+            channel=Channel.IN_PERSON,
+            unit=UNIT,
+            counter="Q01",
+            department="mot-cua",
+            documents=("Bản chính",),
+            applicant=PERSON,
+            at=t,
+        ).code
+        steps: list[tuple[object, str, Callable[..., None]]] = [
+            (
+                cast.officer,
+                "an",
+                lambda f, t: f.hand_off(
+                    actor="an", to=Desk("binh", "tu-phap", UNIT), note="", at=t
+                ),
+            ),
+            (
+                cast.officer2,
+                "binh",
+                lambda f, t: f.submit_for_signature(actor="binh", leader="chutich", at=t),
+            ),
+            (
+                cast.leader,
+                "chutich",
+                lambda f, t: f.sign_result(actor="chutich", document_sha256="cd" * 32, at=t),
+            ),
+            (
+                cast.leader,
+                "chutich",
+                lambda f, t: f.return_result(
+                    actor="chutich", method=ReturnMethod.COUNTER, at=t, calendar=ledger.calendar
+                ),
+            ),
+        ]
+        for k, (s, actor, step) in enumerate(steps[: 1 + i % 4]):
+            at = t + timedelta(minutes=k + 1)
+            ledger.execute(
+                code,
+                signer=s,
+                actor=actor,
+                at=at,  # type: ignore[arg-type]
+                command=lambda f, step=step, at=at: step(f, at),
+            )
+        codes.append(code)
+    return codes
+
+
+@pytest.fixture
+def demo(store: EventStore, cast: Cast) -> Demo:
+    ledger = make_ledger(store, cast)
+    codes = add_files(ledger, cast, T0 + timedelta(hours=1), 12)
+    log = MerkleLog(store, ORIGIN)
+    log.integrate()
+    log.make_checkpoint(LOG_SIGNER, NOW)
+    return Demo(store, ledger, log, cast, codes)
+
+
+def assert_fails(report: FullAuditReport, *expected: str) -> None:
+    assert not report.ok
+    text = " | ".join(report.failures)
+    for fragment in expected:
+        assert fragment in text, text
+
+
+def test_untouched_demo_passes(demo: Demo) -> None:
+    report = demo.audit()
+    assert report.ok, report.failures
+    assert report.log.leaves == demo.log.size() > 40
+    assert report.log.checkpoints == 1
+
+
+def test_edit_a_payload(demo: Demo) -> None:
+    code = demo.codes[3]
+    state = demo.row(code, 2)
+    demo.set_state(code, 2, state.replace(b'"note":""', b'"note":"x"'))
+    assert_fails(demo.audit(), f"file {code} version 2", "signature", "leaf")
+
+
+def test_swap_a_signature(demo: Demo) -> None:
+    a, b = demo.codes[5], demo.codes[6]
+    sig_a = demo.row(a, 2).split(b'"sig":"')[1].split(b'"')[0]
+    sig_b = demo.row(b, 2).split(b'"sig":"')[1].split(b'"')[0]
+    demo.set_state(a, 2, demo.row(a, 2).replace(sig_a, sig_b))
+    assert_fails(demo.audit(), f"file {a} version 2", "signature")
+
+
+def test_delete_a_middle_event(demo: Demo) -> None:
+    code = demo.codes[3]
+    demo.store.execute(
+        "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = 2", (code,)
+    )
+    assert_fails(demo.audit(), f"file {code} version 3", "missing", "deleted")
+
+
+def test_delete_a_files_last_event(demo: Demo) -> None:
+    code = demo.codes[3]
+    last = max(e.version for e in demo.ledger.load(code).envelopes)
+    demo.store.execute(
+        "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = ?", (code, last)
+    )
+    # The file's own chain still verifies; only the log sees the hole.
+    report = demo.audit()
+    assert report.chain.ok
+    assert_fails(report, f"{code} version {last}", "gone from the store (deleted)")
+
+
+def test_reorder_two_events(demo: Demo) -> None:
+    code = demo.codes[3]
+    two, three = demo.row(code, 2), demo.row(code, 3)
+    demo.set_state(code, 2, three)
+    demo.set_state(code, 3, two)
+    assert_fails(demo.audit(), f"file {code} version 2", "disagree")
+
+
+def test_insert_an_event_signed_by_an_unregistered_key(demo: Demo) -> None:
+    code = demo.codes[0]
+    head = demo.ledger.load(code)
+    rogue = signer(99)
+    env = build(
+        origin=ORIGIN,
+        stream=code,
+        version=head.file.version + 1,
+        type_="FileRefused",
+        occurred_at=NOW,
+        actor="an",
+        key_id=rogue.key_id,
+        payload={"reason": "giả mạo"},
+        prev_hash=head.head_hash,
+    ).sign(rogue)
+    demo.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
+    assert_fails(demo.audit(), f"file {code} version {env.version}", "not registered")
+
+
+def test_restore_an_older_copy_after_a_witnessed_checkpoint(demo: Demo) -> None:
+    old_size = demo.log.size()
+    old_position = demo.log.last_position()
+    add_files(demo.ledger, demo.cast, T0 + timedelta(hours=5), 4)
+    demo.log.integrate()
+    witnessed = demo.log.make_checkpoint(LOG_SIGNER, NOW + timedelta(minutes=5))
+    witness = WitnessView(witnessed.size, witnessed.root)
+    assert demo.audit(witness).ok
+    # The restore: every row written after the older copy was taken disappears.
+    id_col = demo.id_column()
+    for sql, params in [
+        (f"DELETE FROM hoso_events WHERE {id_col} > ?", (old_position,)),
+        ("DELETE FROM hoso_log_leaves WHERE leaf_index >= ?", (old_size,)),
+        ("DELETE FROM hoso_log_nodes WHERE (idx + 1) * (1 << level) > ?", (old_size,)),
+        ("DELETE FROM hoso_log_checkpoints WHERE size > ?", (old_size,)),
+    ]:
+        demo.store.execute(sql, params)
+    restored = demo.audit(witness)
+    assert restored.chain.ok  # an older copy is internally consistent...
+    assert_fails(restored, "rollback", f"size {witnessed.size}")  # ...but the witness saw more
