@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api import problems
@@ -24,6 +24,7 @@ from api.problems import Problem, not_found
 from api.settings import Settings
 from api.tilepath import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
 from api.wiring import open_ledger, open_log
+from ledger.bundle import build_bundle
 from ledger.log import TILE_HEIGHT, MerkleLog
 from ledger.service import Ledger
 
@@ -122,6 +123,39 @@ def consistency(
     """Consistency of the tree of size ``from`` with the one of size ``to`` (append-only)."""
     doc = consistency_document(_log(request), size1, size2)
     return _proof(doc, pinned=size2 is not None)
+
+
+@router.get("/bundles/{code}")
+def bundle(
+    request: Request,
+    code: Annotated[str, Path(pattern=r"^[A-Z0-9]{2,12}-\d{6}-\d{4}$", max_length=24)],
+) -> JSONResponse:
+    """The file's evidence bundle at the latest checkpoint, for ``hoso verify`` offline.
+
+    Everything in it is already public through the tiles; the bundle gathers it with proofs.
+    """
+    merkle_log = _log(request)
+    latest = merkle_log.latest_checkpoint()
+    covered = merkle_log.store.query(
+        "SELECT COUNT(*) AS n FROM hoso_log_leaves WHERE stream = ? AND leaf_index < ?",
+        (code, latest.size if latest else 0),
+    )
+    stored = merkle_log.store.query(
+        "SELECT COUNT(*) AS n FROM hoso_events WHERE originator_id = ?", (code,)
+    )
+    if int(stored[0]["n"]) == 0:
+        raise not_found(f"no file {code}")
+    if latest is None or int(covered[0]["n"]) != int(stored[0]["n"]):
+        raise Problem(
+            409,
+            "not-yet-checkpointed",
+            "Not yet in a checkpoint",
+            f"file {code} has events that no checkpoint covers yet; retry shortly",
+            headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)},
+        )
+    return JSONResponse(
+        build_bundle(merkle_log, code, latest), headers={"Cache-Control": "no-store"}
+    )
 
 
 def _proof(doc: dict[str, Any], *, pinned: bool) -> JSONResponse:

@@ -1,0 +1,69 @@
+"""Inspectors fetch a file's evidence bundle over HTTP and check it offline with ``hoso verify``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+from fastapi.testclient import TestClient
+
+from api.http import create_app
+from api.wiring import log_signer, open_log
+from ledger.bundle_verify import verify_bundle
+from tests.api.test_http_log import (
+    Demo,
+    assert_problem,
+    db_url,
+    demo,
+    hoso,
+    http,
+    receive_many,
+    small_ledger,
+)
+from tests.conftest import T0, UNIT
+
+__all__ = ["db_url", "demo", "http"]  # fixtures shared with test_http_log
+
+CODE = "PBADINH-260212-0003"
+
+
+def test_bundle_over_http_verifies_offline(http: TestClient, demo: Demo, tmp_path: Path) -> None:
+    r = http.get(f"/log/bundles/{CODE}")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    report = verify_bundle(doc, demo.vkey)
+    assert report.file == CODE and report.timeline[0].type == "FileReceived"
+    path = tmp_path / "bundle.json"
+    path.write_bytes(orjson.dumps(doc))
+    checked = hoso("verify", str(path), "--log-key", demo.vkey)
+    assert checked.returncode == 0, checked.stderr
+    assert "VERIFIED" in checked.stdout
+    doc["entries"][0]["leaf_index"] += 1
+    path.write_bytes(orjson.dumps(doc))
+    refused = hoso("verify", str(path), "--log-key", demo.vkey)
+    assert refused.returncode == 1
+    assert "NOT VERIFIED" in refused.stderr
+
+
+def test_bundle_problems(http: TestClient) -> None:
+    assert_problem(http.get("/log/bundles/PBADINH-260212-9999"), 404, "not-found")
+    assert_problem(http.get("/log/bundles/not-a-code"), 422, "invalid-request")
+
+
+def test_bundle_waits_for_a_checkpoint(tmp_path: Path, db_url: str | None) -> None:
+    settings, ledger, officer = small_ledger(tmp_path / "d", db_url)
+    try:
+        receive_many(ledger, officer, 3)
+        log = open_log(ledger)
+        log.integrate()
+        log.make_checkpoint(log_signer(settings), T0 + timedelta(hours=2))
+        receive_many(ledger, officer, 1)  # a fourth file, not yet in any checkpoint
+        log.integrate()
+        code = f"{UNIT}-260302-0004"
+        with TestClient(create_app(settings, integrate_every=None)) as client:
+            body = assert_problem(client.get(f"/log/bundles/{code}"), 409, "not-yet-checkpointed")
+            assert code in body["detail"]
+            assert client.get(f"/log/bundles/{UNIT}-260302-0001").status_code == 200
+    finally:
+        ledger.store.close()
