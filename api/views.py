@@ -157,11 +157,12 @@ def audit_result(console: Console, errors: Console, report: FullAuditReport) -> 
         return
     for failure in report.failures:
         errors.print(f"[red]✗ audit FAILED[/] {escape(failure)}", highlight=False)
-    errors.print(
-        f"({chain.events} events verified before the first broken one; "
-        f"{log.leaves} log leaves checked)",
-        highlight=False,
+    events = (
+        f"all {chain.events} events verified"
+        if chain.ok
+        else f"{chain.events} events verified before the first broken one"
     )
+    errors.print(f"({events}; {log.leaves} log leaves checked)", highlight=False)
 
 
 def key_table(console: Console, registry: KeyRegistry) -> None:

@@ -1,0 +1,485 @@
+"""The Merkle log at scale: integrator leaves/s and proof latency at 100k and 1M leaves.
+
+    python -m benchmarks.log_scale --backend sqlite --leaves 100000,1000000 [--proofs 2000]
+    python -m benchmarks.log_scale --backend postgres --leaves 100000 --profile
+
+For each size N, on a fresh store (SQLite file in a temporary folder, or a fresh PostgreSQL
+schema ``bench_<hex>`` dropped afterwards):
+
+1. **fill**: N synthetic stored events (``FileHandedOff``, about 600 bytes each, N/20 streams,
+   interleaved), appended through ``EventStore.append`` in batches of ``--fill-batch``. The
+   integrator never checks signatures, so synthetic bytes cost it exactly what real envelopes do.
+2. **integrate**: ``MerkleLog.integrate()`` from empty to N, timed as one call -> leaves/s.
+   Baselines in the same run, same N entries, same backend:
+   (a) bare ``hashlib.sha256`` of the N leaves plus the N - popcount(N) node hashes (the
+   hashing bound; entries are regenerated in chunks outside the timer);
+   (b) raw ``executemany`` of N rows (index, position, 32-byte hash) into a plain table, one
+   transaction per ``ledger.log.BATCH`` rows (the storage bound for the leaves);
+   (c) the same plus the node rows (level, idx, hash), also by ``executemany`` (the storage
+   bound for everything the integrator writes).
+   The log's root is checked against the root of the hashing baseline.
+3. **proofs**: p50/p99/mean latency of ``inclusion_proof(i, N)`` for random i and
+   ``consistency_proof(a, N)`` for random a, each proof then verified (timed separately),
+   beside one indexed point ``SELECT`` of a leaf hash through the same ``EventStore.query``
+   (the floor of one round trip). The number of store queries per proof is counted on a
+   separate, untimed pass.
+
+Prints a Markdown table and writes ``benchmarks/results/log-<date>-<backend>.json``. With
+``--profile``, the integrator of the first size runs under cProfile (a second fill, after the
+timed run) and the top functions by cumulative and own time are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import io
+import json
+import os
+import platform
+import pstats
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ledger import merkle
+from ledger.log import BATCH, MerkleLog
+from ledger.store import EventStore, open_postgres, open_sqlite
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+ORIGIN = "bench.hoso/log"
+SEED = 20260302
+EVENT_TYPE = "FileHandedOff"
+ENTRY_BYTES = 600
+EVENTS_PER_STREAM = 20
+RESULTS = Path(__file__).parent / "results"
+
+console = Console(stderr=True)
+
+
+# ------------------------------------------------------------------ synthetic entries
+_POOL = random.Random(SEED).randbytes(1 << 16)
+
+
+def streams_for(n: int) -> int:
+    return max(1, n // EVENTS_PER_STREAM)
+
+
+def entry(j: int, n: int) -> StoredEvent:
+    """Event j of a log of n: stream j % S, version j // S + 1, about 600 random-ish bytes."""
+    s = streams_for(n)
+    stream, version = f"PBD-260302-{j % s:07d}", j // s + 1
+    head = b'{"type":"FileHandedOff","stream":"%s","version":%d,"pad":"' % (
+        stream.encode(),
+        version,
+    )
+    off = (j * 7919) % (len(_POOL) - ENTRY_BYTES)
+    body = _POOL[off : off + ENTRY_BYTES - len(head) - 2]
+    return StoredEvent(stream, version, EVENT_TYPE, head + body + b'"}')
+
+
+def chunks(n: int, size: int) -> Iterator[tuple[int, list[StoredEvent]]]:
+    """(first index, events) for [0, n) in chunks: only one chunk is alive at a time."""
+    for start in range(0, n, size):
+        yield start, [entry(j, n) for j in range(start, min(n, start + size))]
+
+
+def completed_nodes(index: int) -> Iterator[tuple[int, int]]:
+    """The (level, idx) of every complete subtree that leaf ``index`` completes."""
+    level, i = 0, index
+    while i % 2 == 1:
+        level, i = level + 1, i // 2
+        yield level, i
+
+
+# ------------------------------------------------------------------------- backends
+@contextmanager
+def fresh_store(backend: str) -> Iterator[EventStore]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="hoso-log-bench-") as tmp:
+            store = open_sqlite(Path(tmp) / "ledger.sqlite3")
+            try:
+                yield store
+            finally:
+                store.close()
+        return
+    schema = "bench_" + os.urandom(6).hex()
+    store = open_postgres(f"{PG}?schema={schema}")
+    try:
+        yield store
+    finally:
+        store.close()
+        with psycopg.connect(PG, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def fill(store: EventStore, n: int, batch: int, bar: Progress) -> float:
+    task = bar.add_task(f"fill {n:,} events", total=n)
+    elapsed = 0
+    for _start, events in chunks(n, batch):
+        t0 = time.perf_counter_ns()
+        store.append(events)
+        elapsed += time.perf_counter_ns() - t0
+        bar.advance(task, len(events))
+    return elapsed / 1e9
+
+
+# ------------------------------------------------------------------------ baselines
+def hash_into(stack: list[bytes], count: int, states: list[bytes]) -> tuple[int, int]:
+    """Bare hashlib over more leaves: each leaf hash, then every node hash it completes, kept
+    on ``stack`` (perfect subtrees, largest first). Returns (leaves so far, nodes hashed)."""
+    sha256 = hashlib.sha256
+    nodes = 0
+    for state in states:
+        stack.append(sha256(b"\x00" + state).digest())
+        count += 1
+        c = count
+        while c & 1 == 0:
+            right = stack.pop()
+            stack[-1] = sha256(b"\x01" + stack[-1] + right).digest()
+            nodes += 1
+            c >>= 1
+    return count, nodes
+
+
+def fold_root(stack: list[bytes]) -> bytes:
+    root = stack[-1]
+    for left in reversed(stack[:-1]):
+        root = hashlib.sha256(b"\x01" + left + root).digest()
+    return root
+
+
+def hashing_bound(n: int, bar: Progress) -> tuple[float, bytes, int]:
+    """Bare hashlib: N leaf hashes + every complete-subtree node hash; (seconds, root, nodes)."""
+    task = bar.add_task(f"baseline: bare sha256 x {n:,}", total=n)
+    stack: list[bytes] = []
+    count = nodes = 0
+    elapsed = 0
+    for _start, events in chunks(n, BATCH):
+        states = [e.state for e in events]
+        t0 = time.perf_counter_ns()
+        count, added = hash_into(stack, count, states)
+        elapsed += time.perf_counter_ns() - t0
+        nodes += added
+        bar.advance(task, len(states))
+    return elapsed / 1e9, fold_root(stack), nodes
+
+
+def storage_bound(store: EventStore, n: int, bar: Progress, *, nodes: bool) -> float:
+    """Raw executemany of the leaf rows (and node rows) into plain tables, BATCH per commit."""
+    blob = "BYTEA" if store.dialect == "postgresql" else "BLOB"
+    suffix = "full" if nodes else "leaves"
+    leaves_t, nodes_t = f"bench_raw_leaves_{suffix}", f"bench_raw_nodes_{suffix}"
+    store.execute(
+        f"CREATE TABLE {leaves_t} (leaf_index BIGINT PRIMARY KEY, "
+        f"position BIGINT NOT NULL, leaf_hash {blob} NOT NULL)"
+    )
+    store.execute(
+        f"CREATE TABLE {nodes_t} (level INTEGER NOT NULL, idx BIGINT NOT NULL, "
+        f"hash {blob} NOT NULL, PRIMARY KEY (level, idx))"
+    )
+    leaf_sql = store._sql(
+        f"INSERT INTO {leaves_t} (leaf_index, position, leaf_hash) VALUES (?, ?, ?)"
+    )
+    node_sql = store._sql(f"INSERT INTO {nodes_t} (level, idx, hash) VALUES (?, ?, ?)")
+    what = "leaves + nodes" if nodes else "leaves"
+    task = bar.add_task(f"baseline: raw insert {what}", total=n)
+    elapsed = 0
+    for start in range(0, n, BATCH):
+        end = min(n, start + BATCH)
+        leaf_rows = [(j, j + 1, j.to_bytes(32, "big")) for j in range(start, end)]
+        node_rows = (
+            [
+                (lv, ix, ix.to_bytes(32, "big"))
+                for j in range(start, end)
+                for lv, ix in completed_nodes(j)
+            ]
+            if nodes
+            else []
+        )
+        t0 = time.perf_counter_ns()
+        with store._cursor(commit=True) as curs:
+            curs.executemany(leaf_sql, leaf_rows)
+            if node_rows:
+                curs.executemany(node_sql, node_rows)
+        elapsed += time.perf_counter_ns() - t0
+        bar.advance(task, end - start)
+    store.execute(f"DROP TABLE {leaves_t}")
+    store.execute(f"DROP TABLE {nodes_t}")
+    return elapsed / 1e9
+
+
+# --------------------------------------------------------------------------- proofs
+def summary(ns: list[int]) -> dict[str, float]:
+    """p50, p99 and mean in microseconds."""
+    ordered = sorted(ns)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return {
+        "p50_us": statistics.median(ordered) / 1e3,
+        "p99_us": p99 / 1e3,
+        "mean_us": statistics.fmean(ordered) / 1e3,
+    }
+
+
+def time_calls(fn: Callable[[], Any]) -> tuple[int, Any]:
+    t0 = time.perf_counter_ns()
+    out = fn()
+    return time.perf_counter_ns() - t0, out
+
+
+def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
+    rng = random.Random(SEED + n)
+    root = log.root(n)
+    store = log.store
+    point_sql = "SELECT leaf_hash AS h FROM hoso_log_leaves WHERE leaf_index = ?"
+
+    # the floor: one indexed point SELECT through the same store path as ``subtree``
+    task = bar.add_task("baseline: point SELECT", total=count)
+    point: list[int] = []
+    for _ in range(count):
+        i = rng.randrange(n)
+        dt, _rows = time_calls(lambda i=i: store.query(point_sql, (i,)))
+        point.append(dt)
+        bar.advance(task)
+
+    task = bar.add_task("inclusion_proof(i, N) + verify", total=count)
+    inc, inc_verify = [], []
+    for _ in range(count):
+        i = rng.randrange(n)
+        dt, proof = time_calls(lambda i=i: log.inclusion_proof(i, n))
+        inc.append(dt)
+        leaf = log.subtree(0, i)
+        dt, _ = time_calls(lambda: merkle.verify_inclusion(leaf, i, n, proof, root))  # noqa: B023
+        inc_verify.append(dt)
+        bar.advance(task)
+
+    task = bar.add_task("consistency_proof(a, N) + verify", total=count)
+    con, con_verify = [], []
+    for _ in range(count):
+        a = rng.randrange(1, n)
+        dt, proof = time_calls(lambda a=a: log.consistency_proof(a, n))
+        con.append(dt)
+        root_a = log.root(a)
+        dt, _ = time_calls(
+            lambda: merkle.verify_consistency(a, n, proof, root_a, root)  # noqa: B023
+        )
+        con_verify.append(dt)
+        bar.advance(task)
+
+    # untimed: how many store queries one proof makes
+    calls = 0
+    original = store.query
+
+    def counting(sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        nonlocal calls
+        calls += 1
+        return original(sql, params)
+
+    store.query = counting  # type: ignore[method-assign]
+    try:
+        sample = 100
+        for _ in range(sample):
+            log.inclusion_proof(rng.randrange(n), n)
+        inc_queries, calls = calls / sample, 0
+        for _ in range(sample):
+            log.consistency_proof(rng.randrange(1, n), n)
+        con_queries = calls / sample
+    finally:
+        del store.query
+    return {
+        "count": count,
+        "point_select": summary(point),
+        "inclusion": summary(inc),
+        "inclusion_verify": summary(inc_verify),
+        "inclusion_queries": inc_queries,
+        "consistency": summary(con),
+        "consistency_verify": summary(con_verify),
+        "consistency_queries": con_queries,
+    }
+
+
+# ------------------------------------------------------------------------- profiling
+def profile_integrator(backend: str, n: int, fill_batch: int, top: int = 25) -> str:
+    with fresh_store(backend) as store, progress() as bar:
+        fill(store, n, fill_batch, bar)
+        log = MerkleLog(store, ORIGIN)
+        prof = cProfile.Profile()
+        prof.enable()
+        log.integrate()
+        prof.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------------------ run
+def run_size(backend: str, n: int, n_proofs: int, fill_batch: int) -> dict[str, Any]:
+    with fresh_store(backend) as store, progress() as bar:
+        fill_s = fill(store, n, fill_batch, bar)
+        log = MerkleLog(store, ORIGIN)
+
+        task = bar.add_task(f"MerkleLog.integrate() -> {n:,}", total=n)
+        original = log._integrate_batch
+
+        def batch_with_progress(size: int) -> int:
+            added = original(size)
+            bar.advance(task, added)
+            return added
+
+        log._integrate_batch = batch_with_progress  # type: ignore[method-assign]
+        t0 = time.perf_counter_ns()
+        added = log.integrate()
+        integrate_s = (time.perf_counter_ns() - t0) / 1e9
+        del log._integrate_batch
+        assert added == n == log.size(), (added, n)
+
+        hash_s, root, node_count = hashing_bound(n, bar)
+        if log.root(n) != root:
+            raise SystemExit("the log's root differs from the hashing baseline's root")
+        raw_leaves_s = storage_bound(store, n, bar, nodes=False)
+        raw_full_s = storage_bound(store, n, bar, nodes=True)
+        proof = proofs(log, n, n_proofs, bar)
+    return {
+        "leaves": n,
+        "nodes": node_count,
+        "fill_s": fill_s,
+        "fill_events_per_s": n / fill_s,
+        "integrate_s": integrate_s,
+        "integrate_leaves_per_s": n / integrate_s,
+        "hash_bound_s": hash_s,
+        "hash_bound_leaves_per_s": n / hash_s,
+        "raw_leaves_insert_s": raw_leaves_s,
+        "raw_leaves_insert_per_s": n / raw_leaves_s,
+        "raw_leaves_nodes_insert_s": raw_full_s,
+        "raw_leaves_nodes_insert_per_s": n / raw_full_s,
+        "ratio_vs_hashing": hash_s / integrate_s,
+        "ratio_vs_raw_leaves": raw_leaves_s / integrate_s,
+        "ratio_vs_raw_leaves_nodes": raw_full_s / integrate_s,
+        "proofs": proof,
+    }
+
+
+def markdown(backend: str, results: list[dict[str, Any]]) -> str:
+    lines = [
+        f"Integrator ({backend}): leaves/s; ratio = integrator / baseline (1.0 = at the bound)",
+        "",
+        "| leaves | fill events/s | integrate leaves/s | bare sha256 leaves/s | ratio | "
+        "raw insert leaves/s | ratio | raw insert leaves+nodes/s | ratio |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['leaves']:,} | {r['fill_events_per_s']:,.0f} | "
+            f"{r['integrate_leaves_per_s']:,.0f} | {r['hash_bound_leaves_per_s']:,.0f} | "
+            f"{r['ratio_vs_hashing']:.3f} | {r['raw_leaves_insert_per_s']:,.0f} | "
+            f"{r['ratio_vs_raw_leaves']:.2f} | {r['raw_leaves_nodes_insert_per_s']:,.0f} | "
+            f"{r['ratio_vs_raw_leaves_nodes']:.2f} |"
+        )
+    lines += [
+        "",
+        f"Proofs ({backend}) at size N, µs (p50 / p99 / mean); ratio = p50 / point SELECT p50",
+        "",
+        "| leaves | point SELECT | inclusion_proof | queries | ratio | verify | "
+        "consistency_proof | queries | ratio | verify |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def fmt(s: dict[str, float]) -> str:
+        return f"{s['p50_us']:,.0f} / {s['p99_us']:,.0f} / {s['mean_us']:,.0f}"
+
+    for r in results:
+        p = r["proofs"]
+        floor = p["point_select"]["p50_us"]
+        lines.append(
+            f"| {r['leaves']:,} | {fmt(p['point_select'])} | {fmt(p['inclusion'])} | "
+            f"{p['inclusion_queries']:.1f} | {p['inclusion']['p50_us'] / floor:.1f} | "
+            f"{fmt(p['inclusion_verify'])} | {fmt(p['consistency'])} | "
+            f"{p['consistency_queries']:.1f} | {p['consistency']['p50_us'] / floor:.1f} | "
+            f"{fmt(p['consistency_verify'])} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average": os.getloadavg(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--leaves", default="100000,1000000", help="comma-separated sizes")
+    parser.add_argument("--proofs", type=int, default=2000, help="proofs of each kind per size")
+    parser.add_argument("--fill-batch", type=int, default=5000)
+    parser.add_argument("--profile", action="store_true", help="cProfile the first size")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path (default: results/)")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.leaves.split(",") if s.strip()]
+    started = datetime.now(UTC)
+    doc: dict[str, Any] = {
+        "backend": args.backend,
+        "started": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "batch": BATCH,
+        "fill_batch": args.fill_batch,
+        "entry_bytes": ENTRY_BYTES,
+        "seed": SEED,
+        "results": [],
+    }
+    out = args.out or RESULTS / f"log-{started:%Y-%m-%d}-{args.backend}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for n in sizes:
+        console.rule(f"{args.backend}: {n:,} leaves")
+        doc["results"].append(run_size(args.backend, n, args.proofs, args.fill_batch))
+        doc["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+        doc["machine"]["load_average_end"] = os.getloadavg()
+        out.write_text(json.dumps(doc, indent=2) + "\n")  # after each size: partial runs count
+    if args.profile and sizes:
+        console.rule(f"cProfile of MerkleLog.integrate() at {sizes[0]:,} leaves")
+        doc["profile"] = profile_integrator(args.backend, sizes[0], args.fill_batch)
+        out.write_text(json.dumps(doc, indent=2) + "\n")
+        print(doc["profile"])
+    print(markdown(args.backend, doc["results"]))
+    console.print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
