@@ -108,3 +108,17 @@ def test_malformed_documents_fail_closed() -> None:
         assert not report.ok
     report = verify_bundle_report({"format": "hoso-bundle/v1"}, "not a key")
     assert not report.ok
+
+
+def test_every_byte_of_one_entry_and_its_proof_matters(bundle: dict[str, Any]) -> None:
+    entry = unb64(bundle["entries"][1]["entry"])
+    for pos in range(len(entry)):
+        d = copy.deepcopy(bundle)
+        d["entries"][1]["entry"] = _flip(bundle["entries"][1]["entry"], pos)
+        assert not verify_bundle_report(d, VKEY).ok, f"entry byte {pos}"
+    proof = bundle["entries"][1]["inclusion_proof"]
+    for k, h in enumerate(proof):
+        for pos in range(len(unb64(h))):
+            d = copy.deepcopy(bundle)
+            d["entries"][1]["inclusion_proof"][k] = _flip(h, pos)
+            assert not verify_bundle_report(d, VKEY).ok, f"proof[{k}] byte {pos}"
