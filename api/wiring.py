@@ -11,6 +11,7 @@ from ledger.errors import ConfigurationError
 from ledger.log import MerkleLog
 from ledger.service import Ledger
 from ledger.store import open_store
+from projections.runtime import ProjectionHost
 from signing import KeyDirectory, load_private_key_pem
 from signing.note import NoteSigner, NoteVerifier
 
@@ -70,3 +71,10 @@ def init_data_dir(
         ledger.store.close()
     (data_dir / CONFIG_NAME).write_bytes(settings.to_json())
     return load_settings(data_dir, db)
+
+
+def open_projections(settings: Settings, ledger: Ledger) -> ProjectionHost:
+    """The read models of this ledger (created on first use, then followed)."""
+    return ProjectionHost(
+        ledger.store, settings.db, str(settings.data_dir / "ledger.sqlite3"), ledger.calendar
+    )

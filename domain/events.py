@@ -120,6 +120,7 @@ class FileReceived(CanInitAggregate[str], FileEvent):
         f.appointment_at = self.due_at
         f.state = FileState.RECEIVED
         f.holder = Desk(self.actor, self.department, self.unit)
+        f.holder_since = self.timestamp
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ class FileHandedOff(FileEvent):
 
     def apply_to(self, f: AdministrativeFile) -> None:
         f.holder = self.to_desk
+        f.holder_since = self.timestamp
         if f.state in (FileState.RECEIVED, FileState.AWAITING_SIGNATURE):
             f.state = FileState.IN_PROGRESS
         f.handoffs += 1
@@ -162,6 +164,8 @@ class SupplementReceived(FileEvent):
     def apply_to(self, f: AdministrativeFile) -> None:
         f.state = f.state_before_supplement or FileState.IN_PROGRESS
         f.state_before_supplement = None
+        if f.supplement_requested_at is not None:
+            f.supplement_waits += ((f.supplement_requested_at, self.timestamp),)
         f.missing_items = ()
         f.supplement_requested_at = None
         shift = self.new_due_at - f.due_at
@@ -202,6 +206,7 @@ class SubmittedForSignature(FileEvent):
     def apply_to(self, f: AdministrativeFile) -> None:
         f.state = FileState.AWAITING_SIGNATURE
         f.holder = Desk(self.leader, "leadership", f.unit)
+        f.holder_since = self.timestamp
 
 
 @dataclass(frozen=True)

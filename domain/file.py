@@ -101,12 +101,14 @@ class AdministrativeFile(BaseAggregate[str]):
     appointment_at: datetime
     state: FileState
     holder: Desk
+    holder_since: datetime
 
     def __init__(self) -> None:
         self.state_before_supplement: FileState | None = None
         self.missing_items: tuple[str, ...] = ()
         self.supplement_requested_at: datetime | None = None
         self.supplements_requested = 0
+        self.supplement_waits: tuple[tuple[datetime, datetime], ...] = ()
         self.handoffs = 0
         self.fee_due_vnd = 0
         self.fee_paid_vnd = 0
