@@ -29,10 +29,10 @@ __all__ = [
 MIN_YEAR = 1000
 MAX_YEAR = 9998  # the exclusive end of a period in 9999 would not be a valid date
 
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
-_QUARTER = re.compile(r"(\d{4})-[Qq](\d)")
-_YEAR = re.compile(r"(\d{4})")
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_QUARTER = re.compile(r"([0-9]{4})-[Qq]([0-9])")
+_YEAR = re.compile(r"([0-9]{4})")
 
 
 class PeriodError(ValueError):
