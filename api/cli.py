@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from api import cli_evidence, cli_views, cli_witness, views
+from api import cli_evidence, cli_figures, cli_views, cli_witness, views
 from api.logjobs import integrate_and_checkpoint
 from api.settings import CONFIG_NAME, DEFAULT_DATA, Settings, load_settings
 from api.wiring import AUTHORITY, init_data_dir, log_verifier, open_ledger, open_log
@@ -350,6 +350,7 @@ def _one_line(text: str) -> str:
 cli_evidence.register(app)
 cli_witness.register(app)
 cli_views.register(app)
+cli_figures.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,75 @@
+"""The read-model commands as a user runs them: status by code and PIN, queues, figures, index."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from api.demo import GIVEN, SURNAMES, staff
+from tests.api.test_cli import _assert_one_line_error, hoso
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    data = tmp_path_factory.mktemp("views") / "d"
+    made = hoso("demo", "--days", "2", "--seed", "11", "--data", str(data), "--start", "2026-04-28")
+    assert made.returncode == 0, made.stderr
+    code, pin = re.findall(r"(PBADINH-\d{6}-\d{4})\s+PIN (\d{6})", made.stdout)[0]
+    return data, code, pin
+
+
+def test_citizen_status_by_code_and_pin(demo_run: tuple[Path, str, str]) -> None:
+    data, code, pin = demo_run
+    shown = hoso("status", code, "--pin", pin, "--data", str(data))
+    assert shown.returncode == 0, shown.stderr
+    assert code in shown.stdout and "Đã tiếp nhận hồ sơ" in shown.stdout
+    assert re.search(r"portal status: (\d+)", shown.stdout)
+    people = [*SURNAMES, *GIVEN, *staff().counters, *staff().leaders]
+    assert not [p for p in people if p in shown.stdout]  # no personal data of anyone
+    wrong = hoso(
+        "status", code, "--pin", "000000" if pin != "000000" else "111111", "--data", str(data)
+    )
+    unknown = hoso("status", "PBADINH-260428-9999", "--pin", pin, "--data", str(data))
+    _assert_one_line_error(wrong)
+    _assert_one_line_error(unknown)
+    assert wrong.stderr == unknown.stderr  # no enumeration oracle
+
+
+def test_queue_transparency_inspect_workload(demo_run: tuple[Path, str, str]) -> None:
+    data = str(demo_run[0])
+    q = hoso("queue", "PBADINH", "--department", "tu-phap-ho-tich", "--data", data)
+    assert q.returncode == 0, q.stderr
+    assert "Work queue of PBADINH" in q.stdout
+    t = hoso("transparency", "--period", "2026-Q2", "--data", data)
+    assert t.returncode == 0, t.stderr
+    assert "766 progress" in t.stdout and "ranked" in t.stdout
+    i = hoso(
+        "inspect",
+        "--actor",
+        "chutich",
+        "--from",
+        "2026-04-28",
+        "--to",
+        "2026-05-05",
+        "--data",
+        data,
+    )
+    assert i.returncode == 0, i.stderr
+    assert "Ký duyệt" in i.stdout
+    w = hoso("workload", "--data", data)
+    assert w.returncode == 0 and "Officers' workload" in w.stdout
+    _assert_one_line_error(hoso("transparency", "--period", "2026-Q5", "--data", data))
+    _assert_one_line_error(hoso("inspect", "--from", "yesterday", "--data", data))
+
+
+def test_projection_status_and_rebuild(demo_run: tuple[Path, str, str]) -> None:
+    data = str(demo_run[0])
+    rebuilt = hoso("projections", "rebuild", "files", "--data", data)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert re.search(r"files: \d+ events replayed", rebuilt.stdout)
+    status = hoso("projections", "status", "--data", data)
+    assert status.returncode == 0
+    assert re.search(r"files\s+│\s+(\d+)\s+│\s+\1\s+│\s+0", status.stdout), status.stdout
+    _assert_one_line_error(hoso("projections", "rebuild", "nope", "--data", data))
