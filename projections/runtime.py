@@ -61,9 +61,18 @@ class _View:
         return sql
 
     def apply(self, ops: Sequence[SideWrite], tracking: Tracking) -> None:
+        """The rows and the position, in one transaction; runs of one statement go together."""
         with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
-            for w in ops:
-                curs.execute(self._sql(w.sql), w.params)
+            start = 0
+            while start < len(ops):
+                end = start + 1
+                while end < len(ops) and ops[end].sql == ops[start].sql:
+                    end += 1
+                if end - start == 1:
+                    curs.execute(self._sql(ops[start].sql), ops[start].params)
+                else:
+                    curs.executemany(self._sql(ops[start].sql), [w.params for w in ops[start:end]])
+                start = end
             self._insert_tracking(curs, tracking)  # type: ignore[attr-defined]
 
     def reset(self, tracking_table: str) -> None:
@@ -286,7 +295,22 @@ def _mark(ops: list[SideWrite]) -> None:
 
 
 def strip(ops: Sequence[SideWrite]) -> list[SideWrite]:
-    return [w for w in ops if w is not _MARK]
+    """A batch's writes in an order that gives the same rows with fewer round trips: a file's
+    row only once (its last state), the steps together; holdings keep their relative order."""
+    files: dict[object, SideWrite] = {}
+    steps: list[SideWrite] = []
+    rest: list[SideWrite] = []
+    for w in ops:
+        if w is _MARK:
+            continue
+        if w.sql.startswith("INSERT INTO hoso_p_files "):
+            files.pop(w.params[0], None)
+            files[w.params[0]] = w
+        elif w.sql.startswith("INSERT INTO hoso_p_steps "):
+            steps.append(w)
+        else:
+            rest.append(w)
+    return [*rest, *steps, *files.values()]
 
 
 def ops_until(ops: Sequence[SideWrite]) -> list[SideWrite]:
