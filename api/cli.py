@@ -284,7 +284,9 @@ def serve(
 
     with opened(data, db) as (settings, _ledger):
         pass  # fail here, in one line, if the data directory or the database is unusable
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings, follow_projections=True), host=host, port=port, log_level="info"
+    )
 
 
 @log_app.command("key")

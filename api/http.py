@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api import problems
+from api.followers import Followers
 from api.logjobs import consistency_document, inclusion_document, integrate_and_checkpoint
 from api.problems import Problem, not_found
 from api.settings import Settings
@@ -179,7 +180,9 @@ async def _integrator(settings: Settings, ledger: Ledger, every: float) -> None:
         await asyncio.sleep(every)
 
 
-def create_app(settings: Settings, *, integrate_every: float | None = 2.0) -> FastAPI:
+def create_app(
+    settings: Settings, *, integrate_every: float | None = 2.0, follow_projections: bool = False
+) -> FastAPI:
     """The service for one ledger. ``integrate_every`` None or <= 0 turns the integrator off."""
 
     @contextlib.asynccontextmanager
@@ -189,9 +192,15 @@ def create_app(settings: Settings, *, integrate_every: float | None = 2.0) -> Fa
         task = None
         if integrate_every is not None and integrate_every > 0:
             task = asyncio.create_task(_integrator(settings, ledger, integrate_every))
+        followers = None
+        if follow_projections:
+            followers = Followers(settings, ledger)
+            await anyio.to_thread.run_sync(followers.start)
         try:
             yield
         finally:
+            if followers is not None:
+                await anyio.to_thread.run_sync(followers.stop)
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,5 +66,23 @@ def test_bundle_waits_for_a_checkpoint(tmp_path: Path, db_url: str | None) -> No
             body = assert_problem(client.get(f"/log/bundles/{code}"), 409, "not-yet-checkpointed")
             assert code in body["detail"]
             assert client.get(f"/log/bundles/{UNIT}-260302-0001").status_code == 200
+    finally:
+        ledger.store.close()
+
+
+def test_the_service_keeps_projections_following(tmp_path: Path, db_url: str | None) -> None:
+    settings, ledger, officer = small_ledger(tmp_path / "p", db_url)
+    try:
+        receive_many(ledger, officer, 2)
+        app = create_app(settings, integrate_every=None, follow_projections=True)
+        with TestClient(app):
+            receive_many(ledger, officer, 1)  # written while the service runs
+            code = f"{UNIT}-260302-0003"
+            for _ in range(100):
+                rows = ledger.store.query("SELECT state FROM hoso_p_files WHERE code = ?", (code,))
+                if rows:
+                    break
+                time.sleep(0.1)
+            assert rows == [{"state": "received"}]
     finally:
         ledger.store.close()
