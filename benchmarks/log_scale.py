@@ -26,7 +26,9 @@ schema ``bench_<hex>`` dropped afterwards):
 
 Prints a Markdown table and writes ``benchmarks/results/log-<date>-<backend>.json``. With
 ``--profile``, the integrator of the first size runs under cProfile (a second fill, after the
-timed run) and the top functions by cumulative and own time are printed.
+timed run) and the top functions by cumulative and own time are printed. With ``--breakdown``,
+the integrator of the last size runs again on a second fill with each store call timed (no
+profiler overhead) and its share of the whole is printed.
 """
 
 from __future__ import annotations
@@ -354,6 +356,66 @@ def profile_integrator(backend: str, n: int, fill_batch: int, top: int = 25) -> 
     return out.getvalue()
 
 
+def breakdown_integrator(backend: str, n: int, fill_batch: int) -> dict[str, Any]:
+    """Where ``integrate()`` spends its time, without cProfile: each store call kind is timed
+    (one ``perf_counter_ns`` pair per call, on a second fill). Shares are of the whole call."""
+    acc: dict[str, list[int]] = {}
+
+    def timed(name: str | Callable[..., str], fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter_ns()
+            out = fn(*args, **kwargs)
+            key = name(*args) if callable(name) else name
+            slot = acc.setdefault(key, [0, 0])
+            slot[0] += time.perf_counter_ns() - t0
+            slot[1] += 1
+            return out
+
+        return call
+
+    def query_kind(sql: str, *_params: Any) -> str:
+        table = "nodes" if "hoso_log_nodes" in sql else "leaves"
+        return f"query {sql.split(' FROM ')[0].removeprefix('SELECT ')} ({table})"
+
+    with fresh_store(backend) as store, progress() as bar:
+        fill(store, n, fill_batch, bar)
+        store.query = timed(query_kind, store.query)  # type: ignore[method-assign]
+        store.write_many = timed(  # type: ignore[method-assign]
+            "write_many (leaves executemany, one execute per node, commit)", store.write_many
+        )
+        store.notifications = timed(  # type: ignore[method-assign]
+            "notifications (read the batch's events)", store.notifications
+        )
+        log = MerkleLog(store, ORIGIN)
+        t0 = time.perf_counter_ns()
+        log.integrate()
+        total = time.perf_counter_ns() - t0
+    rows = {
+        k: {"calls": c, "s": ns / 1e9, "share": ns / total, "us_per_call": ns / c / 1e3}
+        for k, (ns, c) in sorted(acc.items(), key=lambda kv: -kv[1][0])
+    }
+    rest = 1 - sum(r["share"] for r in rows.values())
+    return {"leaves": n, "integrate_s": total / 1e9, "calls": rows, "rest_share": rest}
+
+
+def breakdown_markdown(b: dict[str, Any]) -> str:
+    lines = [
+        f"Integrator breakdown at {b['leaves']:,} leaves: {b['integrate_s']:.2f} s, "
+        f"{b['leaves'] / b['integrate_s']:,.0f} leaves/s",
+        "",
+        "| store call | calls | s | share | µs per call |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for k, r in b["calls"].items():
+        lines.append(
+            f"| {k} | {r['calls']:,} | {r['s']:.2f} | {r['share']:.1%} | {r['us_per_call']:,.1f} |"
+        )
+    lines.append(
+        f"| the rest (Python: hashing, node lookups, tuples) | | | {b['rest_share']:.1%} | |"
+    )
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------ run
 def run_size(backend: str, n: int, n_proofs: int, fill_batch: int) -> dict[str, Any]:
     with fresh_store(backend) as store, progress() as bar:
@@ -459,6 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--proofs", type=int, default=2000, help="proofs of each kind per size")
     parser.add_argument("--fill-batch", type=int, default=5000)
     parser.add_argument("--profile", action="store_true", help="cProfile the first size")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="time each store call of integrate(), last size"
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default: results/)")
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.leaves.split(",") if s.strip()]
@@ -486,6 +551,11 @@ def main(argv: list[str] | None = None) -> int:
         doc["profile"] = profile_integrator(args.backend, sizes[0], args.fill_batch)
         out.write_text(json.dumps(doc, indent=2) + "\n")
         print(doc["profile"])
+    if args.breakdown and sizes:
+        console.rule(f"store calls of MerkleLog.integrate() at {sizes[-1]:,} leaves")
+        doc["breakdown"] = breakdown_integrator(args.backend, sizes[-1], args.fill_batch)
+        out.write_text(json.dumps(doc, indent=2) + "\n")
+        print(breakdown_markdown(doc["breakdown"]) + "\n")
     print(markdown(args.backend, doc["results"]))
     console.print(f"wrote {out}")
     return 0
