@@ -380,8 +380,8 @@ def breakdown_integrator(backend: str, n: int, fill_batch: int) -> dict[str, Any
     with fresh_store(backend) as store, progress() as bar:
         fill(store, n, fill_batch, bar)
         store.query = timed(query_kind, store.query)  # type: ignore[method-assign]
-        store.write_many = timed(  # type: ignore[method-assign]
-            "write_many (leaves executemany, one execute per node, commit)", store.write_many
+        store.write_batches = timed(  # type: ignore[method-assign]
+            "write_batches (leaves and nodes, executemany each, commit)", store.write_batches
         )
         store.notifications = timed(  # type: ignore[method-assign]
             "notifications (read the batch's events)", store.notifications

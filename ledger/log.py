@@ -10,19 +10,20 @@ Complete subtrees are stored, so appending and proving read O(log n) hashes, nev
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.errors import ConflictError, LedgerError, NotFound
-from ledger.store import EventStore, SideWrite
+from ledger.store import EventStore
 from ledger.timefmt import format_instant, parse_instant
 from signing.note import NoteSigner, NoteVerifier
 from signing.registry import REGISTRY_STREAM
 
+T = TypeVar("T")
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
 BATCH = 2000
@@ -51,8 +52,9 @@ class MerkleLog:
 
     # ------------------------------------------------------------------ reading
     def size(self) -> int:
-        rows = self.store.query("SELECT COUNT(*) AS n FROM hoso_log_leaves")
-        return int(rows[0]["n"])
+        # Leaf indices are dense from 0, so the largest one (read from the index) gives the size.
+        rows = self.store.query("SELECT MAX(leaf_index) AS m FROM hoso_log_leaves")
+        return 0 if rows[0]["m"] is None else int(rows[0]["m"]) + 1
 
     def last_position(self) -> int:
         rows = self.store.query("SELECT MAX(position) AS p FROM hoso_log_leaves")
@@ -92,15 +94,23 @@ class MerkleLog:
 
     def root(self, size: int | None = None) -> bytes:
         size = self.size() if size is None else size
-        return merkle.root_at(self, size)
+        return self._prefetched(lambda reader: merkle.root_at(reader, size))
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         self._check_size(size)
-        return merkle.inclusion_proof(self, index, size)
+        return self._prefetched(lambda reader: merkle.inclusion_proof(reader, index, size))
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         self._check_size(size2)
-        return merkle.consistency_proof(self, size1, size2)
+        return self._prefetched(lambda reader: merkle.consistency_proof(reader, size1, size2))
+
+    def _prefetched(self, compute: Callable[[merkle.HashReader], T]) -> T:
+        """Run ``compute`` twice: first to learn which subtrees it reads (which depends only on
+        indices and sizes, never on hash values), then on those hashes fetched in one query per
+        table instead of one round trip per hash."""
+        wanted = _Wanted()
+        compute(wanted)
+        return compute(_Fetched(self, wanted.coordinates))
 
     def _check_size(self, size: int) -> None:
         if size > self.size():
@@ -175,16 +185,18 @@ class MerkleLog:
                 parent = merkle.node_hash(node(level, i - 1), node(level, i))
                 level, i = level + 1, i // 2
                 new_nodes[(level, i)] = parent
-        self.store.write_many(
-            "INSERT INTO hoso_log_leaves (leaf_index, position, stream, version, leaf_hash) "
-            "VALUES (?, ?, ?, ?, ?)",
-            leaves,
+        self.store.write_batches(
             [
-                SideWrite(
-                    "INSERT INTO hoso_log_nodes (level, idx, hash) VALUES (?, ?, ?)", (lv, ix, h)
-                )
-                for (lv, ix), h in sorted(new_nodes.items())
-            ],
+                (
+                    "INSERT INTO hoso_log_leaves "
+                    "(leaf_index, position, stream, version, leaf_hash) VALUES (?, ?, ?, ?, ?)",
+                    leaves,
+                ),
+                (
+                    "INSERT INTO hoso_log_nodes (level, idx, hash) VALUES (?, ?, ?)",
+                    [(lv, ix, h) for (lv, ix), h in sorted(new_nodes.items())],
+                ),
+            ]
         )
         return len(leaves)
 
@@ -270,6 +282,44 @@ class MerkleLog:
             (size,),
         )
         return stored.note + "".join(str(r["signature_line"]) for r in rows)
+
+
+class _Wanted:
+    def __init__(self) -> None:
+        self.coordinates: list[tuple[int, int]] = []
+
+    def subtree(self, level: int, index: int) -> bytes:
+        self.coordinates.append((level, index))
+        return bytes(merkle.HASH_SIZE)
+
+
+class _Fetched:
+    def __init__(self, log: MerkleLog, coordinates: Sequence[tuple[int, int]]) -> None:
+        self.log = log
+        self.hashes: dict[tuple[int, int], bytes] = {}
+        leaves = sorted({i for lv, i in coordinates if lv == 0})
+        nodes = sorted({(lv, i) for lv, i in coordinates if lv > 0})
+        if leaves:
+            marks = ", ".join("?" for _ in leaves)
+            for r in log.store.query(
+                f"SELECT leaf_index AS i, leaf_hash AS h FROM hoso_log_leaves "  # noqa: S608
+                f"WHERE leaf_index IN ({marks})",
+                tuple(leaves),
+            ):
+                self.hashes[(0, int(r["i"]))] = bytes(r["h"])
+        if nodes:
+            where = " OR ".join("(level = ? AND idx = ?)" for _ in nodes)
+            for r in log.store.query(
+                f"SELECT level, idx, hash FROM hoso_log_nodes WHERE {where}",  # noqa: S608
+                tuple(x for pair in nodes for x in pair),
+            ):
+                self.hashes[(int(r["level"]), int(r["idx"]))] = bytes(r["hash"])
+
+    def subtree(self, level: int, index: int) -> bytes:
+        found = self.hashes.get((level, index))
+        if found is None:
+            return self.log.subtree(level, index)  # raises LogError when it does not exist
+        return found
 
 
 def leaf_hashes_of(entries: Sequence[bytes]) -> list[bytes]:

@@ -193,15 +193,12 @@ class EventStore:
             for w in writes:
                 curs.execute(self._sql(w.sql), w.params)
 
-    def write_many(
-        self, sql: str, rows: Sequence[tuple[Any, ...]], more: Sequence[SideWrite] = ()
-    ) -> None:
-        """One statement over many rows, plus ``more`` statements, in one transaction."""
+    def write_batches(self, batches: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
+        """Several statements, each over many rows (``executemany``), in one transaction."""
         with self._cursor(commit=True) as curs:
-            if rows:
-                curs.executemany(self._sql(sql), rows)
-            for w in more:
-                curs.execute(self._sql(w.sql), w.params)
+            for sql, rows in batches:
+                if rows:
+                    curs.executemany(self._sql(sql), rows)
 
     def create_tables(self) -> None:
         blob = "BYTEA" if self.dialect == "postgresql" else "BLOB"

@@ -47,7 +47,7 @@ def test_a_crash_mid_integration_neither_skips_nor_repeats(
     filled: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = MerkleLog(filled, ORIGIN)
-    real = filled.write_many
+    real = filled.write_batches
     calls = {"n": 0}
 
     def crash_on_third(*args: object, **kwargs: object) -> None:
@@ -56,11 +56,11 @@ def test_a_crash_mid_integration_neither_skips_nor_repeats(
             raise StoreError("power cut")
         real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(filled, "write_many", crash_on_third)
+    monkeypatch.setattr(filled, "write_batches", crash_on_third)
     with pytest.raises(StoreError):
         log.integrate(batch=5)
     assert log.size() == 10  # two whole batches, the third rolled back entirely
-    monkeypatch.setattr(filled, "write_many", real)
+    monkeypatch.setattr(filled, "write_batches", real)
     log.integrate(batch=5)
     entries = _all_entries(filled)
     assert log.size() == len(entries)
