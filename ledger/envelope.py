@@ -5,12 +5,14 @@ An envelope is the RFC 8785 canonical JSON of::
     {"v": 1, "origin": ..., "stream": <file code>, "version": n, "type": "FileReceived",
      "occurred_at": "2026-11-23T07:51:48.123456Z", "actor": ..., "key_id": ...,
      "payload": {...}, "prev_hash": <hex SHA-256 of the stream's previous envelope>,
-     "sig": <base64 Ed25519 signature>}
+     "sig": <base64 Ed25519 signature>, "recorded_at": <the server's receipt time>}
 
-The signature covers ``SIGNING_CONTEXT || canonical(envelope without "sig")``; the chain hash is
-SHA-256 of the whole stored envelope (signature included), so swapping a signature also breaks
-the next event's link. The stored bytes are exactly ``to_bytes()``: they are what a Merkle leaf
-will hold.
+The signature covers ``SIGNING_CONTEXT || canonical(envelope without "sig" and "recorded_at")``.
+``recorded_at`` is the server's own receipt time, written beside what the actor signed (an actor
+cannot sign the moment the server will receive it); the chain hash is SHA-256 of the whole
+stored envelope (signature and receipt time included), and the Merkle leaf is those bytes, so
+neither can be changed afterwards, and no one can back-date an action unseen. The stored bytes
+are exactly ``to_bytes()``: they are what a Merkle leaf holds.
 """
 
 from __future__ import annotations
@@ -88,6 +90,11 @@ class UnsignedEnvelope:
 class Envelope:
     unsigned: UnsignedEnvelope
     signature: bytes
+    recorded_at: str | None = None
+
+    def received(self, at: datetime) -> Envelope:
+        """This envelope with the server's receipt time."""
+        return Envelope(self.unsigned, self.signature, format_instant(at))
 
     # Convenience accessors.
     @property
@@ -123,6 +130,13 @@ class Envelope:
         return parse_instant(self.unsigned.occurred_at)
 
     def to_bytes(self) -> bytes:
+        doc = {**self.unsigned.body(), "sig": b64(self.signature)}
+        if self.recorded_at is not None:
+            doc["recorded_at"] = self.recorded_at
+        return canonical_bytes(doc)
+
+    def signed_bytes(self) -> bytes:
+        """What the actor signed and sent, without the server's receipt time."""
         return canonical_bytes({**self.unsigned.body(), "sig": b64(self.signature)})
 
     def hash(self) -> str:
@@ -171,8 +185,13 @@ def decode(data: bytes) -> Envelope:
         doc = parse_canonical(data)
     except CanonicalError as e:
         raise MalformedEnvelope(f"not a canonical envelope: {e}") from e
-    if not isinstance(doc, dict) or set(doc) != _KEYS:
+    if not isinstance(doc, dict) or set(doc) - {"recorded_at"} != _KEYS:
         raise MalformedEnvelope("envelope fields are missing or unknown")
+    recorded_at = doc.get("recorded_at")
+    if recorded_at is not None:
+        if not isinstance(recorded_at, str):
+            raise MalformedEnvelope("envelope field 'recorded_at' must be str")
+        parse_instant(recorded_at)
     if doc["v"] != FORMAT_VERSION:
         raise MalformedEnvelope(f"unknown envelope format version {doc['v']!r}")
     prev_hash = _field(doc, "prev_hash", str)
@@ -195,4 +214,4 @@ def decode(data: bytes) -> Envelope:
         payload=_field(doc, "payload", dict),
         prev_hash=prev_hash,
     )
-    return Envelope(unsigned=unsigned, signature=signature)
+    return Envelope(unsigned=unsigned, signature=signature, recorded_at=recorded_at)

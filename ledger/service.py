@@ -13,7 +13,7 @@ import secrets
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from eventsourcing.domain import CanMutateAggregate
@@ -68,6 +68,7 @@ class Ledger:
         calendar: WorkingCalendar,
         supplement_policy: SupplementPolicy = SupplementPolicy.EXTEND,
         random_bytes: Callable[[int], bytes] = os.urandom,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.origin = origin
@@ -75,6 +76,7 @@ class Ledger:
         self.calendar = calendar
         self.supplement_policy = supplement_policy
         self._random = random_bytes
+        self.clock = clock
         self._registry_verifier = ChainVerifier(origin, authority_key)
         self._registry_lock = threading.Lock()
 
@@ -345,6 +347,7 @@ class Ledger:
                 payload=payload,
                 prev_hash=prev,
             ).sign(signer)
+            env = env.received(self.clock())
             item = StoredEvent(env.stream, env.version, env.type, env.to_bytes())
             try:
                 verifier.check(item)

@@ -1,0 +1,401 @@
+"""Projection rebuild at scale: events/s of a full rebuild from 100k or 1M real stored events.
+
+    python -m benchmarks.projections_scale --backend sqlite --events 100000,1000000
+    python -m benchmarks.projections_scale --backend postgres --events 100000 --profile --check
+
+For each size N, on a fresh store (SQLite file in a temporary folder, or a fresh PostgreSQL
+schema ``bench_<hex>`` dropped afterwards):
+
+1. **fill**: the registry and the demo's staff are enrolled through the real ``Ledger``, then N
+   real signed envelopes of the demo's workload (``benchmarks.workload``: days of the demo's
+   mix, each event signed by its actor's key and chained) are appended with
+   ``EventStore.append`` in batches of ``--fill-batch``. Generation (domain + encode + sign)
+   and the store's insert are timed separately.
+2. **check** (``--check``, sizes up to 100k only): ``Ledger.load`` of a sample of files and the full
+   ``ledger.audit.audit_report`` (every signature and link), timed.
+3. **rebuild**: ``ProjectionHost.rebuild("files")`` and ``rebuild("actions")`` from zero, each
+   timed as one call -> events/s. Baselines in the same run, same store:
+   (a) ``eventsourcing``'s bare notification read, ``select_notifications`` pages of
+   ``projections.runtime.BATCH``, no decode (the read bound);
+   (b) the same pages, each event decoded with ``projections.app.decode_stored`` (the read +
+   decode bound: what every projection pays before its handler);
+   (c) raw ``executemany`` of N rows as wide as an action row (position, code, version, type,
+   actor, unit, occurred_at) into a plain table, one transaction per ``BATCH`` rows (the
+   write bound of one row per event).
+   The rows each projection wrote are counted afterwards.
+
+Prints Markdown tables and writes ``benchmarks/results/projections-<date>-<backend>.json``
+after each size. ``--profile`` runs both rebuilds of the first size again under cProfile and
+prints the top functions by own and cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from benchmarks.workload import ORIGIN, Workload, open_ledger
+from ledger.audit import audit_report
+from ledger.service import Ledger
+from ledger.store import EventStore, open_postgres, open_sqlite
+from projections.app import decode_stored
+from projections.handlers import NAMES
+from projections.runtime import BATCH, ProjectionHost
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+RESULTS = Path(__file__).parent / "results"
+CHECK_MAX = 100_000  # --check audits every signature: only on sizes up to this
+ROW_COUNTS = {
+    "files": ("hoso_p_files", "hoso_p_steps", "hoso_p_holdings"),
+    "actions": ("hoso_p_actions",),
+}
+
+console = Console(stderr=True)
+
+
+@dataclass
+class Fresh:
+    store: EventStore
+    db: str | None
+    sqlite_path: str
+    tmp: Path
+
+
+@contextmanager
+def fresh_store(backend: str) -> Iterator[Fresh]:
+    with tempfile.TemporaryDirectory(prefix="hoso-proj-bench-") as tmp:
+        if backend == "sqlite":
+            path = Path(tmp) / "ledger.sqlite3"
+            store = open_sqlite(path)
+            try:
+                yield Fresh(store, None, str(path), Path(tmp))
+            finally:
+                store.close()
+            return
+        schema = "bench_" + os.urandom(6).hex()
+        url = f"{PG}?schema={schema}"
+        store = open_postgres(url)
+        try:
+            yield Fresh(store, url, "", Path(tmp))
+        finally:
+            store.close()
+            with psycopg.connect(PG, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+# ------------------------------------------------------------------------------ fill
+def fill(fresh: Fresh, n: int, batch: int, bar: Progress) -> tuple[Ledger, Workload, dict[str, Any]]:
+    ledger, sim = open_ledger(fresh.store, fresh.tmp / "keys")
+    work = Workload(ledger, sim)
+    task = bar.add_task(f"fill {n:,} signed events", total=n)
+    append_ns = 0
+    t0 = time.perf_counter_ns()
+    for events in work.batches(n, batch):
+        t1 = time.perf_counter_ns()
+        fresh.store.append(events)
+        append_ns += time.perf_counter_ns() - t1
+        bar.advance(task, len(events))
+    total = (time.perf_counter_ns() - t0) / 1e9
+    append_s = append_ns / 1e9
+    return (
+        ledger,
+        work,
+        {
+            "fill_s": total,
+            "fill_events_per_s": n / total,
+            "generate_s": total - append_s,
+            "generate_events_per_s": n / (total - append_s),
+            "append_s": append_s,
+            "append_events_per_s": n / append_s,
+            "files": len(work.codes),
+            "working_days": len(work.daily),
+            "refused_commands": work.refused,
+            "registry_events": fresh.store.max_position() - n,
+        },
+    )
+
+
+def check(ledger: Ledger, work: Workload, bar: Progress) -> dict[str, Any]:
+    """Ledger.load of a sample of files, then the full audit (every signature and link)."""
+    sample = work.codes[:: max(1, len(work.codes) // 200)]
+    t0 = time.perf_counter()
+    for code in sample:
+        ledger.load(code)
+    load_s = time.perf_counter() - t0
+    total = ledger.store.max_position()
+    task = bar.add_task("audit_report (every signature)", total=total)
+    t0 = time.perf_counter()
+    report = audit_report(
+        ledger.store,
+        origin=ORIGIN,
+        authority_key=ledger.authority_key,
+        progress=lambda done, _total: bar.update(task, completed=done),
+    )
+    audit_s = time.perf_counter() - t0
+    if report.failure is not None:
+        raise SystemExit(f"the generated ledger fails its audit: {report.failure}")
+    return {
+        "loaded_files": len(sample),
+        "load_s": load_s,
+        "audit_events": report.events,
+        "audit_s": audit_s,
+        "audit_events_per_s": report.events / audit_s,
+    }
+
+
+# ------------------------------------------------------------------------ baselines
+def read_bound(host: ProjectionHost, n: int, bar: Progress, *, decode: bool) -> float:
+    """Pages of ``select_notifications`` from the start, as ``catch_up`` reads them."""
+    what = "read + decode_stored" if decode else "bare select_notifications"
+    task = bar.add_task(f"baseline: {what}", total=n)
+    recorder = host.app.recorder
+    position, count = 0, 0
+    t0 = time.perf_counter_ns()
+    while page := recorder.select_notifications(position + 1, BATCH):
+        if decode:
+            for item in page:
+                decode_stored(item)
+        position = page[-1].id
+        count += len(page)
+        bar.advance(task, len(page))
+    elapsed = (time.perf_counter_ns() - t0) / 1e9
+    assert count >= n, (count, n)
+    return elapsed
+
+
+def write_bound(store: EventStore, n: int, bar: Progress) -> float:
+    """Raw executemany of N action-wide rows into a plain table, one commit per BATCH."""
+    table = "bench_raw_actions"
+    store.execute(
+        f"CREATE TABLE {table} (position BIGINT PRIMARY KEY, code TEXT NOT NULL, "
+        "version INTEGER NOT NULL, type TEXT NOT NULL, actor TEXT NOT NULL, unit TEXT NOT NULL, "
+        "occurred_at TEXT NOT NULL)"
+    )
+    sql = store._sql(
+        f"INSERT INTO {table} (position, code, version, type, actor, unit, occurred_at) "  # noqa: S608
+        "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    )
+    task = bar.add_task("baseline: raw insert (executemany)", total=n)
+    elapsed = 0
+    for start in range(0, n, BATCH):
+        end = min(n, start + BATCH)
+        rows = [
+            (
+                j + 1,
+                f"PBADINH-260303-{j % 9999 + 1:04d}",
+                j % 9 + 1,
+                "FileHandedOff",
+                f"quay{j % 12 + 1:02d}",
+                "PBADINH",
+                f"2026-03-03T0{j % 10}:30:00.000000Z",
+            )
+            for j in range(start, end)
+        ]
+        t0 = time.perf_counter_ns()
+        with store._cursor(commit=True) as curs:
+            curs.executemany(sql, rows)
+        elapsed += time.perf_counter_ns() - t0
+        bar.advance(task, end - start)
+    store.execute(f"DROP TABLE {table}")
+    return elapsed / 1e9
+
+
+def count_rows(store: EventStore) -> dict[str, int]:
+    return {
+        t: int(store.query(f"SELECT COUNT(*) AS n FROM {t}")[0]["n"])  # noqa: S608
+        for tables in ROW_COUNTS.values()
+        for t in tables
+    }
+
+
+# ------------------------------------------------------------------------------ run
+def new_host(fresh: Fresh, ledger: Ledger) -> ProjectionHost:
+    return ProjectionHost(fresh.store, fresh.db, fresh.sqlite_path, ledger.calendar)
+
+
+def rebuild(host: ProjectionHost, name: str, total: int, bar: Progress) -> float:
+    task = bar.add_task(f'ProjectionHost.rebuild("{name}")', total=total)
+    t0 = time.perf_counter_ns()
+    done = host.rebuild(name, lambda k: bar.advance(task, k))
+    elapsed = (time.perf_counter_ns() - t0) / 1e9
+    assert done == total, (done, total)
+    return elapsed
+
+
+def profile_rebuilds(host: ProjectionHost, top: int = 25) -> str:
+    out = io.StringIO()
+    for name in NAMES:
+        prof = cProfile.Profile()
+        prof.enable()
+        host.rebuild(name)
+        prof.disable()
+        out.write(f"\n===== cProfile of rebuild({name!r}) =====\n")
+        stats = pstats.Stats(prof, stream=out).strip_dirs()
+        stats.sort_stats("tottime").print_stats(top)
+        stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def run_size(
+    backend: str, n: int, fill_batch: int, *, do_check: bool, profile: bool
+) -> dict[str, Any]:
+    with fresh_store(backend) as fresh, progress() as bar:
+        ledger, work, filled = fill(fresh, n, fill_batch, bar)
+        result: dict[str, Any] = {"events": n, **filled}
+        if do_check:
+            result["check"] = check(ledger, work, bar)
+        del work
+        total = fresh.store.max_position()  # N file events + the registry's
+        result["stored_events"] = total
+        host = new_host(fresh, ledger)
+        try:
+            for name in NAMES:
+                result[f"rebuild_{name}_s"] = rebuild(host, name, total, bar)
+            result["rows"] = count_rows(fresh.store)
+            result["read_s"] = read_bound(host, total, bar, decode=False)
+            result["decode_s"] = read_bound(host, total, bar, decode=True)
+            result["raw_insert_s"] = write_bound(fresh.store, total, bar)
+            for key in ("read", "decode", "raw_insert", *(f"rebuild_{m}" for m in NAMES)):
+                result[f"{key}_events_per_s"] = total / result[f"{key}_s"]
+            if profile:
+                result["profile"] = profile_rebuilds(host)
+        finally:
+            host.close()
+    return result
+
+
+def markdown(backend: str, results: list[dict[str, Any]]) -> str:
+    lines = [
+        f"Fill ({backend}): real signed envelopes of the demo's workload",
+        "",
+        "| events | files | working days | fill events/s | generate (domain+sign) events/s | "
+        "EventStore.append events/s |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['events']:,} | {r['files']:,} | {r['working_days']:,} | "
+            f"{r['fill_events_per_s']:,.0f} | {r['generate_events_per_s']:,.0f} | "
+            f"{r['append_events_per_s']:,.0f} |"
+        )
+    lines += [
+        "",
+        f"Rebuild ({backend}): events/s; ratio = rebuild / baseline (1.0 = at the bound)",
+        "",
+        "| events | rebuild files | rebuild actions | bare read | read+decode | raw insert | "
+        "files/read | files/decode | files/insert | actions/read | actions/decode | "
+        "actions/insert |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        f, a = r["rebuild_files_events_per_s"], r["rebuild_actions_events_per_s"]
+        rd, dc, ins = r["read_events_per_s"], r["decode_events_per_s"], r["raw_insert_events_per_s"]
+        lines.append(
+            f"| {r['stored_events']:,} | {f:,.0f} | {a:,.0f} | {rd:,.0f} | {dc:,.0f} | "
+            f"{ins:,.0f} | {f / rd:.3f} | {f / dc:.2f} | {f / ins:.2f} | {a / rd:.3f} | "
+            f"{a / dc:.2f} | {a / ins:.2f} |"
+        )
+    lines += ["", "Wall times (s) and rows written", ""]
+    for r in results:
+        lines.append(
+            f"- {r['stored_events']:,} events: rebuild files {r['rebuild_files_s']:.1f} s, "
+            f"actions {r['rebuild_actions_s']:.1f} s; rows {r['rows']}"
+        )
+        if "check" in r:
+            c = r["check"]
+            lines.append(
+                f"  check: {c['loaded_files']} Ledger.load in {c['load_s']:.2f} s; audit "
+                f"{c['audit_events']:,} events in {c['audit_s']:.1f} s "
+                f"({c['audit_events_per_s']:,.0f}/s), no failure"
+            )
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average": os.getloadavg(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--events", default="100000", help="comma-separated sizes")
+    parser.add_argument("--fill-batch", type=int, default=5000)
+    parser.add_argument("--check", action="store_true", help="load a sample and audit all")
+    parser.add_argument("--profile", action="store_true", help="cProfile the first size")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path (default: results/)")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.events.split(",") if s.strip()]
+    started = datetime.now(UTC)
+    doc: dict[str, Any] = {
+        "backend": args.backend,
+        "started": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "batch": BATCH,
+        "fill_batch": args.fill_batch,
+        "results": [],
+    }
+    out = args.out or RESULTS / f"projections-{started:%Y-%m-%d}-{args.backend}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for k, n in enumerate(sizes):
+        console.rule(f"{args.backend}: {n:,} events")
+        result = run_size(
+            args.backend,
+            n,
+            args.fill_batch,
+            do_check=args.check and n <= CHECK_MAX,
+            profile=args.profile and k == 0,
+        )
+        doc["results"].append(result)
+        doc["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+        doc["machine"]["load_average_end"] = os.getloadavg()
+        out.write_text(json.dumps(doc, indent=2) + "\n")  # after each size: partial runs count
+        if "profile" in result:
+            print(result["profile"])
+    print(markdown(args.backend, doc["results"]))
+    console.print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
