@@ -120,7 +120,9 @@ def progress() -> Progress:
 
 
 # ------------------------------------------------------------------------------ fill
-def fill(fresh: Fresh, n: int, batch: int, bar: Progress) -> tuple[Ledger, Workload, dict[str, Any]]:
+def fill(
+    fresh: Fresh, n: int, batch: int, bar: Progress
+) -> tuple[Ledger, Workload, dict[str, Any]]:
     ledger, sim = open_ledger(fresh.store, fresh.tmp / "keys")
     work = Workload(ledger, sim)
     task = bar.add_task(f"fill {n:,} signed events", total=n)
@@ -208,7 +210,7 @@ def write_bound(store: EventStore, n: int, bar: Progress) -> float:
         "occurred_at TEXT NOT NULL)"
     )
     sql = store._sql(
-        f"INSERT INTO {table} (position, code, version, type, actor, unit, occurred_at) "  # noqa: S608
+        f"INSERT INTO {table} (position, code, version, type, actor, unit, occurred_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)"
     )
     task = bar.add_task("baseline: raw insert (executemany)", total=n)
@@ -238,7 +240,7 @@ def write_bound(store: EventStore, n: int, bar: Progress) -> float:
 
 def count_rows(store: EventStore) -> dict[str, int]:
     return {
-        t: int(store.query(f"SELECT COUNT(*) AS n FROM {t}")[0]["n"])  # noqa: S608
+        t: int(store.query(f"SELECT COUNT(*) AS n FROM {t}")[0]["n"])
         for tables in ROW_COUNTS.values()
         for t in tables
     }

@@ -173,10 +173,8 @@ class Workload:
     def batches(self, n: int, size: int) -> Iterator[list[StoredEvent]]:
         """Exactly ``n`` events in lists of ``size`` (the last file may be cut short)."""
         batch: list[StoredEvent] = []
-        done = 0
-        for event in self.events():
+        for done, event in enumerate(self.events(), start=1):
             batch.append(event)
-            done += 1
             if len(batch) == size or done == n:
                 yield batch
                 batch = []
