@@ -90,3 +90,18 @@ def test_signer_must_match_key_id() -> None:
     env = sample()
     with pytest.raises(MalformedEnvelope):
         env.unsigned.sign(OTHER)
+
+
+def test_recorded_at_sits_beside_the_signature_but_inside_the_hash() -> None:
+    env = sample()
+    received = env.received(datetime(2026, 3, 2, 1, 2, 4, tzinfo=UTC))
+    data = received.to_bytes()
+    assert b'"recorded_at":"2026-03-02T01:02:04.000000Z"' in data
+    again = decode(data)
+    assert again == received
+    again.verify(SIGNER.public_key)  # the actor did not sign the server's receipt time...
+    assert again.signed_bytes() == env.to_bytes()
+    later = env.received(datetime(2026, 3, 2, 1, 9, tzinfo=UTC))
+    assert later.hash() != received.hash()  # ...but changing it changes the chain hash and leaf
+    with pytest.raises(MalformedEnvelope):
+        decode(data.replace(b'"recorded_at":"2026-03-02T01:02:04.000000Z"', b'"recorded_at":7'))
