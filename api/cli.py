@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from api import cli_evidence, cli_figures, cli_views, cli_witness, views
+from api import cli_evidence, cli_figures, cli_tokens, cli_views, cli_witness, views
 from api.logjobs import integrate_and_checkpoint
 from api.settings import CONFIG_NAME, DEFAULT_DATA, Settings, load_settings
 from api.wiring import AUTHORITY, init_data_dir, log_verifier, open_ledger, open_log
@@ -130,6 +130,14 @@ def demo(
                 f"Merkle log: {checkpoint.size} leaves, signed checkpoint of size "
                 f"{checkpoint.size}; verifier key: {settings.log_vkey}"
             )
+        credentials = data / cli_tokens.CREDENTIALS_NAME
+        cli_tokens.write_demo_credentials(
+            settings, ledger, stats.samples if stats else [], credentials, keys_at=until
+        )
+        out.print(
+            f"API tokens (officer, leader, unit admin, integration, inspector), sample codes "
+            f"and PINs: {credentials} (mode 0600)"
+        )
 
 
 class SeededKeys(KeyDirectory):
@@ -353,6 +361,7 @@ cli_evidence.register(app)
 cli_witness.register(app)
 cli_views.register(app)
 cli_figures.register(app)
+cli_tokens.register(app)
 
 
 def main() -> None:

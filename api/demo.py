@@ -26,6 +26,7 @@ from signing.registry import Role
 
 UNIT = "PBADINH"
 POLICE = "CAQBADINH"
+SAMPLES = 5  # receipts kept for the summary and DATA/demo-credentials.json
 RECEPTION = "mot-cua"
 DEPARTMENTS = {
     "civil_status": "tu-phap-ho-tich",
@@ -333,7 +334,7 @@ class Simulation:
                 self.codes[item.code_of] = receipt.code
                 stats.files += 1
                 stats.events += 1
-                if len(stats.samples) < 3:
+                if len(stats.samples) < SAMPLES:
                     stats.samples.append(receipt)
             else:
                 code = self.codes.get(item.code_of)

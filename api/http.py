@@ -18,9 +18,10 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import problems
+from api import problems, routes_commands, routes_public, routes_reads
 from api.followers import Followers
 from api.logjobs import consistency_document, inclusion_document, integrate_and_checkpoint
+from api.middleware import BodySizeLimit, install_openapi
 from api.problems import Problem, not_found
 from api.settings import Settings
 from api.tilepath import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
@@ -40,6 +41,22 @@ OCTETS = "application/octet-stream"
 MAX_LEAF = 1 << 62  # beyond any real log; keeps index arithmetic inside a BIGINT
 
 router = APIRouter(prefix="/log")
+OPENAPI_DESCRIPTION = (
+    "The signed, hash-chained ledger of administrative files (hồ sơ) of a one-stop centre.\n\n"
+    "Authenticate with `Authorization: Bearer <token>` (`hoso token create`). Every 4xx and 5xx "
+    "answer is an RFC 9457 `application/problem+json` document with a stable `type`; 503 and "
+    "429 carry `Retry-After`. Unknown query parameters are refused (422). Times are RFC 3339 "
+    "UTC with microseconds; shares are exact percentages rendered as strings."
+)
+OPENAPI_TAGS = [
+    {"name": "log", "description": "The Merkle log (C2SP tlog-tiles), proofs and bundles."},
+    {
+        "name": "reads",
+        "description": "Files, the process control slip, queues, figures, "
+        "the inspector's index and the event feed for the provincial system.",
+    },
+    {"name": "public", "description": "The citizen's lookup with code and PIN (no token)."},
+]
 
 
 def _ledger(request: Request) -> Ledger:
@@ -211,8 +228,15 @@ def create_app(
     app = FastAPI(
         title="hoso ledger",
         summary=f"The Merkle log of {settings.origin} (C2SP tlog-tiles) and its proofs.",
+        description=OPENAPI_DESCRIPTION,
+        openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
     )
+    app.add_middleware(BodySizeLimit)
     problems.install(app)
-    app.include_router(router)
+    app.include_router(router, tags=["log"])
+    app.include_router(routes_commands.router_for(settings))
+    app.include_router(routes_reads.router)
+    app.include_router(routes_public.router)
+    install_openapi(app)
     return app

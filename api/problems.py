@@ -8,22 +8,50 @@ trace never reaches the client: unexpected failures are logged and answered with
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import IntegrityError as StoreIntegrityError
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
+from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.logjobs import OutOfRange
-from ledger.errors import ConfigurationError, LedgerError, NotFound, StoreError
+from domain.errors import DomainError, IllegalTransition
+from ledger.errors import (
+    ConfigurationError,
+    ConflictError,
+    LedgerError,
+    MalformedEnvelope,
+    NotFound,
+    PermissionRefused,
+    StoreError,
+)
+from ledger.intake import Refused
 from ledger.log import LogError
 from ledger.merkle import ProofRequestError
+from signing.errors import SigningError, VerificationError
+from signing.registry import KeyNotValid
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEMS = "https://hoso.vn/problems/"
 RETRY_AFTER_SECONDS = 5
+# The database went away (server stopped, network cut, pool exhausted): a 503 the client may retry.
+DATABASE_OUTAGES: tuple[type[Exception], ...] = (
+    StoreError,
+    StoreOperationalError,
+    StoreInterfaceError,
+    PersistenceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
 log = logging.getLogger("hoso.http")
 
 
@@ -79,7 +107,9 @@ def as_problem(exc: BaseException) -> Problem:
         return Problem(400, "out-of-range", "Out of range", str(exc))
     if isinstance(exc, NotFound | LogError):
         return Problem(404, "not-found", "Not found", str(exc))
-    if isinstance(exc, StoreError):
+    if isinstance(exc, StoreIntegrityError):
+        return Problem(409, "conflict", "Conflict", "another write got there first; try again")
+    if isinstance(exc, DATABASE_OUTAGES):
         return Problem(
             503,
             "unavailable",
@@ -89,9 +119,43 @@ def as_problem(exc: BaseException) -> Problem:
         )
     if isinstance(exc, ConfigurationError):
         return Problem(503, "misconfigured", "Service misconfigured", str(exc))
+    command = _command_problem(exc)
+    if command is not None:
+        return command
     if isinstance(exc, LedgerError):
         return Problem(400, "refused", "Request refused", str(exc))
     return Problem(500, "internal", "Internal server error", "an unexpected error occurred")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    at: BaseException | None = exc
+    while at is not None and at not in chain:
+        chain.append(at)
+        at = at.__cause__
+    return chain
+
+
+def _command_problem(exc: BaseException) -> Problem | None:
+    """Refused commands and client-signed envelopes (``api.routes_commands``)."""
+    if isinstance(exc, IllegalTransition):
+        return Problem(409, "illegal-transition", "Illegal transition", str(exc))
+    if isinstance(exc, DomainError):
+        return Problem(422, "invalid-value", "Invalid value", str(exc))
+    if isinstance(exc, ConflictError):  # includes a stale prev_hash (ledger.intake.StaleHead)
+        return Problem(409, "conflict", "Conflict", str(exc))
+    if isinstance(exc, PermissionRefused | VerificationError):
+        chain = _causes(exc)
+        if any(isinstance(c, KeyNotValid) for c in chain):
+            return Problem(403, "key-not-valid", "Key not valid", str(exc))
+        if any(isinstance(c, VerificationError) for c in chain):
+            return Problem(403, "bad-signature", "Bad signature", str(exc))
+        return Problem(403, "permission-refused", "Permission refused", str(exc))
+    if isinstance(exc, Refused):
+        return Problem(422, "refused", "Request refused", str(exc))
+    if isinstance(exc, MalformedEnvelope):
+        return Problem(422, "malformed-envelope", "Malformed envelope", str(exc))
+    return None
 
 
 def summarise_validation(errors: Sequence[Any]) -> list[dict[str, str]]:
@@ -116,6 +180,7 @@ def _status_kind(status: int) -> tuple[str, str]:
         406: ("not-acceptable", "Not acceptable"),
         413: ("too-large", "Request too large"),
         415: ("unsupported-media-type", "Unsupported media type"),
+        429: ("too-many-requests", "Too many requests"),
     }.get(status, ("http-" + str(status), "HTTP error " + str(status)))
 
 
@@ -151,6 +216,10 @@ def install(app: FastAPI) -> None:
     """Register every handler on ``app``: the only mapping of exceptions to HTTP answers."""
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(LedgerError, _on_problem)
+    app.add_exception_handler(DomainError, _on_problem)
+    app.add_exception_handler(SigningError, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
+    for outage in DATABASE_OUTAGES:  # answered 503 with Retry-After, logged without a trace
+        app.add_exception_handler(outage, _on_problem)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -9,10 +9,11 @@ An envelope is the RFC 8785 canonical JSON of::
 
 The signature covers ``SIGNING_CONTEXT || canonical(envelope without "sig" and "recorded_at")``.
 ``recorded_at`` is the server's own receipt time, written beside what the actor signed (an actor
-cannot sign the moment the server will receive it); the chain hash is SHA-256 of the whole
-stored envelope (signature and receipt time included), and the Merkle leaf is those bytes, so
-neither can be changed afterwards, and no one can back-date an action unseen. The stored bytes
-are exactly ``to_bytes()``: they are what a Merkle leaf holds.
+cannot sign the moment the server will receive it). The chain hash (``prev_hash`` of the next
+event) is SHA-256 of what the actor sent: the envelope with its signature, without the receipt
+time, so a client can chain several envelopes before sending them. The stored bytes are exactly
+``to_bytes()``, receipt time included, and they are the Merkle leaf: once logged, neither the
+signature nor the receipt time can change unseen, so no one can back-date an action.
 """
 
 from __future__ import annotations
@@ -140,7 +141,9 @@ class Envelope:
         return canonical_bytes({**self.unsigned.body(), "sig": b64(self.signature)})
 
     def hash(self) -> str:
-        return hashlib.sha256(self.to_bytes()).hexdigest()
+        """The chain hash: SHA-256 of what the actor signed and sent (signature included, the
+        server's receipt time not), so a client can chain several envelopes before sending."""
+        return hashlib.sha256(self.signed_bytes()).hexdigest()
 
     def verify(self, public_key: bytes) -> None:
         """Raise ``VerificationError`` unless the actor's key signed exactly these fields."""

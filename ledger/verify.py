@@ -7,7 +7,6 @@ then applied, so a key is only ever trusted from the moment the registry recorde
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,8 +147,7 @@ class ChainVerifier:
             self._check_registry_event(env, event, fail)
         else:
             self._check_file_event(env, event, fail)
-        # decode() proved the stored bytes canonical, so they are exactly env.to_bytes().
-        self.heads[stream] = (version, hashlib.sha256(stored.state).hexdigest())
+        self.heads[stream] = (version, env.hash())
         return Checked(env, event)
 
     def _check_registry_event(self, env: Envelope, event: Any, fail: Any) -> None:

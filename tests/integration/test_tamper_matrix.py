@@ -226,3 +226,13 @@ def test_restore_an_older_copy_after_a_witnessed_checkpoint(demo: Demo) -> None:
     restored = demo.audit(witness)
     assert restored.chain.ok  # an older copy is internally consistent...
     assert_fails(restored, "rollback", f"size {witnessed.size}")  # ...but the witness saw more
+
+
+def test_back_date_the_receipt_time(demo: Demo) -> None:
+    code = demo.codes[3]
+    state = demo.row(code, 2)
+    stamp = state.split(b'"recorded_at":"')[1].split(b'"')[0]
+    demo.set_state(code, 2, state.replace(stamp, b"2026-03-01T00:00:00.000000Z"))
+    report = demo.audit()
+    assert report.chain.ok  # what the officer signed is intact...
+    assert_fails(report, f"{code} version 2", "not the bytes the log committed to")  # ...the log

@@ -102,6 +102,7 @@ def test_recorded_at_sits_beside_the_signature_but_inside_the_hash() -> None:
     again.verify(SIGNER.public_key)  # the actor did not sign the server's receipt time...
     assert again.signed_bytes() == env.to_bytes()
     later = env.received(datetime(2026, 3, 2, 1, 9, tzinfo=UTC))
-    assert later.hash() != received.hash()  # ...but changing it changes the chain hash and leaf
+    assert later.hash() == received.hash() == env.hash()  # the chain is over what was sent...
+    assert later.to_bytes() != received.to_bytes()  # ...the leaf bytes hold the receipt time
     with pytest.raises(MalformedEnvelope):
         decode(data.replace(b'"recorded_at":"2026-03-02T01:02:04.000000Z"', b'"recorded_at":7'))

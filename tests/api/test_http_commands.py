@@ -1,0 +1,580 @@
+"""Commands over HTTP: server-side and client-side signing, refusals, races, the batch endpoint.
+
+Every refusal must be problem+json and leave the store (and so the Merkle log) exactly as it was.
+SQLite and PostgreSQL run the same tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.auth import ApiRole, create_token
+from api.http import create_app
+from api.models_commands import ACTIONS
+from api.settings import Settings
+from api.wiring import AUTHORITY, init_data_dir, open_ledger
+from ledger.canonical import canonical_bytes
+from ledger.log import MerkleLog
+from ledger.service import Ledger
+from signing import KeyDirectory, PrivateKeySigner, Signer, b64, generate_private_key, unb64
+from signing.registry import Role
+from tests.api.test_http_log import assert_problem
+from tests.conftest import T0, UNIT
+
+ORIGIN = "test.hoso.vn/commands"
+OTHER = "PKHAC"
+START = T0 + timedelta(hours=1)  # Monday 08:30 in Hanoi
+EVENT_FIELDS = {
+    "v",
+    "origin",
+    "stream",
+    "version",
+    "type",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "key_id",
+    "payload",
+    "prev_hash",
+    "sig",
+    "hash",
+}
+RECEIPT: dict[str, Any] = {
+    "procedure": "certified_copy",
+    "channel": "in_person",
+    "counter": "Q01",
+    "department": "mot-cua",
+    "documents": ["Bản chính giấy khai sinh"],
+    "applicant": {
+        "full_name": "Trần Thị Bình",
+        "id_number": "001190054321",
+        "phone": "0987654321",
+        "address": "5 Kim Mã, Hà Nội",
+    },
+}
+# name, registry role, unit, API role, does the server hold the key?
+PEOPLE = [
+    ("an", Role.OFFICER, UNIT, ApiRole.OFFICER, True),
+    ("binh", Role.OFFICER, UNIT, ApiRole.OFFICER, True),
+    ("chutich", Role.LEADER, UNIT, ApiRole.LEADER, True),
+    ("dung", Role.OFFICER, UNIT, ApiRole.OFFICER, False),
+    ("khac", Role.OFFICER, OTHER, ApiRole.OFFICER, True),
+]
+
+
+class Clock:
+    """The server's clock: one second further on every reading, thread-safe."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            self.now += timedelta(seconds=1)
+            return self.now
+
+    def advance(self, by: timedelta) -> None:
+        with self._lock:
+            self.now += by
+
+
+@dataclass
+class Env:
+    settings: Settings
+    ledger: Ledger  # the test's own handle on the same database
+    app: FastAPI
+    http: TestClient
+    clock: Clock
+    tokens: dict[str, str]
+    keys: dict[str, Signer]
+    kids: dict[str, str]
+
+    def post(self, who: str, path: str, body: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
+        return self.http.post(path, json=body, headers=headers)
+
+    def size(self) -> int:
+        """Integrate everything stored, then the log's size (= the number of stored events)."""
+        log = MerkleLog(self.ledger.store, ORIGIN)
+        log.integrate()
+        rows = self.ledger.store.query("SELECT COUNT(*) AS n FROM hoso_events")
+        assert log.size() == int(rows[0]["n"])
+        return log.size()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
+    db = None if request.param == "sqlite" else str(request.getfixturevalue("pg_schema"))
+    settings = init_data_dir(tmp_path / "d", origin=ORIGIN, db=db, at=T0, seed=b"\x01" * 32)
+    ledger = open_ledger(settings)
+    directory = KeyDirectory(settings.keys_dir)
+    authority = directory.signer(AUTHORITY)
+    keys: dict[str, Signer] = {}
+    kids: dict[str, str] = {}
+    tokens: dict[str, str] = {}
+    for n, (name, role, unit, api_role, held) in enumerate(PEOPLE):
+        seed = bytes([20 + n]) * 32
+        key = directory.create(name, seed) if held else PrivateKeySigner(generate_private_key(seed))
+        keys[name] = key
+        kids[name] = ledger.register_key(
+            signer=authority,
+            actor=AUTHORITY,
+            holder=name,
+            role=role,
+            unit=unit,
+            public_key=key.public_key,
+            valid_from=T0,
+            at=T0,
+        )
+        tokens[name] = create_token(
+            ledger.store, actor=name, role=api_role, unit=unit, now=T0
+        ).token
+    for name, api_role in [("thanhtra", ApiRole.INSPECTOR), ("portal", ApiRole.INTEGRATION)]:
+        tokens[name] = create_token(
+            ledger.store, actor=name, role=api_role, unit=UNIT, now=T0
+        ).token
+    tokens["portal-khac"] = create_token(
+        ledger.store, actor="portal-khac", role=ApiRole.INTEGRATION, unit=OTHER, now=T0
+    ).token
+    clock = Clock(START)
+    app = create_app(settings, integrate_every=None)
+    try:
+        with TestClient(app) as http:
+            app.state.ledger.clock = clock
+            yield Env(settings, ledger, app, http, clock, tokens, keys, kids)
+    finally:
+        ledger.store.close()
+
+
+# ------------------------------------------------------------------------------ helpers
+def receive(env: Env, who: str = "an") -> dict[str, Any]:
+    r = env.post(who, "/files", RECEIPT)
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def act(env: Env, who: str, code: str, action: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    r = env.post(who, f"/files/{code}/{action}", body)
+    assert r.status_code == 201, r.text
+    events: list[dict[str, Any]] = r.json()["events"]
+    return events
+
+
+def to_desk(officer: str, department: str = "tu-phap") -> dict[str, Any]:
+    return {"to_desk": {"officer": officer, "department": department, "agency": UNIT}}
+
+
+def prepare(env: Env, who: str, code: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+    actor = body.get("actor", who)
+    r = env.post(who, f"/files/{code}/prepare/{action}", {**body, "key_id": env.kids[actor]})
+    assert r.status_code == 200, r.text
+    prepared: dict[str, Any] = r.json()
+    return prepared
+
+
+def sign(prepared: dict[str, Any], key: Signer) -> dict[str, Any]:
+    message = unb64(prepared["signing_message"])
+    body = prepared["envelope"]
+    assert message == b"hoso/envelope/v1\x00" + canonical_bytes(body)
+    return {**body, "sig": b64(key.sign(message))}
+
+
+def submit(env: Env, who: str, code: str, *envelopes: dict[str, Any]) -> Any:
+    return env.post(who, f"/files/{code}/events", {"envelopes": list(envelopes)})
+
+
+def check_event(event: dict[str, Any]) -> None:
+    assert set(event) == EVENT_FIELDS
+    rest = {k: v for k, v in event.items() if k != "hash"}
+    assert hashlib.sha256(canonical_bytes(rest)).hexdigest() == event["hash"]
+    assert event["recorded_at"] is not None
+
+
+def chain_is_whole(env: Env, code: str, versions: int) -> None:
+    """Versions dense from 1, every link and signature verified by a fresh load."""
+    stored = env.ledger.store.stream(code)
+    assert [s.originator_version for s in stored] == list(range(1, versions + 1))
+    loaded = env.ledger.load(code)
+    assert len(loaded.envelopes) == versions
+
+
+# ------------------------------------------------------------------------------- tests
+def test_server_side_lifecycle(env: Env) -> None:
+    receipt = receive(env)
+    code = receipt["code"]
+    assert len(receipt["pin"]) == 6 and receipt["pin"].isdigit()
+    assert receipt["applicant_ref"].startswith("ap-")
+    (received,) = receipt["events"]
+    check_event(received)
+    assert (received["type"], received["actor"], received["version"]) == ("FileReceived", "an", 1)
+    assert env.ledger.check_pin(code, receipt["pin"])
+    appointment = datetime.fromisoformat(receipt["appointment_at"])
+    later = (appointment + timedelta(days=1)).isoformat()
+    steps = [
+        ("an", "hand-off", {**to_desk("binh"), "note": "Thẩm định"}),
+        ("binh", "request-supplement", {"items": ["Bản sao CCCD"], "reason": "Thiếu CCCD"}),
+        ("binh", "receive-supplement", {"items": ["Bản sao CCCD"]}),
+        ("binh", "request-fee", {"amount_vnd": 4000, "description": "Lệ phí chứng thực"}),
+        ("binh", "pay-fee", {"amount_vnd": 4000, "method": "counter"}),
+        ("binh", "issue-apology", {"reason": "Chờ xác minh", "new_appointment_at": later}),
+        ("binh", "submit-for-signature", {"leader": "chutich"}),
+        ("chutich", "sign-result", {"document_sha256": "ab" * 32}),
+        ("an", "return-result", {"method": "counter"}),
+        ("an", "rate-satisfaction", {"rating": "satisfied"}),
+    ]
+    previous = received
+    for n, (who, action, body) in enumerate(steps, start=2):
+        (event,) = act(env, who, code, action, body)
+        check_event(event)
+        assert (event["version"], event["actor"], event["stream"]) == (n, who, code)
+        assert event["prev_hash"] == previous["hash"]
+        assert event["key_id"] == env.kids[who]
+        assert event["occurred_at"] < event["recorded_at"]  # the server's clock, then its receipt
+        previous = event
+    assert previous["type"] == "SatisfactionRated"
+    chain_is_whole(env, code, len(steps) + 1)
+    assert env.ledger.load(code).file.state.value == "returned"
+    # Closed: a further action is an illegal transition, and nothing is written.
+    before = env.size()
+    assert_problem(
+        env.post("an", f"/files/{code}/refuse", {"reason": "x"}), 409, "illegal-transition"
+    )
+    assert env.size() == before
+
+
+def test_client_side_lifecycle_gives_the_same_envelopes(env: Env) -> None:
+    r = env.post("dung", "/files/prepare-receipt", {**RECEIPT, "key_id": env.kids["dung"]})
+    assert r.status_code == 200, r.text
+    prepared = r.json()
+    code = prepared["code"]
+    assert prepared["envelope"]["stream"] == code and prepared["envelope"]["version"] == 1
+    receipt = sign(prepared, env.keys["dung"])
+    r = submit(env, "dung", code, receipt)
+    assert r.status_code == 201, r.text
+    result = r.json()
+    assert result["status"] == "stored" and len(result["pin"]) == 6
+    assert env.ledger.check_pin(code, result["pin"])
+    (stored,) = result["events"]
+    check_event(stored)
+    assert stored["occurred_at"] < stored["recorded_at"]
+    # Resubmitting is a no-op: the same stored envelope, no PIN, nothing written.
+    before = env.size()
+    again = submit(env, "dung", code, receipt)
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "already-stored" and again.json()["pin"] is None
+    assert again.json()["events"] == [stored]
+    assert env.size() == before
+    # The applicant's data opens with the key stored at prepare time.
+    f = env.ledger.load(code).file
+    assert env.ledger.personal_data(f).full_name == RECEIPT["applicant"]["full_name"]
+
+    # The same actions as the server-side test, prepared and signed by the officer's own key.
+    hand_off = sign(prepare(env, "dung", code, "hand-off", to_desk("binh")), env.keys["dung"])
+    r = submit(env, "dung", code, hand_off)
+    assert r.status_code == 201, r.text
+    client_event = r.json()["events"][0]
+    check_event(client_event)
+    assert client_event["prev_hash"] == stored["hash"]
+    # The server-side twin of the same action on a server-side file: the same envelope form.
+    other = receive(env)
+    (server_event,) = act(env, "an", other["code"], "hand-off", to_desk("binh"))
+    assert set(server_event) == set(client_event)
+    assert server_event["type"] == client_event["type"] == "FileHandedOff"
+    assert set(server_event["payload"]) == set(client_event["payload"])
+    assert server_event["payload"]["to_desk"] == client_event["payload"]["to_desk"]
+    # binh (server-held key) continues with his own key on his device; then the leader.
+    to_leader = prepare(env, "binh", code, "submit-for-signature", {"leader": "chutich"})
+    assert submit(env, "binh", code, sign(to_leader, env.keys["binh"])).status_code == 201
+    lead = sign(
+        prepare(env, "chutich", code, "sign-result", {"document_sha256": "cd" * 32}),
+        env.keys["chutich"],
+    )
+    assert submit(env, "chutich", code, lead).status_code == 201
+    chain_is_whole(env, code, 4)
+    # dung's key is not on the server: server-side mode is refused, clearly.
+    assert_problem(env.post("dung", "/files", RECEIPT), 403, "no-server-key")
+
+
+def test_refused_envelopes_change_nothing(env: Env) -> None:
+    code = receive(env)["code"]
+    an = env.keys["an"]
+    before = env.size()
+
+    def refused(envelope: dict[str, Any], status: int, kind: str) -> dict[str, Any]:
+        body = assert_problem(submit(env, "an", code, envelope), status, kind)
+        assert env.size() == before
+        chain_is_whole(env, code, 1)
+        return body
+
+    good = prepare(env, "an", code, "hand-off", to_desk("binh"))
+    # A bad signature: a signature over different bytes.
+    forged = {**sign(good, an), "sig": b64(an.sign(b"something else"))}
+    refused(forged, 403, "bad-signature")
+    # An unregistered key, even one that signs its envelope correctly.
+    stranger = PrivateKeySigner(generate_private_key(b"\x63" * 32))
+    unregistered = {**good["envelope"], "key_id": stranger.key_id}
+    message = b"hoso/envelope/v1\x00" + canonical_bytes(unregistered)
+    body = refused({**unregistered, "sig": b64(stranger.sign(message))}, 403, "key-not-valid")
+    assert "not registered" in body["detail"]
+    # Someone else's registered key.
+    refused(sign(good, env.keys["binh"]), 403, "bad-signature")
+    # A skewed occurred_at: prepared for 10 minutes ahead of the server's clock.
+    ahead = (env.clock.now + timedelta(minutes=10)).isoformat()
+    skewed = prepare(env, "an", code, "hand-off", {**to_desk("binh"), "at": ahead})
+    body = refused(sign(skewed, an), 422, "refused")
+    assert "server's clock" in body["detail"]
+    # A malformed envelope: an extra field, or a payload that is not canonical JSON.
+    assert_problem(
+        submit(env, "an", code, {**sign(good, an), "recorded_at": "x"}), 422, "invalid-request"
+    )
+    bad_payload = {**good["envelope"], "payload": {"note": 1.5}}
+    refused({**bad_payload, "sig": b64(an.sign(b"x"))}, 422, "malformed-envelope")
+    # A stale prev_hash: two envelopes prepared on the same head; the second loses.
+    first = sign(good, an)
+    second = sign(prepare(env, "an", code, "hand-off", to_desk("chutich")), an)
+    assert submit(env, "an", code, first).status_code == 201
+    before = env.size()
+    body = assert_problem(submit(env, "an", code, second), 409, "conflict")
+    assert "older head" in body["detail"] or "different version" in body["detail"]
+    assert env.size() == before
+    chain_is_whole(env, code, 2)
+
+
+def test_a_revoked_key_is_refused(env: Env) -> None:
+    code = receive(env)["code"]
+    when = env.clock.now
+    prepared = prepare(
+        env,
+        "an",
+        code,
+        "hand-off",
+        {**to_desk("binh"), "at": (when + timedelta(minutes=2)).isoformat()},
+    )
+    env.ledger.revoke_key(
+        signer=KeyDirectory(env.settings.keys_dir).signer(AUTHORITY),
+        actor=AUTHORITY,
+        kid=env.kids["an"],
+        effective_at=when + timedelta(minutes=1),
+        reason="lost laptop",
+        at=when,
+    )
+    env.clock.advance(timedelta(minutes=2))
+    before = env.size()
+    body = assert_problem(
+        submit(env, "an", code, sign(prepared, env.keys["an"])), 403, "key-not-valid"
+    )
+    assert "revoked" in body["detail"]
+    assert env.size() == before
+    chain_is_whole(env, code, 1)
+    # Server-side too: the server holds the key, the registry says no.
+    assert_problem(env.post("an", f"/files/{code}/hand-off", to_desk("binh")), 403, "key-not-valid")
+    assert env.size() == before
+
+
+def race(calls: list[Callable[[], Any]]) -> list[int]:
+    barrier = threading.Barrier(len(calls))
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def run(call: Callable[[], Any]) -> None:
+        barrier.wait()
+        r = call()
+        with lock:
+            statuses.append(r.status_code)
+            if r.status_code >= 400:
+                assert r.headers["content-type"] == "application/problem+json"
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(statuses)
+
+
+def test_concurrent_conflicting_commands(env: Env) -> None:
+    code = receive(env)["code"]
+    statuses = race(
+        [
+            lambda: env.post("an", f"/files/{code}/hand-off", to_desk("binh")),
+            lambda: env.post("an", f"/files/{code}/hand-off", to_desk("chutich", "lanh-dao")),
+        ]
+    )
+    assert statuses == [201, 409]
+    chain_is_whole(env, code, 2)
+    # Client-side: two envelopes prepared on one head, submitted at once.
+    binh = env.ledger.load(code).file.holder.officer
+    assert binh in ("binh", "chutich")
+    one = sign(prepare(env, binh, code, "refuse", {"reason": "Không đủ điều kiện"}), env.keys[binh])
+    two = sign(prepare(env, binh, code, "withdraw", {"reason": "Công dân rút"}), env.keys[binh])
+    statuses = race([lambda: submit(env, binh, code, one), lambda: submit(env, binh, code, two)])
+    assert statuses == [201, 409]
+    chain_is_whole(env, code, 3)
+    assert env.size() == len(env.ledger.store.stream(code)) + len(env.ledger.store.stream("KEYS"))
+
+
+def test_batch_is_all_or_nothing_per_file_and_idempotent(env: Env) -> None:
+    codes = [receive(env)["code"] for _ in range(3)]
+    an = env.keys["an"]
+    envelopes = [
+        sign(prepare(env, "portal", c, "hand-off", {**to_desk("binh"), "actor": "an"}), an)
+        for c in codes
+    ]
+    envelopes[2]["sig"] = b64(an.sign(b"not this envelope"))
+    before = env.size()
+    r = env.post("portal", "/batch", {"envelopes": envelopes})
+    assert r.status_code == 207, r.text
+    results = r.json()["results"]
+    assert [x["code"] for x in results] == codes
+    assert [x["status"] for x in results] == ["stored", "stored", "refused"]
+    assert results[2]["problem"]["type"] == "https://hoso.vn/problems/bad-signature"
+    assert results[2]["problem"]["status"] == 403 and results[2]["events"] == []
+    for x in results[:2]:
+        (event,) = x["events"]
+        check_event(event)
+    assert env.size() == before + 2
+    chain_is_whole(env, codes[0], 2)
+    chain_is_whole(env, codes[2], 1)  # the refused file: nothing stored
+    # Resubmitting: the stored files answer already-stored with the very same events.
+    again = env.post("portal", "/batch", {"envelopes": envelopes})
+    assert again.status_code == 207
+    redo = again.json()["results"]
+    assert [x["status"] for x in redo] == ["already-stored", "already-stored", "refused"]
+    assert [x["events"] for x in redo[:2]] == [x["events"] for x in results[:2]]
+    assert env.size() == before + 2
+    clean = env.post("portal", "/batch", {"envelopes": envelopes[:2] + envelopes[:1]})
+    assert clean.status_code == 200
+    assert [x["status"] for x in clean.json()["results"]] == ["already-stored"] * 2
+    assert env.size() == before + 2
+    # Another unit's integration client, an officer, an inspector: refused.
+    other = env.post("portal-khac", "/batch", {"envelopes": envelopes[2:]})
+    assert other.status_code == 207
+    assert other.json()["results"][0]["problem"]["type"].endswith("/forbidden")
+    for who in ("an", "thanhtra"):
+        assert_problem(env.post(who, "/batch", {"envelopes": envelopes}), 403, "forbidden")
+    too_many = {"envelopes": envelopes[:1] * 1001}
+    assert_problem(env.post("portal", "/batch", too_many), 422, "invalid-request")
+    assert env.size() == before + 2
+
+
+def example(model: Any) -> dict[str, Any]:
+    found: dict[str, Any] = model.model_json_schema()["examples"][0]
+    return found
+
+
+def test_authorization(env: Env) -> None:
+    code = receive(env)["code"]
+    before = env.size()
+    # An officer of another unit: not their file.
+    assert_problem(env.post("khac", f"/files/{code}/hand-off", to_desk("khac")), 403, "forbidden")
+    r = env.post(
+        "khac", f"/files/{code}/prepare/hand-off", {**to_desk("khac"), "key_id": env.kids["khac"]}
+    )
+    assert_problem(r, 403, "forbidden")
+    # An officer may only submit envelopes they signed as themselves.
+    theirs = sign(prepare(env, "an", code, "hand-off", to_desk("binh")), env.keys["an"])
+    assert_problem(submit(env, "binh", code, theirs), 403, "forbidden")
+    assert_problem(submit(env, "khac", code, theirs), 403, "forbidden")
+    # An inspector writes nothing, whatever the command.
+    inspector = "thanhtra"
+    assert_problem(env.post(inspector, "/files", RECEIPT), 403, "forbidden")
+    assert_problem(env.post(inspector, "/files/prepare-receipt", RECEIPT), 403, "forbidden")
+    assert_problem(submit(env, inspector, code, theirs), 403, "forbidden")
+    for action in ACTIONS:
+        body = example(action)
+        assert_problem(env.post(inspector, f"/files/{code}/{action.path}", body), 403, "forbidden")
+        path = f"/files/{code}/prepare/{action.path}"
+        assert_problem(env.post(inspector, path, {**body, "key_id": "0" * 32}), 403, "forbidden")
+    # No token at all.
+    assert_problem(
+        env.http.post(f"/files/{code}/refuse", json={"reason": "x"}), 401, "unauthorized"
+    )
+    assert env.size() == before
+    # The integration client serving the unit may prepare for an officer, and must name one.
+    r = env.post(
+        "portal", f"/files/{code}/prepare/hand-off", {**to_desk("binh"), "key_id": env.kids["an"]}
+    )
+    assert_problem(r, 422, "invalid-value")
+    assert_problem(
+        env.post(
+            "portal-khac",
+            f"/files/{code}/prepare/hand-off",
+            {**to_desk("binh"), "actor": "an", "key_id": env.kids["an"]},
+        ),
+        403,
+        "forbidden",
+    )
+
+
+def test_bad_bodies_and_domain_refusals(env: Env) -> None:
+    code = receive(env)["code"]
+    before = env.size()
+    cases = [
+        (f"/files/{code}/hand-off", {**to_desk("binh"), "extra": 1}, 422, "invalid-request"),
+        (f"/files/{code}/sign-result", {"document_sha256": "XYZ"}, 422, "invalid-request"),
+        (f"/files/{code}/pay-fee", {"amount_vnd": 10, "method": "cheque"}, 422, "invalid-request"),
+        ("/files/bad-code/refuse", {"reason": "x"}, 422, "invalid-request"),
+        (
+            f"/files/{code}/pay-fee",
+            {"amount_vnd": 10, "method": "counter"},
+            409,
+            "illegal-transition",
+        ),
+        (f"/files/{code}/hand-off", to_desk("an", "mot-cua"), 409, "illegal-transition"),
+        ("/files/PTEST-260302-0999/refuse", {"reason": "x"}, 404, "not-found"),
+        ("/files", {**RECEIPT, "procedure": "no_such_thing"}, 422, "invalid-value"),
+        ("/files", {**RECEIPT, "documents": []}, 422, "invalid-request"),
+        ("/files", {**RECEIPT, "applicant_ref": "ap-" + "0" * 24}, 404, "not-found"),
+        (
+            "/files",
+            {**RECEIPT, "channel": "online", "procedure": "land_use_certificate_first"},
+            422,
+            "invalid-value",
+        ),
+    ]
+    for path, body, status, kind in cases:
+        assert_problem(env.post("an", path, body), status, kind)
+    assert env.size() == before
+    # A refused receipt reserves no number: the next receipt takes the next code.
+    number = int(code.rsplit("-", 1)[1])
+    assert int(receive(env)["code"].rsplit("-", 1)[1]) == number + 1
+    # A receipt submitted for a code never reserved is refused.
+    prepared = env.post(
+        "dung", "/files/prepare-receipt", {**RECEIPT, "key_id": env.kids["dung"]}
+    ).json()
+    unreserved = {**prepared["envelope"], "stream": code[:-4] + "0099"}
+    message = b"hoso/envelope/v1\x00" + canonical_bytes(unreserved)
+    signed = {**unreserved, "sig": b64(env.keys["dung"].sign(message))}
+    before = env.size()
+    assert_problem(submit(env, "dung", unreserved["stream"], signed), 422, "refused")
+    assert env.size() == before
+
+
+def test_openapi_documents_every_command(env: Env) -> None:
+    doc = env.http.get("/openapi.json").json()
+    paths = doc["paths"]
+    for action in ACTIONS:
+        for path in (f"/files/{{code}}/{action.path}", f"/files/{{code}}/prepare/{action.path}"):
+            op = paths[path]["post"]
+            assert op["tags"] == ["commands"]
+            assert set(op["responses"]) >= {"403", "409", "422"}
+    for path in ("/files", "/files/prepare-receipt", "/files/{code}/events", "/batch"):
+        assert "post" in paths[path]
+    schemas = doc["components"]["schemas"]
+    for name in ("HandOff", "PrepareHandOff", "ReceiptIn", "EventOut", "BatchOut", "FileResult"):
+        assert schemas[name].get("examples"), name
+    assert "207" in paths["/batch"]["post"]["responses"]
+    assert orjson.dumps(doc)  # serialisable as it stands

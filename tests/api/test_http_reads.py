@@ -1,0 +1,304 @@
+"""Reads over HTTP on both backends: files, the slip, bundles, queues, figures, the inspector's
+index, the feed, and the citizen's lookup; roles, personal data, and strict input."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import ApiRole, create_token
+from api.http import create_app
+from api.logjobs import integrate_and_checkpoint
+from api.middleware import TokenBucket
+from api.routes_reads import decode_cursor, encode_cursor
+from api.settings import Settings
+from api.wiring import open_projections
+from domain.events import Desk
+from domain.procedures import Channel
+from ledger.service import Ledger, Receipt
+from projections.handlers import NAMES
+from signing import PrivateKeySigner
+from tests.api.test_http_log import PERSON, assert_problem, db_url, small_ledger
+from tests.conftest import T0, UNIT
+
+__all__ = ["db_url"]
+
+SECRETS = (PERSON.full_name, PERSON.id_number, PERSON.phone, PERSON.address)
+
+
+@dataclass
+class World:
+    settings: Settings
+    ledger: Ledger
+    officer: PrivateKeySigner
+    receipts: list[Receipt]
+    tokens: dict[str, str]
+    client: TestClient
+
+    def get(self, who: str, path: str, **params: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return self.client.get(path, params=params, headers=headers)
+
+
+def receive(ledger: Ledger, officer: PrivateKeySigner, i: int) -> Receipt:
+    return ledger.receive(
+        signer=officer,
+        actor="an",
+        procedure="certified_copy",
+        channel=Channel.IN_PERSON,
+        unit=UNIT,
+        counter="Q01",
+        department="mot-cua",
+        documents=("Bản chính giấy khai sinh",),
+        applicant=PERSON,
+        at=T0 + timedelta(hours=1, seconds=i),
+    )
+
+
+def project(settings: Settings, ledger: Ledger) -> None:
+    host = open_projections(settings, ledger)
+    try:
+        for name in NAMES:
+            host.catch_up(name)
+    finally:
+        host.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path, db_url: str | None) -> Iterator[World]:
+    settings, ledger, officer = small_ledger(tmp_path / "d", db_url)
+    try:
+        receipts = [receive(ledger, officer, i) for i in range(4)]
+        ledger.execute(
+            receipts[0].code,
+            signer=officer,
+            actor="an",
+            at=T0 + timedelta(hours=2),
+            command=lambda f: f.hand_off(
+                actor="an",
+                to=Desk("an", "tu-phap", UNIT),
+                note="chứng thực",
+                at=T0 + timedelta(hours=2),
+            ),
+        )
+        integrate_and_checkpoint(settings, ledger, force=True)
+        project(settings, ledger)
+        now = T0
+        tokens = {
+            name: create_token(
+                ledger.store, actor=actor, role=role, unit=unit, units=units, now=now
+            ).token
+            for name, actor, role, unit, units in [
+                ("inspector", "thanhtra", ApiRole.INSPECTOR, "PINSPECT", ()),
+                ("officer", "an", ApiRole.OFFICER, UNIT, ()),
+                ("stranger", "lan", ApiRole.OFFICER, "POTHER", ()),
+                ("integration", "tinh", ApiRole.INTEGRATION, "PSOFT", (UNIT,)),
+                ("admin", "admin", ApiRole.UNIT_ADMIN, UNIT, ()),
+                ("otheradmin", "admin2", ApiRole.UNIT_ADMIN, "POTHER", ()),
+            ]
+        }
+        with TestClient(create_app(settings, integrate_every=None)) as client:
+            yield World(settings, ledger, officer, receipts, tokens, client)
+    finally:
+        ledger.store.close()
+
+
+def no_personal_data(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text
+    assert "applicant" not in text and "ap-" not in text
+
+
+def test_file_views_for_the_right_roles(world: World) -> None:
+    code = world.receipts[0].code
+    for who in ("inspector", "officer", "integration", "admin"):
+        r = world.get(who, f"/files/{code}")
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        assert doc["code"] == code and doc["state"] == "in_progress"
+        assert doc["holder"] == {"officer": "an", "department": "tu-phap", "agency": UNIT}
+        assert doc["portal_status"] == 4 and doc["version"] == 2
+        no_personal_data(r.text)
+    assert_problem(world.get("stranger", f"/files/{code}"), 403, "forbidden")
+    assert_problem(world.get("", f"/files/{code}"), 401, "unauthorized")
+    assert_problem(world.get("inspector", f"/files/{UNIT}-260302-0099"), 404, "not-found")
+    assert_problem(world.get("inspector", "/files/bad-code"), 422, "invalid-request")
+    status = world.get("officer", f"/files/{code}/portal-status").json()
+    assert status == {
+        "code": code,
+        "portal_status": 4,
+        "label": "In progress",
+        "label_vi": "Đang xử lý",
+    }
+
+
+def test_history_is_the_process_control_slip(world: World) -> None:
+    code = world.receipts[0].code
+    r = world.get("officer", f"/files/{code}/history")
+    assert r.status_code == 200, r.text
+    no_personal_data(r.text)
+    rows = r.json()["rows"]
+    assert [row["type"] for row in rows] == ["FileReceived", "FileHandedOff"]
+    assert rows[1]["from_desk"] == {"officer": "an", "department": "mot-cua", "agency": UNIT}
+    assert rows[1]["to_desk"]["department"] == "tu-phap"
+    assert rows[1]["note"] == "chứng thực" and rows[1]["vs_due"] in ("early", "on_time")
+    assert all(row["leaf_index"] is not None and len(row["hash"]) == 64 for row in rows)
+    assert rows[0]["recorded_at"].endswith("Z")
+
+
+def test_bundle_matches_the_log_route(world: World) -> None:
+    code = world.receipts[1].code
+    r = world.get("inspector", f"/files/{code}/bundle")
+    assert r.status_code == 200, r.text
+    assert r.json() == world.client.get(f"/log/bundles/{code}").json()
+    receive(world.ledger, world.officer, 9)
+    assert_problem(
+        world.get("inspector", f"/files/{UNIT}-260302-0005/bundle"), 409, "not-yet-checkpointed"
+    )
+
+
+def test_queues_figures_index_and_workload(world: World) -> None:
+    q = world.get("officer", f"/queues/{UNIT}")
+    assert q.status_code == 200, q.text
+    assert len(q.json()["entries"]) == 4
+    one = world.get("officer", f"/queues/{UNIT}", department="tu-phap").json()
+    assert [e["code"] for e in one["entries"]] == [world.receipts[0].code]
+    assert_problem(world.get("stranger", f"/queues/{UNIT}"), 403, "forbidden")
+    t = world.get("officer", "/transparency", period="2026-03")
+    assert t.status_code == 200, t.text
+    fig = t.json()["figures"]
+    assert fig["received"]["total"] == 4 and fig["progress"].endswith("%")
+    assert "." not in str(fig["received"]["total"])  # counts are ints, shares strings
+    assert [u["unit"] for u in t.json()["ranking"]] == [UNIT]
+    assert_problem(world.get("officer", "/transparency", period="2026-13"), 422, "invalid-request")
+    acts = world.get("inspector", "/inspect/actions", actor="an", limit=50)
+    assert acts.status_code == 200, acts.text
+    assert {a["type"] for a in acts.json()} == {"FileReceived", "FileHandedOff"}
+    mine = world.get("admin", "/inspect/actions").json()
+    assert mine and {a["unit"] for a in mine} == {UNIT}
+    assert_problem(world.get("otheradmin", "/inspect/actions", unit=UNIT), 403, "forbidden")
+    assert_problem(world.get("officer", "/inspect/actions"), 403, "forbidden")
+    aware = world.get("inspector", "/inspect/actions", **{"from": "2026-03-02T00:00:00Z"})
+    assert aware.status_code == 200
+    naive = world.get("inspector", "/inspect/actions", **{"from": "2026-03-02T00:00:00"})
+    assert_problem(naive, 422, "invalid-request")
+    w = world.get("inspector", "/inspect/workload")
+    assert w.status_code == 200 and w.json()[0]["officer"] == "an"
+    assert_problem(world.get("admin", "/inspect/workload"), 403, "forbidden")
+
+
+def test_feed_pages_cover_every_leaf_once_in_order(world: World) -> None:
+    size = int(world.ledger.store.query("SELECT COUNT(*) AS n FROM hoso_log_leaves")[0]["n"])
+    seen: list[int] = []
+    after: str | None = None
+    pages = 0
+    while True:
+        params: dict[str, Any] = {"limit": 3}
+        if after is not None:
+            params["after"] = after
+        r = world.get("inspector", "/feed", **params)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        seen.extend(item["leaf_index"] for item in page["items"])
+        after = page["next"]
+        pages += 1
+        if not page["more"]:
+            break
+    assert seen == list(range(size)) and pages >= size // 3
+    assert world.get("inspector", "/feed", after=after).json()["items"] == []
+    first = world.get("inspector", "/feed", limit=1000).json()["items"]
+    keys = [i for i in first if i["code"] == "KEYS"]
+    assert keys and all(i["portal_status_after"] is None for i in keys)
+    handoff = next(i for i in first if i["type"] == "FileHandedOff")
+    assert handoff["portal_status_after"] == 4
+    leaf = base64.b64decode(handoff["entry"])
+    assert world.client.get("/log/tile/entries/000.p/" + str(size)).content.find(leaf) > 0
+    mine = world.get("integration", "/feed", limit=1000).json()
+    assert mine["items"] and all(i["unit"] == UNIT and i["code"] != "KEYS" for i in mine["items"])
+    assert mine["next"] == encode_cursor(size - 1)
+    assert decode_cursor(encode_cursor(12345)) == 12345
+    for bad in ("bGVhZjowMQ", "xyz", "bGVhZjotMQ", "!!", "bGVhZjox" + "=")[:4]:
+        assert_problem(world.get("inspector", "/feed", after=bad), 422, "invalid-request")
+    assert_problem(world.get("inspector", "/feed", limit=0), 422, "invalid-request")
+    assert_problem(world.get("inspector", "/feed", limit=1001), 422, "invalid-request")
+
+
+def test_citizen_lookup_needs_code_and_pin(world: World) -> None:
+    receipt = world.receipts[0]
+    r = world.client.get(f"/public/files/{receipt.code}", params={"pin": receipt.pin})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["state"] == "in_progress" and doc["portal_status"] == 4
+    assert [s["text_en"] for s in doc["steps"]] == ["File received", "Passed on for processing"]
+    no_personal_data(r.text)
+    assert '"an"' not in r.text and "officer" not in r.text  # no officer names either
+    wrong_pin = "000000" if receipt.pin != "000000" else "111111"
+    wrong = world.client.get(f"/public/files/{receipt.code}", params={"pin": wrong_pin})
+    unknown = world.client.get(f"/public/files/{UNIT}-260302-0999", params={"pin": receipt.pin})
+    a = assert_problem(wrong, 404, "not-found")
+    b = assert_problem(unknown, 404, "not-found")
+    a.pop("instance"), b.pop("instance")
+    assert a == b
+    assert wrong.content.replace(receipt.code.encode(), b"X") == unknown.content.replace(
+        f"{UNIT}-260302-0999".encode(), b"X"
+    )
+    assert {k: v for k, v in wrong.headers.items() if k != "content-length"} == {
+        k: v for k, v in unknown.headers.items() if k != "content-length"
+    }
+    for params in ({"pin": "12345"}, {"pin": "abcdef"}, {}, {"pin": "١٢٣٤٥٦"}):
+        assert_problem(
+            world.client.get(f"/public/files/{receipt.code}", params=params), 422, "invalid-request"
+        )
+
+
+def test_citizen_lookup_is_rate_limited(world: World) -> None:
+    clock = [0.0]
+    world.client.app.state.lookup_bucket = TokenBucket(6, 3, clock=lambda: clock[0])  # type: ignore[attr-defined]
+    path = f"/public/files/{world.receipts[0].code}"
+    for _ in range(3):
+        assert world.client.get(path, params={"pin": "000001"}).status_code == 404
+    r = world.client.get(path, params={"pin": world.receipts[0].pin})
+    body = assert_problem(r, 429, "too-many-requests")
+    assert r.headers["retry-after"] == "10" and "Traceback" not in str(body)
+    clock[0] += 10
+    assert world.client.get(path, params={"pin": world.receipts[0].pin}).status_code == 200
+
+
+def test_unknown_parameters_and_large_bodies_are_refused(world: World) -> None:
+    code = world.receipts[0].code
+    r = world.get("inspector", f"/files/{code}", verbose="1")
+    body = assert_problem(r, 422, "invalid-request")
+    assert body["errors"] == [{"where": "query.verbose", "message": "unknown query parameter"}]
+    assert_problem(world.get("inspector", "/feed", limit=5, offset=3), 422, "invalid-request")
+    r = world.client.get(
+        f"/public/files/{code}", params={"pin": world.receipts[0].pin, "debug": "true"}
+    )
+    assert_problem(r, 422, "invalid-request")
+    big = b"x" * ((1 << 20) + 1)
+    assert_problem(world.client.post("/files", content=big), 413, "payload-too-large")
+    world.client.app.state.max_body_bytes = 10  # type: ignore[attr-defined]
+
+    def chunks() -> Iterator[bytes]:
+        yield b"0123456789"
+        yield b"abc"
+
+    assert_problem(world.client.post("/log/checkpoint", content=chunks()), 413, "payload-too-large")
+
+
+def test_openapi_and_docs(world: World) -> None:
+    doc = world.client.get("/openapi.json").json()
+    for path in ("/files/{code}", "/feed", "/public/files/{code}", "/transparency"):
+        op = doc["paths"][path]["get"]
+        assert op["summary"] and op["description"]
+        assert "application/problem+json" in op["responses"]["422"]["content"]
+    assert "Problem" in doc["components"]["schemas"]
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    assert {t["name"] for t in doc["tags"]} >= {"log", "reads", "public"}
+    assert world.client.get("/docs").status_code == 200
