@@ -421,7 +421,8 @@ _EVENT_EXAMPLE: dict[str, Any] = {
 
 
 class EventOut(BaseModel):
-    """A stored envelope. ``hash`` is SHA-256 of the RFC 8785 JSON of every other field."""
+    """A stored envelope. ``hash`` (the next event's ``prev_hash``) is SHA-256 of the RFC 8785
+    JSON of every other field except ``recorded_at``, the server's receipt time."""
 
     model_config = _strict(_EVENT_EXAMPLE)
     v: int

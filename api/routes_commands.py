@@ -10,9 +10,9 @@ checks the signature, the key registry, the domain rule, that ``prev_hash`` is t
 (else 409) and that ``occurred_at`` lies within ``app.state.max_skew`` (default 5 minutes) of
 its clock, then stores it with its own receipt time ``recorded_at`` beside it.
 
-A file's chain hash covers the server's ``recorded_at``, which a client cannot know before it
-submits: so a request carries at most one *new* envelope per file (plus, harmlessly, envelopes
-already stored); the next action is prepared on the new head.
+A file's chain hash is over what the actor signed and sent, not the server's ``recorded_at``, so
+a client can chain several envelopes of one file (each ``prev_hash`` = SHA-256 of the previous
+envelope's RFC 8785 JSON with ``sig`` and without ``recorded_at``) and send them together.
 
 ``POST /batch`` takes many client-signed envelopes from an integration client: grouped by file
 in order of appearance, each file all or nothing, idempotent (an envelope already stored is
