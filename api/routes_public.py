@@ -16,8 +16,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.middleware import no_unknown_query, problem_responses, rate_limited
+from api.models_reads import CODE_PATTERN, PORTAL_LABELS
 from api.problems import Problem
-from api.routes_reads import CODE_PATTERN, PORTAL_LABELS, ledger_of
+from api.routes_reads import ledger_of
 from domain.portal import PortalStatus
 from ledger.pins import hash_pin, pin_matches
 from ledger.timefmt import format_instant
