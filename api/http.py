@@ -25,7 +25,7 @@ from api.middleware import BodySizeLimit, install_openapi
 from api.problems import Problem, not_found
 from api.settings import Settings
 from api.tilepath import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
-from api.wiring import open_ledger, open_log
+from api.wiring import open_ledger, open_log, open_projections
 from ledger.bundle import build_bundle
 from ledger.log import TILE_HEIGHT, MerkleLog
 from ledger.service import Ledger
@@ -213,6 +213,9 @@ def create_app(
         if follow_projections:
             followers = Followers(settings, ledger)
             await anyio.to_thread.run_sync(followers.start)
+        else:  # the read models' tables must exist even when nobody follows here
+            host = await anyio.to_thread.run_sync(open_projections, settings, ledger)
+            await anyio.to_thread.run_sync(host.close)
         try:
             yield
         finally:

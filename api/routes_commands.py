@@ -350,9 +350,12 @@ def submit_file(
     ledger: Ledger, intake: Intake, who: Principal, code: str, envelopes: Sequence[SignedEnvelopeIn]
 ) -> FileResult:
     """Check and store one file's client-signed envelopes, all or nothing (raises on refusal)."""
+    unit = parse_file_code(code).unit
+    existing = ledger.store.stream(code)
+    holder = ledger.load(code).file.holder.officer if existing else None
+    _authorize(who, unit, holder, code)  # who may write this file, before looking at the body
     if any(e.stream != code for e in envelopes):
         raise Refused(f"every envelope of this request must be for file {code}")
-    unit = parse_file_code(code).unit
     if who.role is not ApiRole.INTEGRATION:
         for e in envelopes:
             if e.actor != who.actor:
@@ -363,9 +366,6 @@ def submit_file(
             unique.setdefault(canonical_bytes(e.model_dump()), e)
         except CanonicalError as err:
             raise MalformedEnvelope(f"envelope version {e.version}: {err}") from err
-    existing = ledger.store.stream(code)
-    holder = ledger.load(code).file.holder.officer if existing else None
-    _authorize(who, unit, holder, code)
     pin: str | None = None
     side: list[SideWrite] = []
     first = next(iter(unique.values()))
