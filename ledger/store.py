@@ -283,7 +283,12 @@ def open_postgres(url: str, *, pool_size: int = 4) -> EventStore:
         max_overflow=pool_size,
         originator_id_type="text",
         connect_timeout=5,
+        pre_ping=True,  # a connection broken by an outage is replaced, not handed out
     )
+    # psycopg_pool retries a lost connection with exponential backoff for up to 5 minutes, so
+    # after a long outage the service would wait for the next retry long after the database
+    # is back. Give up quickly instead: the next request then opens a fresh connection.
+    datastore.pool.reconnect_timeout = 3.0
     recorder = _SidePostgresRecorder(datastore, events_table_name=EVENTS_TABLE)
     try:
         recorder.create_table()

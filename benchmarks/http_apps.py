@@ -1,0 +1,78 @@
+"""The two HTTP servers measured by ``benchmarks.http_load``, each run as its own process.
+
+    python -m benchmarks.http_apps minimal --port P [--loop asyncio] [--http h11]
+    python -m benchmarks.http_apps hoso --data D [--db URL] --port P [--loop ...] [--http ...]
+
+``minimal``: a bare FastAPI app, ``GET /hello`` (``async def``) and ``GET /hello-sync`` (plain
+``def``, so it goes through the same thread pool as every hoso route), both returning a small
+JSON object. ``hoso``: the real service as ``hoso serve`` builds it
+(``create_app(settings, follow_projections=True)``, the Merkle integrator every 2 s), except that
+the citizen lookup's per-address rate limit (``app.state.lookup_bucket``, 10 a minute with a
+burst of 20 by default) is replaced by a bucket too large to ever refuse. Both run under
+uvicorn with one worker, access log off, and the same loop and HTTP implementation.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+UNLIMITED_RATE = 1e12  # tokens a minute: the benchmark must never see a 429
+UNLIMITED_BURST = 10**12
+
+
+def minimal_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/hello")
+    async def hello() -> dict[str, Any]:
+        return {"message": "hello", "ok": True}
+
+    @app.get("/hello-sync")
+    def hello_sync() -> dict[str, Any]:
+        return {"message": "hello", "ok": True}
+
+    return app
+
+
+def hoso_app(data: Path, db: str | None) -> FastAPI:
+    from api.http import create_app
+    from api.middleware import TokenBucket
+    from api.routes_public import LOOKUP_BUCKET
+    from api.settings import load_settings
+
+    settings = load_settings(data, db)
+    app = create_app(settings, follow_projections=True)
+    setattr(app.state, LOOKUP_BUCKET, TokenBucket(UNLIMITED_RATE, UNLIMITED_BURST))
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("app", choices=("minimal", "hoso"))
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--db", default=None)
+    parser.add_argument("--loop", default="asyncio")
+    parser.add_argument("--http", default="h11")
+    args = parser.parse_args(argv)
+    app = minimal_app() if args.app == "minimal" else hoso_app(args.data, args.db)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        loop=args.loop,
+        http=args.http,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
