@@ -73,7 +73,8 @@ class Writer:
             index = sim.plan_day(day, index)
             opening, closing = cal.opening(day), cal.closing(day)
             day_start = time.perf_counter()
-            steps = sim.run(closing)
+            steps = sim.run(closing)  # its stats count from zero each day
+            done_before = self.events
             while True:
                 if self.paced and sim.plan and sim.plan[0].at <= closing:
                     due = day_start + (sim.plan[0].at - opening).total_seconds() / SPEEDUP
@@ -84,9 +85,9 @@ class Writer:
                 if stats is None:
                     break
                 now = time.perf_counter()
-                if stats.events != self.events:
-                    self.events = stats.events
-                    self.commits.append((self.base + stats.events, now))
+                if done_before + stats.events != self.events:
+                    self.events = done_before + stats.events
+                    self.commits.append((self.base + self.events, now))
                 if now >= deadline:
                     break
             if stats is not None:
@@ -175,6 +176,8 @@ def one_run(
                 result["head"] = head
             finally:
                 host.close()
+        if fresh.store.max_position() != writer.base + writer.events:
+            raise SystemExit("the writer's count of events differs from the store's head")
         result["events"] = writer.events
         result["commands"] = len(writer.commits)
         result["writer_s"] = writer.elapsed
