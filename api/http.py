@@ -206,16 +206,18 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ledger = await anyio.to_thread.run_sync(open_ledger, settings)
         app.state.ledger = ledger
-        task = None
-        if integrate_every is not None and integrate_every > 0:
-            task = asyncio.create_task(_integrator(settings, ledger, integrate_every))
+        # The read models' tables first (SQLite cannot change its schema under a busy writer),
+        # then the projections' followers, then the log's integrator.
         followers = None
         if follow_projections:
             followers = Followers(settings, ledger)
             await anyio.to_thread.run_sync(followers.start)
-        else:  # the read models' tables must exist even when nobody follows here
+        else:  # the tables must exist even when nobody follows here
             host = await anyio.to_thread.run_sync(open_projections, settings, ledger)
             await anyio.to_thread.run_sync(host.close)
+        task = None
+        if integrate_every is not None and integrate_every > 0:
+            task = asyncio.create_task(_integrator(settings, ledger, integrate_every))
         try:
             yield
         finally:

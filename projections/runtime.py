@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from eventsourcing.persistence import InfrastructureFactory, StoredEvent, Tracking
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    OperationalError,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 from eventsourcing.sqlite import SQLiteTrackingRecorder
@@ -161,7 +167,7 @@ class ProjectionHost:
             view: Any = InfrastructureFactory.construct(env=env).tracking_recorder(
                 self.view_classes[name]
             )
-            view.create_table()
+            _retry_busy(view.create_table)
             self.views[name] = view
         store.execute(tables.STATUS_TABLE)
         self._lock = threading.Lock()
@@ -285,6 +291,19 @@ class ProjectionHost:
             view_class=self.view_classes[name],
             env=self.env,
         )
+
+
+def _retry_busy(action: Callable[[], None], attempts: int = 5) -> None:
+    """SQLite refuses at once (no busy wait) a transaction that read, then writes, while another
+    connection wrote in between: creating the tables does that, so try again a few times."""
+    for attempt in range(attempts):
+        try:
+            action()
+            return
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 _MARK = SideWrite("-- event boundary", ())
