@@ -19,6 +19,12 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api import problems, routes_commands, routes_public, routes_reads
+from api.examples import (
+    BUNDLE_EXAMPLE,
+    CHECKPOINT_EXAMPLE,
+    CONSISTENCY_EXAMPLE,
+    INCLUSION_EXAMPLE,
+)
 from api.followers import Followers
 from api.logjobs import consistency_document, inclusion_document, integrate_and_checkpoint
 from api.middleware import BodySizeLimit, install_openapi
@@ -41,6 +47,12 @@ OCTETS = "application/octet-stream"
 MAX_LEAF = 1 << 62  # beyond any real log; keeps index arithmetic inside a BIGINT
 
 router = APIRouter(prefix="/log")
+
+
+def _example(media: str, example: object, description: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": description, "content": {media: {"example": example}}}}
+
+
 OPENAPI_DESCRIPTION = (
     "The signed, hash-chained ledger of administrative files (hồ sơ) of a one-stop centre.\n\n"
     "Authenticate with `Authorization: Bearer <token>` (`hoso token create`). Every 4xx and 5xx "
@@ -76,7 +88,11 @@ def _log(request: Request) -> MerkleLog:
     return open_log(_ledger(request))
 
 
-@router.get("/checkpoint", response_class=Response)
+@router.get(
+    "/checkpoint",
+    response_class=Response,
+    responses=_example("text/plain", CHECKPOINT_EXAMPLE, "C2SP signed note (tlog-checkpoint)"),
+)
 def checkpoint(request: Request) -> Response:
     """The latest signed checkpoint with every witness cosignature."""
     merkle_log = _log(request)
@@ -99,7 +115,15 @@ def _tile_bytes(merkle_log: MerkleLog, ref: TileRef) -> bytes:
     return b"".join(merkle_log.hashes(TILE_HEIGHT * ref.level, start, ref.width))
 
 
-@router.get("/tile/{path:path}", response_class=Response)
+@router.get(
+    "/tile/{path:path}",
+    response_class=Response,
+    responses=_example(
+        OCTETS,
+        "<W 32-byte hashes, or W entries each prefixed by a big-endian uint16 length>",
+        "C2SP tlog-tiles: a hash tile or an entry bundle",
+    ),
+)
 def tile(path: str, request: Request) -> Response:
     """A hash tile ``<L>/<N>[.p/<W>]`` or an entry bundle ``entries/<N>[.p/<W>]``."""
     try:
@@ -121,7 +145,10 @@ NonNegative = Annotated[int, Query(ge=0, le=MAX_LEAF)]
 Positive = Annotated[int, Query(ge=1, le=MAX_LEAF)]
 
 
-@router.get("/proofs/inclusion")
+@router.get(
+    "/proofs/inclusion",
+    responses=_example("application/json", INCLUSION_EXAMPLE, "RFC 9162 inclusion proof"),
+)
 def inclusion(
     request: Request,
     index: NonNegative,
@@ -132,7 +159,10 @@ def inclusion(
     return _proof(doc, pinned=size is not None)
 
 
-@router.get("/proofs/consistency")
+@router.get(
+    "/proofs/consistency",
+    responses=_example("application/json", CONSISTENCY_EXAMPLE, "RFC 9162 consistency proof"),
+)
 def consistency(
     request: Request,
     size1: Annotated[int, Query(alias="from", ge=1, le=MAX_LEAF)],
@@ -143,7 +173,10 @@ def consistency(
     return _proof(doc, pinned=size2 is not None)
 
 
-@router.get("/bundles/{code}")
+@router.get(
+    "/bundles/{code}",
+    responses=_example("application/json", BUNDLE_EXAMPLE, "A hoso-bundle/v1 evidence bundle"),
+)
 def bundle(
     request: Request,
     code: Annotated[str, Path(pattern=r"^[A-Z0-9]{2,12}-\d{6}-\d{4}$", max_length=24)],

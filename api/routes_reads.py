@@ -23,6 +23,7 @@ from pydantic import AwareDatetime
 
 from api import problems
 from api.auth import ApiRole, Principal, forbidden, may_read_file, principal, require
+from api.examples import BUNDLE_EXAMPLE
 from api.middleware import no_unknown_query, problem_responses
 from api.models_reads import (
     _CURSOR_TEXT,
@@ -267,7 +268,9 @@ def _desk_of(holder: Desk) -> DeskModel:
     responses={
         200: {
             "description": "A `hoso-bundle/v1` document.",
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "content": {
+                "application/json": {"schema": {"type": "object"}, "example": BUNDLE_EXAMPLE}
+            },
         },
         **problem_responses(*AUTH, 404, 409),
     },
@@ -421,7 +424,28 @@ def _instant(value: datetime | None, where: str) -> datetime | None:
     description="Every action (event), filtered by actor, unit, type and time [from, to), in "
     "log order, each pointing at its file and its leaf (null until integrated). Inspectors "
     "read every unit; a unit administrator reads their own unit only.",
-    responses=problem_responses(*AUTH),
+    responses={
+        **problem_responses(*AUTH),
+        200: {
+            "description": "Actions in log order.",
+            "content": {
+                "application/json": {
+                    "example": [
+                        {
+                            "position": 361,
+                            "code": "PBADINH-261120-0042",
+                            "version": 4,
+                            "type": "ResultSigned",
+                            "actor": "phochutich1",
+                            "unit": "PBADINH",
+                            "occurred_at": "2026-11-20T03:11:00.000000Z",
+                            "leaf_index": 360,
+                        }
+                    ]
+                }
+            },
+        },
+    },
 )
 def read_actions(
     request: Request,
@@ -472,7 +496,25 @@ def read_actions(
     summary="Officers' workload",
     description="Per officer: files held now, files handled, late files and the office minutes "
     "they held late files; the longest late holders first. Inspectors only.",
-    responses=problem_responses(*AUTH),
+    responses={
+        **problem_responses(*AUTH),
+        200: {
+            "description": "Officers, longest late holders first.",
+            "content": {
+                "application/json": {
+                    "example": [
+                        {
+                            "officer": "tu1",
+                            "holding_now": 31,
+                            "handled": 100,
+                            "late_files": 21,
+                            "late_holding_minutes": 6798,
+                        }
+                    ]
+                }
+            },
+        },
+    },
 )
 def read_workload(
     request: Request,

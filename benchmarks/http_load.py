@@ -49,7 +49,6 @@ import contextlib
 import cProfile
 import io
 import itertools
-import json
 import os
 import platform
 import pstats
@@ -389,7 +388,7 @@ class Level:
     mean_ms: float
     client_cpu: float  # CPU-seconds per second of the load generator
     server_cpu: float  # CPU-seconds per second of the server process
-    other_cpu: float  # the rest of the machine (other jobs; PostgreSQL's backends), same unit
+    other_cpu: float = float("nan")  # the rest of the machine: other jobs, PostgreSQL
     error_sample: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -641,7 +640,8 @@ class ThreadProfiles:
         with self.lock:
             for prof in self.profiles:
                 prof.snapshot_stats()  # without disabling it in its own thread
-                merged.add(_Snapshot(prof.stats))  # type: ignore[attr-defined]
+                if prof.stats:  # type: ignore[attr-defined]
+                    merged.add(_Snapshot(prof.stats))  # type: ignore[attr-defined]
         return merged
 
 
@@ -767,6 +767,36 @@ def ratios(levels: list[Level]) -> list[dict[str, Any]]:
     return out
 
 
+def report(doc: dict[str, Any], *, levels_table: bool = True) -> None:
+    """Markdown tables (and the profile's largest costs) from a result document."""
+    if levels_table:
+        print(f"{doc['backend']}, {doc['started']}, uvicorn {doc['uvicorn']}\n\n{HEADER}")
+        for x in doc["results"]:
+            print(row(Level(**x)))
+    print("\n| endpoint | conns | req/s ÷ hello | req/s ÷ hello-sync | p50 × hello | p99 × hello |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in doc["ratios"]:
+        print(
+            f"| {r['endpoint']} | {r['connections']} | {r['rps_ratio_vs_hello']:.3f} | "
+            f"{r['rps_ratio_vs_hello_sync']:.3f} | {r['p50_ratio_vs_hello']} | "
+            f"{r['p99_ratio_vs_hello']} |"
+        )
+    for name, prof in doc.get("profile", {}).items():
+        if not isinstance(prof, dict):
+            continue
+        print(
+            f"\nprofile {name}: {prof['wall_ms_per_request']} ms/request wall (TestClient), "
+            f"{prof['profiled_ms_per_request']} ms busy in the app's threads"
+        )
+        for title, ms in sorted(prof["cumulative_ms_per_request"].items(), key=lambda kv: -kv[1]):
+            print(f"  cumulative {ms:8.3f} ms  {title}")
+        for t in prof["top_tottime"][:10]:
+            print(
+                f"  own        {t['ms_per_request']:8.3f} ms  {t['share']:5.1%}  "
+                f"x{t['calls_per_request']:<7} {t['function']}"
+            )
+
+
 def machine() -> dict[str, Any]:
     import importlib.metadata as md
 
@@ -806,7 +836,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pin", action="store_true", help="do not pin the load generator")
     parser.add_argument("--profile-requests", type=int, default=500, help="0: no profile")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--report", type=Path, default=None, help="print the tables of a result")
     args = parser.parse_args(argv)
+    if args.report:
+        report(orjson.loads(args.report.read_bytes()))
+        return 0
     resolve(args)
     levels = [int(s) for s in args.connections.split(",") if s.strip()]
     started = datetime.now(UTC)
@@ -839,28 +873,24 @@ def main(argv: list[str] | None = None) -> int:
             )
         with pinned(not args.no_pin) as how:
             doc["pinning"] = how
+        doc["results"] = [x.__dict__ for x in results]
+        doc["ratios"] = ratios(results)
+        out = args.out or RESULTS / f"http-{started:%Y-%m-%d}-{args.backend}.json"
+        write(out, doc, t_start)  # the load figures survive a failed profile
         if args.profile_requests > 0:
             print(f"profiling {args.profile_requests} lookups and hand-offs in-process ...")
             doc["profile"] = profile(prep, args.profile_requests)
-    doc["results"] = [x.__dict__ for x in results]
-    doc["ratios"] = ratios(results)
-    doc["load_average_end"] = os.getloadavg()
-    doc["total_seconds"] = round(time.perf_counter() - t_start, 1)
-    print("\n| endpoint | conns | req/s ÷ hello | req/s ÷ hello-sync | p50 × hello | p99 × hello |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for r in doc["ratios"]:
-        print(
-            f"| {r['endpoint']} | {r['connections']} | {r['rps_ratio_vs_hello']:.3f} | "
-            f"{r['rps_ratio_vs_hello_sync']:.3f} | {r['p50_ratio_vs_hello']} | "
-            f"{r['p99_ratio_vs_hello']} |"
-        )
-    if "profile" in doc:
-        print(json.dumps(doc["profile"], indent=1, ensure_ascii=False))
-    out = args.out or RESULTS / f"http-{started:%Y-%m-%d}-{args.backend}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+    write(out, doc, t_start)
+    report(doc, levels_table=False)
     print(f"wrote {out} ({doc['total_seconds']} s)")
     return 0
+
+
+def write(out: Path, doc: dict[str, Any], t_start: float) -> None:
+    doc["load_average_end"] = os.getloadavg()
+    doc["total_seconds"] = round(time.perf_counter() - t_start, 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
 
 
 if __name__ == "__main__":
