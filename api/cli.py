@@ -184,6 +184,14 @@ def audit(
             "--witness-state", help="A witness's state file: check against what it cosigned."
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes verifying signatures (default: one per core; 1: in this process).",
+        ),
+    ] = None,
 ) -> None:
     """Re-verify every signature, key, chain link, log leaf and checkpoint; exit 1 naming faults."""
     with opened(data, db) as (settings, ledger):
@@ -202,8 +210,15 @@ def audit(
                 log_verifier=verifier,
                 witness=witness,
                 progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
+                workers=workers,
             )
         views.audit_result(out, err, report)
+        chain = report.chain
+        speed = (
+            f"{chain.events:,} events in {chain.elapsed:.2f} s: "
+            f"{chain.events_per_second:,.0f} events/s ({chain.workers} verifying processes)"
+        )
+        (out if report.ok else err).print(speed, highlight=False)
         if not report.ok:
             raise typer.Exit(EXIT_FAILED)
 

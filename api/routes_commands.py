@@ -204,16 +204,19 @@ def _signature(params: Sequence[tuple[str, Any]], returns: Any) -> inspect.Signa
 def _server_action(action: type[ActionBody], keys: KeyDirectory) -> Callable[..., EventsOut]:
     def endpoint(request: Request, code: str, body: ActionBody, who: Principal) -> EventsOut:
         ledger = _ledger(request)
-        _authorize_file(who, ledger.load(code).file)
-        signer = _server_signer(keys, who.actor)
+        try:
+            signer = _server_signer(keys, who.actor)
+        except Problem:  # say "forbidden" before "no key", to whoever may not touch the file
+            _authorize_file(who, ledger.load(code).file)
+            raise
         at = ledger.clock()
-        stored = ledger.execute(
-            code,
-            signer=signer,
-            actor=who.actor,
-            at=at,
-            command=body.command(who.actor, at, ledger.calendar),
-        )
+        act = body.command(who.actor, at, ledger.calendar)
+
+        def command(f: AdministrativeFile) -> None:
+            _authorize_file(who, f)  # on the file execute() has just loaded and verified
+            act(f)
+
+        stored = ledger.execute(code, signer=signer, actor=who.actor, at=at, command=command)
         return EventsOut(events=[EventOut.of(e) for e in stored])
 
     endpoint.__signature__ = _signature(  # type: ignore[attr-defined]

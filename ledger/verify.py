@@ -85,10 +85,16 @@ def check_registry_permission(registry: KeyRegistry, env: Envelope, event: Any) 
     return "unexpected registry event"
 
 
+SignatureCheck = tuple[bytes, bytes, bytes]
+"""A deferred Ed25519 check: (public key, signed message, signature), all bytes."""
+
+
 @dataclass
 class Checked:
     envelope: Envelope
     event: CanMutateAggregate[str]
+    signature: SignatureCheck | None = None
+    """With ``check(..., verify=False)``: the file event's signature check, still to be done."""
 
 
 class ChainVerifier:
@@ -105,16 +111,29 @@ class ChainVerifier:
     def head(self, stream: str) -> tuple[int, str]:
         return self.heads.get(stream, (0, GENESIS_HASH))
 
-    def check(self, stored: StoredEvent) -> Checked:
+    def check(self, stored: StoredEvent, *, verify: bool = True) -> Checked:
+        """Check one stored event and advance its stream's head; raise ``TamperError``.
+
+        With ``verify=False`` a file event's Ed25519 signature is not checked here but returned
+        as ``Checked.signature`` for the caller to verify (the parallel audit): every other check
+        still runs, in the same order. Registry events are always verified here, before they
+        change the registry, and a file event refused for its role is verified first, so the
+        reason named for an event is the one ``verify=True`` would name.
+        """
         stream, version = str(stored.originator_id), stored.originator_version
         try:
-            return self._check(stored)
+            return self._check(stored, verify)
         except TamperError:
             raise
         except (LedgerError, VerificationError) as e:
             raise TamperError(stream, version, str(e)) from e
 
-    def _check(self, stored: StoredEvent) -> Checked:
+    def check_deferred(self, stored: StoredEvent) -> tuple[Checked, SignatureCheck | None]:
+        """``check(stored, verify=False)`` and the signature check left to do (None if none)."""
+        checked = self.check(stored, verify=False)
+        return checked, checked.signature
+
+    def _check(self, stored: StoredEvent, verify: bool = True) -> Checked:
         stream, version = str(stored.originator_id), stored.originator_version
 
         def fail(reason: str) -> TamperError:
@@ -143,12 +162,13 @@ class ChainVerifier:
         )
         if (version == 1) != isinstance(event, CanInitAggregate):
             raise fail(f"{env.type} cannot be event number {version} of a stream")
+        pending: SignatureCheck | None = None
         if stream == REGISTRY_STREAM:
             self._check_registry_event(env, event, fail)
         else:
-            self._check_file_event(env, event, fail)
+            pending = self._check_file_event(env, event, fail, verify)
         self.heads[stream] = (version, env.hash())
-        return Checked(env, event)
+        return Checked(env, event, pending)
 
     def _check_registry_event(self, env: Envelope, event: Any, fail: Any) -> None:
         if isinstance(event, RegistryEstablished):
@@ -168,11 +188,19 @@ class ChainVerifier:
             raise fail(refusal)
         event.mutate(self.registry)
 
-    def _check_file_event(self, env: Envelope, event: Any, fail: Any) -> None:
+    def _check_file_event(
+        self, env: Envelope, event: Any, fail: Any, verify: bool = True
+    ) -> SignatureCheck | None:
         if self.registry is None:
             raise fail("file event before the key registry was established")
         record = self.registry.key_for(env.actor, env.key_id, env.occurred_at)
-        env.verify(record.public_key)
+        if verify:
+            env.verify(record.public_key)
         refusal = check_file_permission(self.registry, env, event)
         if refusal:
+            if not verify:  # the signature is checked before the role: name the same reason
+                env.verify(record.public_key)
             raise fail(refusal)
+        if verify:
+            return None
+        return (record.public_key, env.unsigned.signing_message(), env.signature)

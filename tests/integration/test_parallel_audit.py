@@ -1,0 +1,214 @@
+"""The parallel audit names exactly what the single-process audit names, on SQLite and PostgreSQL.
+
+Signatures are verified by worker processes in small chunks (so many chunks are in flight at
+once), while the chain, keys and roles are checked in log order here; whichever half finds a
+broken event first in time, the report names the one with the lowest position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from ledger.audit import AuditReport, audit_report
+from ledger.envelope import build
+from ledger.service import Ledger
+from ledger.store import EventStore
+from ledger.verify import ChainVerifier
+from signing import signature_ok
+from signing.registry import REGISTRY_STREAM
+from tests.conftest import ORIGIN, T0, Cast, make_ledger, signer
+from tests.integration.test_tamper_matrix import NOW, add_files
+
+CHUNKS = [1, 4, 2000]  # one signature per task, several tasks in flight, one task for all
+
+
+@dataclass
+class Demo:
+    store: EventStore
+    ledger: Ledger
+    cast: Cast
+    codes: list[str]
+
+    def audit(self, workers: int, chunk_size: int = 4) -> AuditReport:
+        return audit_report(
+            self.store,
+            origin=ORIGIN,
+            authority_key=self.cast.authority.public_key,
+            workers=workers,
+            chunk_size=chunk_size,
+        )
+
+    def row(self, code: str, version: int) -> bytes:
+        rows = self.store.query(
+            "SELECT state FROM hoso_events WHERE originator_id = ? AND originator_version = ?",
+            (code, version),
+        )
+        return bytes(rows[0]["state"])
+
+    def set_state(self, code: str, version: int, state: bytes) -> None:
+        self.store.execute(
+            "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
+            (state, code, version),
+        )
+
+    def break_signature(self, code: str, version: int = 2) -> None:
+        """A changed payload byte: everything parses, only the signature no longer verifies."""
+        state = self.row(code, version)
+        assert b'"note":""' in state
+        self.set_state(code, version, state.replace(b'"note":""', b'"note":"x"'))
+
+    def break_chain(self, code: str) -> None:
+        """A deleted middle event: version 3 no longer follows anything."""
+        self.store.execute(
+            "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = 2", (code,)
+        )
+
+    def add_unregistered(self, code: str) -> int:
+        head = self.ledger.load(code)
+        rogue = signer(99)
+        env = build(
+            origin=ORIGIN,
+            stream=code,
+            version=head.file.version + 1,
+            type_="FileRefused",
+            occurred_at=NOW,
+            actor="an",
+            key_id=rogue.key_id,
+            payload={"reason": "giả mạo"},
+            prev_hash=head.head_hash,
+        ).sign(rogue)
+        self.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
+        return env.version
+
+
+@pytest.fixture
+def demo(store: EventStore, cast: Cast) -> Demo:
+    ledger = make_ledger(store, cast)
+    codes = add_files(ledger, cast, T0 + timedelta(hours=1), 12)
+    return Demo(store, ledger, cast, codes)
+
+
+def same_as_single(demo: Demo, chunk_size: int) -> AuditReport:
+    """Audit in-process and with two workers; assert they report the same; return it."""
+    single = demo.audit(workers=1)
+    parallel = demo.audit(workers=2, chunk_size=chunk_size)
+    assert parallel.workers == 2 and single.workers == 1
+    counts = ("events", "files", "registry_events", "signatures", "position")
+    assert {c: getattr(parallel, c) for c in counts} == {c: getattr(single, c) for c in counts}
+    if single.failure is None:
+        assert parallel.failure is None
+    else:
+        assert parallel.failure is not None
+        got, want = parallel.failure, single.failure
+        assert (got.stream, got.version, got.reason) == (want.stream, want.version, want.reason)
+    return single
+
+
+@pytest.mark.parametrize("chunk_size", CHUNKS)
+def test_clean_ledger_passes_with_the_same_counts(demo: Demo, chunk_size: int) -> None:
+    report = same_as_single(demo, chunk_size)
+    assert report.ok
+    assert report.files == len(demo.codes) == 12
+    assert report.registry_events == 6
+    assert report.events == demo.store.max_position() > 40
+    assert report.elapsed > 0 and report.events_per_second > 0
+
+
+def test_small_store_default_is_in_process_and_agrees(demo: Demo) -> None:
+    default = audit_report(demo.store, origin=ORIGIN, authority_key=demo.cast.authority.public_key)
+    assert default.ok and default.workers == 1
+    assert default.events == demo.audit(workers=2).events
+
+
+def test_progress_reaches_the_end(demo: Demo) -> None:
+    seen: list[tuple[int, int]] = []
+    audit_report(
+        demo.store,
+        origin=ORIGIN,
+        authority_key=demo.cast.authority.public_key,
+        workers=2,
+        chunk_size=4,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    total = demo.store.max_position()
+    assert seen and seen[-1] == (total, total)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+@pytest.mark.parametrize("chunk_size", CHUNKS)
+def test_changed_payload_byte_is_a_bad_signature(demo: Demo, chunk_size: int) -> None:
+    code = demo.codes[3]
+    demo.break_signature(code)
+    report = same_as_single(demo, chunk_size)
+    assert report.failure is not None
+    assert (report.failure.stream, report.failure.version) == (code, 2)
+    assert "signature" in report.failure.reason
+
+
+@pytest.mark.parametrize("chunk_size", CHUNKS)
+def test_deleted_middle_event_breaks_the_chain(demo: Demo, chunk_size: int) -> None:
+    code = demo.codes[6]
+    demo.break_chain(code)
+    report = same_as_single(demo, chunk_size)
+    assert report.failure is not None
+    assert (report.failure.stream, report.failure.version) == (code, 3)
+    assert "missing" in report.failure.reason
+
+
+@pytest.mark.parametrize("chunk_size", CHUNKS)
+def test_unregistered_key_is_named(demo: Demo, chunk_size: int) -> None:
+    code = demo.codes[0]
+    version = demo.add_unregistered(code)
+    report = same_as_single(demo, chunk_size)
+    assert report.failure is not None
+    assert (report.failure.stream, report.failure.version) == (code, version)
+    assert "not registered" in report.failure.reason
+
+
+@pytest.mark.parametrize("chunk_size", CHUNKS)
+def test_earlier_chain_break_wins_over_a_later_bad_signature(demo: Demo, chunk_size: int) -> None:
+    early, late = demo.codes[2], demo.codes[9]  # files are stored one after the other
+    demo.break_chain(early)
+    demo.break_signature(late)
+    report = same_as_single(demo, chunk_size)
+    assert report.failure is not None
+    assert (report.failure.stream, report.failure.version) == (early, 3)
+    assert "missing" in report.failure.reason
+
+
+@pytest.mark.parametrize("chunk_size", CHUNKS)
+def test_earlier_bad_signature_wins_over_a_later_chain_break(demo: Demo, chunk_size: int) -> None:
+    early, late = demo.codes[2], demo.codes[9]
+    demo.break_signature(early)
+    demo.break_chain(late)
+    report = same_as_single(demo, chunk_size)
+    assert report.failure is not None
+    assert (report.failure.stream, report.failure.version) == (early, 2)
+    assert "signature" in report.failure.reason
+
+
+@pytest.mark.parametrize("chunk_size", CHUNKS)
+def test_two_bad_signatures_name_the_first(demo: Demo, chunk_size: int) -> None:
+    early, late = demo.codes[1], demo.codes[10]
+    demo.break_signature(late)
+    demo.break_signature(early)
+    report = same_as_single(demo, chunk_size)
+    assert report.failure is not None
+    assert (report.failure.stream, report.failure.version) == (early, 2)
+
+
+def test_deferred_check_returns_the_signature_to_verify(demo: Demo) -> None:
+    """``check(verify=False)``: file events hand back a valid (key, message, signature);
+    registry events are verified on the spot and hand back nothing."""
+    verifier = ChainVerifier(ORIGIN, demo.cast.authority.public_key)
+    for item in demo.store.notifications(1, 1000):
+        checked, pending = verifier.check_deferred(item)
+        assert pending == checked.signature
+        if item.originator_id == REGISTRY_STREAM:
+            assert pending is None
+        else:
+            assert pending is not None and signature_ok(*pending)
