@@ -156,7 +156,10 @@ def raw_insert_rate(ctx: Context, *, connections: int, seconds: float) -> float:
         with psycopg.connect(ctx.pg_url, autocommit=True) as conn:
             conn.execute(_TABLE.replace("raw_events", f'"{schema}".raw_events'))
         conns = [psycopg.connect(ctx.pg_url) for _ in range(connections)]
-        sql = f'INSERT INTO "{schema}".raw_events (stream, version, topic, state) VALUES (%s, %s, %s, %s)'
+        sql = (
+            f'INSERT INTO "{schema}".raw_events (stream, version, topic, state) '
+            "VALUES (%s, %s, %s, %s)"
+        )
         counter = [0] * connections
 
         def pg_work(i: int) -> int:
