@@ -31,9 +31,10 @@ from api.middleware import BodySizeLimit, install_openapi
 from api.problems import Problem, not_found
 from api.settings import Settings
 from api.tilepath import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
-from api.wiring import open_ledger, open_log, open_projections
+from api.wiring import open_log, open_projections, open_service_ledger
 from ledger.bundle import build_bundle
 from ledger.log import TILE_HEIGHT, MerkleLog
+from ledger.pins import VerifiedPins
 from ledger.service import Ledger
 
 log = logging.getLogger("hoso.http")
@@ -237,7 +238,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ledger = await anyio.to_thread.run_sync(open_ledger, settings)
+        ledger = await anyio.to_thread.run_sync(open_service_ledger, settings)
         app.state.ledger = ledger
         # The read models' tables first (SQLite cannot change its schema under a busy writer),
         # then the projections' followers, then the log's integrator.
@@ -261,7 +262,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             app.state.ledger = None
-            await anyio.to_thread.run_sync(ledger.store.close)
+            await anyio.to_thread.run_sync(ledger.close)
 
     app = FastAPI(
         title="hoso ledger",
@@ -270,6 +271,7 @@ def create_app(
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
     )
+    setattr(app.state, routes_public.VERIFIED_PINS, VerifiedPins())  # per process, never shared
     app.add_middleware(BodySizeLimit)
     problems.install(app)
     app.include_router(router, tags=["log"])

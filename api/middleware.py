@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -162,11 +162,12 @@ def too_many_requests(wait: float) -> Problem:
     )
 
 
-def rate_limited(bucket_attr: str) -> Callable[[Request], None]:
+def rate_limited(bucket_attr: str) -> Callable[[Request], Awaitable[None]]:
     """Dependency: one token per request from ``app.state.<bucket_attr>`` (a ``TokenBucket``),
-    keyed by the client's address; 429 with ``Retry-After`` when the bucket is empty."""
+    keyed by the client's address; 429 with ``Retry-After`` when the bucket is empty. It is
+    ``async`` (a dict update under a lock), so it costs the request no hop to a worker thread."""
 
-    def dependency(request: Request) -> None:
+    async def dependency(request: Request) -> None:
         bucket = getattr(request.app.state, bucket_attr, None)
         if bucket is None:
             bucket = TokenBucket()
@@ -194,8 +195,9 @@ def _declared_query(route: Any) -> frozenset[str]:
     return frozenset(cached)
 
 
-def no_unknown_query(request: Request) -> None:
-    """Dependency: a query parameter the route does not declare is a 422, never ignored."""
+async def no_unknown_query(request: Request) -> None:
+    """Dependency: a query parameter the route does not declare is a 422, never ignored.
+    (``async``: pure bookkeeping, no reason to send every request to a worker thread.)"""
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant"):
         return

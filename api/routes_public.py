@@ -6,13 +6,22 @@ unknown code give the same 404 body (only ``instance``, the path, differs), and 
 scrypt, so neither the body nor the timing tells whether a code exists. Lookups are rate
 limited per client address (``app.state.lookup_bucket``, a ``TokenBucket``: by default 10 a
 minute with a burst of 20) and answered 429 with ``Retry-After`` beyond that.
+
+Under load (issue 6) the route is ``async def`` and does all its blocking work in one hop to a
+worker thread: one query (the PIN hash joined with the file's status row and its steps, so an
+unknown code and a wrong PIN run the same statement), the PIN check, and the answer written
+with orjson (the ``CitizenView`` model documents it). The PIN check goes through
+``ledger.pins.VerifiedPins`` (``app.state.verified_pins``): a right PIN seen before skips the
+scrypt, while a wrong PIN, an unknown code or a pair not remembered pays one scrypt as before.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.middleware import no_unknown_query, problem_responses, rate_limited
@@ -20,11 +29,13 @@ from api.models_reads import CODE_PATTERN, PORTAL_LABELS
 from api.problems import Problem
 from api.routes_reads import ledger_of
 from domain.portal import PortalStatus
-from ledger.pins import hash_pin, pin_matches
-from ledger.timefmt import format_instant
-from projections.queries import citizen_status
+from domain.procedures import CATALOGUE
+from ledger.pins import VerifiedPins, hash_pin, pin_matches
+from ledger.service import Ledger
+from projections.queries import STATE_TEXT, STEP_TEXT
 
 LOOKUP_BUCKET = "lookup_bucket"
+VERIFIED_PINS = "verified_pins"
 _DUMMY_HASH = hash_pin("000000", b"hoso-no-such-file")  # equalises the unknown-code timing
 
 router = APIRouter(
@@ -105,6 +116,88 @@ class CitizenView(BaseModel):
     steps: list[CitizenStep]
 
 
+# One statement for every lookup: no row for an unknown code, one row per step (at least one)
+# for a known one; the file's columns are NULL while the projection has not caught up.
+LOOKUP_SQL = (
+    "SELECT p.pin_hash, f.procedure, f.state, f.holder_department, f.holder_agency,"
+    " f.received_at, f.appointment_at, f.apology_reason, f.missing_items, f.portal_status,"
+    " s.type AS step_type, s.occurred_at AS step_at, s.department AS step_department,"
+    " s.agency AS step_agency"
+    " FROM hoso_file_pins p"
+    " LEFT JOIN hoso_p_files f ON f.code = p.file_code"
+    " LEFT JOIN hoso_p_steps s ON s.code = p.file_code"
+    " WHERE p.file_code = ? ORDER BY s.version"
+)
+
+
+def verified_pins(request: Request) -> VerifiedPins:
+    """This app's memory of verified (code, PIN) pairs (made on first use if absent)."""
+    pins: VerifiedPins | None = getattr(request.app.state, VERIFIED_PINS, None)
+    if pins is None:
+        pins = VerifiedPins()
+        setattr(request.app.state, VERIFIED_PINS, pins)
+    return pins
+
+
+def citizen_answer(ledger: Ledger, pins: VerifiedPins, code: str, pin: str) -> bytes | None:
+    """The citizen's view as JSON bytes, or None (the 404) for an unknown code, a wrong PIN,
+    or a file the read model does not hold yet. Blocking: one query and at most one scrypt."""
+    rows = ledger.store.query(LOOKUP_SQL, (code,))
+    if not rows:
+        pin_matches(pin, _DUMMY_HASH)  # the same scrypt as a wrong PIN; never remembered
+        return None
+    if not pins.check(code, pin, str(rows[0]["pin_hash"])):
+        return None
+    if rows[0]["state"] is None:
+        return None
+    return render(code, rows)
+
+
+def render(code: str, rows: list[dict[str, Any]]) -> bytes:
+    """``CitizenView`` as JSON, from the lookup's rows (times are stored in their one form)."""
+    row = rows[0]
+    state = str(row["state"])
+    proc = CATALOGUE.get(str(row["procedure"]))
+    now_vi, now_en = STATE_TEXT[state]
+    if state in ("in_progress", "received"):
+        now_vi += f" tại {row['holder_department']} ({row['holder_agency']})"
+        now_en += f" at {row['holder_department']} ({row['holder_agency']})"
+    portal = int(row["portal_status"])
+    label_vi, label_en = PORTAL_LABELS[PortalStatus(portal)]
+    steps = []
+    for r in rows:
+        kind = r["step_type"]
+        if kind is None:
+            continue
+        vi, en = STEP_TEXT.get(str(kind), (str(kind), str(kind)))
+        steps.append(
+            {
+                "at": str(r["step_at"]),
+                "text_vi": vi,
+                "text_en": en,
+                "department": str(r["step_department"]),
+                "agency": str(r["step_agency"]),
+            }
+        )
+    doc = {
+        "code": code,
+        "procedure_vi": proc.name_vi if proc else str(row["procedure"]),
+        "procedure_en": proc.name_en if proc else str(row["procedure"]),
+        "state": state,
+        "now_vi": now_vi,
+        "now_en": now_en,
+        "received_at": str(row["received_at"]),
+        "appointment_at": str(row["appointment_at"]),
+        "apology_reason": row["apology_reason"],
+        "missing_items": list(orjson.loads(row["missing_items"])),
+        "portal_status": portal,
+        "portal_label_vi": label_vi,
+        "portal_label": label_en,
+        "steps": steps,
+    }
+    return orjson.dumps(doc)
+
+
 @router.get(
     "/files/{code}",
     summary="Look up a file with its code and PIN",
@@ -112,9 +205,10 @@ class CitizenView(BaseModel):
     "appointment (and the apology's reason if it was moved), the papers still missing and "
     "every step by department. An unknown code and a wrong PIN give the same 404. Rate "
     "limited per client address (429 with Retry-After).",
+    response_model=CitizenView,
     responses=problem_responses(404, 422, 429, 503),
 )
-def lookup(
+async def lookup(
     request: Request,
     code: Annotated[
         str, Path(pattern=CODE_PATTERN, max_length=24, examples=["PBADINH-260212-0003"])
@@ -129,38 +223,9 @@ def lookup(
             examples=["048213"],
         ),
     ],
-) -> CitizenView:
+) -> Response:
     ledger = ledger_of(request)
-    known = ledger.store.query("SELECT 1 AS x FROM hoso_file_pins WHERE file_code = ?", (code,))
-    if not known:
-        pin_matches(pin, _DUMMY_HASH)
+    body = await anyio.to_thread.run_sync(citizen_answer, ledger, verified_pins(request), code, pin)
+    if body is None:
         raise no_such_file()
-    found = citizen_status(ledger, code, pin)
-    if found is None:
-        raise no_such_file()
-    vi, en = PORTAL_LABELS[PortalStatus(found.portal_status)]
-    return CitizenView(
-        code=found.code,
-        procedure_vi=found.procedure_vi,
-        procedure_en=found.procedure_en,
-        state=found.state,
-        now_vi=found.now_vi,
-        now_en=found.now_en,
-        received_at=format_instant(found.received_at),
-        appointment_at=format_instant(found.appointment_at),
-        apology_reason=found.apology_reason,
-        missing_items=list(found.missing_items),
-        portal_status=found.portal_status,
-        portal_label_vi=vi,
-        portal_label=en,
-        steps=[
-            CitizenStep(
-                at=format_instant(s.at),
-                text_vi=s.text_vi,
-                text_en=s.text_en,
-                department=s.department,
-                agency=s.agency,
-            )
-            for s in found.steps
-        ],
-    )
+    return Response(body, media_type="application/json")

@@ -1,0 +1,170 @@
+"""The citizen's lookup with its memory of verified PINs (issue 6), on both backends: the same
+answer whether the scrypt ran or not, no new oracle, a bounded memory, and no personal data."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api.routes_public import VERIFIED_PINS, CitizenView
+from ledger.pins import VerifiedPins, hash_pin, pin_matches
+from projections.queries import citizen_status
+from tests.api.test_http_log import assert_problem, db_url
+from tests.api.test_http_reads import World, no_personal_data, world
+from tests.conftest import UNIT
+
+__all__ = ["db_url", "world"]
+
+UNKNOWN = f"{UNIT}-260302-0999"
+
+
+def fresh_pins(client: TestClient, capacity: int = 1024) -> VerifiedPins:
+    pins = VerifiedPins(capacity)
+    setattr(client.app.state, VERIFIED_PINS, pins)  # type: ignore[attr-defined]
+    return pins
+
+
+def stored_hash(world: World, code: str) -> str:
+    rows = world.ledger.store.query(
+        "SELECT pin_hash FROM hoso_file_pins WHERE file_code = ?", (code,)
+    )
+    return str(rows[0]["pin_hash"])
+
+
+def wrong_for(pin: str) -> str:
+    return f"{(int(pin) + 1) % 1_000_000:06d}"
+
+
+def test_a_remembered_right_pin_answers_the_same_body(world: World) -> None:
+    pins = fresh_pins(world.client)
+    receipt = world.receipts[0]
+    first = world.client.get(f"/public/files/{receipt.code}", params={"pin": receipt.pin})
+    assert first.status_code == 200, first.text
+    assert len(pins) == 1 and pins.known(
+        receipt.code, receipt.pin, stored_hash(world, receipt.code)
+    )
+    second = world.client.get(f"/public/files/{receipt.code}", params={"pin": receipt.pin})
+    assert second.status_code == 200
+    assert second.content == first.content and len(pins) == 1
+    assert second.headers["content-type"] == "application/json"
+    # The fast answer is exactly the documented model, built from the projection query.
+    view = CitizenView.model_validate_json(second.content)
+    found = citizen_status(world.ledger, receipt.code, receipt.pin)
+    assert found is not None
+    assert view.state == found.state == "in_progress" and view.portal_status == 4
+    assert view.now_en == found.now_en and view.procedure_vi == found.procedure_vi
+    assert [(s.text_en, s.department, s.agency) for s in view.steps] == [
+        (s.text_en, s.department, s.agency) for s in found.steps
+    ]
+    assert view.missing_items == list(found.missing_items)
+    no_personal_data(second.text)
+    assert '"an"' not in second.text  # no officer's name
+
+
+def test_a_wrong_pin_after_the_right_one_is_the_unknown_codes_404(world: World) -> None:
+    pins = fresh_pins(world.client)
+    receipt = world.receipts[1]
+    assert (
+        world.client.get(f"/public/files/{receipt.code}", params={"pin": receipt.pin}).status_code
+        == 200
+    )
+    wrong = world.client.get(
+        f"/public/files/{receipt.code}", params={"pin": wrong_for(receipt.pin)}
+    )
+    unknown = world.client.get(f"/public/files/{UNKNOWN}", params={"pin": receipt.pin})
+    a, b = assert_problem(wrong, 404, "not-found"), assert_problem(unknown, 404, "not-found")
+    assert a.pop("instance") == f"/public/files/{receipt.code}"
+    b.pop("instance")
+    assert a == b
+    assert wrong.content.replace(receipt.code.encode(), b"X") == unknown.content.replace(
+        UNKNOWN.encode(), b"X"
+    )
+    assert {k: v for k, v in wrong.headers.items() if k != "content-length"} == {
+        k: v for k, v in unknown.headers.items() if k != "content-length"
+    }
+    assert len(pins) == 1  # misses are never remembered
+
+
+def test_the_memory_never_turns_a_wrong_pin_into_200(world: World) -> None:
+    pins = fresh_pins(world.client)
+    r0, r1 = world.receipts[0], world.receipts[1]
+    for r in (r0, r1):
+        assert world.client.get(f"/public/files/{r.code}", params={"pin": r.pin}).status_code == 200
+    tries = [
+        (r0.code, wrong_for(r0.pin)),
+        (r0.code, r1.pin if r1.pin != r0.pin else wrong_for(r0.pin)),  # another file's PIN
+        (r1.code, r0.pin if r0.pin != r1.pin else wrong_for(r1.pin)),
+        (UNKNOWN, r0.pin),  # a remembered PIN on a code that does not exist
+        (UNKNOWN, "000000"),  # matches the dummy hash that equalises the timing: still 404
+    ]
+    for code, pin in tries:
+        assert_problem(
+            world.client.get(f"/public/files/{code}", params={"pin": pin}), 404, "not-found"
+        )
+    assert len(pins) == 2
+    # A re-issued PIN (a new stored hash) retires the remembered pair at once.
+    new_pin = wrong_for(r0.pin)
+    world.ledger.store.execute(
+        "UPDATE hoso_file_pins SET pin_hash = ? WHERE file_code = ?",
+        (hash_pin(new_pin, b"a-fresh-salt-16b"), r0.code),
+    )
+    old = world.client.get(f"/public/files/{r0.code}", params={"pin": r0.pin})
+    assert_problem(old, 404, "not-found")
+    assert world.client.get(f"/public/files/{r0.code}", params={"pin": new_pin}).status_code == 200
+
+
+def test_the_memory_is_bounded_over_http(world: World) -> None:
+    pins = fresh_pins(world.client, capacity=2)
+    for _ in range(2):
+        for r in world.receipts:
+            got = world.client.get(f"/public/files/{r.code}", params={"pin": r.pin})
+            assert got.status_code == 200, got.text
+            assert len(pins) <= 2
+    assert len(pins) == 2
+    last = world.receipts[-1]
+    assert pins.known(last.code, last.pin, stored_hash(world, last.code))
+    first = world.receipts[0]
+    assert not pins.known(first.code, first.pin, stored_hash(world, first.code))
+
+
+def test_verified_pins_keep_the_most_recent_pairs() -> None:
+    stored = {
+        c: hash_pin(p, c.encode().ljust(16, b"s"))
+        for c, p in [("A", "111111"), ("B", "222222"), ("C", "333333")]
+    }
+    pins = VerifiedPins(capacity=2, secret=bytes(32))
+    assert pins.check("A", "111111", stored["A"]) and pins.check("B", "222222", stored["B"])
+    assert pins.known("A", "111111", stored["A"])  # A is now the most recently used
+    assert pins.check("C", "333333", stored["C"])
+    assert len(pins) == 2
+    assert pins.known("A", "111111", stored["A"]) and pins.known("C", "333333", stored["C"])
+    assert not pins.known("B", "222222", stored["B"])  # the least recently used went out
+    assert not pins.check("A", "111112", stored["A"]) and len(pins) == 2
+    assert not pins.known("A", "111111", stored["B"])  # the pair is bound to its stored hash
+    assert pin_matches("333333", stored["C"]) and not pins.known("C", "333333", stored["A"])
+
+
+def test_pairs_are_keyed_by_a_per_process_secret() -> None:
+    stored = hash_pin("123456", b"0123456789abcdef")
+    one, two = VerifiedPins(), VerifiedPins()
+    assert one.check("X", "123456", stored)
+    assert not two.known("X", "123456", stored)
+    assert one._key("X", "123456", stored) != two._key("X", "123456", stored)
+    assert b"123456" not in one._key("X", "123456", stored)
+
+
+def test_a_forgotten_applicant_still_shows_no_personal_data(world: World) -> None:
+    fresh_pins(world.client)
+    receipt = world.receipts[2]
+    before = world.client.get(f"/public/files/{receipt.code}", params={"pin": receipt.pin})
+    assert before.status_code == 200
+    no_personal_data(before.text)
+    world.ledger.forget(receipt.applicant_ref)
+    after = world.client.get(f"/public/files/{receipt.code}", params={"pin": receipt.pin})
+    assert after.status_code == 200 and after.content == before.content
+    no_personal_data(after.text)
+    assert "forgotten" not in after.text.lower() and "erased" not in after.text.lower()
+    assert_problem(
+        world.client.get(f"/public/files/{receipt.code}", params={"pin": wrong_for(receipt.pin)}),
+        404,
+        "not-found",
+    )
