@@ -17,7 +17,9 @@ from typing import Any, TypeVar
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from ledger.errors import ConflictError, LedgerError, NotFound
+from ledger.errors import ConflictError, NotFound
+from ledger.log_integrator import LogError as LogError  # re-exported: raised by the log
+from ledger.log_integrator import integrate_batch
 from ledger.store import EventStore
 from ledger.timefmt import format_instant, parse_instant
 from signing.note import NoteSigner, NoteVerifier
@@ -26,13 +28,8 @@ from signing.registry import REGISTRY_STREAM
 T = TypeVar("T")
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
-BATCH = 2000
+BATCH = 10_000
 REGISTRY_HEAD_PREFIX = "hoso-keys "
-MAX_ENTRY = 0xFFFF  # tlog-tiles entry bundles prefix each entry with a big-endian uint16 length
-
-
-class LogError(LedgerError):
-    """The stored tree is missing a hash it should have, or a request is out of range."""
 
 
 @dataclass(frozen=True)
@@ -149,56 +146,7 @@ class MerkleLog:
                 return added
 
     def _integrate_batch(self, batch: int) -> int:
-        size, position = self.size(), self.last_position()
-        page = self.store.notifications(position + 1, batch)
-        if not page:
-            return 0
-        leaves: list[tuple[int, int, str, int, bytes]] = []
-        new_nodes: dict[tuple[int, int], bytes] = {}
-
-        def node(level: int, index: int) -> bytes:
-            if (level, index) in new_nodes:
-                return new_nodes[(level, index)]
-            if level == 0:
-                local = index - size
-                if 0 <= local < len(leaves):
-                    return leaves[local][4]
-            return self.subtree(level, index)
-
-        for item in page:
-            index = size + len(leaves)
-            if len(item.state) > MAX_ENTRY:
-                raise LogError(
-                    f"event {item.originator_id} v{item.originator_version} is too large"
-                )
-            leaves.append(
-                (
-                    index,
-                    item.id,
-                    str(item.originator_id),
-                    item.originator_version,
-                    merkle.leaf_hash(item.state),
-                )
-            )
-            level, i = 0, index
-            while i % 2 == 1:  # this leaf completes subtrees: hash each new complete parent
-                parent = merkle.node_hash(node(level, i - 1), node(level, i))
-                level, i = level + 1, i // 2
-                new_nodes[(level, i)] = parent
-        self.store.write_batches(
-            [
-                (
-                    "INSERT INTO hoso_log_leaves "
-                    "(leaf_index, position, stream, version, leaf_hash) VALUES (?, ?, ?, ?, ?)",
-                    leaves,
-                ),
-                (
-                    "INSERT INTO hoso_log_nodes (level, idx, hash) VALUES (?, ?, ?)",
-                    [(lv, ix, h) for (lv, ix), h in sorted(new_nodes.items())],
-                ),
-            ]
-        )
-        return len(leaves)
+        return integrate_batch(self.store, batch)
 
     # --------------------------------------------------------------- checkpoints
     def checkpoints(self) -> list[StoredCheckpoint]:

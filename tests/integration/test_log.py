@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from domain.calendar import vietnam_calendar
-from ledger import merkle
+from ledger import log_integrator, merkle
 from ledger.errors import ConflictError, StoreError
 from ledger.log import MerkleLog
 from ledger.service import Ledger
@@ -47,20 +47,24 @@ def test_a_crash_mid_integration_neither_skips_nor_repeats(
     filled: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = MerkleLog(filled, ORIGIN)
-    real = filled.write_batches
+    real = log_integrator.write_nodes
     calls = {"n": 0}
 
-    def crash_on_third(*args: object, **kwargs: object) -> None:
+    def crash_on_third(curs: object, dialect: str, nodes: object) -> None:
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 3:  # the third batch's leaves are already sent in its transaction
             raise StoreError("power cut")
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        real(curs, dialect, nodes)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(filled, "write_batches", crash_on_third)
+    monkeypatch.setattr(log_integrator, "write_nodes", crash_on_third)
     with pytest.raises(StoreError):
         log.integrate(batch=5)
     assert log.size() == 10  # two whole batches, the third rolled back entirely
-    monkeypatch.setattr(filled, "write_batches", real)
+    leaves = filled.query("SELECT COUNT(*) AS n FROM hoso_log_leaves")[0]["n"]
+    assert int(leaves) == 10  # no partial leaves of the crashed batch
+    nodes = filled.query("SELECT level, idx FROM hoso_log_nodes ORDER BY level, idx")
+    assert all((int(r["idx"]) + 1) << int(r["level"]) <= 10 for r in nodes)
+    monkeypatch.setattr(log_integrator, "write_nodes", real)
     log.integrate(batch=5)
     entries = _all_entries(filled)
     assert log.size() == len(entries)
