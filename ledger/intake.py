@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import StoredEvent
 
@@ -30,6 +30,9 @@ from ledger.errors import ConflictError, LedgerError, PermissionRefused, TamperE
 from ledger.service import Ledger
 from ledger.store import SideWrite
 from ledger.verify import ChainVerifier
+
+if TYPE_CHECKING:
+    from ledger.bulk_intake import BulkIntake, Clock, FileOutcome, Opening
 
 Command = Callable[[Any, dict[str, Any], str, datetime, Ledger], Any]
 
@@ -103,9 +106,18 @@ class Submitted:
 
 
 class Intake:
-    def __init__(self, ledger: Ledger, *, max_skew: timedelta = timedelta(minutes=5)) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        max_skew: timedelta = timedelta(minutes=5),
+        workers: int | None = None,
+    ) -> None:
+        """``workers``: threads verifying a batch's signatures (None: one per CPU; 1: none)."""
         self.ledger = ledger
         self.max_skew = max_skew
+        self.workers = workers
+        self._bulk: BulkIntake | None = None
 
     # ------------------------------------------------------------------ prepare
     def prepare(
@@ -202,6 +214,32 @@ class Intake:
         items = [StoredEvent(e.stream, e.version, e.type, e.to_bytes()) for e in accepted]
         self.ledger.store.append(items, side_writes)
         return done + [Submitted(e, False) for e in accepted]
+
+    def submit_many(
+        self,
+        submissions: Sequence[Sequence[bytes]],
+        *,
+        now: Clock,
+        opening: Opening | None = None,
+    ) -> list[FileOutcome]:
+        """Check and store many files' signed envelopes: each submission (one file) all or
+        nothing, with ``submit``'s checks and errors, the whole batch's signatures verified in
+        parallel and every accepted file stored in one transaction (``ledger.bulk_intake``).
+
+        ``now``: the server's receipt time, or a function giving it per envelope. ``opening``
+        gives the side rows of a file the batch opens (called before its checks; a
+        ``LedgerError`` it raises refuses that file alone). One outcome per submission, in order.
+        """
+        if self._bulk is None:
+            from ledger.bulk_intake import BulkIntake
+
+            self._bulk = BulkIntake(self, workers=self.workers)
+        return self._bulk.submit_many(submissions, now=now, opening=opening)
+
+    def close(self) -> None:
+        """Stop the verifying threads of ``submit_many`` (started on first use)."""
+        if self._bulk is not None:
+            self._bulk.close()
 
     def _check(self, code: str, fresh: list[Envelope], now: datetime) -> list[Envelope]:
         first = fresh[0]

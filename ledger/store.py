@@ -32,6 +32,11 @@ from psycopg.sql import SQL, Identifier
 from ledger.errors import ConfigurationError, ConflictError, StoreError
 
 EVENTS_TABLE = "hoso_events"
+STREAMS_PER_QUERY = 500  # SQLite: streams named in one IN (...) list
+_STREAMS_COLUMNS = "SELECT originator_id, originator_version, topic, state FROM hoso_events"
+_STREAMS_ORDER = " ORDER BY originator_id, originator_version"
+_STREAMS_PG = _STREAMS_COLUMNS + " WHERE originator_id = ANY(%s)" + _STREAMS_ORDER
+_STREAMS_SQLITE = _STREAMS_COLUMNS + " WHERE originator_id IN ({})" + _STREAMS_ORDER
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -47,12 +52,26 @@ def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
+SideBatch = tuple[str, Sequence[tuple[Any, ...]]]
+"""One statement on a side table and the rows to run it over (``executemany``)."""
+
+
+def group_side_writes(writes: Sequence[SideWrite]) -> list[SideBatch]:
+    """Side writes grouped by statement (first appearance order): one ``executemany`` each."""
+    grouped: dict[str, list[tuple[Any, ...]]] = {}
+    for w in writes:
+        grouped.setdefault(w.sql, []).append(w.params)
+    return list(grouped.items())
+
+
 class _SideSQLiteRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         for write in kwargs.get("side_writes", ()):
             c.execute(write.sql, write.params)
+        for sql, rows in kwargs.get("side_batches", ()):
+            c.executemany(sql, rows)
         return super()._insert_events(c, stored_events, **kwargs)
 
 
@@ -62,6 +81,8 @@ class _SidePostgresRecorder(PostgresApplicationRecorder):
     ) -> None:
         for write in kwargs.get("side_writes", ()):
             curs.execute(_pg(write.sql), write.params)
+        for sql, rows in kwargs.get("side_batches", ()):
+            curs.executemany(_pg(sql), rows)  # pipelined with the events' insert
         super()._insert_events(curs, stored_events, **kwargs)
 
 
@@ -140,6 +161,40 @@ class EventStore:
             raise ConflictError(f"another write reached the same file first ({e})") from e
         except PersistenceError as e:
             raise StoreError(f"the database refused the write: {e}") from e
+
+    def append_batch(
+        self, events: Sequence[StoredEvent], side_batches: Sequence[SideBatch] = ()
+    ) -> Sequence[int] | None:
+        """Many files' events and side rows in ONE transaction: the events in one statement
+        (PostgreSQL), each side statement once over all its rows. All of it, or none."""
+        try:
+            return self.recorder.insert_events(events, side_batches=side_batches)
+        except IntegrityError as e:
+            raise ConflictError(f"another write reached one of these files first ({e})") from e
+        except PersistenceError as e:
+            raise StoreError(f"the database refused the write: {e}") from e
+
+    def streams(self, streams: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Every stored event of several streams, by stream, in version order: one query
+        (on SQLite one per ``STREAMS_PER_QUERY`` streams). Streams with no event are absent."""
+        found: dict[str, list[StoredEvent]] = {}
+        wanted = list(dict.fromkeys(streams))
+        if self.dialect == "postgresql":
+            parts: list[tuple[str, list[str]]] = [(_STREAMS_PG, wanted)] if wanted else []
+        else:
+            step = STREAMS_PER_QUERY
+            chunks = [wanted[i : i + step] for i in range(0, len(wanted), step)]
+            parts = [(_STREAMS_SQLITE.format(", ".join("?" * len(c))), c) for c in chunks]
+        with self._cursor(commit=False) as curs:
+            for sql, part in parts:
+                curs.execute(sql, (part,) if self.dialect == "postgresql" else part)
+                for row in curs.fetchall():
+                    stream = str(row["originator_id"])
+                    version, topic = int(row["originator_version"]), str(row["topic"])
+                    found.setdefault(stream, []).append(
+                        StoredEvent(stream, version, topic, bytes(row["state"]))
+                    )
+        return found
 
     def stream(self, stream: str, *, gt: int | None = None) -> Sequence[StoredEvent]:
         try:
