@@ -71,6 +71,39 @@ def test_a_crash_mid_integration_neither_skips_nor_repeats(
     assert log.root() == merkle.root_of([merkle.leaf_hash(e) for e in entries])
 
 
+def test_stored_rows_are_exactly_the_pure_tree(filled: EventStore) -> None:
+    """The COPY (PostgreSQL) and executemany (SQLite) writers store the same rows: every leaf
+    with its event's position, stream and version, and every complete subtree of the pure tree."""
+    log = MerkleLog(filled, ORIGIN)
+    log.integrate(batch=6)
+    notes = list(filled.notifications(1, 100_000))
+    reader = merkle.ListReader.from_entries(n.state for n in notes)
+    leaves = filled.query(
+        "SELECT leaf_index, position, stream, version, leaf_hash FROM hoso_log_leaves "
+        "ORDER BY leaf_index"
+    )
+    assert [
+        (
+            int(r["leaf_index"]),
+            int(r["position"]),
+            r["stream"],
+            int(r["version"]),
+            bytes(r["leaf_hash"]),
+        )
+        for r in leaves
+    ] == [
+        (j, n.id, n.originator_id, n.originator_version, reader.subtree(0, j))
+        for j, n in enumerate(notes)
+    ]
+    nodes = filled.query("SELECT level, idx, hash FROM hoso_log_nodes ORDER BY level, idx")
+    size = len(notes)
+    assert [(int(r["level"]), int(r["idx"]), bytes(r["hash"])) for r in nodes] == [
+        (lv, i, reader.subtree(lv, i))
+        for lv in range(1, size.bit_length())
+        for i in range(size >> lv)
+    ]
+
+
 def test_concurrent_integrators_agree(filled: EventStore) -> None:
     errors: list[BaseException] = []
 
