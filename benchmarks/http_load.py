@@ -219,7 +219,14 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(kind: str, args: argparse.Namespace, prep: Prepared | None) -> Iterator[Server]:
+def serve(
+    kind: str,
+    args: argparse.Namespace,
+    prep: Prepared | None,
+    probe: tuple[str, int] | None = None,
+) -> Iterator[Server]:
+    """Run ``benchmarks.http_apps <kind>`` on a free loopback port until the block ends; ready
+    when ``probe`` (path, status; default: ``/hello`` or ``/log/checkpoint``, 200) answers."""
     port = free_port()
     cmd = [sys.executable, "-m", "benchmarks.http_apps", kind, "--port", str(port)]
     cmd += ["--loop", args.loop, "--http", args.http]
@@ -231,7 +238,7 @@ def serve(kind: str, args: argparse.Namespace, prep: Prepared | None) -> Iterato
         with contextlib.suppress(OSError):
             os.sched_setaffinity(proc.pid, range(os.cpu_count() or 1))
         try:
-            _wait_ready(proc, kind, port, log)
+            _wait_ready(proc, kind, port, log, probe)
             yield Server(kind, proc.pid, port)
         finally:
             proc.terminate()  # SIGTERM: uvicorn shuts down, the lifespan closes the store
@@ -246,15 +253,21 @@ def serve(kind: str, args: argparse.Namespace, prep: Prepared | None) -> Iterato
                 print(f"--- {kind} server log (tail) ---\n{tail[-3000:]}", file=sys.stderr)
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], kind: str, port: int, log: Any) -> None:
-    probe = "/hello" if kind == "minimal" else "/log/checkpoint"
+def _wait_ready(
+    proc: subprocess.Popen[bytes],
+    kind: str,
+    port: int,
+    log: Any,
+    probe: tuple[str, int] | None = None,
+) -> None:
+    path, expect = probe or ("/hello" if kind == "minimal" else "/log/checkpoint", 200)
     deadline = time.monotonic() + 120
     while True:
         if proc.poll() is not None:
             log.seek(0)
             raise RuntimeError(f"{kind} server exited: {log.read().decode()[-2000:]}")
         try:
-            if asyncio.run(_probe(port, probe)) == 200:
+            if asyncio.run(_probe(port, path)) == expect:
                 return
         except OSError:
             pass
