@@ -19,7 +19,7 @@ from ledger import merkle
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.errors import ConflictError, NotFound
 from ledger.log_integrator import LogError as LogError  # re-exported: raised by the log
-from ledger.log_integrator import integrate_batch
+from ledger.log_integrator import fetch_hashes, integrate_batch
 from ledger.store import EventStore
 from ledger.timefmt import format_instant, parse_instant
 from signing.note import NoteSigner, NoteVerifier
@@ -94,20 +94,30 @@ class MerkleLog:
         return self._prefetched(lambda reader: merkle.root_at(reader, size))
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        self._check_size(size)
-        return self._prefetched(lambda reader: merkle.inclusion_proof(reader, index, size))
+        return self._prefetched(lambda r: merkle.inclusion_proof(r, index, size), check=size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
-        self._check_size(size2)
-        return self._prefetched(lambda reader: merkle.consistency_proof(reader, size1, size2))
+        return self._prefetched(lambda r: merkle.consistency_proof(r, size1, size2), check=size2)
 
-    def _prefetched(self, compute: Callable[[merkle.HashReader], T]) -> T:
+    def _prefetched(self, compute: Callable[[merkle.HashReader], T], check: int = 0) -> T:
         """Run ``compute`` twice: first to learn which subtrees it reads (which depends only on
-        indices and sizes, never on hash values), then on those hashes fetched in one query per
-        table instead of one round trip per hash."""
+        indices and sizes, never on hash values), then on those hashes fetched in one query.
+
+        ``check``: a tree size that must be stored; its last leaf is fetched in the same query
+        (leaf indices are dense, so that leaf exists exactly when the log is that large)."""
         wanted = _Wanted()
-        compute(wanted)
-        return compute(_Fetched(self, wanted.coordinates))
+        try:
+            compute(wanted)
+        except merkle.ProofRequestError:
+            self._check_size(check)  # a too large size is reported first, as a LogError
+            raise
+        coordinates = wanted.coordinates
+        if check > 0:
+            coordinates.append((0, check - 1))
+        fetched = _Fetched(self, coordinates)
+        if check > 0 and (0, check - 1) not in fetched.hashes:
+            self._check_size(check)
+        return compute(fetched)
 
     def _check_size(self, size: int) -> None:
         if size > self.size():
@@ -244,24 +254,7 @@ class _Wanted:
 class _Fetched:
     def __init__(self, log: MerkleLog, coordinates: Sequence[tuple[int, int]]) -> None:
         self.log = log
-        self.hashes: dict[tuple[int, int], bytes] = {}
-        leaves = sorted({i for lv, i in coordinates if lv == 0})
-        nodes = sorted({(lv, i) for lv, i in coordinates if lv > 0})
-        if leaves:
-            marks = ", ".join("?" for _ in leaves)
-            for r in log.store.query(
-                f"SELECT leaf_index AS i, leaf_hash AS h FROM hoso_log_leaves "  # noqa: S608
-                f"WHERE leaf_index IN ({marks})",
-                tuple(leaves),
-            ):
-                self.hashes[(0, int(r["i"]))] = bytes(r["h"])
-        if nodes:
-            where = " OR ".join("(level = ? AND idx = ?)" for _ in nodes)
-            for r in log.store.query(
-                f"SELECT level, idx, hash FROM hoso_log_nodes WHERE {where}",  # noqa: S608
-                tuple(x for pair in nodes for x in pair),
-            ):
-                self.hashes[(int(r["level"]), int(r["idx"]))] = bytes(r["hash"])
+        self.hashes = fetch_hashes(log.store, coordinates)
 
     def subtree(self, level: int, index: int) -> bytes:
         found = self.hashes.get((level, index))

@@ -149,24 +149,48 @@ def log_ends(store: EventStore) -> tuple[int, int]:
     return size, int(row["p"] or 0)
 
 
-def frontier_hashes(store: EventStore, size: int) -> list[bytes]:
-    """The stored hashes of ``frontier(size)``; a missing one is a ``LedgerError``."""
-    coords = frontier(size)
-    found: dict[tuple[int, int], bytes] = {}
-    leaves = [i for lv, i in coords if lv == 0]
-    nodes = [(lv, i) for lv, i in coords if lv > 0]
+_PG_HASHES = (
+    "SELECT 0 AS level, leaf_index AS idx, leaf_hash AS h FROM hoso_log_leaves "
+    "WHERE leaf_index = ANY(%s::bigint[]) UNION ALL "
+    "SELECT n.level, n.idx, n.hash FROM unnest(%s::int[], %s::bigint[]) AS w(level, idx) "
+    "JOIN hoso_log_nodes n ON n.level = w.level AND n.idx = w.idx"
+)
+
+
+def fetch_hashes(
+    store: EventStore, coordinates: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    """The stored hashes of the complete subtrees (level, index) among ``coordinates``, in one
+    query (on PostgreSQL one prepared statement whatever their number); missing ones are absent.
+    """
+    leaves = sorted({i for lv, i in coordinates if lv == 0})
+    nodes = sorted({(lv, i) for lv, i in coordinates if lv > 0})
+    if not leaves and not nodes:
+        return {}
+    if store.dialect == "postgresql":
+        params: tuple[Any, ...] = (leaves, [lv for lv, _ in nodes], [i for _, i in nodes])
+        with store._cursor(commit=False) as curs:
+            raw = curs.connection.cursor(row_factory=tuple_row)
+            raw.execute(_PG_HASHES, params, prepare=True)
+            return {(lv, i): h for lv, i, h in raw.fetchall()}
+    parts: list[str] = []
     if leaves:
-        for r in store.query(
-            "SELECT leaf_hash AS h FROM hoso_log_leaves WHERE leaf_index = ?", (leaves[0],)
-        ):
-            found[(0, leaves[0])] = bytes(r["h"])
+        marks = ", ".join("?" for _ in leaves)
+        parts.append(
+            "SELECT 0 AS level, leaf_index AS idx, leaf_hash AS h "  # noqa: S608
+            f"FROM hoso_log_leaves WHERE leaf_index IN ({marks})"
+        )
     if nodes:
         where = " OR ".join("(level = ? AND idx = ?)" for _ in nodes)
-        for r in store.query(
-            f"SELECT level, idx, hash FROM hoso_log_nodes WHERE {where}",  # noqa: S608
-            tuple(x for pair in nodes for x in pair),
-        ):
-            found[(int(r["level"]), int(r["idx"]))] = bytes(r["hash"])
+        parts.append(f"SELECT level, idx, hash AS h FROM hoso_log_nodes WHERE {where}")  # noqa: S608
+    rows = store.query(" UNION ALL ".join(parts), (*leaves, *(x for pair in nodes for x in pair)))
+    return {(int(r["level"]), int(r["idx"])): bytes(r["h"]) for r in rows}
+
+
+def frontier_hashes(store: EventStore, size: int) -> list[bytes]:
+    """The stored hashes of ``frontier(size)``; a missing one is a ``LogError``."""
+    coords = frontier(size)
+    found = fetch_hashes(store, coords)
     missing = [c for c in coords if c not in found]
     if missing:
         raise LogError(f"the stored tree of size {size} lacks subtrees {missing}")

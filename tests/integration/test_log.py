@@ -10,7 +10,7 @@ import pytest
 from domain.calendar import vietnam_calendar
 from ledger import log_integrator, merkle
 from ledger.errors import ConflictError, StoreError
-from ledger.log import MerkleLog
+from ledger.log import LogError, MerkleLog
 from ledger.service import Ledger
 from ledger.store import EventStore
 from tests.conftest import ORIGIN, T0, Cast, make_ledger
@@ -102,6 +102,25 @@ def test_stored_rows_are_exactly_the_pure_tree(filled: EventStore) -> None:
         for lv in range(1, size.bit_length())
         for i in range(size >> lv)
     ]
+
+
+def test_a_proof_past_the_stored_size_is_refused(filled: EventStore) -> None:
+    log = MerkleLog(filled, ORIGIN)
+    log.integrate()
+    n = log.size()
+    # The proof of leaf n in a tree of n + 1 reads only subtrees of the first n leaves, which
+    # are all stored: only the size check (the last leaf, fetched with them) refuses it.
+    with pytest.raises(LogError, match=f"has {n} leaves"):
+        log.inclusion_proof(n, n + 1)
+    with pytest.raises(LogError, match=f"has {n} leaves"):
+        log.consistency_proof(n, n + 1)
+    with pytest.raises(LogError, match=f"has {n} leaves"):  # the size is reported first
+        log.inclusion_proof(n + 5, n + 1)
+    with pytest.raises(merkle.ProofRequestError):
+        log.inclusion_proof(n, n)
+    assert log.inclusion_proof(n - 1, n) == merkle.ListReader.from_entries(
+        _all_entries(filled)
+    ).inclusion_proof(n - 1, n)
 
 
 def test_concurrent_integrators_agree(filled: EventStore) -> None:
