@@ -23,6 +23,7 @@ refused (``Refused``) and nothing of it is stored. Send a file's envelopes in on
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections import OrderedDict
@@ -32,16 +33,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.domain import CanInitAggregate
 from eventsourcing.persistence import StoredEvent
 
 from domain.file import AdministrativeFile
-from ledger.envelope import GENESIS_HASH, Envelope, decode
+from ledger import codec
+from ledger.envelope import GENESIS_HASH, SIGNING_CONTEXT, Envelope, decode
 from ledger.errors import ConflictError, LedgerError, PermissionRefused, StoreError, TamperError
 from ledger.intake import Intake, Refused, StaleHead, Submitted
 from ledger.store import SideWrite, group_side_writes
-from ledger.verify import ChainVerifier, SignatureCheck
+from ledger.verify import ChainVerifier, Checked, SignatureCheck, check_file_permission
+from signing import b64
 from signing.errors import BadSignature, VerificationError
+from signing.registry import REGISTRY_STREAM, KeyRegistry
 from signing.verify import verify_signature
 
 CHUNK = 128  # signatures per task handed to a verifying thread
@@ -132,6 +138,7 @@ class _File:
     failure: tuple[int, LedgerError] | None = None  # (checks to pass before it counts, error)
     accepted: list[tuple[Envelope, bytes]] = field(default_factory=list)
     file: AdministrativeFile | None = None
+    head: str = GENESIS_HASH
     error: LedgerError | None = None
 
 
@@ -187,14 +194,17 @@ class BulkIntake:
                 seen.add(code)
                 files.append(_File(code, envelopes))
         pending = [f for f in files if isinstance(f, _File)]
+        if not pending:
+            return [self._outcome(f) for f in files]
         stored = self.intake.ledger.store.streams([f.code for f in pending])
+        registry = self.intake.ledger.registry()  # once per batch
         checks: list[SignatureCheck] = []
         futures: list[Future[list[int]]] = []
         pool = self._executor()
         sent = 0
         for f in pending:
             f.rows = stored.get(f.code, [])
-            self._check_file(f, checks, now, opening)
+            self._check_file(f, registry, checks, now, opening)
             while pool is not None and len(checks) - sent >= CHUNK:
                 futures.append(pool.submit(_bad_signatures, checks[sent : sent + CHUNK], sent))
                 sent += CHUNK
@@ -221,7 +231,12 @@ class BulkIntake:
 
     # ------------------------------------------------------------------ one file
     def _check_file(
-        self, f: _File, checks: list[SignatureCheck], now: Clock, opening: Opening | None
+        self,
+        f: _File,
+        registry: KeyRegistry,
+        checks: list[SignatureCheck],
+        now: Clock,
+        opening: Opening | None,
     ) -> None:
         by_version = {s.originator_version: s for s in f.rows}
         fresh: list[Envelope] = []
@@ -240,7 +255,7 @@ class BulkIntake:
         if not fresh:
             return
         ledger = self.intake.ledger
-        verifier = ChainVerifier(ledger.origin, ledger.authority_key, ledger.registry())
+        verifier = _FreshVerifier(ledger.origin, ledger.authority_key, registry)
         try:
             if not f.rows and opening is not None and fresh[0].version == 1:
                 f.side = opening(f.code, fresh[0])
@@ -276,11 +291,8 @@ class BulkIntake:
                 )
                 return
             received = env.received(at)
-            data = received.to_bytes()
             try:
-                checked = verifier.check(
-                    StoredEvent(env.stream, env.version, env.type, data), verify=False
-                )
+                checked, data = verifier.check_fresh(received)
             except TamperError as e:
                 refused = PermissionRefused(e.reason)
                 refused.__cause__ = e
@@ -294,6 +306,7 @@ class BulkIntake:
                 return
             f.accepted.append((received, data))
         f.file = current
+        f.head = verifier.head(f.code)[1]
 
     def _head(
         self, f: _File, verifier: ChainVerifier, checks: list[SignatureCheck]
@@ -377,7 +390,65 @@ class BulkIntake:
         for f in accepted:
             if f.error is None and f.file is not None:
                 rows = tuple(r.state for r in f.rows) + tuple(data for _, data in f.accepted)
-                self.cache.put(f.code, rows, f.file, f.accepted[-1][0].hash())
+                self.cache.put(f.code, rows, f.file, f.head)
+
+
+class _FreshVerifier(ChainVerifier):
+    """``ChainVerifier.check(..., verify=False)`` for a just-decoded envelope, without encoding
+    and decoding it again: the same checks in the same order, with the same errors."""
+
+    def check_fresh(self, env: Envelope) -> tuple[Checked, bytes]:
+        """Check ``env`` (with its receipt time) as the stored row it becomes; that row's bytes."""
+        if env.stream == REGISTRY_STREAM:  # not a file: the general path (which refuses it)
+            data = env.to_bytes()
+            row = StoredEvent(env.stream, env.version, env.type, data)
+            return self.check(row, verify=False), data
+        try:
+            return self._check_fresh(env)
+        except TamperError:
+            raise
+        except (LedgerError, VerificationError) as e:
+            raise TamperError(env.stream, env.version, str(e)) from e
+
+    def _check_fresh(self, env: Envelope) -> tuple[Checked, bytes]:
+        stream, version, unsigned = env.stream, env.version, env.unsigned
+
+        def fail(reason: str) -> TamperError:
+            return TamperError(stream, version, reason)
+
+        # The envelope's fields passed decode()'s canonical checks: orjson alone now gives the
+        # canonical bytes of what was signed, of the chain hash and of the stored row.
+        body = unsigned.body()
+        sent = orjson.dumps({**body, "sig": b64(env.signature)}, option=orjson.OPT_SORT_KEYS)
+        assert env.recorded_at is not None
+        data = orjson.dumps(
+            {**body, "sig": b64(env.signature), "recorded_at": env.recorded_at},
+            option=orjson.OPT_SORT_KEYS,
+        )
+        if unsigned.origin != self.origin:
+            raise fail(f"envelope belongs to ledger {unsigned.origin!r}, not {self.origin!r}")
+        last_version, last_hash = self.head(stream)
+        if version != last_version + 1:
+            raise fail(f"version {version} follows version {last_version}: events are missing")
+        if unsigned.prev_hash != last_hash:
+            raise fail("prev_hash does not match the previous event: the chain is broken")
+        at = env.occurred_at
+        event = codec.from_payload(
+            env.type, unsigned.payload, stream=stream, version=version, occurred_at=at,
+            actor=unsigned.actor,
+        )  # fmt: skip
+        if (version == 1) != isinstance(event, CanInitAggregate):
+            raise fail(f"{env.type} cannot be event number {version} of a stream")
+        if self.registry is None:
+            raise fail("file event before the key registry was established")
+        record = self.registry.key_for(unsigned.actor, unsigned.key_id, at)
+        refusal = check_file_permission(self.registry, env, event)
+        if refusal:  # the signature is checked before the role: name the same reason
+            env.verify(record.public_key)
+            raise fail(refusal)
+        self.heads[stream] = (version, hashlib.sha256(sent).hexdigest())
+        message = SIGNING_CONTEXT + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        return Checked(env, event, (record.public_key, message, env.signature)), data
 
 
 def _row(env: Envelope, data: bytes) -> StoredEvent:
