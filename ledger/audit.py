@@ -12,30 +12,35 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing import get_context
+from typing import cast
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.persistence import StoredEvent
 
+from ledger.audit_worker import (
+    RULES,
+    Fact,
+    Raw,
+    audit_range,
+    init_worker,
+    registry_public_keys,
+    store_url,
+)
+from ledger.envelope import GENESIS_HASH
 from ledger.errors import TamperError
 from ledger.log import MerkleLog
 from ledger.log_audit import LogAuditReport, WitnessView, log_audit_report
 from ledger.store import EventStore
-from ledger.verify import ChainVerifier, SignatureCheck
-from signing.errors import VerificationError
+from ledger.verify import ChainVerifier
 from signing.note import NoteVerifier
-from signing.registry import REGISTRY_STREAM
-from signing.verify import verify_signature
+from signing.registry import REGISTRY_STREAM, KeyRegistry
 
 PAGE = 1000
-CHUNK = 2000  # signatures per task sent to a worker process
+CHUNK = 2000  # log positions per range read and checked by a worker process
 AUTO_PARALLEL_MIN = 10_000  # with workers=None, smaller stores are audited in-process
-BAD_SIGNATURE = "Ed25519 signature does not verify"
-
-Tally = tuple[int, int, int, int]
-"""Events, files, registry events and the last position passed, before some event."""
-Found = tuple[int, TamperError, Tally]
-"""A broken event: its position, the failure, and the tally of what passed before it."""
+_GENESIS = (0, GENESIS_HASH)
 
 
 @dataclass(frozen=True)
@@ -60,26 +65,6 @@ class AuditReport:
         return self.events / self.elapsed if self.elapsed > 0 else 0.0
 
 
-_KEYS: dict[bytes, Ed25519PublicKey] = {}
-
-
-def verify_chunk(checks: list[SignatureCheck]) -> int:
-    """In a worker process: the index of the first signature that does not verify, else -1.
-
-    Anything unusual (a malformed key, a wrong-sized signature) counts as not verifying; the
-    caller re-checks that one signature itself to name the exact reason.
-    """
-    for index, (public_key, message, signature) in enumerate(checks):
-        try:
-            key = _KEYS.get(public_key)
-            if key is None:
-                key = _KEYS[public_key] = Ed25519PublicKey.from_public_bytes(public_key)
-            key.verify(signature, message)
-        except Exception:  # fail closed: every failure is a bad signature
-            return index
-    return -1
-
-
 @dataclass
 class _Tally:
     """Events passed so far in log order (what the report counts before a failure)."""
@@ -89,30 +74,13 @@ class _Tally:
     registry_events: int = 0
     position: int = 0
 
-    def snapshot(self) -> Tally:
-        return (self.events, self.files, self.registry_events, self.position)
-
-
-@dataclass
-class _Chunk:
-    """Signature checks sent to one worker, with what is needed to name a failure."""
-
-    checks: list[SignatureCheck] = field(default_factory=list)
-    # per check: position, stream, version, and the tally before that event
-    where: list[tuple[int, str, int, Tally]] = field(default_factory=list)
-    future: Future[int] | None = None
-
-
-def _signature_failure(chunk: _Chunk, index: int) -> Found:
-    """The failure of ``chunk.checks[index]``, named as the in-process audit names it."""
-    position, stream, version, before = chunk.where[index]
-    public_key, message, signature = chunk.checks[index]
-    reason = BAD_SIGNATURE  # fail closed even if the re-check disagrees with the worker
-    try:
-        verify_signature(public_key, message, signature)
-    except VerificationError as e:
-        reason = str(e)
-    return position, TamperError(stream, version, reason), before
+    def passed(self, position: int, stream: str, version: int) -> None:
+        self.events += 1
+        self.position = position
+        if stream == REGISTRY_STREAM:
+            self.registry_events += 1
+        elif version == 1:  # a stream's first event opens a file
+            self.files += 1
 
 
 def audit_report(
@@ -123,20 +91,24 @@ def audit_report(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
     chunk_size: int = CHUNK,
+    url: str | None = None,
 ) -> AuditReport:
     """Verify the whole store; ``progress(done, total)`` is called as verification advances.
 
-    ``workers``: processes verifying signatures; None means one per CPU (``os.cpu_count()``),
-    except for stores under ``AUTO_PARALLEL_MIN`` events, audited in this process; 1 or less
-    means in this process. The result (counts and the first broken event) does not depend on it.
+    ``workers``: processes reading and checking the events; None means one per CPU
+    (``os.cpu_count()``), except for stores under ``AUTO_PARALLEL_MIN`` events, audited in this
+    process; 1 or less means in this process. ``url`` reopens the store in the workers (derived
+    from the store when None; a store that cannot be reopened is audited in this process).
+    The result (counts and the first broken event) does not depend on any of these.
     """
     total = store.max_position()
     if workers is None:
         workers = (os.cpu_count() or 1) if total >= AUTO_PARALLEL_MIN else 1
-    if workers <= 1:
+    url = url or store_url(store)
+    if workers <= 1 or url is None:
         return _audit_in_process(store, origin, authority_key, progress, total)
     return _audit_parallel(
-        store, origin, authority_key, progress, total, workers, max(1, chunk_size)
+        store, origin, authority_key, progress, total, workers, max(1, chunk_size), url
     )
 
 
@@ -182,6 +154,24 @@ def _audit_in_process(
     )
 
 
+def _allowed(registry: KeyRegistry, actor: str, at: datetime, unit: str, rule: int) -> bool:
+    """``check_file_permission(...) is None``, for a file event of rule ``RULES[rule]``."""
+    roles, own_unit = RULES[rule]
+    for kid in registry.by_holder.get(actor, ()):
+        record = registry.keys[kid]
+        if record.role in roles and record.valid_at(at) and (not own_unit or record.unit == unit):
+            return True
+    return False
+
+
+def _reread(store: EventStore, position: int, stream: str, version: int) -> StoredEvent:
+    """The row at ``position`` again, for ``ChainVerifier.check`` to name what is wrong."""
+    page = store.notifications(position, 1)
+    if not page or page[0].id != position:
+        raise TamperError(stream, version, f"log position {position} vanished during the audit")
+    return page[0]
+
+
 def _audit_parallel(
     store: EventStore,
     origin: str,
@@ -189,101 +179,81 @@ def _audit_parallel(
     progress: Callable[[int, int], None] | None,
     total: int,
     workers: int,
-    chunk_size: int,
+    span: int,
+    url: str,
 ) -> AuditReport:
-    """The chain, keys and roles checked here in log order; file events' signatures verified by
-    ``workers`` processes, ``chunk_size`` at a time, at most ``2 * workers`` chunks in flight.
-
-    The failure named is the broken event with the lowest position, whichever half found it:
-    a chunk's failure is final once every earlier chunk has come back.
-    """
+    """Workers read and check ranges of ``span`` positions (``ledger.audit_worker``), at most
+    ``2 * workers`` ranges in flight; here, in log order, each fact's chain link, key and role
+    are checked against the stream heads and the registry of a ``ChainVerifier``, and every row
+    a worker was not sure of goes through ``ChainVerifier.check`` itself: the first failure
+    named is the reference's, found at the same event."""
     t0 = time.perf_counter()
     verifier = ChainVerifier(origin, authority_key)
+    heads = verifier.heads
+    public_keys = registry_public_keys(store)
     tally = _Tally()
-    inflight: deque[_Chunk] = deque()
-    current = _Chunk()
-    # (position, failure, tally before it): the lowest-positioned failure found so far
-    found: Found | None = None
-    sequential: Found | None = None
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-
-        def harvest_oldest() -> None:
-            nonlocal found
-            chunk = inflight.popleft()
-            assert chunk.future is not None
-            bad = chunk.future.result()
-            if bad >= 0:
-                failure = _signature_failure(chunk, bad)
-                if found is None or failure[0] < found[0]:
-                    found = failure
-            elif progress is not None and found is None:
-                progress(chunk.where[-1][0], total)
-
-        def submit(limit: int) -> None:
-            """Send the current chunk; then collect finished chunks (FIFO, so a failure found
-            is the lowest of all sent so far) until at most ``limit`` are in flight."""
-            nonlocal current
-            if current.checks:
-                current.future = pool.submit(verify_chunk, current.checks)
-                inflight.append(current)
-                current = _Chunk()
-            while inflight and found is None:
-                oldest = inflight[0].future
-                if len(inflight) <= limit and oldest is not None and not oldest.done():
+    failure: TamperError | None = None
+    inflight: deque[Future[list[Fact | Raw]]] = deque()
+    next_start = 1
+    context = get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=init_worker,
+        initargs=(url, origin, public_keys),
+    ) as pool:
+        while failure is None:
+            while len(inflight) < 2 * workers and next_start <= total:
+                inflight.append(pool.submit(audit_range, next_start, next_start + span))
+                next_start += span
+            if not inflight:
+                total = max(total, store.max_position())  # events appended meanwhile
+                if next_start > total:
                     break
-                harvest_oldest()
-
-        start = 1
-        while found is None and sequential is None:
-            page = store.notifications(start, PAGE)
-            if not page:
-                break
-            for item in page:
-                stream = str(item.originator_id)
-                before = tally.snapshot()
+                continue
+            for row in inflight.popleft().result():
+                if len(row) == 10:
+                    pos, stream, version, prev, chain_hash, actor, kid, when, unit, rule = cast(
+                        Fact, row
+                    )
+                    at = datetime.fromisoformat(when)  # checked by parse_instant in the worker
+                    last_version, last_hash = heads.get(stream, _GENESIS)
+                    registry = verifier.registry
+                    if (
+                        version == last_version + 1
+                        and prev == last_hash
+                        and registry is not None
+                        and (record := registry.keys.get(kid)) is not None
+                        and record.holder == actor
+                        and record.valid_at(at)
+                        and record.public_key == public_keys.get(kid)
+                        and _allowed(registry, actor, at, unit, rule)
+                    ):
+                        heads[stream] = (version, chain_hash)
+                        tally.passed(pos, stream, version)
+                        continue
+                    stored = None
+                else:
+                    pos, stream, version, topic, state = cast(Raw, row)
+                    stored = StoredEvent(stream, version, topic, state)
                 try:
-                    checked = verifier.check(item, verify=False)
+                    verifier.check(stored or _reread(store, pos, stream, version))
                 except TamperError as e:
-                    sequential = (item.id, e, before)
+                    failure = e
                     break
-                if checked.signature is not None:
-                    current.checks.append(checked.signature)
-                    current.where.append((item.id, stream, item.originator_version, before))
-                    if len(current.checks) >= chunk_size:
-                        submit(2 * workers)
-                        if found is not None:
-                            break
-                tally.events += 1
-                tally.position = item.id
-                if stream == REGISTRY_STREAM:
-                    tally.registry_events += 1
-                elif item.originator_version == 1:  # a stream's first event opens a file
-                    tally.files += 1
-            start = page[-1].id + 1
-        submit(0)  # every signature before the stopping point must come back before a verdict
-        for chunk in inflight:  # only chunks after a signature failure remain
-            assert chunk.future is not None
-            chunk.future.cancel()
-
-    candidates = [c for c in (found, sequential) if c is not None]
-    elapsed = time.perf_counter() - t0
-    if candidates:
-        _, failure, before = min(candidates, key=lambda c: c[0])
-        events, files, registry_events, position = before
-    else:
-        failure = None
-        events, files, registry_events, position = tally.snapshot()
-    if progress is not None:
-        progress(position, total)
+                tally.passed(pos, stream, version)
+            if progress is not None and failure is None:
+                progress(tally.position, total)
+        for future in inflight:
+            future.cancel()
     return AuditReport(
-        events=events,
-        files=files,
-        registry_events=registry_events,
-        signatures=events,
-        position=position,
+        events=tally.events,
+        files=tally.files,
+        registry_events=tally.registry_events,
+        signatures=tally.events,
+        position=tally.position,
         failure=failure,
-        elapsed=elapsed,
+        elapsed=time.perf_counter() - t0,
         workers=workers,
     )
 
