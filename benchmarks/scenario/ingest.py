@@ -100,7 +100,7 @@ def run(ctx: Context, store: EventStore, ledger: Ledger, workload: Workload) -> 
         notes.append(f"{ratio:.2f}x plain eventsourcing is under {TARGET_RATIO}x")
     return [
         Figure(
-            key="ingest_verified_batch",
+            key="ingest_batched",
             label="batched client-signed ingest, signatures verified",
             value=rate,
             unit="events/s",
