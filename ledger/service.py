@@ -12,6 +12,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -27,6 +28,8 @@ from domain.procedures import Channel, get_procedure
 from ledger import codec
 from ledger.envelope import Envelope, build
 from ledger.errors import ConflictError, NotFound, PermissionRefused, TamperError
+from ledger.group_commit import GroupCommit
+from ledger.load_cache import RegistryMark, VerifiedPrefixCache, VerifiedRow, verify_rows
 from ledger.personal import ERASED, PersonalData, SealError, seal, unseal
 from ledger.pins import hash_pin, pin_matches
 from ledger.store import EventStore, SideWrite
@@ -52,10 +55,11 @@ class Receipt:
 class VerifiedFile:
     file: AdministrativeFile
     envelopes: tuple[Envelope, ...]
+    known_head_hash: str | None = None
 
     @property
     def head_hash(self) -> str:
-        return self.envelopes[-1].hash()
+        return self.known_head_hash or self.envelopes[-1].hash()
 
 
 class Ledger:
@@ -69,7 +73,11 @@ class Ledger:
         supplement_policy: SupplementPolicy = SupplementPolicy.EXTEND,
         random_bytes: Callable[[int], bytes] = os.urandom,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        group_commit: GroupCommit | None = None,
+        load_cache: VerifiedPrefixCache | None = None,
     ) -> None:
+        """``group_commit``: store concurrent commands together (None: each alone).
+        ``load_cache``: where ``load`` keeps what it verified (default: 10,000 files)."""
         self.store = store
         self.origin = origin
         self.authority_key = authority_key
@@ -77,20 +85,38 @@ class Ledger:
         self.supplement_policy = supplement_policy
         self._random = random_bytes
         self.clock = clock
+        self.group_commit = group_commit
+        self.load_cache = VerifiedPrefixCache() if load_cache is None else load_cache
         self._registry_verifier = ChainVerifier(origin, authority_key)
         self._registry_lock = threading.Lock()
+        self._registry_generation = 0  # + 1 whenever the registry object changes
+
+    def close(self) -> None:
+        """Store what the writer still holds, then close the store."""
+        if self.group_commit is not None:
+            self.group_commit.close()
+        self.store.close()
 
     # ------------------------------------------------------------- registry
     def registry(self) -> KeyRegistry:
         """The verified key registry, brought up to date with the store."""
+        return self._registry_state()[0]
+
+    def _registry_state(self) -> tuple[KeyRegistry, RegistryMark]:
+        """The registry (one SELECT of what is new) and its generation."""
         with self._registry_lock:
             verifier = self._registry_verifier
             last, _ = verifier.head(REGISTRY_STREAM)
             for stored in self.store.stream(REGISTRY_STREAM, gt=last or None):
+                self._registry_generation += 1  # before: a failed check may have mutated it
                 verifier.check(stored)
             if verifier.registry is None:
                 raise NotFound("the key registry is not established: run `hoso init`")
-            return verifier.registry
+            return verifier.registry, self._registry_generation
+
+    def _registry_unchanged(self, mark: RegistryMark) -> bool:
+        with self._registry_lock:
+            return self._registry_generation == mark
 
     def establish_registry(self, authority: Signer, *, actor: str, at: datetime) -> None:
         if self.authority_key != authority.public_key:
@@ -124,6 +150,7 @@ class Ledger:
             finally:
                 with self._registry_lock:
                     self._registry_verifier = ChainVerifier(self.origin, self.authority_key)
+                    self._registry_generation += 1
             return result
         raise ConflictError("the key registry kept changing under this command")
 
@@ -231,7 +258,7 @@ class Ledger:
     ) -> Receipt:
         """Tiếp nhận: open a file, seal the applicant's data, issue the code and PIN."""
         proc = get_procedure(procedure)
-        registry = self.registry()
+        registry, mark = self._registry_state()
         self._check_key(registry, signer, actor, at)
         code = self.next_code(unit, at.astimezone(self.calendar.tz).date())
         side: list[SideWrite] = []
@@ -274,23 +301,34 @@ class Ledger:
             supplement_policy=self.supplement_policy,
         )
         verifier = ChainVerifier(self.origin, self.authority_key, registry)
-        self._append(code, f.collect_events(), signer, verifier=verifier, side_writes=side)
+        with self._expecting():
+            self._append(
+                code, f.collect_events(), signer, verifier=verifier, side_writes=side, mark=mark
+            )
         return Receipt(code=code, pin=pin, applicant_ref=applicant_ref, appointment_at=f.due_at)
 
     def load(self, code: str) -> VerifiedFile:
-        """The file rebuilt from its events, each one's signature, key and chain link checked."""
+        """The file rebuilt from its events, each one's signature, key and chain link checked.
+
+        Every row is read from the store; a row byte-identical to one this process already
+        verified (same prefix, same registry) reuses that result (``ledger.load_cache``)."""
+        return self._load(code)[0]
+
+    def _load(self, code: str) -> tuple[VerifiedFile, KeyRegistry, RegistryMark]:
         stored = self.store.stream(code)
         if not stored:
             raise NotFound(f"no file {code}")
-        verifier = ChainVerifier(self.origin, self.authority_key, self.registry())
+        registry, mark = self._registry_state()
+        verifier = ChainVerifier(self.origin, self.authority_key, registry)
+        rows, fresh = verify_rows(stored, verifier, self.load_cache, code, mark)
+        if fresh and self._registry_unchanged(mark):
+            self.load_cache.put(code, mark, rows)
         aggregate: Any = None
-        envelopes = []
-        for item in stored:
-            checked = verifier.check(item)
-            aggregate = checked.event.mutate(aggregate)
-            envelopes.append(checked.envelope)
+        for row in rows:
+            aggregate = row.event.mutate(aggregate)
         assert isinstance(aggregate, AdministrativeFile)
-        return VerifiedFile(aggregate, tuple(envelopes))
+        envelopes = tuple(row.envelope for row in rows)
+        return VerifiedFile(aggregate, envelopes, rows[-1].hash), registry, mark
 
     def execute(
         self,
@@ -302,18 +340,18 @@ class Ledger:
         command: Callable[[AdministrativeFile], None],
     ) -> list[Envelope]:
         """Run a command on the current file and store its events; retry on a concurrent write."""
-        for _attempt in range(MAX_ATTEMPTS):
-            current = self.load(code)
-            registry = self.registry()
-            self._check_key(registry, signer, actor, at)
-            command(current.file)
-            events = current.file.collect_events()
-            verifier = ChainVerifier(self.origin, self.authority_key, registry)
-            verifier.heads[code] = (current.file.version - len(events), current.head_hash)
-            try:
-                return self._append(code, events, signer, verifier=verifier)
-            except ConflictError:
-                continue
+        with self._expecting():
+            for _attempt in range(MAX_ATTEMPTS):
+                current, registry, mark = self._load(code)
+                self._check_key(registry, signer, actor, at)
+                command(current.file)
+                events = current.file.collect_events()
+                verifier = ChainVerifier(self.origin, self.authority_key, registry)
+                verifier.heads[code] = (current.file.version - len(events), current.head_hash)
+                try:
+                    return self._append(code, events, signer, verifier=verifier, mark=mark)
+                except ConflictError:
+                    continue
         raise ConflictError(f"file {code} kept changing under this command")
 
     # -------------------------------------------------------------- writing
@@ -325,15 +363,19 @@ class Ledger:
         *,
         verifier: ChainVerifier,
         side_writes: Sequence[SideWrite] = (),
+        mark: RegistryMark | None = None,
     ) -> list[Envelope]:
         """Seal, check and store new events atomically.
 
         Every new envelope goes through the very checks a read applies (``verifier`` holds the
-        stream's head and the registry): what a read would reject is never written.
+        stream's head and the registry): what a read would reject is never written. With
+        ``mark`` (the generation of ``verifier``'s registry), what was written joins the
+        load cache.
         """
-        _version, prev = verifier.head(stream)
+        after, prev = verifier.head(stream)
         envelopes: list[Envelope] = []
         stored: list[StoredEvent] = []
+        rows: list[VerifiedRow] = []
         for event in events:
             type_name, payload = codec.to_payload(event)
             env = build(
@@ -350,14 +392,28 @@ class Ledger:
             env = env.received(self.clock())
             item = StoredEvent(env.stream, env.version, env.type, env.to_bytes())
             try:
-                verifier.check(item)
+                checked = verifier.check(item)
             except TamperError as e:
                 raise PermissionRefused(f"refused before writing: {e.reason}") from e
             envelopes.append(env)
             stored.append(item)
             prev = verifier.head(stream)[1]
-        self.store.append(stored, side_writes)
+            rows.append(VerifiedRow.of(item, checked, prev))
+        self.write(stored, side_writes)
+        if mark is not None and stream != REGISTRY_STREAM and self._registry_unchanged(mark):
+            self.load_cache.extend(stream, mark, after, rows)
         return envelopes
+
+    def write(self, stored: Sequence[StoredEvent], side_writes: Sequence[SideWrite] = ()) -> None:
+        """Store checked events and side rows in one transaction (through the group commit
+        when there is one); return once they are durable."""
+        if self.group_commit is not None:
+            self.group_commit.append(stored, side_writes)
+        else:
+            self.store.append(stored, side_writes)
+
+    def _expecting(self) -> Any:
+        return nullcontext() if self.group_commit is None else self.group_commit.expecting()
 
     # ------------------------------------------------------ personal data, PINs
     def _applicant_secret(self, applicant_ref: str) -> bytes | None:

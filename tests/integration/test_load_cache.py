@@ -1,0 +1,193 @@
+"""The verified-prefix cache of ``Ledger.load``, on both backends.
+
+Every answer of a load through the cache must be the answer of a full verification: the same
+file, or the same ``TamperError`` (version and reason) as a ledger that never saw the file.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.events import Desk
+from domain.procedures import Channel
+from ledger.errors import TamperError
+from ledger.load_cache import VerifiedPrefixCache
+from ledger.personal import PersonalData
+from ledger.service import Ledger
+from ledger.store import EventStore
+from signing.registry import Role
+from tests.conftest import ORIGIN, T0, UNIT, Cast, signer
+
+PERSON = PersonalData("Phạm Thu Hà", "001190000077", "0900000077", "Hà Nội")
+T1 = T0 + timedelta(hours=1)
+
+
+def open_file(ledger: Ledger, cast: Cast, handoffs: int = 4) -> str:
+    code = ledger.receive(
+        signer=cast.officer,
+        actor="an",
+        procedure="certified_copy",
+        channel=Channel.IN_PERSON,
+        unit=UNIT,
+        counter="Q01",
+        department="mot-cua",
+        documents=("Bản chính",),
+        applicant=PERSON,
+        at=T1,
+    ).code
+    for n in range(handoffs):
+        dept = ("phong-a", "phong-b")[n % 2]
+        ledger.execute(
+            code,
+            signer=cast.officer,
+            actor="an",
+            at=T1,
+            command=lambda f, n=n, dept=dept: f.hand_off(
+                actor="an", to=Desk("an", dept, UNIT), note=f"chuyển lần {n}", at=T1
+            ),
+        )
+    return code
+
+
+def uncached(ledger: Ledger) -> Ledger:
+    """A ledger on the same store that has verified nothing yet."""
+    return Ledger(
+        ledger.store,
+        origin=ORIGIN,
+        authority_key=ledger.authority_key,
+        calendar=ledger.calendar,
+    )
+
+
+def state(store: EventStore, code: str, version: int) -> bytes:
+    return bytes(store.stream(code, gt=version - 1)[0].state)
+
+
+def set_state(store: EventStore, code: str, version: int, data: bytes) -> None:
+    store.execute(
+        "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
+        (data, code, version),
+    )
+
+
+def failure(ledger: Ledger, code: str) -> tuple[int, str]:
+    with pytest.raises(TamperError) as e:
+        ledger.load(code)
+    return e.value.version, e.value.reason
+
+
+def test_written_and_loaded_rows_are_not_verified_again(ledger: Ledger, cast: Cast) -> None:
+    code = open_file(ledger, cast)
+    cache = ledger.load_cache
+    misses = cache.misses
+    first, second = ledger.load(code), ledger.load(code)
+    assert cache.misses == misses  # what execute() wrote was cached when it was written
+    assert first.envelopes == second.envelopes == uncached(ledger).load(code).envelopes
+    assert first.head_hash == second.envelopes[-1].hash()
+    assert first.file is not second.file  # every load rebuilds its own aggregate
+    first.file.hand_off(actor="an", to=Desk("binh", "tu-phap", UNIT), note="", at=T1)
+    assert ledger.load(code).file.holder == second.file.holder == Desk("an", "phong-b", UNIT)
+
+
+def test_a_byte_edited_after_caching_is_caught(ledger: Ledger, cast: Cast) -> None:
+    code = open_file(ledger, cast)
+    ledger.load(code)
+    original = state(ledger.store, code, 3)
+    set_state(ledger.store, code, 3, original.replace("lần 1".encode(), "lần 7".encode()))
+    expected = failure(uncached(ledger), code)
+    assert failure(ledger, code) == expected
+    assert expected[0] == 3
+    assert failure(ledger, code) == expected  # and again: the edited row never joins the cache
+
+
+def test_a_changed_topic_column_and_a_deleted_row_are_seen(ledger: Ledger, cast: Cast) -> None:
+    code = open_file(ledger, cast)
+    ledger.load(code)
+    store = ledger.store
+    store.execute(
+        "UPDATE hoso_events SET topic = ? WHERE originator_id = ? AND originator_version = ?",
+        ("FileRefused", code, 2),
+    )
+    assert failure(ledger, code) == failure(uncached(ledger), code)
+    store.execute(
+        "UPDATE hoso_events SET topic = ? WHERE originator_id = ? AND originator_version = ?",
+        ("FileHandedOff", code, 2),
+    )
+    assert ledger.load(code).file.version == 5
+    store.execute(
+        "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = ?", (code, 3)
+    )
+    assert (
+        failure(ledger, code)
+        == failure(uncached(ledger), code)
+        == (
+            4,
+            "version 4 follows version 2: events are missing",
+        )
+    )
+
+
+def test_a_registry_change_makes_every_row_verified_again(ledger: Ledger, cast: Cast) -> None:
+    code = open_file(ledger, cast, handoffs=2)
+    ledger.load(code)
+    misses = ledger.load_cache.misses
+    ledger.register_key(
+        signer=cast.admin,
+        actor="admin",
+        holder="cuong",
+        role=Role.OFFICER,
+        unit=UNIT,
+        public_key=signer(30).public_key,
+        valid_from=T1,
+        at=T1,
+    )
+    ledger.load(code)
+    assert ledger.load_cache.misses == misses + 3
+    ledger.load(code)
+    assert ledger.load_cache.misses == misses + 3
+
+
+def test_a_key_revoked_after_caching_fails_the_later_events(ledger: Ledger, cast: Cast) -> None:
+    """Events dated after a revocation's effective time stop verifying, cache or not."""
+    code = open_file(ledger, cast, handoffs=0)
+    later = T1 + timedelta(days=3)
+    ledger.execute(
+        code,
+        signer=cast.officer,
+        actor="an",
+        at=later,
+        command=lambda f: f.hand_off(actor="an", to=Desk("an", "x", UNIT), note="", at=later),
+    )
+    assert ledger.load(code).file.version == 2
+    kid = next(k for k, r in ledger.registry().keys.items() if r.holder == "an")
+    ledger.revoke_key(
+        signer=cast.admin,
+        actor="admin",
+        kid=kid,
+        effective_at=T1 + timedelta(days=1),
+        reason="thẻ bị mất",
+        at=T1,
+    )
+    assert failure(ledger, code) == failure(uncached(ledger), code)
+    assert failure(ledger, code)[0] == 2
+
+
+def test_the_cache_is_bounded(store: EventStore, cast: Cast, ledger: Ledger) -> None:
+    small = Ledger(
+        store,
+        origin=ORIGIN,
+        authority_key=cast.authority.public_key,
+        calendar=ledger.calendar,
+        load_cache=VerifiedPrefixCache(max_files=2),
+    )
+    codes = [open_file(small, cast, handoffs=1) for _ in range(3)]
+    for code in codes:
+        small.load(code)
+    registry_mark = small._registry_state()[1]
+    assert small.load_cache.rows(codes[0], registry_mark) == ()
+    assert [len(small.load_cache.rows(c, registry_mark)) for c in codes[1:]] == [2, 2]
+    misses = small.load_cache.misses
+    assert small.load(codes[0]).file.version == 2
+    assert small.load_cache.misses == misses + 2
