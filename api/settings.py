@@ -31,6 +31,10 @@ class Settings:
     log_vkey: str | None = None
     checkpoint_every_seconds: int = 60
     checkpoint_every_entries: int = 1000
+    # hoso serve: concurrent commands stored together, at most this many per transaction,
+    # waiting at most this long for commands already on their way (0: never wait).
+    group_commit_max_batch: int = 64
+    group_commit_max_wait_ms: float = 2.0
     supplement_policy: SupplementPolicy = SupplementPolicy.EXTEND
     makeup_working_days: tuple[date, ...] = ()
     extra_days_off: tuple[date, ...] = ()
@@ -60,6 +64,8 @@ class Settings:
             "log_vkey": self.log_vkey,
             "checkpoint_every_seconds": self.checkpoint_every_seconds,
             "checkpoint_every_entries": self.checkpoint_every_entries,
+            "group_commit_max_batch": self.group_commit_max_batch,
+            "group_commit_max_wait_ms": self.group_commit_max_wait_ms,
             "supplement_policy": self.supplement_policy.value,
             "calendar": {
                 "makeup_working_days": [d.isoformat() for d in self.makeup_working_days],
@@ -92,6 +98,8 @@ def load_settings(data_dir: Path, db: str | None = None) -> Settings:
             log_vkey=doc.get("log_vkey"),
             checkpoint_every_seconds=int(doc.get("checkpoint_every_seconds", 60)),
             checkpoint_every_entries=int(doc.get("checkpoint_every_entries", 1000)),
+            group_commit_max_batch=int(doc.get("group_commit_max_batch", 64)),
+            group_commit_max_wait_ms=float(doc.get("group_commit_max_wait_ms", 2.0)),
             supplement_policy=SupplementPolicy(doc.get("supplement_policy", "extend")),
             makeup_working_days=tuple(
                 date.fromisoformat(d) for d in cal.get("makeup_working_days", [])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from api.settings import CONFIG_NAME, Settings, load_settings
 from ledger.errors import ConfigurationError
+from ledger.group_commit import GroupCommit
 from ledger.log import MerkleLog
 from ledger.service import Ledger
 from ledger.store import open_store
@@ -19,15 +20,30 @@ AUTHORITY = "authority"
 LOG_KEY = "log"
 
 
-def open_ledger(settings: Settings) -> Ledger:
+def open_ledger(settings: Settings, *, group_commit: bool = False) -> Ledger:
+    """The ledger; with ``group_commit`` (the service) concurrent commands share
+    transactions (close it with ``Ledger.close``)."""
     store = open_store(settings.db, settings.data_dir)
+    writer = None
+    if group_commit:
+        writer = GroupCommit(
+            store,
+            max_batch=settings.group_commit_max_batch,
+            max_wait=settings.group_commit_max_wait_ms / 1000,
+        )
     return Ledger(
         store,
         origin=settings.origin,
         authority_key=settings.authority_key,
         calendar=settings.calendar(),
         supplement_policy=settings.supplement_policy,
+        group_commit=writer,
     )
+
+
+def open_service_ledger(settings: Settings) -> Ledger:
+    """The ledger of ``hoso serve``: with group commit."""
+    return open_ledger(settings, group_commit=True)
 
 
 def open_log(ledger: Ledger) -> MerkleLog:
