@@ -23,7 +23,6 @@ refused (``Refused``) and nothing of it is stored. Send a file's envelopes in on
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections import OrderedDict
@@ -33,21 +32,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from eventsourcing.domain import CanInitAggregate
 from eventsourcing.persistence import StoredEvent
 
 from domain.file import AdministrativeFile
-from ledger import codec
-from ledger.envelope import GENESIS_HASH, SIGNING_CONTEXT, Envelope, decode
+from ledger.bulk_checks import FreshVerifier, bad_signatures
+from ledger.envelope import GENESIS_HASH, Envelope, decode
 from ledger.errors import ConflictError, LedgerError, PermissionRefused, StoreError, TamperError
 from ledger.intake import Intake, Refused, StaleHead, Submitted
 from ledger.store import SideWrite, group_side_writes
-from ledger.verify import ChainVerifier, Checked, SignatureCheck, check_file_permission
-from signing import b64
+from ledger.verify import ChainVerifier, SignatureCheck
 from signing.errors import BadSignature, VerificationError
-from signing.registry import REGISTRY_STREAM, KeyRegistry
+from signing.registry import KeyRegistry
 from signing.verify import verify_signature
 
 CHUNK = 128  # signatures per task handed to a verifying thread
@@ -105,23 +100,6 @@ class VerifiedFiles:
 
     def __len__(self) -> int:
         return len(self._files)
-
-
-_KEYS: dict[bytes, Ed25519PublicKey] = {}
-
-
-def _bad_signatures(checks: Sequence[SignatureCheck], offset: int) -> list[int]:
-    """In a verifying thread: the (offset) indices of the checks that do not verify."""
-    bad = []
-    for index, (public_key, message, signature) in enumerate(checks):
-        try:
-            key = _KEYS.get(public_key)
-            if key is None:
-                key = _KEYS[public_key] = Ed25519PublicKey.from_public_bytes(public_key)
-            key.verify(signature, message)
-        except Exception:  # fail closed; the reason is named again in the caller's thread
-            bad.append(offset + index)
-    return bad
 
 
 @dataclass
@@ -206,13 +184,13 @@ class BulkIntake:
             f.rows = stored.get(f.code, [])
             self._check_file(f, registry, checks, now, opening)
             while pool is not None and len(checks) - sent >= CHUNK:
-                futures.append(pool.submit(_bad_signatures, checks[sent : sent + CHUNK], sent))
+                futures.append(pool.submit(bad_signatures, checks[sent : sent + CHUNK], sent))
                 sent += CHUNK
         bad: set[int] = set()
         if pool is not None and sent < len(checks):
-            futures.append(pool.submit(_bad_signatures, checks[sent:], sent))
+            futures.append(pool.submit(bad_signatures, checks[sent:], sent))
         elif pool is None:
-            bad.update(_bad_signatures(checks, 0))
+            bad.update(bad_signatures(checks, 0))
         for future in futures:
             bad.update(future.result())
         for f in pending:
@@ -255,7 +233,7 @@ class BulkIntake:
         if not fresh:
             return
         ledger = self.intake.ledger
-        verifier = _FreshVerifier(ledger.origin, ledger.authority_key, registry)
+        verifier = FreshVerifier(ledger.origin, ledger.authority_key, registry)
         try:
             if not f.rows and opening is not None and fresh[0].version == 1:
                 f.side = opening(f.code, fresh[0])
@@ -391,64 +369,6 @@ class BulkIntake:
             if f.error is None and f.file is not None:
                 rows = tuple(r.state for r in f.rows) + tuple(data for _, data in f.accepted)
                 self.cache.put(f.code, rows, f.file, f.head)
-
-
-class _FreshVerifier(ChainVerifier):
-    """``ChainVerifier.check(..., verify=False)`` for a just-decoded envelope, without encoding
-    and decoding it again: the same checks in the same order, with the same errors."""
-
-    def check_fresh(self, env: Envelope) -> tuple[Checked, bytes]:
-        """Check ``env`` (with its receipt time) as the stored row it becomes; that row's bytes."""
-        if env.stream == REGISTRY_STREAM:  # not a file: the general path (which refuses it)
-            data = env.to_bytes()
-            row = StoredEvent(env.stream, env.version, env.type, data)
-            return self.check(row, verify=False), data
-        try:
-            return self._check_fresh(env)
-        except TamperError:
-            raise
-        except (LedgerError, VerificationError) as e:
-            raise TamperError(env.stream, env.version, str(e)) from e
-
-    def _check_fresh(self, env: Envelope) -> tuple[Checked, bytes]:
-        stream, version, unsigned = env.stream, env.version, env.unsigned
-
-        def fail(reason: str) -> TamperError:
-            return TamperError(stream, version, reason)
-
-        # The envelope's fields passed decode()'s canonical checks: orjson alone now gives the
-        # canonical bytes of what was signed, of the chain hash and of the stored row.
-        body = unsigned.body()
-        sent = orjson.dumps({**body, "sig": b64(env.signature)}, option=orjson.OPT_SORT_KEYS)
-        assert env.recorded_at is not None
-        data = orjson.dumps(
-            {**body, "sig": b64(env.signature), "recorded_at": env.recorded_at},
-            option=orjson.OPT_SORT_KEYS,
-        )
-        if unsigned.origin != self.origin:
-            raise fail(f"envelope belongs to ledger {unsigned.origin!r}, not {self.origin!r}")
-        last_version, last_hash = self.head(stream)
-        if version != last_version + 1:
-            raise fail(f"version {version} follows version {last_version}: events are missing")
-        if unsigned.prev_hash != last_hash:
-            raise fail("prev_hash does not match the previous event: the chain is broken")
-        at = env.occurred_at
-        event = codec.from_payload(
-            env.type, unsigned.payload, stream=stream, version=version, occurred_at=at,
-            actor=unsigned.actor,
-        )  # fmt: skip
-        if (version == 1) != isinstance(event, CanInitAggregate):
-            raise fail(f"{env.type} cannot be event number {version} of a stream")
-        if self.registry is None:
-            raise fail("file event before the key registry was established")
-        record = self.registry.key_for(unsigned.actor, unsigned.key_id, at)
-        refusal = check_file_permission(self.registry, env, event)
-        if refusal:  # the signature is checked before the role: name the same reason
-            env.verify(record.public_key)
-            raise fail(refusal)
-        self.heads[stream] = (version, hashlib.sha256(sent).hexdigest())
-        message = SIGNING_CONTEXT + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-        return Checked(env, event, (record.public_key, message, env.signature)), data
 
 
 def _row(env: Envelope, data: bytes) -> StoredEvent:
