@@ -9,42 +9,22 @@ an envelope that does not decode stops the projection loudly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, Transcoder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
 
-from ledger import codec
-from ledger.envelope import Envelope, decode
 from ledger.store import EVENTS_TABLE, PostgresTarget, parse_postgres_url
+from projections.decoding import LedgerEvent, decode_event
+
+__all__ = ["APP_NAME", "Hoso", "LedgerEvent", "decode_stored", "environment"]
 
 APP_NAME = "Hoso"  # -> table "hoso_events", as the ledger's recorder names it
 
 
-@dataclass(frozen=True)
-class LedgerEvent:
-    envelope: Envelope
-    event: CanMutateAggregate[str]
-
-    @property
-    def stream(self) -> str:
-        return self.envelope.stream
-
-
 def decode_stored(stored: StoredEvent) -> LedgerEvent:
-    env = decode(stored.state)
-    event = codec.from_payload(
-        env.type,
-        env.payload,
-        stream=env.stream,
-        version=env.version,
-        occurred_at=env.occurred_at,
-        actor=env.actor,
-    )
-    return LedgerEvent(env, event)
+    return decode_event(stored.state)
 
 
 class EnvelopeMapper(Mapper[str]):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -26,7 +27,6 @@ from domain.events import (
     SubmittedForSignature,
 )
 from domain.file import AdministrativeFile
-from ledger.store import SideWrite
 from projections import tables
 from projections.app import LedgerEvent, decode_stored
 from projections.rows import row_from_file
@@ -39,7 +39,7 @@ StreamReader = Callable[[str, int], Sequence[StoredEvent]]  # (stream, up to ver
 class Handler:
     name: str = ""
 
-    def ops(self, item: LedgerEvent, position: int) -> list[SideWrite]:
+    def ops(self, item: LedgerEvent, position: int) -> list[tables.Write]:
         raise NotImplementedError
 
     def reset(self) -> None:
@@ -56,6 +56,7 @@ class FilesHandler(Handler):
         self.read_stream = read_stream
         self.cache_size = cache_size
         self._files: OrderedDict[str, AdministrativeFile] = OrderedDict()
+        self._minutes = lru_cache(maxsize=65_536)(calendar.working_minutes_between)
 
     def reset(self) -> None:
         self._files.clear()
@@ -75,19 +76,19 @@ class FilesHandler(Handler):
             raise DomainError(f"file {code}: events before version {version} are missing")
         return f
 
-    def ops(self, item: LedgerEvent, position: int) -> list[SideWrite]:
+    def ops(self, item: LedgerEvent, position: int) -> list[tables.Write]:
         if item.stream == REGISTRY_STREAM:
             return []
-        env, event = item.envelope, item.event
+        env, event = item, item.event
         f = event.mutate(self._before(env.stream, env.version))
         assert isinstance(f, AdministrativeFile)
         self._files[env.stream] = f
         self._files.move_to_end(env.stream)
         if len(self._files) > self.cache_size:
             self._files.popitem(last=False)
-        at = env.occurred_at
+        at = event.timestamp
         out = [
-            tables.upsert_file(row_from_file(f, self.calendar)),
+            tables.upsert_file(row_from_file(f, self.calendar, self._minutes)),
             tables.step(f.id, env.version, env.type, at, f.holder.department, f.holder.agency),
         ]
         if isinstance(event, FileReceived):
@@ -109,17 +110,25 @@ class FilesHandler(Handler):
 class ActionsHandler(Handler):
     name = "actions"
 
-    def ops(self, item: LedgerEvent, position: int) -> list[SideWrite]:
-        env = item.envelope
+    def __init__(self) -> None:
+        self._units: dict[str, str] = {}  # file code -> unit (parsing the code is a regex)
+
+    def _unit(self, code: str) -> str:
+        unit = self._units.get(code)
+        if unit is None:
+            if len(self._units) >= 200_000:
+                self._units.clear()
+            unit = self._units[code] = parse_file_code(code).unit
+        return unit
+
+    def ops(self, item: LedgerEvent, position: int) -> list[tables.Write]:
+        env = item
+        at = item.event.timestamp
         if env.stream == REGISTRY_STREAM:
             unit = str(env.payload.get("unit", "*"))
         else:
-            unit = parse_file_code(env.stream).unit
-        return [
-            tables.action(
-                position, env.stream, env.version, env.type, env.actor, unit, env.occurred_at
-            )
-        ]
+            unit = self._unit(env.stream)
+        return [tables.action(position, env.stream, env.version, env.type, env.actor, unit, at)]
 
 
 NAMES = ("files", "actions")

@@ -10,7 +10,6 @@ fails stops its projection loudly: the position stays at the last good event and
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,23 +19,23 @@ from typing import Any, ClassVar
 
 from eventsourcing.persistence import (
     InfrastructureFactory,
+    Notification,
     OperationalError,
     StoredEvent,
     Tracking,
 )
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
-from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
-from psycopg.sql import SQL
 
 from domain.calendar import WorkingCalendar
 from ledger.errors import LedgerError
-from ledger.store import EventStore, SideWrite
+from ledger.store import EventStore
 from ledger.timefmt import format_instant
 from projections import tables
-from projections.app import APP_NAME, Hoso, decode_stored, environment
+from projections.app import Hoso, LedgerEvent, decode_stored, environment
+from projections.batch import Batch
 from projections.handlers import NAMES, ActionsHandler, FilesHandler, Handler
+from projections.views import base_view, view_class
 
 BATCH = 2000
 
@@ -57,78 +56,6 @@ class ProjectionStatus:
     error: str | None
 
 
-class _View:
-    """Shared by both dialects: rows + tracking in one transaction."""
-
-    tracking_name: str
-    projection: ClassVar[str] = ""
-
-    def _sql(self, sql: str) -> str:
-        return sql
-
-    def apply(self, ops: Sequence[SideWrite], tracking: Tracking) -> None:
-        """The rows and the position, in one transaction; runs of one statement go together."""
-        with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
-            start = 0
-            while start < len(ops):
-                end = start + 1
-                while end < len(ops) and ops[end].sql == ops[start].sql:
-                    end += 1
-                if end - start == 1:
-                    curs.execute(self._sql(ops[start].sql), ops[start].params)
-                else:
-                    curs.executemany(self._sql(ops[start].sql), [w.params for w in ops[start:end]])
-                start = end
-            self._insert_tracking(curs, tracking)  # type: ignore[attr-defined]
-
-    def reset(self, tracking_table: str) -> None:
-        with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
-            for statement in tables.CLEAR[self.projection]:
-                curs.execute(self._sql(statement))
-            curs.execute(
-                self._sql(f"DELETE FROM {tracking_table} WHERE application_name = ?"),  # noqa: S608
-                (self.tracking_name,),
-            )
-
-
-class SQLiteView(_View, SQLiteTrackingRecorder):
-    def __init__(self, datastore: Any, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
-        self.tracking_name = f"{APP_NAME}:{self.projection}"
-
-    def construct_create_table_statements(self) -> list[str]:
-        return super().construct_create_table_statements() + tables.all_statements(
-            [self.projection]
-        )
-
-
-class PostgresView(_View, PostgresTrackingRecorder):
-    def __init__(self, datastore: Any, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
-        self.tracking_name = APP_NAME  # the library's runner tracks under the application name
-        for statement in tables.all_statements([self.projection]):
-            self.sql_create_statements.append(SQL(self._qualify(statement)))  # type: ignore[arg-type]
-
-    def _qualify(self, sql: str) -> str:
-        """The library's pool does not set a search path: name the schema in every statement."""
-        schema = f'"{self.datastore.schema}".'
-        sql = _OUR_TABLES.sub(lambda m: schema + m.group(1), sql)
-        return sql.replace("INDEX IF NOT EXISTS " + schema, "INDEX IF NOT EXISTS ")
-
-    def _sql(self, sql: str) -> str:
-        return self._qualify(sql).replace("?", "%s")
-
-    def reset(self, tracking_table: str) -> None:
-        super().reset(f'"{self.datastore.schema}".{tracking_table}')
-
-
-_OUR_TABLES = re.compile(r"\b(hoso_p_\w+|hoso_projection_status)\b")
-
-
-def _view_class(base: type[_View], name: str) -> type[Any]:
-    return type(f"{name.title()}{base.__name__}", (base,), {"projection": name})
-
-
 class LedgerProjection(Projection[Any]):
     """The library's projection interface around one handler (used by ``ProjectionRunner``)."""
 
@@ -137,8 +64,9 @@ class LedgerProjection(Projection[Any]):
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         try:
-            ops = self.handler.ops(domain_event, tracking.notification_id)
-            self.view.apply(ops, tracking)
+            batch = Batch()
+            batch.add(self.handler.ops(domain_event, tracking.notification_id))
+            self.view.write(batch, tracking)
         except BaseException as e:
             self.handler.reset()
             type(self).on_failure(tracking.notification_id, e)
@@ -159,8 +87,8 @@ class ProjectionHost:
             "files": FilesHandler(calendar, self._read_stream),
             "actions": ActionsHandler(),
         }
-        base: type[_View] = PostgresView if self.postgres else SQLiteView
-        self.view_classes = {name: _view_class(base, name) for name in NAMES}
+        base = base_view(self.postgres)
+        self.view_classes = {name: view_class(base, name) for name in NAMES}
         self.views: dict[str, Any] = {}
         for name in NAMES:
             env = Environment(name, {**self.env, "CREATE_TABLE": "true"})
@@ -232,43 +160,98 @@ class ProjectionHost:
     # --------------------------------------------------------------- catching up
     def catch_up(self, name: str, progress: Callable[[int], None] | None = None) -> int:
         """Apply every event after the projection's position, in batches; returns how many."""
+        return self.catch_up_all([name], progress)[name]
+
+    def catch_up_all(
+        self,
+        names: Sequence[str] = NAMES,
+        progress: Callable[[int], None] | None = None,
+        batch: int = BATCH,
+    ) -> dict[str, int]:
+        """Bring every projection in ``names`` to the head, reading and decoding each event once
+        for all of them; returns how many events each applied.
+
+        Pages of ``batch`` events; each projection writes a page's rows and its new position in
+        one transaction. A handler that fails stops its projection at the event before (that
+        page's earlier events are written), records the failure, and, once the others have
+        written the page, raises ``ProjectionFailed``."""
         with self._lock:
-            handler, view = self.handlers[name], self.views[name]
-            position, done = self.position(name), 0
-            while page := self.app.recorder.select_notifications(position + 1, BATCH):
-                ops: list[SideWrite] = []
-                last_good = position
-                for n in page:
-                    try:
-                        ops.extend(handler.ops(decode_stored(n), n.id))
-                    except Exception as e:
-                        handler.reset()
-                        if last_good > position:
-                            view.apply(ops_until(ops), Tracking(view.tracking_name, last_good))
-                        self._record_failure(name, n.id, e)
-                        raise ProjectionFailed(name, n.id, f"{type(e).__name__}: {e}") from e
-                    last_good = n.id
-                    _mark(ops)
-                try:
-                    view.apply(strip(ops), Tracking(view.tracking_name, page[-1].id))
-                except Exception as e:
-                    handler.reset()
-                    self._record_failure(name, page[0].id, e)
-                    raise ProjectionFailed(name, page[0].id, f"{type(e).__name__}: {e}") from e
-                position = page[-1].id
-                done += len(page)
+            positions = {name: self.position(name) for name in names}
+            done = dict.fromkeys(names, 0)
+            failure: ProjectionFailed | None = None
+            start = min(positions.values(), default=0)
+            while failure is None and (
+                page := self.app.recorder.select_notifications(start + 1, batch)
+            ):
+                items = [(n.id, _decoded(n)) for n in page]
+                for name in names:
+                    applied = self._apply_page(name, positions[name], items)
+                    if isinstance(applied, ProjectionFailed):
+                        failure = failure or applied
+                        continue
+                    done[name] += applied
+                    positions[name] = max(positions[name], page[-1].id)
+                start = page[-1].id
                 if progress is not None:
                     progress(len(page))
-            self._clear_failure(name) if done else None
+            for name in names:
+                if done[name] and positions[name] == start:
+                    self._clear_failure(name)
+            if failure is not None:
+                raise failure
             return done
+
+    def _apply_page(
+        self, name: str, position: int, items: Sequence[tuple[int, LedgerEvent | Exception]]
+    ) -> int | ProjectionFailed:
+        """One projection's share of a page (the events after ``position``): how many it
+        applied, or the failure it stopped at (already recorded, earlier events written)."""
+        handler, view = self.handlers[name], self.views[name]
+        pending = Batch()
+        last, first = position, None
+        for pos, item in items:
+            if pos <= position:
+                continue
+            first = first or pos
+            try:
+                if isinstance(item, Exception):
+                    raise item
+                pending.add(handler.ops(item, pos))
+            except Exception as e:
+                handler.reset()
+                if len(pending):
+                    view.write(pending, Tracking(view.tracking_name, last))
+                return self._failed(name, pos, e)
+            last = pos
+        if first is None:
+            return 0
+        try:
+            view.write(pending, Tracking(view.tracking_name, last))
+        except Exception as e:
+            handler.reset()
+            return self._failed(name, first, e)
+        return len(pending)
+
+    def _failed(self, name: str, position: int, error: Exception) -> ProjectionFailed:
+        self._record_failure(name, position, error)
+        failed = ProjectionFailed(name, position, f"{type(error).__name__}: {error}")
+        failed.__cause__ = error
+        return failed
 
     def rebuild(self, name: str, progress: Callable[[int], None] | None = None) -> int:
         """Drop the projection's rows and position, and replay every event from the start."""
+        return self.rebuild_all([name], progress)[name]
+
+    def rebuild_all(
+        self, names: Sequence[str] = NAMES, progress: Callable[[int], None] | None = None
+    ) -> dict[str, int]:
+        """Drop the projections' rows and positions, and replay every event once for all."""
         with self._lock:
-            self.handlers[name].reset()
-            self.views[name].reset(self._tracking_table(name))
-            self._clear_failure(name)
-        return self.catch_up(name, progress)
+            for name in names:
+                self.handlers[name].reset()
+                self.views[name].reset(self._tracking_table(name))
+                self._clear_failure(name)
+        return self.catch_up_all(names, progress)
 
     # --------------------------------------------------------------- following
     def runner(self, name: str) -> ProjectionRunner[Any, Any]:
@@ -293,6 +276,14 @@ class ProjectionHost:
         )
 
 
+def _decoded(stored: Notification) -> LedgerEvent | Exception:
+    """The event, or why it does not decode (every projection then stops at it)."""
+    try:
+        return decode_stored(stored)
+    except Exception as e:
+        return e
+
+
 def _retry_busy(action: Callable[[], None], attempts: int = 5) -> None:
     """SQLite refuses at once (no busy wait) a transaction that read, then writes, while another
     connection wrote in between: creating the tables does that, so try again a few times."""
@@ -304,35 +295,3 @@ def _retry_busy(action: Callable[[], None], attempts: int = 5) -> None:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))
-
-
-_MARK = SideWrite("-- event boundary", ())
-
-
-def _mark(ops: list[SideWrite]) -> None:
-    ops.append(_MARK)
-
-
-def strip(ops: Sequence[SideWrite]) -> list[SideWrite]:
-    """A batch's writes in an order that gives the same rows with fewer round trips: a file's
-    row only once (its last state), the steps together; holdings keep their relative order."""
-    files: dict[object, SideWrite] = {}
-    steps: list[SideWrite] = []
-    rest: list[SideWrite] = []
-    for w in ops:
-        if w is _MARK:
-            continue
-        if w.sql.startswith("INSERT INTO hoso_p_files "):
-            files.pop(w.params[0], None)
-            files[w.params[0]] = w
-        elif w.sql.startswith("INSERT INTO hoso_p_steps "):
-            steps.append(w)
-        else:
-            rest.append(w)
-    return [*rest, *steps, *files.values()]
-
-
-def ops_until(ops: Sequence[SideWrite]) -> list[SideWrite]:
-    """The ops of the events before the failing one (up to the last boundary mark)."""
-    last = max((i for i, w in enumerate(ops) if w is _MARK), default=-1)
-    return strip(ops[: last + 1])

@@ -8,7 +8,6 @@ from typing import Any
 
 import orjson
 
-from ledger.store import SideWrite
 from ledger.timefmt import format_instant, parse_instant
 from projections.rows import FileRow
 
@@ -63,25 +62,80 @@ STATUS_TABLE = (
 )
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return format_instant(value)
-    if isinstance(value, tuple):
-        return orjson.dumps(list(value)).decode()
-    if isinstance(value, bool):
-        return int(value)
-    return value
+# What a handler asks for one event: (kind, params). ``projections.batch`` gathers a batch of
+# them and writes each kind in one statement (or a COPY); the SQL lives in ``projections.views``.
+FILE, STEP, OPEN, CLOSE, ACTION = "file", "step", "open", "close", "action"
+Write = tuple[str, tuple[Any, ...]]
+STEP_COLUMNS = ("code", "version", "type", "occurred_at", "department", "agency")
+HOLDING_COLUMNS = ("code", "version", "officer", "department", "agency", "from_at", "to_at")
+ACTION_COLUMNS = ("position", "code", "version", "type", "actor", "unit", "occurred_at")
+_INTEGERS = {
+    "portal_status",
+    "apologies",
+    "supplements",
+    "supplement_wait_minutes",
+    "fee_paid_online",
+    "processing_minutes",
+    "version",
+}
+FILE_TYPES: dict[str, str] = {  # PostgreSQL column types, for array parameters
+    c: "bigint" if c in ("fee_due_vnd", "fee_paid_vnd") else "integer" if c in _INTEGERS else "text"
+    for c in FILE_COLUMNS
+}
 
 
-def upsert_file(row: FileRow) -> SideWrite:
-    cols = ", ".join(FILE_COLUMNS)
-    marks = ", ".join("?" for _ in FILE_COLUMNS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in FILE_COLUMNS if c != "code")
-    return SideWrite(
-        f"INSERT INTO hoso_p_files ({cols}) VALUES ({marks}) "  # noqa: S608
-        f"ON CONFLICT (code) DO UPDATE SET {updates}",
-        tuple(_cell(getattr(row, c)) for c in FILE_COLUMNS),
+_TEXTS: dict[datetime, str] = {}
+
+
+def instant(at: datetime) -> str:
+    """``ledger.timefmt.format_instant``, remembered: a file's row repeats its instants (received,
+    due, appointment...) at every event, so most are formatted once."""
+    text = _TEXTS.get(at)  # equal instants (whatever their zone) have one text
+    if text is None:
+        if len(_TEXTS) >= 200_000:
+            _TEXTS.clear()
+        text = _TEXTS[at] = format_instant(at)
+    return text
+
+
+def _maybe_instant(at: datetime | None) -> str | None:
+    return None if at is None else instant(at)
+
+
+def file_params(r: FileRow) -> tuple[Any, ...]:
+    """A file row's cells in ``FILE_COLUMNS`` order (instants as text, flags as 0/1)."""
+    return (
+        r.code,
+        r.unit,
+        r.procedure,
+        r.channel,
+        r.state,
+        r.portal_status,
+        r.holder_officer,
+        r.holder_department,
+        r.holder_agency,
+        instant(r.holder_since),
+        instant(r.received_at),
+        instant(r.due_at),
+        instant(r.appointment_at),
+        r.apologies,
+        r.apology_reason,
+        r.supplements,
+        orjson.dumps(list(r.missing_items)).decode(),
+        r.supplement_wait_minutes,
+        r.fee_due_vnd,
+        r.fee_paid_vnd,
+        int(r.fee_paid_online),
+        _maybe_instant(r.closed_at),
+        r.timeliness,
+        r.processing_minutes,
+        r.rating,
+        r.version,
     )
+
+
+def upsert_file(row: FileRow) -> Write:
+    return (FILE, file_params(row))
 
 
 def file_row(record: dict[str, Any]) -> FileRow:
@@ -99,39 +153,25 @@ def file_row(record: dict[str, Any]) -> FileRow:
     return FileRow(**values)
 
 
-def step(code: str, version: int, type_: str, at: datetime, dept: str, agency: str) -> SideWrite:
-    return SideWrite(
-        "INSERT INTO hoso_p_steps (code, version, type, occurred_at, department, agency) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (code, version, type_, format_instant(at), dept, agency),
-    )
+def step(code: str, version: int, type_: str, at: datetime, dept: str, agency: str) -> Write:
+    return (STEP, (code, version, type_, instant(at), dept, agency))
 
 
-def close_holding(code: str, at: datetime) -> SideWrite:
-    return SideWrite(
-        "UPDATE hoso_p_holdings SET to_at = ? WHERE code = ? AND to_at IS NULL",
-        (format_instant(at), code),
-    )
+def close_holding(code: str, at: datetime) -> Write:
+    """Close every open holding of the file (``to_at`` of those without one)."""
+    return (CLOSE, (code, instant(at)))
 
 
 def open_holding(
     code: str, version: int, officer: str, dept: str, agency: str, at: datetime
-) -> SideWrite:
-    return SideWrite(
-        "INSERT INTO hoso_p_holdings (code, version, officer, department, agency, from_at, to_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, NULL)",
-        (code, version, officer, dept, agency, format_instant(at)),
-    )
+) -> Write:
+    return (OPEN, (code, version, officer, dept, agency, instant(at)))
 
 
 def action(
     position: int, code: str, version: int, type_: str, actor: str, unit: str, at: datetime
-) -> SideWrite:
-    return SideWrite(
-        "INSERT INTO hoso_p_actions (position, code, version, type, actor, unit, occurred_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (position, code, version, type_, actor, unit, format_instant(at)),
-    )
+) -> Write:
+    return (ACTION, (position, code, version, type_, actor, unit, instant(at)))
 
 
 def all_statements(names: Sequence[str]) -> list[str]:
