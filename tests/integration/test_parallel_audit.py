@@ -8,7 +8,7 @@ broken event first in time, the report names the one with the lowest position.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from eventsourcing.persistence import StoredEvent
@@ -18,9 +18,9 @@ from ledger.envelope import build
 from ledger.service import Ledger
 from ledger.store import EventStore
 from ledger.verify import ChainVerifier
-from signing import signature_ok
-from signing.registry import REGISTRY_STREAM
-from tests.conftest import ORIGIN, T0, Cast, make_ledger, signer
+from signing import PrivateKeySigner, signature_ok
+from signing.registry import REGISTRY_STREAM, Role
+from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, signer
 from tests.integration.test_tamper_matrix import NOW, add_files
 
 CHUNKS = [1, 4, 2000]  # one signature per task, several tasks in flight, one task for all
@@ -68,19 +68,24 @@ class Demo:
         )
 
     def add_unregistered(self, code: str) -> int:
+        return self.forge(code, "an", signer(99))
+
+    def forge(
+        self, code: str, actor: str, by: PrivateKeySigner, at: datetime = NOW, prev: str = ""
+    ) -> int:
+        """Append a FileRefused to ``code`` straight into the store (no rule checked)."""
         head = self.ledger.load(code)
-        rogue = signer(99)
         env = build(
             origin=ORIGIN,
             stream=code,
             version=head.file.version + 1,
             type_="FileRefused",
-            occurred_at=NOW,
-            actor="an",
-            key_id=rogue.key_id,
+            occurred_at=at,
+            actor=actor,
+            key_id=by.key_id,
             payload={"reason": "giả mạo"},
-            prev_hash=head.head_hash,
-        ).sign(rogue)
+            prev_hash=prev or head.head_hash,
+        ).sign(by)
         self.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
         return env.version
 
@@ -212,3 +217,75 @@ def test_deferred_check_returns_the_signature_to_verify(demo: Demo) -> None:
             assert pending is None
         else:
             assert pending is not None and signature_ok(*pending)
+
+
+def test_a_key_used_before_the_registry_records_it(demo: Demo) -> None:
+    """The workers know every key of the registry stream up front; the parent still refuses
+    an event whose key is registered only later in the log."""
+    late = signer(50)
+    version = demo.forge(demo.codes[4], "dung", late, at=NOW + timedelta(hours=2))
+    demo.ledger.register_key(
+        signer=demo.cast.admin,
+        actor="admin",
+        holder="dung",
+        role=Role.OFFICER,
+        unit=UNIT,
+        public_key=late.public_key,
+        valid_from=NOW + timedelta(hours=1),
+        at=NOW,
+    )
+    report = same_as_single(demo, 4)
+    assert report.failure is not None
+    assert (report.failure.stream, report.failure.version) == (demo.codes[4], version)
+    assert "not registered" in report.failure.reason
+
+
+def test_a_key_used_after_its_revocation(demo: Demo) -> None:
+    demo.ledger.revoke_key(
+        signer=demo.cast.admin,
+        actor="admin",
+        kid=demo.cast.officer.key_id,
+        effective_at=NOW,
+        reason="lost",
+        at=NOW,
+    )
+    version = demo.forge(demo.codes[5], "an", demo.cast.officer, at=NOW + timedelta(hours=1))
+    report = same_as_single(demo, 4)
+    assert report.failure is not None
+    assert (report.failure.stream, report.failure.version) == (demo.codes[5], version)
+    assert "not valid at" in report.failure.reason
+
+
+@pytest.mark.parametrize(
+    ("actor", "who", "reason"),
+    [("kiosk", "kiosk", "is not a registered"), ("binh", "officer", "belongs to")],
+)
+def test_a_role_or_holder_the_registry_does_not_allow(
+    demo: Demo, actor: str, who: str, reason: str
+) -> None:
+    version = demo.forge(demo.codes[7], actor, getattr(demo.cast, who))
+    report = same_as_single(demo, 4)
+    assert report.failure is not None
+    assert (report.failure.stream, report.failure.version) == (demo.codes[7], version)
+    assert reason in report.failure.reason
+
+
+def test_a_forked_chain_is_named_at_the_fork(demo: Demo) -> None:
+    """Two events claim to follow the same head: the second breaks the chain."""
+    code = demo.codes[8]
+    first = demo.ledger.load(code)
+    demo.forge(code, "an", demo.cast.officer)
+    version = demo.forge(code, "an", demo.cast.officer, prev=first.head_hash)
+    report = same_as_single(demo, 4)
+    assert report.failure is not None
+    assert (report.failure.stream, report.failure.version) == (code, version)
+    assert "prev_hash" in report.failure.reason
+
+
+def test_a_non_canonical_row_is_named_by_the_reference(demo: Demo) -> None:
+    code = demo.codes[2]
+    demo.set_state(code, 2, demo.row(code, 2).replace(b"{", b"{ ", 1))
+    report = same_as_single(demo, 4)
+    assert report.failure is not None
+    assert (report.failure.stream, report.failure.version) == (code, 2)
+    assert "canonical" in report.failure.reason
