@@ -37,7 +37,6 @@ def bad_signatures(checks: Sequence[SignatureCheck], offset: int) -> list[int]:
     return bad
 
 
-
 class FreshVerifier(ChainVerifier):
     """``ChainVerifier.check(..., verify=False)`` for a just-decoded envelope, without encoding
     and decoding it again: the same checks in the same order, with the same errors."""
