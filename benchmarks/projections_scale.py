@@ -24,9 +24,10 @@ schema ``bench_<hex>`` dropped afterwards):
    write bound of one row per event).
    The rows each projection wrote are counted afterwards.
 
-Prints Markdown tables and writes ``benchmarks/results/projections-<date>-<backend>.json``
-after each size. ``--profile`` runs both rebuilds of the first size again under cProfile and
-prints the top functions by own and cumulative time.
+Then ``ProjectionHost.rebuild_all()`` (both at once, each event read and decoded once: the
+scenario's figure, ``benchmarks.scenario.projections``) beside the floor of reading the same
+pages with ``store.notifications`` and ``orjson.loads`` of each. Markdown tables, and JSON in
+``benchmarks/results/`` after each size; ``--profile`` runs cProfile over ``rebuild_all()``.
 """
 
 from __future__ import annotations
@@ -41,13 +42,14 @@ import pstats
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psycopg
 from rich.console import Console
 from rich.progress import (
@@ -59,7 +61,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from benchmarks.projections_report import markdown
 from benchmarks.workload import ORIGIN, Workload, open_ledger
+from domain.calendar import WorkingCalendar
 from ledger.audit import audit_report
 from ledger.service import Ledger
 from ledger.store import EventStore, open_postgres, open_sqlite
@@ -201,6 +205,40 @@ def read_bound(host: ProjectionHost, n: int, bar: Progress, *, decode: bool) -> 
     return elapsed
 
 
+def orjson_floor(store: EventStore, page: int = BATCH) -> tuple[int, float]:
+    """(events, seconds) of reading every stored event with ``store.notifications`` in pages and
+    parsing each with ``orjson.loads``: the floor of "read + decode" that any rebuild pays."""
+    start, count = 1, 0
+    t0 = time.perf_counter_ns()
+    while items := store.notifications(start, page):
+        for item in items:
+            orjson.loads(item.state)
+        count += len(items)
+        start = items[-1].id + 1
+    return count, (time.perf_counter_ns() - t0) / 1e9
+
+
+@dataclass
+class Rebuilt:
+    events: dict[str, int]  # events each projection applied
+    wall_s: float
+    cpu_s: float
+
+
+def rebuild_all(host: ProjectionHost, progress: Callable[[int], None] | None = None) -> Rebuilt:
+    """``ProjectionHost.rebuild_all()`` (every projection, one read and decode), timed."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    done = host.rebuild_all(progress=progress)
+    return Rebuilt(done, time.perf_counter() - t0, time.process_time() - c0)
+
+
+def host_for_url(store: EventStore, url: str, calendar: WorkingCalendar) -> ProjectionHost:
+    """The projections of the store that ``url`` reopens (``sqlite:///path`` or PostgreSQL)."""
+    if url.startswith("sqlite:///"):
+        return ProjectionHost(store, None, url.removeprefix("sqlite:///"), calendar)
+    return ProjectionHost(store, url, "", calendar)
+
+
 def write_bound(store: EventStore, n: int, bar: Progress) -> float:
     """Raw executemany of N action-wide rows into a plain table, one commit per BATCH."""
     table = "bench_raw_actions"
@@ -262,15 +300,14 @@ def rebuild(host: ProjectionHost, name: str, total: int, bar: Progress) -> float
 
 def profile_rebuilds(host: ProjectionHost, top: int = 25) -> str:
     out = io.StringIO()
-    for name in NAMES:
-        prof = cProfile.Profile()
-        prof.enable()
-        host.rebuild(name)
-        prof.disable()
-        out.write(f"\n===== cProfile of rebuild({name!r}) =====\n")
-        stats = pstats.Stats(prof, stream=out).strip_dirs()
-        stats.sort_stats("tottime").print_stats(top)
-        stats.sort_stats("cumulative").print_stats(top)
+    prof = cProfile.Profile()
+    prof.enable()
+    host.rebuild_all()
+    prof.disable()
+    out.write("\n===== cProfile of rebuild_all() =====\n")
+    stats = pstats.Stats(prof, stream=out).strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
     return out.getvalue()
 
 
@@ -289,64 +326,29 @@ def run_size(
         try:
             for name in NAMES:
                 result[f"rebuild_{name}_s"] = rebuild(host, name, total, bar)
+            task = bar.add_task("ProjectionHost.rebuild_all()", total=total)
+            both = rebuild_all(host, lambda k: bar.advance(task, k))
+            assert both.events == dict.fromkeys(NAMES, total), both.events
+            result["rebuild_all_s"], result["rebuild_all_cpu_s"] = both.wall_s, both.cpu_s
+            result["orjson_floor_s"] = orjson_floor(fresh.store)[1]
             result["rows"] = count_rows(fresh.store)
             result["read_s"] = read_bound(host, total, bar, decode=False)
             result["decode_s"] = read_bound(host, total, bar, decode=True)
             result["raw_insert_s"] = write_bound(fresh.store, total, bar)
-            for key in ("read", "decode", "raw_insert", *(f"rebuild_{m}" for m in NAMES)):
+            for key in (
+                "read",
+                "decode",
+                "raw_insert",
+                "orjson_floor",
+                "rebuild_all",
+                *(f"rebuild_{m}" for m in NAMES),
+            ):
                 result[f"{key}_events_per_s"] = total / result[f"{key}_s"]
             if profile:
                 result["profile"] = profile_rebuilds(host)
         finally:
             host.close()
     return result
-
-
-def markdown(backend: str, results: list[dict[str, Any]]) -> str:
-    lines = [
-        f"Fill ({backend}): real signed envelopes of the demo's workload",
-        "",
-        "| events | files | working days | fill events/s | generate (domain+sign) events/s | "
-        "EventStore.append events/s |",
-        "|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r['events']:,} | {r['files']:,} | {r['working_days']:,} | "
-            f"{r['fill_events_per_s']:,.0f} | {r['generate_events_per_s']:,.0f} | "
-            f"{r['append_events_per_s']:,.0f} |"
-        )
-    lines += [
-        "",
-        f"Rebuild ({backend}): events/s; ratio = rebuild / baseline (1.0 = at the bound)",
-        "",
-        "| events | rebuild files | rebuild actions | bare read | read+decode | raw insert | "
-        "files/read | files/decode | files/insert | actions/read | actions/decode | "
-        "actions/insert |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        f, a = r["rebuild_files_events_per_s"], r["rebuild_actions_events_per_s"]
-        rd, dc, ins = r["read_events_per_s"], r["decode_events_per_s"], r["raw_insert_events_per_s"]
-        lines.append(
-            f"| {r['stored_events']:,} | {f:,.0f} | {a:,.0f} | {rd:,.0f} | {dc:,.0f} | "
-            f"{ins:,.0f} | {f / rd:.3f} | {f / dc:.2f} | {f / ins:.2f} | {a / rd:.3f} | "
-            f"{a / dc:.2f} | {a / ins:.2f} |"
-        )
-    lines += ["", "Wall times (s) and rows written", ""]
-    for r in results:
-        lines.append(
-            f"- {r['stored_events']:,} events: rebuild files {r['rebuild_files_s']:.1f} s, "
-            f"actions {r['rebuild_actions_s']:.1f} s; rows {r['rows']}"
-        )
-        if "check" in r:
-            c = r["check"]
-            lines.append(
-                f"  check: {c['loaded_files']} Ledger.load in {c['load_s']:.2f} s; audit "
-                f"{c['audit_events']:,} events in {c['audit_s']:.1f} s "
-                f"({c['audit_events_per_s']:,.0f}/s), no failure"
-            )
-    return "\n".join(lines)
 
 
 def machine() -> dict[str, Any]:
