@@ -189,7 +189,8 @@ def audit(
         typer.Option(
             "--workers",
             min=1,
-            help="Processes verifying signatures (default: one per core; 1: in this process).",
+            help="Processes reading and verifying the events (default: one per core for "
+            "10,000 events or more; 1: in this process).",
         ),
     ] = None,
 ) -> None:
