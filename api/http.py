@@ -272,11 +272,14 @@ def create_app(
         lifespan=lifespan,
     )
     setattr(app.state, routes_public.VERIFIED_PINS, VerifiedPins())  # per process, never shared
+    app.add_middleware(routes_public.FastLookup)  # inside the body limit (a GET has no body)
     app.add_middleware(BodySizeLimit)
     problems.install(app)
+    # The citizen's lookup first: routes are matched in order, one by one (issue 6: the public
+    # route is the hot one; no other path starts with /public, so the order changes no answer).
+    app.include_router(routes_public.router)
     app.include_router(router, tags=["log"])
     app.include_router(routes_commands.router_for(settings))
     app.include_router(routes_reads.router)
-    app.include_router(routes_public.router)
     install_openapi(app)
     return app

@@ -7,26 +7,31 @@ scrypt, so neither the body nor the timing tells whether a code exists. Lookups 
 limited per client address (``app.state.lookup_bucket``, a ``TokenBucket``: by default 10 a
 minute with a burst of 20) and answered 429 with ``Retry-After`` beyond that.
 
-Under load (issue 6) the route is ``async def`` and does all its blocking work in one hop to a
-worker thread: one query (the PIN hash joined with the file's status row and its steps, so an
-unknown code and a wrong PIN run the same statement), the PIN check, and the answer written
-with orjson (the ``CitizenView`` model documents it). The PIN check goes through
-``ledger.pins.VerifiedPins`` (``app.state.verified_pins``): a right PIN seen before skips the
-scrypt, while a wrong PIN, an unknown code or a pair not remembered pays one scrypt as before.
+Under load (issue 6) the route is ``async def`` and nothing of a remembered right PIN runs in a
+worker thread but the query: the rows (the PIN hash joined with the file's status row and its
+steps) come from ``api.lookup_reads``, one query for every lookup waiting at that moment, the
+same for an unknown code and a known one; the answer is written with orjson (the
+``CitizenView`` model documents it). The PIN check goes through ``ledger.pins.VerifiedPins``
+(``app.state.verified_pins``): a right PIN seen before skips the scrypt, while a wrong PIN, an
+unknown code or a pair not remembered pays one scrypt in a worker thread, as before.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Annotated, Any
 
 import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.lookup_reads import LookupReads
 from api.middleware import no_unknown_query, problem_responses, rate_limited
 from api.models_reads import CODE_PATTERN, PORTAL_LABELS
-from api.problems import Problem
+from api.problems import Problem, as_problem, problem_response
 from api.routes_reads import ledger_of
 from domain.portal import PortalStatus
 from domain.procedures import CATALOGUE
@@ -36,6 +41,9 @@ from projections.queries import STATE_TEXT, STEP_TEXT
 
 LOOKUP_BUCKET = "lookup_bucket"
 VERIFIED_PINS = "verified_pins"
+LOOKUP_READS = "lookup_reads"
+PREFIX = "/public/files/"
+log = logging.getLogger("hoso.http")
 _DUMMY_HASH = hash_pin("000000", b"hoso-no-such-file")  # equalises the unknown-code timing
 
 router = APIRouter(
@@ -116,20 +124,6 @@ class CitizenView(BaseModel):
     steps: list[CitizenStep]
 
 
-# One statement for every lookup: no row for an unknown code, one row per step (at least one)
-# for a known one; the file's columns are NULL while the projection has not caught up.
-LOOKUP_SQL = (
-    "SELECT p.pin_hash, f.procedure, f.state, f.holder_department, f.holder_agency,"
-    " f.received_at, f.appointment_at, f.apology_reason, f.missing_items, f.portal_status,"
-    " s.type AS step_type, s.occurred_at AS step_at, s.department AS step_department,"
-    " s.agency AS step_agency"
-    " FROM hoso_file_pins p"
-    " LEFT JOIN hoso_p_files f ON f.code = p.file_code"
-    " LEFT JOIN hoso_p_steps s ON s.code = p.file_code"
-    " WHERE p.file_code = ? ORDER BY s.version"
-)
-
-
 def verified_pins(request: Request) -> VerifiedPins:
     """This app's memory of verified (code, PIN) pairs (made on first use if absent)."""
     pins: VerifiedPins | None = getattr(request.app.state, VERIFIED_PINS, None)
@@ -139,15 +133,29 @@ def verified_pins(request: Request) -> VerifiedPins:
     return pins
 
 
-def citizen_answer(ledger: Ledger, pins: VerifiedPins, code: str, pin: str) -> bytes | None:
+def lookup_reads(request: Request, ledger: Ledger) -> LookupReads:
+    """This app's queue of lookups waiting for their rows (one per open ledger)."""
+    reads: LookupReads | None = getattr(request.app.state, LOOKUP_READS, None)
+    if reads is None or reads.store is not ledger.store:
+        reads = LookupReads(ledger.store)
+        setattr(request.app.state, LOOKUP_READS, reads)
+    return reads
+
+
+async def citizen_answer(request: Request, code: str, pin: str) -> bytes | None:
     """The citizen's view as JSON bytes, or None (the 404) for an unknown code, a wrong PIN,
-    or a file the read model does not hold yet. Blocking: one query and at most one scrypt."""
-    rows = ledger.store.query(LOOKUP_SQL, (code,))
-    if not rows:
-        pin_matches(pin, _DUMMY_HASH)  # the same scrypt as a wrong PIN; never remembered
-        return None
-    if not pins.check(code, pin, str(rows[0]["pin_hash"])):
-        return None
+    or a file the read model does not hold yet. A right PIN remembered costs no scrypt; any
+    other answer waits for one scrypt in a worker thread (the dummy hash for an unknown code)."""
+    ledger = ledger_of(request)
+    rows = await lookup_reads(request, ledger).rows(code)
+    pins = verified_pins(request)
+    stored = str(rows[0]["pin_hash"]) if rows else _DUMMY_HASH
+    if not pins.known(code, pin, stored):  # never true for the dummy: it is never remembered
+        if not rows:
+            await anyio.to_thread.run_sync(pin_matches, pin, _DUMMY_HASH)
+            return None
+        if not await anyio.to_thread.run_sync(pins.verify, code, pin, stored):
+            return None
     if rows[0]["state"] is None:
         return None
     return render(code, rows)
@@ -224,8 +232,61 @@ async def lookup(
         ),
     ],
 ) -> Response:
-    ledger = ledger_of(request)
-    body = await anyio.to_thread.run_sync(citizen_answer, ledger, verified_pins(request), code, pin)
+    body = await citizen_answer(request, code, pin)
     if body is None:
         raise no_such_file()
     return Response(body, media_type="application/json")
+
+
+_FAST_CODE = re.compile(CODE_PATTERN.removeprefix("^").removesuffix("$"))
+_FAST_QUERY = re.compile(rb"pin=([0-9]{6})")
+_limit = rate_limited(LOOKUP_BUCKET)
+
+
+class FastLookup:
+    """ASGI middleware: a well-formed lookup answered without FastAPI's per-request machinery.
+
+    ``GET /public/files/<code>?pin=<6 digits>``, with nothing else in the query and a code of
+    the documented pattern, is answered here: the same rate limit, the same ``citizen_answer``,
+    the same 404 and 429 problems and the same 503 on an outage as the route gives (its
+    exception handlers' ``as_problem``). Anything else (another path, a malformed or
+    percent-encoded query, an unknown parameter, HEAD, the ledger not open yet) goes on to the
+    app, where the route and its validation answer as before. The route stays the documented
+    contract (OpenAPI); this is its fast path, stricter in what it takes, never looser.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        code = path[len(PREFIX) :]
+        query = _FAST_QUERY.fullmatch(scope.get("query_string", b""))
+        owner = scope.get("app")
+        if (
+            query is None
+            or not path.startswith(PREFIX)
+            or len(code) > 24
+            or _FAST_CODE.fullmatch(code) is None
+            or getattr(getattr(owner, "state", None), "ledger", None) is None
+        ):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            await _limit(request)
+            body = await citizen_answer(request, code, query.group(1).decode())
+            if body is None:
+                raise no_such_file()
+            response: Response = Response(body, media_type="application/json")
+        except Exception as e:  # the route's exception handlers, for the same answers
+            problem = as_problem(e)
+            if problem.status == 500:
+                log.error("GET %s failed", request.url.path, exc_info=e)
+            elif problem.status > 500 and not isinstance(e, Problem):
+                log.warning("GET %s: %s", request.url.path, e)
+            response = problem_response(problem, request.url.path)
+        await response(scope, receive, send)

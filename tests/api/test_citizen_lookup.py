@@ -3,8 +3,11 @@ answer whether the scrypt ran or not, no new oracle, a bounded memory, and no pe
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi.testclient import TestClient
 
+from api.lookup_reads import LookupReads
 from api.routes_public import VERIFIED_PINS, CitizenView
 from ledger.pins import VerifiedPins, hash_pin, pin_matches
 from projections.queries import citizen_status
@@ -168,3 +171,43 @@ def test_a_forgotten_applicant_still_shows_no_personal_data(world: World) -> Non
         404,
         "not-found",
     )
+
+
+def test_waiting_lookups_share_one_query(world: World) -> None:
+    reads = LookupReads(world.ledger.store, max_batch=8)
+    codes = [r.code for r in world.receipts] * 5 + [UNKNOWN]
+
+    async def together() -> list[list[dict[str, object]]]:
+        return await asyncio.gather(*(reads.rows(c) for c in codes))
+
+    got = asyncio.run(together())
+    for code, rows in zip(codes, got, strict=True):
+        if code == UNKNOWN:
+            assert rows == []
+            continue
+        assert rows and {r["file_code"] for r in rows} == {code}
+        assert rows[0]["state"] is not None and rows[0]["pin_hash"] == stored_hash(world, code)
+    first = got[0]
+    assert [r["step_type"] for r in first] == ["FileReceived", "FileHandedOff"]
+    assert reads.lookups == len(codes) == 21 and reads.queries == 3  # 8 + 8 + 5
+
+
+def test_the_fast_path_answers_as_the_route_does(world: World) -> None:
+    """``?pin=X`` is answered by ``FastLookup``; ``?pin=X&`` goes on to the FastAPI route."""
+    fresh_pins(world.client)
+    r = world.receipts[3]
+    cases = [(r.code, r.pin, 200), (r.code, wrong_for(r.pin), 404), (UNKNOWN, r.pin, 404)]
+    for code, pin, status in cases:
+        fast = world.client.get(f"/public/files/{code}?pin={pin}")
+        routed = world.client.get(f"/public/files/{code}?pin={pin}&")
+        assert fast.status_code == routed.status_code == status
+        assert fast.content == routed.content
+        assert dict(fast.headers) == dict(routed.headers)
+    refused = world.client.get(f"/public/files/{r.code}?pin={r.pin}&pin={r.pin}")
+    assert refused.status_code == 200  # the route's answer (the last value); not the fast path
+    assert refused.content == world.client.get(f"/public/files/{r.code}?pin={r.pin}").content
+    assert_problem(world.client.get(f"/public/files/{r.code}?pin=12345"), 422, "invalid-request")
+    assert_problem(world.client.get(f"/public/files/{r.code}?pin=1234567"), 422, "invalid-request")
+    assert_problem(world.client.get(f"/public/files/{r.code}x?pin={r.pin}"), 422, "invalid-request")
+    head = world.client.head(f"/public/files/{r.code}?pin={r.pin}")
+    assert head.status_code == 405 and head.headers["allow"] == "GET"  # as the route answers
