@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from ledger.errors import ConflictError, NotFound
+from ledger.errors import NotFound
 from ledger.log_integrator import LogError as LogError  # re-exported: raised by the log
-from ledger.log_integrator import fetch_hashes, integrate_batch
+from ledger.log_integrator import fetch_hashes, integrate
 from ledger.store import EventStore
 from ledger.timefmt import format_instant, parse_instant
 from signing.note import NoteSigner, NoteVerifier
@@ -143,20 +143,11 @@ class MerkleLog:
         return int(rows[0]["leaf_index"]) if rows else None
 
     # --------------------------------------------------------------- integrating
-    def integrate(self, batch: int = BATCH) -> int:
-        """Give every not yet integrated event its leaf; returns how many were added."""
-        added = 0
-        while True:
-            try:
-                n = self._integrate_batch(batch)
-            except ConflictError:
-                continue  # another integrator stored this batch first: start from its result
-            added += n
-            if n < batch:
-                return added
+    def integrate(self, batch: int = BATCH, on_batch: Callable[[int], None] | None = None) -> int:
+        """Give every not yet integrated event its leaf; returns how many were added.
 
-    def _integrate_batch(self, batch: int) -> int:
-        return integrate_batch(self.store, batch)
+        ``batch`` events per transaction; ``on_batch(n)`` after each committed batch."""
+        return integrate(self.store, batch, on_batch)
 
     # --------------------------------------------------------------- checkpoints
     def checkpoints(self) -> list[StoredCheckpoint]:

@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
 from psycopg.rows import tuple_row
 
-from ledger.errors import LedgerError
+from ledger.errors import ConflictError, LedgerError, StoreError
 from ledger.store import EVENTS_TABLE, EventStore
 
+PIPELINE = True  # PostgreSQL: read and hash the next batch while the writer thread stores one
 MAX_ENTRY = 0xFFFF  # tlog-tiles entry bundles prefix each entry with a big-endian uint16 length
 
 _LEAVES_SQL = (
@@ -61,16 +64,7 @@ class LogError(LedgerError):
     """The stored tree is missing a hash it should have, or a request is out of range."""
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One stored event as the integrator needs it."""
-
-    position: int
-    stream: str
-    version: int
-    state: bytes
-
-
+Entry = tuple[int, str, int, bytes]  # notification id (position), stream, version, state
 Leaf = tuple[int, int, str, int, bytes]  # leaf_index, position, stream, version, leaf_hash
 Node = tuple[int, int, bytes]  # level, idx, hash
 
@@ -89,9 +83,10 @@ def frontier(size: int) -> list[tuple[int, int]]:
 
 def extend(
     size: int, frontier_hashes: Sequence[bytes], entries: Sequence[Entry]
-) -> tuple[list[Leaf], list[Node]]:
+) -> tuple[list[Leaf], list[Node], list[bytes]]:
     """Append ``entries`` to the tree of ``size`` leaves whose frontier hashes are given
-    (largest first). Returns the new leaf rows and every newly complete subtree (level >= 1).
+    (largest first). Returns the new leaf rows, every newly complete subtree (level >= 1), and
+    the frontier hashes of the extended tree.
 
     Pure: the stack of perfect subtree hashes is all the state appending needs."""
     if len(frontier_hashes) != size.bit_count():
@@ -101,11 +96,11 @@ def extend(
     leaves: list[Leaf] = []
     nodes: list[Node] = []
     index = size
-    for e in entries:
-        if len(e.state) > MAX_ENTRY:
-            raise LogError(f"event {e.stream} v{e.version} is too large for the log")
-        h = sha256(b"\x00" + e.state).digest()
-        leaves.append((index, e.position, e.stream, e.version, h))
+    for position, stream, version, state in entries:
+        if len(state) > MAX_ENTRY:
+            raise LogError(f"event {stream} v{version} is too large for the log")
+        h = sha256(b"\x00" + state).digest()
+        leaves.append((index, position, stream, version, h))
         level, i = 0, index
         while i & 1:  # this leaf completes subtrees: fold the stack into each new parent
             h = sha256(b"\x01" + stack.pop() + h).digest()
@@ -113,7 +108,7 @@ def extend(
             nodes.append((level, i, h))
         stack.append(h)
         index += 1
-    return leaves, nodes
+    return leaves, nodes, stack
 
 
 def copy_leaves(leaves: Sequence[Leaf]) -> bytes:
@@ -142,11 +137,29 @@ def copy_nodes(nodes: Sequence[Node]) -> bytes:
 
 
 # ------------------------------------------------------------------------------ storage
+def pg_rows(store: EventStore, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """One read on PostgreSQL as one prepared statement (binary, tuple rows) outside a
+    transaction block: the pool's connections are in autocommit mode, and a read inside
+    ``EventStore.query``'s transaction pays BEGIN and ROLLBACK round trips, and the ROLLBACK
+    makes psycopg forget every statement the connection had prepared."""
+    try:
+        with store._datastore.get_connection() as conn:
+            curs = conn.cursor(row_factory=tuple_row)
+            curs.execute(sql, params, binary=True, prepare=True)
+            rows: list[Any] = curs.fetchall()
+            return rows
+    except (PersistenceError, psycopg.Error) as e:
+        raise StoreError(f"database error: {e}") from e
+
+
 def log_ends(store: EventStore) -> tuple[int, int]:
     """(size, last integrated notification id) of the stored log, in one query."""
-    row = store.query(_ENDS)[0]
-    size = 0 if row["m"] is None else int(row["m"]) + 1
-    return size, int(row["p"] or 0)
+    if store.dialect == "postgresql":
+        m, p = pg_rows(store, _ENDS, ())[0]
+    else:
+        row = store.query(_ENDS)[0]
+        m, p = row["m"], row["p"]
+    return (0 if m is None else int(m) + 1), int(p or 0)
 
 
 _PG_HASHES = (
@@ -169,10 +182,7 @@ def fetch_hashes(
         return {}
     if store.dialect == "postgresql":
         params: tuple[Any, ...] = (leaves, [lv for lv, _ in nodes], [i for _, i in nodes])
-        with store._cursor(commit=False) as curs:
-            raw = curs.connection.cursor(row_factory=tuple_row)
-            raw.execute(_PG_HASHES, params, prepare=True)
-            return {(lv, i): h for lv, i, h in raw.fetchall()}
+        return {(lv, i): h for lv, i, h in pg_rows(store, _PG_HASHES, params)}
     parts: list[str] = []
     if leaves:
         marks = ", ".join("?" for _ in leaves)
@@ -201,13 +211,11 @@ def read_entries(store: EventStore, after: int, limit: int) -> list[Entry]:
     """Up to ``limit`` stored events after notification id ``after``, in order."""
     if store.dialect != "postgresql":
         return [
-            Entry(n.id, str(n.originator_id), n.originator_version, n.state)
+            (n.id, str(n.originator_id), n.originator_version, n.state)
             for n in store.notifications(after + 1, limit)
         ]
-    with store._cursor(commit=False) as curs:
-        raw = curs.connection.cursor(row_factory=tuple_row)
-        raw.execute(_PG_EVENTS, (after, limit), binary=True, prepare=True)
-        return [Entry(p, s, v, st) for p, s, v, st in raw.fetchall()]
+    rows: list[Entry] = pg_rows(store, _PG_EVENTS, (after, limit))
+    return rows
 
 
 def write_batch(store: EventStore, leaves: Sequence[Leaf], nodes: Sequence[Node]) -> None:
@@ -235,12 +243,60 @@ def write_nodes(curs: Any, dialect: str, nodes: Sequence[Node]) -> None:
         copy.write(copy_nodes(nodes))
 
 
-def integrate_batch(store: EventStore, limit: int) -> int:
-    """Integrate up to ``limit`` events; returns how many leaves were added."""
+def integrate(store: EventStore, limit: int, on_batch: Callable[[int], None] | None = None) -> int:
+    """Integrate every stored event not yet in the log, ``limit`` per transaction; returns how
+    many leaves were added. ``on_batch(n)`` is called after each committed batch.
+
+    On PostgreSQL the next batch is read and hashed while the previous one is being written (one
+    writer thread). Batches still commit one at a time and in order: a batch is handed to the
+    writer only after the one before it committed, so a failure stops the integrator with every
+    earlier batch whole and nothing of a later one written. A ``ConflictError`` (another
+    integrator stored those indexes first) restarts from what is stored."""
+    done = [0]
+    while True:
+        try:
+            _integrate_from_store(store, limit, done, on_batch or _ignore)
+        except ConflictError:
+            continue
+        return done[0]
+
+
+def _integrate_from_store(
+    store: EventStore, limit: int, done: list[int], on_batch: Callable[[int], None]
+) -> None:
     size, position = log_ends(store)
-    entries = read_entries(store, position, limit)
-    if not entries:
-        return 0
-    leaves, nodes = extend(size, frontier_hashes(store, size), entries)
-    write_batch(store, leaves, nodes)
-    return len(leaves)
+    stack = frontier_hashes(store, size)
+    pipelined = PIPELINE and store.dialect == "postgresql"
+    with ThreadPoolExecutor(1, thread_name_prefix="hoso-log-writer") as writer:
+        pending: Future[None] | None = None
+        pending_count = 0
+        while True:
+            entries = read_entries(store, position, limit)
+            if entries:
+                leaves, nodes, stack = extend(size, stack, entries)
+            if pending is not None:
+                pending.result()  # the previous batch's error, if any, stops here
+                done[0] += pending_count
+                on_batch(pending_count)
+                pending = None
+            if not entries:
+                return
+            if pipelined:
+                pending = writer.submit(write_batch, store, leaves, nodes)
+                pending_count = len(leaves)
+            else:
+                write_batch(store, leaves, nodes)
+                done[0] += len(leaves)
+                on_batch(len(leaves))
+            size += len(leaves)
+            position = entries[-1][0]
+            if len(entries) < limit:  # the store is exhausted: finish the last write
+                if pending is not None:
+                    pending.result()
+                    done[0] += pending_count
+                    on_batch(pending_count)
+                return
+
+
+def _ignore(_count: int) -> None:
+    return None

@@ -30,7 +30,10 @@ def filled(store: EventStore, cast: Cast) -> EventStore:
 
 def test_leaves_are_the_events_in_order(filled: EventStore) -> None:
     log = MerkleLog(filled, ORIGIN)
-    assert log.integrate(batch=7) == len(_all_entries(filled))
+    committed: list[int] = []
+    assert log.integrate(batch=7, on_batch=committed.append) == len(_all_entries(filled))
+    assert sum(committed) == len(_all_entries(filled))
+    assert all(n == 7 for n in committed[:-1]) and 0 < committed[-1] <= 7
     entries = _all_entries(filled)
     assert log.entries(0, log.size()) == entries
     expected = merkle.root_of([merkle.leaf_hash(e) for e in entries])

@@ -27,7 +27,7 @@ ROOTS = json.loads((VECTORS / "roots.json").read_text())
 
 
 def _entries(data: list[bytes], first_position: int = 1) -> list[Entry]:
-    return [Entry(first_position + j, f"F-{j % 3}", j // 3 + 1, d) for j, d in enumerate(data)]
+    return [(first_position + j, f"F-{j % 3}", j // 3 + 1, d) for j, d in enumerate(data)]
 
 
 def _fold(stack: list[bytes]) -> bytes:
@@ -62,10 +62,11 @@ def test_extend_gives_the_rfc9162_roots_of_every_prefix() -> None:
     want = [bytes.fromhex(h) for h in ROOTS["root_hash_by_tree_size_hex"]]
     for split in range(len(data) + 1):  # two batches, split anywhere
         reader = ListReader()
-        first, nodes1 = extend(0, [], _entries(data[:split]))
+        first, nodes1, stack = extend(0, [], _entries(data[:split]))
         for row in first:
             reader.append(row[4])
-        second, nodes2 = extend(split, _frontier_of(reader, split), _entries(data[split:]))
+        assert stack == _frontier_of(reader, split)
+        second, nodes2, stack = extend(split, stack, _entries(data[split:]))
         for row in second:
             reader.append(row[4])
         assert [row[0] for row in first + second] == list(range(len(data)))
@@ -88,10 +89,11 @@ def test_extend_in_any_batches_equals_the_pure_tree(data: list[bytes], cuts: lis
     reader = ListReader()
     nodes: dict[tuple[int, int], bytes] = {}
     for a, b in itertools.pairwise(bounds):
-        leaves, new = extend(a, _frontier_of(reader, a), _entries(data[a:b], a + 1))
+        leaves, new, stack = extend(a, _frontier_of(reader, a), _entries(data[a:b], a + 1))
         assert [(r[0], r[1]) for r in leaves] == [(j, j + 1) for j in range(a, b)]
         for row in leaves:
             reader.append(row[4])
+        assert stack == _frontier_of(reader, b)
         for lv, i, h in new:
             assert (lv, i) not in nodes  # each subtree is written exactly once
             nodes[(lv, i)] = h
@@ -110,7 +112,7 @@ def test_extend_refuses_a_wrong_frontier_and_an_oversized_entry() -> None:
         extend(3, [leaf_hash(b"a")], _entries([b"x"]))  # size 3 needs two frontier hashes
     with pytest.raises(LogError, match="too large"):
         extend(0, [], _entries([b"x" * (MAX_ENTRY + 1)]))
-    leaves, _ = extend(0, [], _entries([b"x" * MAX_ENTRY]))
+    leaves, _, _ = extend(0, [], _entries([b"x" * MAX_ENTRY]))
     assert len(leaves) == 1
 
 
@@ -142,10 +144,10 @@ def _parse_copy(stream: bytes, kinds: str) -> list[tuple[object, ...]]:
 
 def test_copy_streams_carry_exactly_the_rows() -> None:
     data = [b"entry %d" % j for j in range(37)]
-    entries = [
-        Entry(1000 + j, f"PBD-Tên-{j % 4}", j // 4 + 1, d) for j, d in enumerate(data)
+    entries: list[Entry] = [
+        (1000 + j, f"PBD-Tên-{j % 4}", j // 4 + 1, d) for j, d in enumerate(data)
     ]  # non-ASCII stream names: UTF-8 lengths, not character counts
-    leaves, nodes = extend(0, [], entries)
+    leaves, nodes, _ = extend(0, [], entries)
     assert _parse_copy(copy_leaves(leaves), "qqtib") == [tuple(r) for r in leaves]
     assert _parse_copy(copy_nodes(nodes), "iqb") == [tuple(n) for n in nodes]
     assert _parse_copy(copy_nodes([]), "iqb") == []
