@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -35,6 +36,7 @@ from projections import tables
 from projections.app import Hoso, LedgerEvent, decode_stored, environment
 from projections.batch import Batch
 from projections.handlers import NAMES, ActionsHandler, FilesHandler, Handler
+from projections.pipeline import Job, Pipeline, collector_paused
 from projections.views import base_view, view_class
 
 BATCH = 2000
@@ -172,43 +174,58 @@ class ProjectionHost:
         for all of them; returns how many events each applied.
 
         Pages of ``batch`` events; each projection writes a page's rows and its new position in
-        one transaction. A handler that fails stops its projection at the event before (that
-        page's earlier events are written), records the failure, and, once the others have
-        written the page, raises ``ProjectionFailed``."""
-        with self._lock:
+        one transaction (on a background thread while the next page is computed, once there is
+        more than one page). A projection whose handler or write fails stops at the event
+        before it (the earlier events of that page are written) and records the failure; the
+        others go on to the head; then ``ProjectionFailed`` is raised for the first failure."""
+        with self._lock, ExitStack() as stack:
+            pipe = Pipeline(self._record_failure)
+            stack.callback(pipe.close)
             positions = {name: self.position(name) for name in names}
-            done = dict.fromkeys(names, 0)
-            failure: ProjectionFailed | None = None
+            stopped: set[str] = set()
             start = min(positions.values(), default=0)
-            while failure is None and (
+            while len(stopped) < len(names) and (
                 page := self.app.recorder.select_notifications(start + 1, batch)
             ):
                 items = [(n.id, _decoded(n)) for n in page]
                 for name in names:
-                    applied = self._apply_page(name, positions[name], items)
-                    if isinstance(applied, ProjectionFailed):
-                        failure = failure or applied
+                    if name in pipe.failed and name not in stopped:
+                        self.handlers[name].reset()  # its state ran ahead of the stored rows
+                        stopped.add(name)
+                    if name in stopped:
                         continue
-                    done[name] += applied
-                    positions[name] = max(positions[name], page[-1].id)
+                    job = self._page_job(name, positions[name], items)
+                    if job is None:
+                        continue
+                    pipe.submit(job)
+                    positions[name] = job.tracking.notification_id
+                    if job.failure is not None:
+                        stopped.add(name)
                 start = page[-1].id
                 if progress is not None:
                     progress(len(page))
+                if len(page) == batch and pipe.start():
+                    stack.enter_context(collector_paused())
+            pipe.close()
             for name in names:
-                if done[name] and positions[name] == start:
+                if name in pipe.failed:
+                    self.handlers[name].reset()
+                elif pipe.written.get(name):
                     self._clear_failure(name)
-            if failure is not None:
-                raise failure
-            return done
+            if pipe.failed:
+                name, (position, error) = next(iter(pipe.failed.items()))
+                failed = ProjectionFailed(name, position, f"{type(error).__name__}: {error}")
+                raise failed from error
+            return {name: pipe.written.get(name, 0) for name in names}
 
-    def _apply_page(
+    def _page_job(
         self, name: str, position: int, items: Sequence[tuple[int, LedgerEvent | Exception]]
-    ) -> int | ProjectionFailed:
-        """One projection's share of a page (the events after ``position``): how many it
-        applied, or the failure it stopped at (already recorded, earlier events written)."""
+    ) -> Job | None:
+        """One projection's share of a page (the events after ``position``), as a job for the
+        writer: a batch of whole events, and the failure of the event after them, if any."""
         handler, view = self.handlers[name], self.views[name]
         pending = Batch()
-        last, first = position, None
+        last, first = position, 0
         for pos, item in items:
             if pos <= position:
                 continue
@@ -219,31 +236,21 @@ class ProjectionHost:
                 pending.add(handler.ops(item, pos))
             except Exception as e:
                 handler.reset()
-                if len(pending):
-                    view.write(pending, Tracking(view.tracking_name, last))
-                return self._failed(name, pos, e)
+                return Job(name, view, pending, Tracking(view.tracking_name, last), first, (pos, e))
             last = pos
-        if first is None:
-            return 0
-        try:
-            view.write(pending, Tracking(view.tracking_name, last))
-        except Exception as e:
-            handler.reset()
-            return self._failed(name, first, e)
-        return len(pending)
-
-    def _failed(self, name: str, position: int, error: Exception) -> ProjectionFailed:
-        self._record_failure(name, position, error)
-        failed = ProjectionFailed(name, position, f"{type(error).__name__}: {error}")
-        failed.__cause__ = error
-        return failed
+        if not first:
+            return None
+        return Job(name, view, pending, Tracking(view.tracking_name, last), first)
 
     def rebuild(self, name: str, progress: Callable[[int], None] | None = None) -> int:
         """Drop the projection's rows and position, and replay every event from the start."""
         return self.rebuild_all([name], progress)[name]
 
     def rebuild_all(
-        self, names: Sequence[str] = NAMES, progress: Callable[[int], None] | None = None
+        self,
+        names: Sequence[str] = NAMES,
+        progress: Callable[[int], None] | None = None,
+        batch: int = BATCH,
     ) -> dict[str, int]:
         """Drop the projections' rows and positions, and replay every event once for all."""
         with self._lock:
@@ -251,7 +258,7 @@ class ProjectionHost:
                 self.handlers[name].reset()
                 self.views[name].reset(self._tracking_table(name))
                 self._clear_failure(name)
-        return self.catch_up_all(names, progress)
+        return self.catch_up_all(names, progress, batch)
 
     # --------------------------------------------------------------- following
     def runner(self, name: str) -> ProjectionRunner[Any, Any]:
