@@ -218,29 +218,38 @@ def read_entries(store: EventStore, after: int, limit: int) -> list[Entry]:
     return rows
 
 
-def write_batch(store: EventStore, leaves: Sequence[Leaf], nodes: Sequence[Node]) -> None:
-    """Store a batch's leaves and nodes in one transaction (all of them or none)."""
+def encode_batch(dialect: str, leaves: Sequence[Leaf], nodes: Sequence[Node]) -> tuple[Any, Any]:
+    """What ``write_batch`` sends: the binary COPY streams on PostgreSQL (encoded by the caller's
+    thread, so the writer thread only waits on the database), the rows on SQLite."""
+    if dialect == "postgresql":
+        return copy_leaves(leaves), copy_nodes(nodes) if nodes else b""
+    return leaves, nodes
+
+
+def write_batch(store: EventStore, leaves: Any, nodes: Any) -> None:
+    """Store a batch's leaves and nodes (as ``encode_batch`` gives them) in one transaction:
+    all of them or none."""
     with store._cursor(commit=True) as curs:
         write_leaves(curs, store.dialect, leaves)
         write_nodes(curs, store.dialect, nodes)
 
 
-def write_leaves(curs: Any, dialect: str, leaves: Sequence[Leaf]) -> None:
+def write_leaves(curs: Any, dialect: str, leaves: Any) -> None:
     if dialect != "postgresql":
         curs.executemany(_LEAVES_SQL, leaves)
         return
     with curs.copy(_COPY_LEAVES) as copy:
-        copy.write(copy_leaves(leaves))
+        copy.write(leaves)
 
 
-def write_nodes(curs: Any, dialect: str, nodes: Sequence[Node]) -> None:
+def write_nodes(curs: Any, dialect: str, nodes: Any) -> None:
     if not nodes:
         return
     if dialect != "postgresql":
         curs.executemany(_NODES_SQL, nodes)
         return
     with curs.copy(_COPY_NODES) as copy:
-        copy.write(copy_nodes(nodes))
+        copy.write(nodes)
 
 
 def integrate(store: EventStore, limit: int, on_batch: Callable[[int], None] | None = None) -> int:
@@ -274,6 +283,7 @@ def _integrate_from_store(
             entries = read_entries(store, position, limit)
             if entries:
                 leaves, nodes, stack = extend(size, stack, entries)
+                encoded = encode_batch(store.dialect, leaves, nodes)
             if pending is not None:
                 pending.result()  # the previous batch's error, if any, stops here
                 done[0] += pending_count
@@ -282,10 +292,10 @@ def _integrate_from_store(
             if not entries:
                 return
             if pipelined:
-                pending = writer.submit(write_batch, store, leaves, nodes)
+                pending = writer.submit(write_batch, store, *encoded)
                 pending_count = len(leaves)
             else:
-                write_batch(store, leaves, nodes)
+                write_batch(store, *encoded)
                 done[0] += len(leaves)
                 on_batch(len(leaves))
             size += len(leaves)
