@@ -103,11 +103,22 @@ class Ledger:
         return self._registry_state()[0]
 
     def _registry_state(self) -> tuple[KeyRegistry, RegistryMark]:
-        """The registry (one SELECT of what is new) and its generation."""
+        """The registry brought up to date (one SELECT of what is new, outside the lock, so
+        concurrent commands do not queue behind each other's round trip) and its generation."""
+        with self._registry_lock:
+            last, _ = self._registry_verifier.head(REGISTRY_STREAM)
+        return self._apply_registry(self.store.stream(REGISTRY_STREAM, gt=last or None))
+
+    def _apply_registry(self, fresh: Sequence[StoredEvent]) -> tuple[KeyRegistry, RegistryMark]:
+        """Apply registry rows read after the head; skip what another thread applied since."""
         with self._registry_lock:
             verifier = self._registry_verifier
-            last, _ = verifier.head(REGISTRY_STREAM)
-            for stored in self.store.stream(REGISTRY_STREAM, gt=last or None):
+            head, _ = verifier.head(REGISTRY_STREAM)
+            if fresh and fresh[0].originator_version > head + 1:  # the verifier was rebuilt
+                fresh = self.store.stream(REGISTRY_STREAM, gt=head or None)
+            for stored in fresh:
+                if stored.originator_version <= verifier.head(REGISTRY_STREAM)[0]:
+                    continue
                 self._registry_generation += 1  # before: a failed check may have mutated it
                 verifier.check(stored)
             if verifier.registry is None:

@@ -17,7 +17,8 @@ from ledger.load_cache import VerifiedPrefixCache
 from ledger.personal import PersonalData
 from ledger.service import Ledger
 from ledger.store import EventStore
-from signing.registry import Role
+from ledger.verify import ChainVerifier
+from signing.registry import REGISTRY_STREAM, Role
 from tests.conftest import ORIGIN, T0, UNIT, Cast, signer
 
 PERSON = PersonalData("Phạm Thu Hà", "001190000077", "0900000077", "Hà Nội")
@@ -191,3 +192,14 @@ def test_the_cache_is_bounded(store: EventStore, cast: Cast, ledger: Ledger) -> 
     misses = small.load_cache.misses
     assert small.load(codes[0]).file.version == 2
     assert small.load_cache.misses == misses + 2
+
+
+def test_registry_rows_read_before_a_rebuild_are_reread(ledger: Ledger) -> None:
+    """Rows fetched after head N, applied once the registry was rebuilt from zero (a registry
+    command ran meanwhile): the gap is read again instead of failing as missing events."""
+    size = len(ledger.store.stream(REGISTRY_STREAM))
+    late = ledger.store.stream(REGISTRY_STREAM, gt=size - 2)
+    ledger._registry_verifier = ChainVerifier(ORIGIN, ledger.authority_key)
+    registry, _mark = ledger._apply_registry(late)
+    assert ledger._registry_verifier.head(REGISTRY_STREAM)[0] == size
+    assert {r.holder for r in registry.keys.values()} >= {"an", "binh", "chutich"}
