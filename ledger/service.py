@@ -29,6 +29,7 @@ from ledger import codec
 from ledger.envelope import Envelope, build
 from ledger.errors import ConflictError, NotFound, PermissionRefused, TamperError
 from ledger.group_commit import GroupCommit
+from ledger.key_commands import KeyCommands
 from ledger.load_cache import RegistryMark, VerifiedPrefixCache, VerifiedRow, verify_rows
 from ledger.personal import ERASED, PersonalData, SealError, seal, unseal
 from ledger.pins import hash_pin, pin_matches
@@ -36,7 +37,7 @@ from ledger.store import EventStore, SideWrite
 from ledger.timefmt import format_instant
 from ledger.verify import ChainVerifier
 from signing import Signer
-from signing.registry import REGISTRY_STREAM, KeyRegistry, Role
+from signing.registry import REGISTRY_STREAM, KeyRegistry
 
 MAX_ATTEMPTS = 5
 
@@ -62,7 +63,7 @@ class VerifiedFile:
         return self.known_head_hash or self.envelopes[-1].hash()
 
 
-class Ledger:
+class Ledger(KeyCommands):
     def __init__(
         self,
         store: EventStore,
@@ -164,77 +165,6 @@ class Ledger:
                     self._registry_generation += 1
             return result
         raise ConflictError("the key registry kept changing under this command")
-
-    def register_key(
-        self,
-        *,
-        signer: Signer,
-        actor: str,
-        holder: str,
-        role: Role,
-        unit: str,
-        public_key: bytes,
-        valid_from: datetime,
-        at: datetime,
-    ) -> str:
-        kid: str = self._registry_command(
-            signer,
-            actor,
-            at,
-            lambda r: r.register(
-                actor=actor,
-                holder=holder,
-                role=role,
-                unit=unit,
-                public_key=public_key,
-                valid_from=valid_from,
-                at=at,
-            ),
-        )
-        return kid
-
-    def revoke_key(
-        self,
-        *,
-        signer: Signer,
-        actor: str,
-        kid: str,
-        effective_at: datetime,
-        reason: str,
-        at: datetime,
-    ) -> None:
-        self._registry_command(
-            signer,
-            actor,
-            at,
-            lambda r: r.revoke(
-                actor=actor, kid=kid, effective_at=effective_at, reason=reason, at=at
-            ),
-        )
-
-    def rotate_key(
-        self,
-        *,
-        signer: Signer,
-        actor: str,
-        old_kid: str,
-        new_public_key: bytes,
-        effective_at: datetime,
-        at: datetime,
-    ) -> str:
-        kid: str = self._registry_command(
-            signer,
-            actor,
-            at,
-            lambda r: r.rotate(
-                actor=actor,
-                old_kid=old_kid,
-                new_public_key=new_public_key,
-                effective_at=effective_at,
-                at=at,
-            ),
-        )
-        return kid
 
     @staticmethod
     def _check_key(registry: KeyRegistry, signer: Signer, actor: str, at: datetime) -> None:
