@@ -2,9 +2,12 @@
 
 The integrator reads the event store in notification order and gives each event the next dense
 leaf index; gaps in notification ids never become holes. Leaves and every newly complete subtree
-hash are written in one transaction per batch, and the next batch starts from what is stored, so
-a crash neither skips nor repeats an index (unique keys refuse a second integrator's duplicate).
+hash are written in one transaction per batch, a batch only after the one before it committed,
+and every run (and every restart after a conflict) starts from what is stored, so a crash
+neither skips nor repeats an index (unique keys refuse a second integrator's duplicate).
 Complete subtrees are stored, so appending and proving read O(log n) hashes, never the tree.
+The batch mechanics (binary COPY on PostgreSQL, the writer thread) are in ``log_integrator``;
+a proof reads all its hashes in one query.
 """
 
 from __future__ import annotations
