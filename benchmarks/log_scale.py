@@ -307,16 +307,23 @@ def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
         con_verify.append(dt)
         bar.advance(task)
 
-    # untimed: how many store queries one proof makes
+    # untimed: how many store queries one proof makes (``EventStore.query`` and the log's
+    # PostgreSQL reads, ``log_integrator.pg_rows``)
     calls = 0
-    original = store.query
+    original, original_pg = store.query, log_integrator.pg_rows
 
     def counting(sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         nonlocal calls
         calls += 1
         return original(sql, params)
 
+    def counting_pg(s: EventStore, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        nonlocal calls
+        calls += 1
+        return original_pg(s, sql, params)
+
     store.query = counting  # type: ignore[method-assign]
+    log_integrator.pg_rows = counting_pg
     try:
         sample = 100
         for _ in range(sample):
@@ -327,6 +334,7 @@ def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
         con_queries = calls / sample
     finally:
         del store.query
+        log_integrator.pg_rows = original_pg
     return {
         "count": count,
         "point_select": summary(point),
