@@ -18,7 +18,9 @@ unknown code or a pair not remembered pays one scrypt in a worker thread, as bef
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import re
 from typing import Annotated, Any
 
@@ -43,6 +45,8 @@ LOOKUP_BUCKET = "lookup_bucket"
 VERIFIED_PINS = "verified_pins"
 LOOKUP_READS = "lookup_reads"
 PREFIX = "/public/files/"
+SCRYPT_LIMITER = "scrypt_limiter"
+SCRYPT_THREADS = max(1, (os.cpu_count() or 2) - 1)  # leave a core to the loop and the database
 log = logging.getLogger("hoso.http")
 _DUMMY_HASH = hash_pin("000000", b"hoso-no-such-file")  # equalises the unknown-code timing
 
@@ -142,6 +146,21 @@ def lookup_reads(request: Request, ledger: Ledger) -> LookupReads:
     return reads
 
 
+def scrypt_limiter(request: Request) -> anyio.CapacityLimiter:
+    """At most ``SCRYPT_THREADS`` scrypts at once (each holds 4 MiB and a core): a flood of
+    wrong PINs queues here instead of starving the event loop, the database and every other
+    request of CPU. ``app.state.scrypt_threads`` overrides the number."""
+    state, loop = request.app.state, asyncio.get_running_loop()
+    held: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = getattr(
+        state, SCRYPT_LIMITER, None
+    )
+    if held is None or held[0] is not loop:  # one per event loop (tests start several)
+        threads = int(getattr(state, "scrypt_threads", SCRYPT_THREADS))
+        held = (loop, anyio.CapacityLimiter(threads))
+        setattr(state, SCRYPT_LIMITER, held)
+    return held[1]
+
+
 async def citizen_answer(request: Request, code: str, pin: str) -> bytes | None:
     """The citizen's view as JSON bytes, or None (the 404) for an unknown code, a wrong PIN,
     or a file the read model does not hold yet. A right PIN remembered costs no scrypt; any
@@ -151,10 +170,11 @@ async def citizen_answer(request: Request, code: str, pin: str) -> bytes | None:
     pins = verified_pins(request)
     stored = str(rows[0]["pin_hash"]) if rows else _DUMMY_HASH
     if not pins.known(code, pin, stored):  # never true for the dummy: it is never remembered
+        limiter = scrypt_limiter(request)
         if not rows:
-            await anyio.to_thread.run_sync(pin_matches, pin, _DUMMY_HASH)
+            await anyio.to_thread.run_sync(pin_matches, pin, _DUMMY_HASH, limiter=limiter)
             return None
-        if not await anyio.to_thread.run_sync(pins.verify, code, pin, stored):
+        if not await anyio.to_thread.run_sync(pins.verify, code, pin, stored, limiter=limiter):
             return None
     if rows[0]["state"] is None:
         return None

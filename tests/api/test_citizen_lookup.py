@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 from fastapi.testclient import TestClient
 
 from api.lookup_reads import LookupReads
-from api.routes_public import VERIFIED_PINS, CitizenView
+from api.routes_public import SCRYPT_LIMITER, VERIFIED_PINS, CitizenView
 from ledger.pins import VerifiedPins, hash_pin, pin_matches
 from projections.queries import citizen_status
 from tests.api.test_http_log import assert_problem, db_url
@@ -211,3 +212,30 @@ def test_the_fast_path_answers_as_the_route_does(world: World) -> None:
     assert_problem(world.client.get(f"/public/files/{r.code}x?pin={r.pin}"), 422, "invalid-request")
     head = world.client.head(f"/public/files/{r.code}?pin={r.pin}")
     assert head.status_code == 405 and head.headers["allow"] == "GET"  # as the route answers
+
+
+def test_concurrent_lookups_each_get_their_own_answer(world: World) -> None:
+    """Many lookups at once (batched reads, scrypts queued one at a time): no answer is mixed
+    up, a wrong PIN or an unknown code is never let through by the queue."""
+    app = world.client.app
+    fresh_pins(world.client)
+    app.state.scrypt_threads = 1  # type: ignore[attr-defined]
+    asks: list[tuple[str, str, int]] = []
+    for r in world.receipts:
+        asks += [(r.code, r.pin, 200), (r.code, wrong_for(r.pin), 404), (r.code, r.pin, 200)]
+    asks.append((UNKNOWN, world.receipts[0].pin, 404))
+
+    async def together() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            return await asyncio.gather(
+                *(http.get(f"/public/files/{c}?pin={p}") for c, p, _ in asks)
+            )
+
+    answers = asyncio.run(together())
+    for (code, _pin, status), answer in zip(asks, answers, strict=True):
+        assert answer.status_code == status, (code, answer.text)
+        if status == 200:
+            assert answer.json()["code"] == code
+    limiter = getattr(app.state, SCRYPT_LIMITER)[1]
+    assert limiter.total_tokens == 1
