@@ -13,6 +13,8 @@ in order, so one statement per kind gives the same rows:
 
 A batch holds only whole events: a handler computes all of an event's writes before ``add``, so
 an event that fails adds nothing, and the batch up to the event before it can still be written.
+A file's row is made once per batch, not once per event: the handler asks for it (``TOUCH``)
+and makes the rows of the touched files from their state when the batch is sealed.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class Writer(Protocol):
 
 
 class Batch:
-    __slots__ = ("actions", "closes", "events", "files", "holdings", "open", "steps")
+    __slots__ = ("actions", "closes", "events", "files", "holdings", "open", "steps", "touched")
 
     def __init__(self) -> None:
         self.events = 0
@@ -42,6 +44,7 @@ class Batch:
         self.open: dict[str, list[list[Any]]] = {}  # code -> this batch's holdings still open
         self.closes: dict[str, str] = {}  # code -> when the earlier open holdings close
         self.actions: list[tuple[Any, ...]] = []
+        self.touched: dict[str, int] = {}  # code -> version: rows the handler makes at sealing
 
     def __len__(self) -> int:
         return self.events
@@ -54,6 +57,8 @@ class Batch:
                 self.actions.append(params)
             elif kind == tables.STEP:
                 self.steps.append(params)
+            elif kind == tables.TOUCH:
+                self.touched[params[0]] = params[1]
             elif kind == tables.FILE:
                 self.files.pop(params[0], None)  # keep first-seen order of the last states
                 self.files[params[0]] = params
@@ -70,6 +75,8 @@ class Batch:
                 raise ValueError(f"unknown write {kind!r}")
 
     def write(self, writer: Writer) -> None:
+        if self.touched:
+            raise RuntimeError("a batch with file rows still to make (Handler.seal) was written")
         if self.closes:
             writer.close_holdings(list(self.closes.items()))
         if self.holdings:

@@ -29,7 +29,8 @@ from domain.events import (
 from domain.file import AdministrativeFile
 from projections import tables
 from projections.app import LedgerEvent, decode_stored
-from projections.rows import row_from_file
+from projections.batch import Batch
+from projections.rows import row_values
 from signing.registry import REGISTRY_STREAM
 
 CLOSING = (ResultReturned, FileRefused, FileWithdrawn, ProcessingStopped)
@@ -44,6 +45,11 @@ class Handler:
 
     def reset(self) -> None:
         """Forget cached state (after a rollback or before a rebuild)."""
+
+    def seal(self, batch: Batch, failed: LedgerEvent | None = None) -> None:
+        """Make the rows the batch's events asked for (``TOUCH``), from the state after its
+        last event; ``failed`` is the event after those, whose failure may have left its file's
+        cached state half-changed."""
 
 
 class FilesHandler(Handler):
@@ -60,6 +66,17 @@ class FilesHandler(Handler):
 
     def reset(self) -> None:
         self._files.clear()
+
+    def seal(self, batch: Batch, failed: LedgerEvent | None = None) -> None:
+        if failed is not None:
+            self._files.pop(failed.stream, None)
+        for code, version in batch.touched.items():
+            f = self._files.get(code)
+            if f is None or f.version != version:  # evicted, or spoilt by the failed event
+                f = self._before(code, version + 1)
+                assert f is not None
+            batch.files[code] = tables.cells(row_values(f, self.calendar, self._minutes))
+        batch.touched.clear()
 
     def _before(self, code: str, version: int) -> AdministrativeFile | None:
         """The file as it stood before ``version`` (None before its first event)."""
@@ -88,7 +105,7 @@ class FilesHandler(Handler):
             self._files.popitem(last=False)
         at = event.timestamp
         out = [
-            tables.upsert_file(row_from_file(f, self.calendar, self._minutes)),
+            tables.touch_file(env.stream, env.version),
             tables.step(f.id, env.version, env.type, at, f.holder.department, f.holder.agency),
         ]
         if isinstance(event, FileReceived):

@@ -68,6 +68,7 @@ class LedgerProjection(Projection[Any]):
         try:
             batch = Batch()
             batch.add(self.handler.ops(domain_event, tracking.notification_id))
+            self.handler.seal(batch)
             self.view.write(batch, tracking)
         except BaseException as e:
             self.handler.reset()
@@ -235,12 +236,38 @@ class ProjectionHost:
                     raise item
                 pending.add(handler.ops(item, pos))
             except Exception as e:
-                handler.reset()
-                return Job(name, view, pending, Tracking(view.tracking_name, last), first, (pos, e))
+                return self._failed_job(name, pending, position, last, first, pos, e, item)
             last = pos
         if not first:
             return None
+        try:
+            handler.seal(pending)
+        except Exception as e:  # which event's row failed is not known: stop before them all
+            handler.reset()
+            return Job(
+                name, view, Batch(), Tracking(view.tracking_name, position), first, (first, e)
+            )
         return Job(name, view, pending, Tracking(view.tracking_name, last), first)
+
+    def _failed_job(
+        self,
+        name: str,
+        pending: Batch,
+        position: int,
+        last: int,
+        first: int,
+        pos: int,
+        error: Exception,
+        item: LedgerEvent | Exception,
+    ) -> Job:
+        """The job of the events before the failing one at ``pos``, and the failure."""
+        handler, view = self.handlers[name], self.views[name]
+        try:
+            handler.seal(pending, None if isinstance(item, Exception) else item)
+        except Exception:  # then write none of this page's events, and stop before them
+            pending, last, pos = Batch(), position, first
+        handler.reset()
+        return Job(name, view, pending, Tracking(view.tracking_name, last), first, (pos, error))
 
     def rebuild(self, name: str, progress: Callable[[int], None] | None = None) -> int:
         """Drop the projection's rows and position, and replay every event from the start."""

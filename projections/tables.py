@@ -65,6 +65,7 @@ STATUS_TABLE = (
 # What a handler asks for one event: (kind, params). ``projections.batch`` gathers a batch of
 # them and writes each kind in one statement (or a COPY); the SQL lives in ``projections.views``.
 FILE, STEP, OPEN, CLOSE, ACTION = "file", "step", "open", "close", "action"
+TOUCH = "touch"  # (code, version): the file's row, made when the batch is sealed
 Write = tuple[str, tuple[Any, ...]]
 STEP_COLUMNS = ("code", "version", "type", "occurred_at", "department", "agency")
 HOLDING_COLUMNS = ("code", "version", "officer", "department", "agency", "from_at", "to_at")
@@ -98,44 +99,40 @@ def instant(at: datetime) -> str:
     return text
 
 
-def _maybe_instant(at: datetime | None) -> str | None:
-    return None if at is None else instant(at)
+def cells(v: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A file row's values (``rows.row_values``, ``FILE_COLUMNS`` order) as stored cells:
+    instants as text, the missing items as a JSON list, the flag as 0/1."""
+    return (
+        *v[:9],
+        instant(v[9]),
+        instant(v[10]),
+        instant(v[11]),
+        instant(v[12]),
+        v[13],
+        v[14],
+        v[15],
+        orjson.dumps(list(v[16])).decode(),
+        v[17],
+        v[18],
+        v[19],
+        int(v[20]),
+        None if v[21] is None else instant(v[21]),
+        *v[22:],
+    )
 
 
 def file_params(r: FileRow) -> tuple[Any, ...]:
-    """A file row's cells in ``FILE_COLUMNS`` order (instants as text, flags as 0/1)."""
-    return (
-        r.code,
-        r.unit,
-        r.procedure,
-        r.channel,
-        r.state,
-        r.portal_status,
-        r.holder_officer,
-        r.holder_department,
-        r.holder_agency,
-        instant(r.holder_since),
-        instant(r.received_at),
-        instant(r.due_at),
-        instant(r.appointment_at),
-        r.apologies,
-        r.apology_reason,
-        r.supplements,
-        orjson.dumps(list(r.missing_items)).decode(),
-        r.supplement_wait_minutes,
-        r.fee_due_vnd,
-        r.fee_paid_vnd,
-        int(r.fee_paid_online),
-        _maybe_instant(r.closed_at),
-        r.timeliness,
-        r.processing_minutes,
-        r.rating,
-        r.version,
-    )
+    """A file row's cells in ``FILE_COLUMNS`` order."""
+    return cells(tuple(getattr(r, c) for c in FILE_COLUMNS))
 
 
 def upsert_file(row: FileRow) -> Write:
     return (FILE, file_params(row))
+
+
+def touch_file(code: str, version: int) -> Write:
+    """The file's row as it stands after ``version``, made once per batch (``Handler.seal``)."""
+    return (TOUCH, (code, version))
 
 
 def file_row(record: dict[str, Any]) -> FileRow:

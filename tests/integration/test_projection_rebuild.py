@@ -51,17 +51,27 @@ def test_rebuild_in_batches_gives_the_rows_of_event_by_event(store: EventStore, 
     host.close()
 
 
+@pytest.mark.parametrize("when", ["before", "after", "midway"])
 def test_a_failure_mid_batch_stops_at_the_last_good_event(
-    store: EventStore, cast: Cast, monkeypatch: pytest.MonkeyPatch
+    store: EventStore, cast: Cast, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
     host, after = _host(store, cast, 25, seed=5)
     head = store.max_position()
-    bad = head - 4  # in the middle of the one batch below
+    # In the middle of the one batch below, on a file with earlier events in that batch.
+    bad = max(
+        n.id
+        for n in store.notifications(1, 10_000)
+        if n.originator_version > 1 and n.originator_id != "KEYS" and n.id < head - 1
+    )
     handler = host.handlers["files"]
     real = handler.ops
 
     def explode(item: Any, position: int) -> Any:
         if position == bad:
+            if when == "after":
+                real(item, position)  # the cached file now holds the failing event
+            if when == "midway":  # an apply that raised halfway: state changed, version not
+                handler._files[item.stream].apologies += 99
             raise ValueError("boom")
         return real(item, position)
 
