@@ -192,21 +192,19 @@ def render(code: str, rows: list[dict[str, Any]]) -> bytes:
         now_en += f" at {row['holder_department']} ({row['holder_agency']})"
     portal = int(row["portal_status"])
     label_vi, label_en = PORTAL_LABELS[PortalStatus(portal)]
-    steps = []
-    for r in rows:
-        kind = r["step_type"]
-        if kind is None:
-            continue
-        vi, en = STEP_TEXT.get(str(kind), (str(kind), str(kind)))
-        steps.append(
-            {
-                "at": str(r["step_at"]),
-                "text_vi": vi,
-                "text_en": en,
-                "department": str(r["step_department"]),
-                "agency": str(r["step_agency"]),
-            }
-        )
+    text = STEP_TEXT.get
+    steps = [  # every column is TEXT: the values go out as they are stored
+        {
+            "at": r["step_at"],
+            "text_vi": vi,
+            "text_en": en,
+            "department": r["step_department"],
+            "agency": r["step_agency"],
+        }
+        for r in rows
+        if (kind := r["step_type"]) is not None
+        for vi, en in (text(kind) or (kind, kind),)
+    ]
     doc = {
         "code": code,
         "procedure_vi": proc.name_vi if proc else str(row["procedure"]),
