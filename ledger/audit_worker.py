@@ -31,7 +31,7 @@ import orjson
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import CanInitAggregate
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.rows import tuple_row
 
 from domain.codes import parse_file_code
 from domain.events import Desk
@@ -40,13 +40,7 @@ from ledger.canonical import MAX_SAFE_INTEGER
 from ledger.envelope import _KEYS as ENVELOPE_KEYS
 from ledger.envelope import FORMAT_VERSION, SIGNING_CONTEXT, decode
 from ledger.errors import StoreError
-from ledger.store import (
-    EVENTS_TABLE,
-    EventStore,
-    open_postgres,
-    open_sqlite,
-    parse_postgres_url,
-)
+from ledger.store import EVENTS_TABLE, EventStore, open_postgres, open_sqlite
 from ledger.timefmt import _INSTANT as INSTANT_RE
 from ledger.timefmt import parse_instant
 from ledger.verify import OFFICERS, unit_roles_allowed
@@ -319,39 +313,40 @@ def reopen(url: str) -> EventStore:
 
 
 class RowReader:
-    """Rows of the events table by log position, straight from the database: the columns
-    ``EventStore.notifications`` reads (eventsourcing's table), as tuples, with no
-    ``Notification`` objects on the way (a worker reads every event of the ledger)."""
+    """Rows of the events table by log position, as plain tuples: the columns
+    ``EventStore.notifications`` reads (eventsourcing's table), without building a
+    ``Notification`` per row (a worker reads every event of the ledger). SQLite through its own
+    connection; PostgreSQL through the reopened store's pool (its schema on the search path)."""
 
     def __init__(self, url: str) -> None:
-        reopen(url).close()  # the same errors as opening the store, if it cannot be opened
+        self.store = reopen(url)  # the same errors as opening the store, if it cannot be opened
         self._sqlite: sqlite3.Connection | None = None
-        self._pg: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._datastore: Any = getattr(self.store, "_datastore", None)
         if url.startswith("sqlite:///"):
             self._sqlite = sqlite3.connect(url.removeprefix("sqlite:///"))
-            self._sql: str | Composed = (
-                "SELECT rowid, originator_id, originator_version, topic, state FROM "  # noqa: S608
-                + EVENTS_TABLE  # a constant, not input
-                + " WHERE rowid >= ? AND rowid < ? ORDER BY rowid"
-            )
-            return
-        t = parse_postgres_url(url)
-        self._pg = psycopg.connect(
-            dbname=t.dbname, host=t.host, port=t.port, user=t.user, password=t.password,
-            autocommit=True,
-        )
-        self._sql = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{}"
-            " WHERE notification_id >= %s AND notification_id < %s ORDER BY notification_id"
-        ).format(Identifier(t.schema), Identifier(EVENTS_TABLE))
+        self._sql = (
+            "SELECT {id}, originator_id, originator_version, topic, state FROM "  # noqa: S608
+            + EVENTS_TABLE  # a constant, not input
+            + " WHERE {id} >= ? AND {id} < ? ORDER BY {id}"
+        ).format(id="rowid" if self._sqlite is not None else "notification_id")
 
     def rows(self, start: int, stop: int) -> list[tuple[int, str, int, str, bytes]]:
         try:
             if self._sqlite is not None:
-                assert isinstance(self._sql, str)
                 return self._sqlite.execute(self._sql, (start, stop)).fetchall()
-            assert self._pg is not None and isinstance(self._sql, Composed)
-            return self._pg.execute(self._sql, (start, stop), prepare=True).fetchall()
+            if not hasattr(self._datastore, "get_connection"):
+                return [
+                    (r.id, str(r.originator_id), r.originator_version, r.topic, r.state)
+                    for r in self.store.notifications(start, stop - start)
+                    if r.id < stop
+                ]
+            with (
+                self._datastore.get_connection() as conn,
+                conn.cursor(row_factory=tuple_row) as curs,
+            ):
+                curs.execute(self._sql.replace("?", "%s"), (start, stop), prepare=True)
+                found: list[tuple[int, str, int, str, bytes]] = curs.fetchall()
+                return found
         except (sqlite3.Error, psycopg.Error) as e:
             raise StoreError(f"cannot read the event log: {e}") from e
 
