@@ -25,6 +25,7 @@ cross-tested against the ``rfc8785`` package, over every Unicode scalar value fo
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import orjson
 
@@ -103,6 +104,33 @@ def _check(value: object, depth: int, strings: bool) -> None:
     raise _Refused(f"{_describe(value)} not allowed")
 
 
+def _plain(value: Any, depth: int) -> bool:
+    """True only if ``_check(value, depth, strings=False)`` would pass, for exact ``dict``,
+    ``list``, ``tuple``, ``str``, ``int`` and ``bool`` values and ``None`` (what ``orjson.loads``
+    gives and what the ledger builds); False means "not sure": ``_check`` decides and names why.
+    No exceptions and no path bookkeeping, so it is the cheap test on the hot path."""
+    t = type(value)
+    if t is str or t is bool or value is None:
+        return True
+    if t is int:
+        return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
+    if depth >= MAX_DEPTH:
+        return False
+    if t is dict:
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                return False
+            if type(item) is not str and not _plain(item, depth + 1):
+                return False
+        return True
+    if t is list or t is tuple:
+        for item in value:  # noqa: SIM110 (a loop: no generator frame on the hot path)
+            if type(item) is not str and not _plain(item, depth + 1):
+                return False
+        return True
+    return False
+
+
 def _error(refused: _Refused) -> CanonicalError:
     path = "".join(reversed(refused.segments)).removeprefix(".") or "<root>"
     return CanonicalError(f"{path}: {refused.reason}")
@@ -110,10 +138,11 @@ def _error(refused: _Refused) -> CanonicalError:
 
 def canonical_bytes(value: object) -> bytes:
     """The RFC 8785 canonical JSON bytes of ``value``; ``CanonicalError`` if it has none."""
-    try:
-        _check(value, 0, strings=False)
-    except _Refused as r:
-        raise _error(r) from None
+    if not _plain(value, 0):
+        try:
+            _check(value, 0, strings=False)
+        except _Refused as r:
+            raise _error(r) from None
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError as e:

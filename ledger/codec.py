@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -64,28 +65,90 @@ def _encode_value(value: Any) -> Any:
 
 
 def _decode_value(hint: Any, value: Any, where: str) -> Any:
+    """The general decoder of one payload value (``_decoder`` compiles the same rules)."""
+    return _decoder(hint)(value, where)
+
+
+Decoder = Callable[[Any, str], Any]
+"""Decodes one payload value (``where`` names it in an error)."""
+
+
+def _decode_instant(value: Any, where: str) -> Any:
+    if not isinstance(value, str):
+        raise MalformedEnvelope(f"{where}: expected an instant")
+    return parse_instant(value)
+
+
+def _decode_desk(value: Any, where: str) -> Any:
+    if not isinstance(value, dict) or value.keys() != _DESK_KEYS:
+        raise MalformedEnvelope(f"{where}: expected a desk")
+    parts = [value["officer"], value["department"], value["agency"]]
+    if not all(isinstance(p, str) for p in parts):
+        raise MalformedEnvelope(f"{where}: desk fields must be text")
+    return Desk(*parts)
+
+
+_DESK_KEYS = frozenset({"officer", "department", "agency"})
+
+
+def _decoder(hint: Any) -> Decoder:
+    """The decoder of a field type, its type introspection done once here, not per value."""
     if hint is datetime:
-        if not isinstance(value, str):
-            raise MalformedEnvelope(f"{where}: expected an instant")
-        return parse_instant(value)
+        return _decode_instant
     if hint is Desk:
-        if not isinstance(value, dict) or set(value) != {"officer", "department", "agency"}:
-            raise MalformedEnvelope(f"{where}: expected a desk")
-        parts = [value["officer"], value["department"], value["agency"]]
-        if not all(isinstance(p, str) for p in parts):
-            raise MalformedEnvelope(f"{where}: desk fields must be text")
-        return Desk(*parts)
-    origin = typing.get_origin(hint)
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise MalformedEnvelope(f"{where}: expected a list")
+        return _decode_desk
+    if typing.get_origin(hint) is tuple:
         (item_hint, _ellipsis) = typing.get_args(hint)
-        return tuple(_decode_value(item_hint, v, where) for v in value)
+        item = _decoder(item_hint)
+
+        def decode_tuple(value: Any, where: str) -> Any:
+            if not isinstance(value, list):
+                raise MalformedEnvelope(f"{where}: expected a list")
+            return tuple(item(v, where) for v in value)
+
+        return decode_tuple
     if hint in (str, int, bool):
-        if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
-            raise MalformedEnvelope(f"{where}: expected {hint.__name__}")
-        return value
-    raise MalformedEnvelope(f"{where}: unsupported field type {hint!r}")
+        kind: type = hint
+        message = f"expected {kind.__name__}"
+
+        def decode_scalar(value: Any, where: str) -> Any:
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise MalformedEnvelope(f"{where}: {message}")
+            return value
+
+        return decode_scalar
+
+    def unsupported(value: Any, where: str) -> Any:
+        raise MalformedEnvelope(f"{where}: unsupported field type {hint!r}")
+
+    return unsupported
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to decode one event class's payload: per field its name, its name in errors, the
+    exact scalar type a plain value has (``str``, ``int``, ``bool``: taken as it is) or None,
+    and the decoder otherwise."""
+
+    fields: tuple[tuple[str, str, type | None, Decoder], ...]
+    names: frozenset[str]
+    topic: str | None
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: Any) -> _Plan:
+    found = _PLANS.get(cls)
+    if found is None:
+        fields = tuple(
+            (name, f"{cls.__name__}.{name}", hint if hint in (str, int, bool) else None,
+             _decoder(hint))
+            for name, hint in _fields(cls)
+        )  # fmt: skip
+        names = frozenset(name for name, *_ in fields)
+        found = _PLANS[cls] = _Plan(fields, names, _CREATED_TOPICS.get(cls))
+    return found
 
 
 def to_payload(event: CanMutateAggregate[str]) -> tuple[str, dict[str, Any]]:
@@ -108,19 +171,21 @@ def from_payload(
     cls: Any = EVENT_TYPES.get(type_name)
     if cls is None:
         raise MalformedEnvelope(f"unknown event type {type_name!r}")
-    fields = _fields(cls)
-    names = {name for name, _ in fields}
-    if set(payload) != names:
+    plan = _plan(cls)
+    if payload.keys() != plan.names:
         raise MalformedEnvelope(
-            f"{type_name} payload fields {sorted(payload)} are not the expected {sorted(names)}"
+            f"{type_name} payload fields {sorted(payload)} are not the expected "
+            f"{sorted(plan.names)}"
         )
-    kwargs: dict[str, Any] = {
-        name: _decode_value(hint, payload[name], f"{type_name}.{name}") for name, hint in fields
-    }
+    kwargs: dict[str, Any] = {}
+    for name, where, exact, decode in plan.fields:
+        value = payload[name]
+        # type(True) is bool, not int: an exact match is what the decoder would accept as is.
+        kwargs[name] = value if type(value) is exact else decode(value, where)
     kwargs.update(
         originator_id=stream, originator_version=version, timestamp=occurred_at, actor=actor
     )
-    if cls in _CREATED_TOPICS:
-        kwargs["originator_topic"] = _CREATED_TOPICS[cls]
+    if plan.topic is not None:
+        kwargs["originator_topic"] = plan.topic
     event: CanMutateAggregate[str] = cls(**kwargs)
     return event

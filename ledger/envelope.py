@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from ledger.canonical import CanonicalError, canonical_bytes, parse_canonical
@@ -48,6 +49,7 @@ _KEYS = frozenset(
         "sig",
     }
 )
+_HEX = "0123456789abcdef"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,11 @@ class UnsignedEnvelope:
     key_id: str
     payload: dict[str, Any]
     prev_hash: str
+
+    @cached_property
+    def at(self) -> datetime:
+        """``occurred_at`` as an instant, parsed once (``decode`` fills it in as it checks it)."""
+        return parse_instant(self.occurred_at)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -95,7 +102,10 @@ class Envelope:
 
     def received(self, at: datetime) -> Envelope:
         """This envelope with the server's receipt time."""
-        return Envelope(self.unsigned, self.signature, format_instant(at))
+        received = Envelope(self.unsigned, self.signature, format_instant(at))
+        if "sig_b64" in self.__dict__:
+            received.__dict__["sig_b64"] = self.__dict__["sig_b64"]
+        return received
 
     # Convenience accessors.
     @property
@@ -128,17 +138,22 @@ class Envelope:
 
     @property
     def occurred_at(self) -> datetime:
-        return parse_instant(self.unsigned.occurred_at)
+        return self.unsigned.at
+
+    @cached_property
+    def sig_b64(self) -> str:
+        """The signature as the envelope writes it (base64), encoded once."""
+        return b64(self.signature)
 
     def to_bytes(self) -> bytes:
-        doc = {**self.unsigned.body(), "sig": b64(self.signature)}
+        doc = {**self.unsigned.body(), "sig": self.sig_b64}
         if self.recorded_at is not None:
             doc["recorded_at"] = self.recorded_at
         return canonical_bytes(doc)
 
     def signed_bytes(self) -> bytes:
         """What the actor signed and sent, without the server's receipt time."""
-        return canonical_bytes({**self.unsigned.body(), "sig": b64(self.signature)})
+        return canonical_bytes({**self.unsigned.body(), "sig": self.sig_b64})
 
     def hash(self) -> str:
         """The chain hash: SHA-256 of what the actor signed and sent (signature included, the
@@ -188,7 +203,10 @@ def decode(data: bytes) -> Envelope:
         doc = parse_canonical(data)
     except CanonicalError as e:
         raise MalformedEnvelope(f"not a canonical envelope: {e}") from e
-    if not isinstance(doc, dict) or set(doc) - {"recorded_at"} != _KEYS:
+    if not isinstance(doc, dict):
+        raise MalformedEnvelope("envelope fields are missing or unknown")
+    size = len(doc)  # exactly _KEYS, with or without "recorded_at"
+    if not (size == 11 or (size == 12 and "recorded_at" in doc)) or not doc.keys() >= _KEYS:
         raise MalformedEnvelope("envelope fields are missing or unknown")
     recorded_at = doc.get("recorded_at")
     if recorded_at is not None:
@@ -198,23 +216,51 @@ def decode(data: bytes) -> Envelope:
     if doc["v"] != FORMAT_VERSION:
         raise MalformedEnvelope(f"unknown envelope format version {doc['v']!r}")
     prev_hash = _field(doc, "prev_hash", str)
-    if len(prev_hash) != 64 or any(c not in "0123456789abcdef" for c in prev_hash):
+    if len(prev_hash) != 64 or prev_hash.strip(_HEX):  # strip leaves "" iff every char is hex
         raise MalformedEnvelope("prev_hash must be 64 lower-case hex digits")
+    sig = _field(doc, "sig", str)
     try:
-        signature = unb64(_field(doc, "sig", str))
+        signature = unb64(sig)
     except VerificationError as e:
         raise MalformedEnvelope(f"signature is not base64: {e}") from e
     occurred_at = _field(doc, "occurred_at", str)
-    parse_instant(occurred_at)
+    at = parse_instant(occurred_at)
+    origin, stream, version = doc["origin"], doc["stream"], doc["version"]
+    type_, actor, key_id, payload = doc["type"], doc["actor"], doc["key_id"], doc["payload"]
+    if not (
+        type(origin) is str
+        and type(stream) is str
+        and type(version) is int
+        and type(type_) is str
+        and type(actor) is str
+        and type(key_id) is str
+        and type(payload) is dict
+    ):  # the first wrong one, named in the same order as always
+        for name, kind in _TYPED:
+            _field(doc, name, kind)
     unsigned = UnsignedEnvelope(
-        origin=_field(doc, "origin", str),
-        stream=_field(doc, "stream", str),
-        version=_field(doc, "version", int),
-        type=_field(doc, "type", str),
+        origin=origin,
+        stream=stream,
+        version=version,
+        type=type_,
         occurred_at=occurred_at,
-        actor=_field(doc, "actor", str),
-        key_id=_field(doc, "key_id", str),
-        payload=_field(doc, "payload", dict),
+        actor=actor,
+        key_id=key_id,
+        payload=payload,
         prev_hash=prev_hash,
     )
-    return Envelope(unsigned=unsigned, signature=signature, recorded_at=recorded_at)
+    unsigned.__dict__["at"] = at  # the cached_property, already parsed
+    env = Envelope(unsigned=unsigned, signature=signature, recorded_at=recorded_at)
+    env.__dict__["sig_b64"] = sig  # unb64 is strict: b64(signature) == sig
+    return env
+
+
+_TYPED: tuple[tuple[str, type], ...] = (
+    ("origin", str),
+    ("stream", str),
+    ("version", int),
+    ("type", str),
+    ("actor", str),
+    ("key_id", str),
+    ("payload", dict),
+)

@@ -8,19 +8,25 @@ from datetime import UTC, datetime
 
 from ledger.errors import MalformedEnvelope
 
-_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+# ASCII digits only and ``\Z`` (not ``$``, which also matches before a final newline), so that
+# ``_INSTANT.match`` accepts exactly the texts ``format_instant`` writes.
+_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
 
 
 def format_instant(at: datetime) -> str:
     if at.tzinfo is None or at.utcoffset() is None:
         raise MalformedEnvelope(f"instant {at!r} has no time zone")
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = at if at.tzinfo is UTC else at.astimezone(UTC)
+    # isoformat ends in "+00:00" for UTC and pads the year to four digits (strftime's %Y does
+    # not, on glibc, below year 1000); for years from 1000 both give the same text.
+    return utc.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_instant(text: str) -> datetime:
     if not _INSTANT.match(text):
         raise MalformedEnvelope(f"instant {text!r} is not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
     try:
-        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+        # The pattern fixed the form; fromisoformat reads the final "Z" as UTC (Python 3.11+).
+        return datetime.fromisoformat(text)
     except ValueError as e:
         raise MalformedEnvelope(f"instant {text!r} is not a real date and time") from e
