@@ -145,6 +145,8 @@ def test_the_fast_decoder_agrees_with_the_ledger_decoder(store: EventStore, cast
         orjson.dumps({**doc, "type": ["FileReceived"]}, option=orjson.OPT_SORT_KEYS),
         orjson.dumps({**doc, "prev_hash": "A" * 64}, option=orjson.OPT_SORT_KEYS),
         orjson.dumps({**doc, "sig": "not base64!"}, option=orjson.OPT_SORT_KEYS),
+        orjson.dumps({**doc, "sig": doc["sig"][:85] + "B=="}, option=orjson.OPT_SORT_KEYS),
+        orjson.dumps({**doc, "sig": doc["sig"][:84] + "==="}, option=orjson.OPT_SORT_KEYS),
         orjson.dumps(
             {**doc, "occurred_at": "2026-02-30T00:00:00.000000Z"}, option=orjson.OPT_SORT_KEYS
         ),
