@@ -262,6 +262,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             app.state.ledger = None
+            await anyio.to_thread.run_sync(routes_public.close_lookup_reads, app.state)
             await anyio.to_thread.run_sync(ledger.close)
 
     app = FastAPI(
@@ -272,6 +273,7 @@ def create_app(
         lifespan=lifespan,
     )
     setattr(app.state, routes_public.VERIFIED_PINS, VerifiedPins())  # per process, never shared
+    setattr(app.state, routes_public.LOOKUP_DB, settings.db)
     app.add_middleware(routes_public.FastLookup)  # inside the body limit (a GET has no body)
     app.add_middleware(BodySizeLimit)
     problems.install(app)

@@ -15,12 +15,17 @@ query: neither the work nor the rows' absence tells anything before the PIN chec
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import anyio.to_thread
+import psycopg
+from psycopg.rows import dict_row
 
-from ledger.store import EventStore
+from ledger.errors import StoreError
+from ledger.store import EventStore, parse_postgres_url
 
 MAX_BATCH = 64  # codes per query; a query of 64 codes is still one short index scan
 
@@ -38,20 +43,80 @@ _ORDER = " ORDER BY p.file_code, s.version"
 Rows = list[dict[str, Any]]
 
 
-def fetch_lookups(store: EventStore, codes: Sequence[str]) -> dict[str, Rows]:
+class PostgresReader:
+    """One autocommit connection for the lookups' reads (PostgreSQL): one round trip a query,
+    where ``store.query`` checks a pooled connection out, pings it, and opens and ends a
+    transaction around the statement. The drain runs one query at a time, so one connection
+    is enough. A broken connection is dropped and, once, replaced at once (the database came
+    back); failing that the lookup gets the store's error, a 503."""
+
+    def __init__(self, url: str) -> None:
+        self.target = parse_postgres_url(url)
+        self.conn: psycopg.Connection[dict[str, Any]] | None = None
+        self.lock = threading.Lock()
+
+    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+        t = self.target
+        return psycopg.connect(
+            dbname=t.dbname,
+            host=t.host,
+            port=t.port,
+            user=t.user,
+            password=t.password,
+            connect_timeout=5,
+            autocommit=True,
+            options=f"-c search_path={t.schema}",  # a checked name: [a-z0-9_]
+            row_factory=dict_row,
+        )
+
+    def query(self, sql: str, params: tuple[Any, ...]) -> Rows:
+        with self.lock:
+            for attempt in (1, 2):
+                fresh = self.conn is None
+                try:
+                    if self.conn is None:
+                        self.conn = self._connect()
+                    return self.conn.execute(sql, params).fetchall()
+                except (psycopg.OperationalError, psycopg.InterfaceError) as e:
+                    self._drop()
+                    if fresh or attempt == 2:
+                        raise StoreError(f"database error: {e}") from e
+                except psycopg.Error as e:
+                    raise StoreError(f"database error: {e}") from e
+            raise StoreError("database error: no connection")  # not reached
+
+    def _drop(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
+
+    def close(self) -> None:
+        with self.lock:
+            self._drop()
+
+
+def fetch_lookups(
+    store: EventStore, codes: Sequence[str], reader: PostgresReader | None = None
+) -> dict[str, Rows]:
     """The lookup rows of each known code (one per step, at least one; the file's columns are
     NULL while the projection has not caught up). Unknown codes are absent. One query."""
     if not codes:
         return {}
     params: tuple[Any, ...]
-    if store.dialect == "postgresql":
+    if reader is not None:
+        sql = _COLUMNS + " WHERE p.file_code = ANY(%s)" + _ORDER
+        rows = reader.query(sql, (list(codes),))
+    elif store.dialect == "postgresql":
         sql, params = _COLUMNS + " WHERE p.file_code = ANY(?)" + _ORDER, (list(codes),)
     else:
         marks = ", ".join("?" for _ in codes)
         sql = _COLUMNS + f" WHERE p.file_code IN ({marks})" + _ORDER
         params = tuple(codes)
+    if reader is None:
+        rows = store.query(sql, params)
     found: dict[str, Rows] = {}
-    for row in store.query(sql, params):
+    for row in rows:
         found.setdefault(str(row["file_code"]), []).append(row)
     return found
 
@@ -59,8 +124,15 @@ def fetch_lookups(store: EventStore, codes: Sequence[str]) -> dict[str, Rows]:
 class LookupReads:
     """The queue of lookups waiting for their rows, on one event loop."""
 
-    def __init__(self, store: EventStore, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        reader: PostgresReader | None = None,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
         self.store = store
+        self.reader = reader
         self.max_batch = max_batch
         self.loop: asyncio.AbstractEventLoop | None = None
         self._waiting: list[tuple[str, asyncio.Future[Rows]]] = []
@@ -88,7 +160,9 @@ class LookupReads:
                 del self._waiting[: self.max_batch]
                 codes = list(dict.fromkeys(code for code, _ in batch))
                 try:
-                    found = await anyio.to_thread.run_sync(fetch_lookups, self.store, codes)
+                    found = await anyio.to_thread.run_sync(
+                        fetch_lookups, self.store, codes, self.reader
+                    )
                 except Exception as e:  # each waiting lookup gets the store's error (503)
                     for _, future in batch:
                         if not future.done():
@@ -105,3 +179,7 @@ class LookupReads:
                         future.set_result(found.get(code, []))
         finally:
             self._draining = False
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()

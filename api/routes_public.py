@@ -30,7 +30,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.lookup_reads import LookupReads
+from api.lookup_reads import LookupReads, PostgresReader
 from api.middleware import no_unknown_query, problem_responses, rate_limited
 from api.models_reads import CODE_PATTERN, PORTAL_LABELS
 from api.problems import Problem, as_problem, problem_response
@@ -44,6 +44,7 @@ from projections.queries import STATE_TEXT, STEP_TEXT
 LOOKUP_BUCKET = "lookup_bucket"
 VERIFIED_PINS = "verified_pins"
 LOOKUP_READS = "lookup_reads"
+LOOKUP_DB = "lookup_db"  # the database URL (PostgreSQL: the lookups read on their own connection)
 PREFIX = "/public/files/"
 SCRYPT_LIMITER = "scrypt_limiter"
 SCRYPT_THREADS = max(1, (os.cpu_count() or 2) - 1)  # leave a core to the loop and the database
@@ -141,9 +142,21 @@ def lookup_reads(request: Request, ledger: Ledger) -> LookupReads:
     """This app's queue of lookups waiting for their rows (one per open ledger)."""
     reads: LookupReads | None = getattr(request.app.state, LOOKUP_READS, None)
     if reads is None or reads.store is not ledger.store:
-        reads = LookupReads(ledger.store)
+        if reads is not None:
+            reads.close()
+        db = getattr(request.app.state, LOOKUP_DB, None)
+        reader = PostgresReader(db) if ledger.store.dialect == "postgresql" and db else None
+        reads = LookupReads(ledger.store, reader=reader)
         setattr(request.app.state, LOOKUP_READS, reads)
     return reads
+
+
+def close_lookup_reads(state: Any) -> None:
+    """At shutdown: the lookups' own connection, if one was opened."""
+    reads: LookupReads | None = getattr(state, LOOKUP_READS, None)
+    if reads is not None:
+        reads.close()
+        setattr(state, LOOKUP_READS, None)
 
 
 def scrypt_limiter(request: Request) -> anyio.CapacityLimiter:

@@ -8,7 +8,7 @@ import asyncio
 import httpx
 from fastapi.testclient import TestClient
 
-from api.lookup_reads import LookupReads
+from api.lookup_reads import LookupReads, PostgresReader
 from api.routes_public import SCRYPT_LIMITER, VERIFIED_PINS, CitizenView
 from ledger.pins import VerifiedPins, hash_pin, pin_matches
 from projections.queries import citizen_status
@@ -175,7 +175,9 @@ def test_a_forgotten_applicant_still_shows_no_personal_data(world: World) -> Non
 
 
 def test_waiting_lookups_share_one_query(world: World) -> None:
-    reads = LookupReads(world.ledger.store, max_batch=8)
+    db = world.settings.db
+    reader = PostgresReader(db) if db and world.ledger.store.dialect == "postgresql" else None
+    reads = LookupReads(world.ledger.store, reader=reader, max_batch=8)
     codes = [r.code for r in world.receipts] * 5 + [UNKNOWN]
 
     async def together() -> list[list[dict[str, object]]]:
@@ -191,6 +193,7 @@ def test_waiting_lookups_share_one_query(world: World) -> None:
     first = got[0]
     assert [r["step_type"] for r in first] == ["FileReceived", "FileHandedOff"]
     assert reads.lookups == len(codes) == 21 and reads.queries == 3  # 8 + 8 + 5
+    reads.close()
 
 
 def test_the_fast_path_answers_as_the_route_does(world: World) -> None:
