@@ -106,9 +106,13 @@ class Ledger(KeyCommands):
     def _registry_state(self) -> tuple[KeyRegistry, RegistryMark]:
         """The registry brought up to date (one SELECT of what is new, outside the lock, so
         concurrent commands do not queue behind each other's round trip) and its generation."""
-        with self._registry_lock:
-            last, _ = self._registry_verifier.head(REGISTRY_STREAM)
+        last = self._head()
         return self._apply_registry(self.store.stream(REGISTRY_STREAM, gt=last or None))
+
+    def _head(self) -> int:
+        """The version of the registry's last verified row (0: none yet)."""
+        with self._registry_lock:
+            return self._registry_verifier.head(REGISTRY_STREAM)[0]
 
     def _apply_registry(self, fresh: Sequence[StoredEvent]) -> tuple[KeyRegistry, RegistryMark]:
         """Apply registry rows read after the head; skip what another thread applied since."""
@@ -256,10 +260,11 @@ class Ledger(KeyCommands):
         return self._load(code)[0]
 
     def _load(self, code: str) -> tuple[VerifiedFile, KeyRegistry, RegistryMark]:
-        stored = self.store.stream(code)
+        # One read: the file's rows and the registry's rows after the verified head.
+        stored, news = self.store.stream_with(code, REGISTRY_STREAM, other_after=self._head())
         if not stored:
             raise NotFound(f"no file {code}")
-        registry, mark = self._registry_state()
+        registry, mark = self._apply_registry(news)
         verifier = ChainVerifier(self.origin, self.authority_key, registry)
         rows, fresh = verify_rows(stored, verifier, self.load_cache, code, mark)
         if fresh and self._registry_unchanged(mark):

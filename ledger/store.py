@@ -9,27 +9,35 @@ events, so nothing is ever half-written. There is no update or delete of an even
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
 from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
+    InterfaceError,
     Notification,
+    OperationalError,
     PersistenceError,
     StoredEvent,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
-from psycopg.sql import SQL, Identifier
+from psycopg.rows import dict_row, tuple_row
+from psycopg_pool import PoolTimeout
 
-from ledger.errors import ConfigurationError, ConflictError, StoreError
+from ledger.errors import ConflictError, StoreError
+from ledger.store_postgres import (
+    PING_IDLE_AFTER,
+    SchemaDatastore,
+    SidePostgresRecorder,
+    pg_sql,
+)
+from ledger.store_postgres import PostgresTarget as PostgresTarget
+from ledger.store_postgres import parse_postgres_url as parse_postgres_url
 
 EVENTS_TABLE = "hoso_events"
 STREAMS_PER_QUERY = 500  # SQLite: streams named in one IN (...) list
@@ -37,7 +45,14 @@ _STREAMS_COLUMNS = "SELECT originator_id, originator_version, topic, state FROM 
 _STREAMS_ORDER = " ORDER BY originator_id, originator_version"
 _STREAMS_PG = _STREAMS_COLUMNS + " WHERE originator_id = ANY(%s)" + _STREAMS_ORDER
 _STREAMS_SQLITE = _STREAMS_COLUMNS + " WHERE originator_id IN ({})" + _STREAMS_ORDER
-_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_WITH_TAIL = (
+    _STREAMS_COLUMNS
+    + " WHERE originator_id = ? UNION ALL "
+    + _STREAMS_COLUMNS
+    + " WHERE originator_id = ? AND originator_version > ?"
+    + _STREAMS_ORDER
+)
+_WITH_TAIL_PG = pg_sql(_WITH_TAIL)
 
 
 @dataclass(frozen=True)
@@ -46,10 +61,6 @@ class SideWrite:
 
     sql: str
     params: tuple[Any, ...]
-
-
-def _pg(sql: str) -> str:
-    return sql.replace("?", "%s")
 
 
 SideBatch = tuple[str, Sequence[tuple[Any, ...]]]
@@ -73,57 +84,6 @@ class _SideSQLiteRecorder(SQLiteApplicationRecorder):
         for sql, rows in kwargs.get("side_batches", ()):
             c.executemany(sql, rows)
         return super()._insert_events(c, stored_events, **kwargs)
-
-
-class _SidePostgresRecorder(PostgresApplicationRecorder):
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str) -> None:
-        super().__init__(datastore, events_table_name=events_table_name)
-        # The events as four parallel arrays, the states in binary: psycopg dumps the library's
-        # array of composite rows as text in Python (escaping every byte), which cost more
-        # than the rest of a bulk write. Same single INSERT, same order, same RETURNING.
-        self._insert_arrays = SQL(
-            "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %b::bytea[]) "
-            "RETURNING notification_id"
-        ).format(Identifier(datastore.schema), Identifier(events_table_name))
-
-    def _insert_stored_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        curs.execute(
-            self._insert_arrays,
-            (
-                [str(e.originator_id) for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ),
-        )
-
-    def _insert_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        for write in kwargs.get("side_writes", ()):
-            curs.execute(_pg(write.sql), write.params)
-        for sql, rows in kwargs.get("side_batches", ()):
-            curs.executemany(_pg(sql), rows)  # pipelined with the events' insert
-        super()._insert_events(curs, stored_events, **kwargs)
-
-
-class _SchemaDatastore(PostgresDatastore):
-    """Every pooled connection works in the ledger's schema (side tables are unqualified)."""
-
-    def after_connect_func(self) -> Callable[[psycopg.Connection[Any]], None]:
-        base = super().after_connect_func()
-        statement = SQL("SET search_path TO {0}").format(Identifier(self.schema))
-
-        def after_connect(conn: psycopg.Connection[Any]) -> None:
-            base(conn)
-            conn.execute(statement)
-
-        return after_connect
 
 
 SIDE_TABLES = {
@@ -228,6 +188,61 @@ class EventStore:
         except PersistenceError as e:
             raise StoreError(f"cannot read {stream}: {e}") from e
 
+    def stream_with(
+        self, stream: str, other: str, *, other_after: int
+    ) -> tuple[list[StoredEvent], list[StoredEvent]]:
+        """Every stored event of ``stream``, and those of ``other`` after version
+        ``other_after``, each in version order: ONE statement, so one round trip and one
+        snapshot (a command reads its file and what is new in the key registry together).
+
+        On PostgreSQL the statement runs prepared, outside a transaction block (no BEGIN and
+        ROLLBACK round trips), and once more on another connection if the first one was
+        broken (a read is safe to repeat)."""
+        if stream == other:
+            rows = list(self.stream(stream))
+            return rows, [r for r in rows if r.originator_version > other_after]
+        params = (stream, other, other_after)
+        try:
+            if self.dialect == "postgresql":
+                found = self._read_pg(_WITH_TAIL_PG, params)
+            else:
+                with self._cursor(commit=False) as curs:
+                    curs.execute(_WITH_TAIL, params)
+                    found = [tuple(row) for row in curs.fetchall()]
+        except PersistenceError as e:
+            raise StoreError(f"cannot read {stream}: {e}") from e
+        mine: list[StoredEvent] = []
+        theirs: list[StoredEvent] = []
+        for sid, version, topic, state in found:
+            (mine if sid == stream else theirs).append(
+                StoredEvent(str(sid), int(version), str(topic), bytes(state))
+            )
+        return mine, theirs
+
+    def _read_pg(
+        self,
+        sql: str,
+        params: tuple[Any, ...],
+        *,
+        rows: Any = tuple_row,
+        prepare: bool | None = True,
+    ) -> list[Any]:
+        """One read-only statement on PostgreSQL, in autocommit (its own snapshot, one round
+        trip). A connection found broken is dropped by the pool and the read runs again on
+        another one, up to the pool's size; a pool that finds no live connection in time (the
+        database is down) fails at once."""
+        attempts = int(self._datastore.pool.max_size) + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                with self._datastore.get_connection() as conn:
+                    curs = conn.cursor(row_factory=rows)
+                    found: list[Any] = curs.execute(sql, params, prepare=prepare).fetchall()
+                    return found
+            except (OperationalError, InterfaceError) as e:
+                if attempt == attempts or isinstance(e.__cause__, PoolTimeout):
+                    raise
+        raise AssertionError("unreachable")
+
     def notifications(self, start: int, limit: int) -> Sequence[Notification]:
         """Stored events in insert order from position ``start`` (inclusive)."""
         try:
@@ -253,9 +268,16 @@ class EventStore:
             raise StoreError(f"database error: {e}") from e
 
     def _sql(self, sql: str) -> str:
-        return _pg(sql) if self.dialect == "postgresql" else sql
+        return pg_sql(sql) if self.dialect == "postgresql" else sql
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Rows of one read-only statement (a SELECT runs on PostgreSQL as ``_read_pg``;
+        anything else in a transaction that is rolled back)."""
+        if self.dialect == "postgresql" and sql.lstrip()[:7].upper() == "SELECT ":
+            try:
+                return self._read_pg(pg_sql(sql), params, rows=dict_row, prepare=None)
+            except (PersistenceError, psycopg.Error) as e:
+                raise StoreError(f"database error: {e}") from e
         with self._cursor(commit=False) as curs:
             curs.execute(self._sql(sql), params)
             return [dict(row) for row in curs.fetchall()]
@@ -303,42 +325,9 @@ def open_sqlite(path: Path) -> EventStore:
     return store
 
 
-@dataclass(frozen=True)
-class PostgresTarget:
-    dbname: str
-    host: str
-    port: int
-    user: str
-    password: str
-    schema: str
-
-
-def parse_postgres_url(url: str) -> PostgresTarget:
-    """``postgresql://user[:password]@host[:port]/dbname[?schema=name]``."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgresql", "postgres"):
-        raise ConfigurationError(f"database URL {url!r} is not postgresql://...")
-    schema = parse_qs(parsed.query).get("schema", ["public"])[0]
-    if not _SCHEMA_RE.match(schema):
-        raise ConfigurationError(f"schema name {schema!r} must be lower-case letters, digits, _")
-    dbname = parsed.path.lstrip("/")
-    if not dbname:
-        raise ConfigurationError(f"database URL {url!r} names no database")
-    try:
-        port = parsed.port or 5432
-    except ValueError as e:
-        raise ConfigurationError(f"database URL {url!r} has a bad port") from e
-    return PostgresTarget(
-        dbname=dbname,
-        host=parsed.hostname or "127.0.0.1",
-        port=port,
-        user=unquote(parsed.username or "postgres"),
-        password=unquote(parsed.password or ""),
-        schema=schema,
-    )
-
-
-def open_postgres(url: str, *, pool_size: int = 4) -> EventStore:
+def open_postgres(
+    url: str, *, pool_size: int = 4, ping_idle_after: float = PING_IDLE_AFTER
+) -> EventStore:
     target = parse_postgres_url(url)
     try:
         with psycopg.connect(
@@ -353,7 +342,7 @@ def open_postgres(url: str, *, pool_size: int = 4) -> EventStore:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{target.schema}"')
     except psycopg.Error as e:
         raise StoreError(f"cannot reach PostgreSQL at {target.host}:{target.port}: {e}") from e
-    datastore = _SchemaDatastore(
+    datastore = SchemaDatastore(
         dbname=target.dbname,
         host=target.host,
         port=target.port,
@@ -364,13 +353,13 @@ def open_postgres(url: str, *, pool_size: int = 4) -> EventStore:
         max_overflow=pool_size,
         originator_id_type="text",
         connect_timeout=5,
-        pre_ping=True,  # a connection broken by an outage is replaced, not handed out
+        ping_idle_after=ping_idle_after,  # an idle connection an outage broke is replaced
     )
     # psycopg_pool retries a lost connection with exponential backoff for up to 5 minutes, so
     # after a long outage the service would wait for the next retry long after the database
     # is back. Give up quickly instead: the next request then opens a fresh connection.
     datastore.pool.reconnect_timeout = 3.0
-    recorder = _SidePostgresRecorder(datastore, events_table_name=EVENTS_TABLE)
+    recorder = SidePostgresRecorder(datastore, events_table_name=EVENTS_TABLE)
     try:
         recorder.create_table()
     except PersistenceError as e:

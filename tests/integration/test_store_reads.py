@@ -1,0 +1,207 @@
+"""One read per command, and a PostgreSQL pool that pings only idle connections.
+
+``EventStore.stream_with`` returns a file's rows and the key registry's new rows from one
+statement, on both backends; ``Ledger.execute`` reads the store through it once per command and
+still sees a registry change made by another process. On PostgreSQL a pooled connection is
+pinged at checkout only when it sat unused for ``ping_idle_after`` seconds; the server ending
+a connection (``pg_terminate_backend``, what an outage does) costs at most one failed
+statement, never a stuck pool.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from domain.events import Desk
+from domain.procedures import Channel
+from ledger.personal import PersonalData
+from ledger.service import Ledger
+from ledger.store import EventStore, open_postgres
+from signing.registry import REGISTRY_STREAM, KeyNotValid, Role
+from tests.conftest import ORIGIN, PG_URL, T0, UNIT, Cast, make_ledger, signer
+
+PERSON = PersonalData("Đỗ Minh Châu", "001190000123", "0900000123", "Hà Nội")
+T1 = T0 + timedelta(hours=1)
+
+
+def event(stream: str, version: int) -> StoredEvent:
+    return StoredEvent(stream, version, "T", f"{stream}/{version}".encode())
+
+
+def test_stream_with_reads_a_stream_and_the_tail_of_another(store: EventStore) -> None:
+    store.append([event("B", v) for v in (1, 2, 3)])
+    store.append([event("A", 1), event("A2", 1), event("B", 4), event("A", 2)])
+    mine, theirs = store.stream_with("A", "B", other_after=2)
+    assert [(e.originator_id, e.originator_version) for e in mine] == [("A", 1), ("A", 2)]
+    assert [(e.originator_id, e.originator_version) for e in theirs] == [("B", 3), ("B", 4)]
+    assert mine == list(store.stream("A"))
+    assert theirs == list(store.stream("B", gt=2))
+    assert store.stream_with("A", "B", other_after=4)[1] == []
+    assert store.stream_with("A", "B", other_after=0)[1] == list(store.stream("B"))
+    assert store.stream_with("nothing", "B", other_after=3) == ([], [event("B", 4)])
+    same, tail = store.stream_with("B", "B", other_after=3)
+    assert (len(same), tail) == (4, [event("B", 4)])
+
+
+class CountingStore(EventStore):
+    """The real store, counting the reads of events a ledger makes."""
+
+    def __init__(self, real: EventStore) -> None:
+        super().__init__(real.recorder, real._datastore, real.dialect)
+        self.reads: Counter[str] = Counter()
+
+    def stream(self, stream: str, *, gt: int | None = None) -> Sequence[StoredEvent]:
+        self.reads["stream"] += 1
+        return super().stream(stream, gt=gt)
+
+    def stream_with(
+        self, stream: str, other: str, *, other_after: int
+    ) -> tuple[list[StoredEvent], list[StoredEvent]]:
+        self.reads["stream_with"] += 1
+        return super().stream_with(stream, other, other_after=other_after)
+
+
+def receive(ledger: Ledger, cast: Cast) -> str:
+    return ledger.receive(
+        signer=cast.officer,
+        actor="an",
+        procedure="certified_copy",
+        channel=Channel.IN_PERSON,
+        unit=UNIT,
+        counter="Q01",
+        department="mot-cua",
+        documents=("Bản chính",),
+        applicant=PERSON,
+        at=T1,
+    ).code
+
+
+def hand_off(ledger: Ledger, code: str, actor: str, key: Any, at: Any = T1, to: str = "an") -> None:
+    ledger.execute(
+        code,
+        signer=key,
+        actor=actor,
+        at=at,
+        command=lambda f: f.hand_off(actor=actor, to=Desk(to, "phong-a", UNIT), note="", at=at),
+    )
+
+
+def test_a_command_reads_the_store_once(store: EventStore, cast: Cast) -> None:
+    counting = CountingStore(store)
+    ledger = make_ledger(counting, cast)
+    code = receive(ledger, cast)
+    counting.reads.clear()
+    hand_off(ledger, code, "an", cast.officer)
+    assert counting.reads == Counter({"stream_with": 1})
+    assert ledger.load(code).file.version == 2
+
+
+def test_a_registry_change_by_another_ledger_reaches_the_next_command(
+    store: EventStore, cast: Cast
+) -> None:
+    """The registry's new rows arrive with the file's rows: a key registered, then revoked,
+    through another ``Ledger`` (another process) is known to this one's next command."""
+    ledger = make_ledger(store, cast)
+    other = Ledger(
+        store, origin=ORIGIN, authority_key=cast.authority.public_key, calendar=ledger.calendar
+    )
+    code = receive(ledger, cast)
+    hand_off(ledger, code, "an", cast.officer)  # this ledger's registry is now warm
+    ledger.registry()
+    newcomer = signer(40)
+    other.register_key(
+        signer=cast.admin,
+        actor="admin",
+        holder="duong",
+        role=Role.OFFICER,
+        unit=UNIT,
+        public_key=newcomer.public_key,
+        valid_from=T1,
+        at=T1,
+    )
+    hand_off(ledger, code, "an", cast.officer, T1 + timedelta(minutes=5), to="duong")
+    hand_off(ledger, code, "duong", newcomer, T1 + timedelta(minutes=10), to="an")
+    hand_off(ledger, code, "an", cast.officer, T1 + timedelta(minutes=15), to="duong")
+    kid = next(k for k, r in other.registry().keys.items() if r.holder == "duong")
+    other.revoke_key(
+        signer=cast.admin,
+        actor="admin",
+        kid=kid,
+        effective_at=T1 + timedelta(minutes=30),
+        reason="nghỉ",
+        at=T1,
+    )
+    later = T1 + timedelta(hours=1)
+    with pytest.raises(KeyNotValid):
+        hand_off(ledger, code, "duong", newcomer, later)
+    assert ledger.load(code).file.version == 5
+    assert len(ledger.store.stream(REGISTRY_STREAM)) == len(other.store.stream(REGISTRY_STREAM))
+
+
+# ------------------------------------------------------------------- PostgreSQL pool
+
+
+def backend_pids(store: EventStore, n: int = 4) -> set[int]:
+    return {int(store.query("SELECT pg_backend_pid() AS pid")[0]["pid"]) for _ in range(n)}
+
+
+def terminate(pids: set[int]) -> None:
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        for pid in pids:
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+@pytest.fixture
+def pg_store(pg_schema: str, request: pytest.FixtureRequest) -> Iterator[EventStore]:
+    s = open_postgres(pg_schema, pool_size=1, ping_idle_after=request.param)
+    s.append([event("A", 1)])
+    yield s
+    s.close()
+
+
+def pool_stats(store: EventStore) -> dict[str, int]:
+    stats: dict[str, int] = store._datastore.pool.get_stats()
+    return stats
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("pg_store", [0.0], indirect=True)
+def test_an_idle_connection_the_server_ended_is_replaced_unseen(pg_store: EventStore) -> None:
+    """Idle longer than ``ping_idle_after`` (here: any time): pinged, found dead, replaced
+    before the statement runs."""
+    pids = backend_pids(pg_store)
+    assert 1 <= len(pids) <= 2  # the pool holds at most 2 (pool_size 1, overflow 1)
+    terminate(pids)
+    assert pg_store.query("SELECT 1 AS one") == [{"one": 1}]
+    assert backend_pids(pg_store).isdisjoint(pids)
+    assert pool_stats(pg_store).get("connections_lost", 0) >= 1  # found by the ping
+    assert pool_stats(pg_store).get("returns_bad", 0) == 0  # no statement met a dead one
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("pg_store", [3600.0], indirect=True)
+def test_a_busy_connection_is_not_pinged_and_reads_and_writes_recover(
+    pg_store: EventStore,
+) -> None:
+    """Used a moment ago: handed out without a ping. The server ending it fails the statement
+    on it; the pool drops it, and reads (side tables, ``stream_with``, the recorder's) and the
+    recorder's writes run again on a new connection by themselves."""
+    pids = backend_pids(pg_store)
+    terminate(pids)
+    assert pg_store.query("SELECT 1 AS one") == [{"one": 1}]
+    assert pool_stats(pg_store).get("connections_lost", 0) == 0  # no ping found it
+    assert pool_stats(pg_store).get("returns_bad", 0) >= 1  # the statement did, then retried
+    assert backend_pids(pg_store).isdisjoint(pids)
+    terminate(backend_pids(pg_store))
+    assert pg_store.stream_with("A", "B", other_after=0)[0] == [event("A", 1)]
+    terminate(backend_pids(pg_store))
+    pg_store.append([event("A", 2)])
+    terminate(backend_pids(pg_store))
+    assert [e.originator_version for e in pg_store.stream("A")] == [1, 2]
