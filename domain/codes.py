@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -48,6 +49,7 @@ def format_file_code(unit: str, day: date, number: int) -> str:
     return str(FileCode(unit, day, number))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; FileCode is frozen; errors are not cached
 def parse_file_code(code: str) -> FileCode:
     m = FILE_CODE_RE.match(code)
     if not m:

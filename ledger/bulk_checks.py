@@ -7,16 +7,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import CanInitAggregate
 from eventsourcing.persistence import StoredEvent
 
 from ledger import codec
-from ledger.envelope import SIGNING_CONTEXT, Envelope
+from ledger.envelope import Envelope
 from ledger.errors import LedgerError, TamperError
 from ledger.verify import ChainVerifier, Checked, SignatureCheck, check_file_permission
-from signing import b64
 from signing.errors import VerificationError
 from signing.registry import REGISTRY_STREAM
 
@@ -60,15 +58,11 @@ class FreshVerifier(ChainVerifier):
         def fail(reason: str) -> TamperError:
             return TamperError(stream, version, reason)
 
-        # The envelope's fields passed decode()'s canonical checks: orjson alone now gives the
-        # canonical bytes of what was signed, of the chain hash and of the stored row.
-        body = unsigned.body()
-        sent = orjson.dumps({**body, "sig": b64(env.signature)}, option=orjson.OPT_SORT_KEYS)
+        # A decoded envelope's body bytes are cut from its canonical bytes (decode checked them)
+        # once: what was signed, the chain hash's bytes and the stored row are spliced from them.
         assert env.recorded_at is not None
-        data = orjson.dumps(
-            {**body, "sig": b64(env.signature), "recorded_at": env.recorded_at},
-            option=orjson.OPT_SORT_KEYS,
-        )
+        sent = env.signed_bytes()
+        data = env.to_bytes()
         if unsigned.origin != self.origin:
             raise fail(f"envelope belongs to ledger {unsigned.origin!r}, not {self.origin!r}")
         last_version, last_hash = self.head(stream)
@@ -91,5 +85,5 @@ class FreshVerifier(ChainVerifier):
             env.verify(record.public_key)
             raise fail(refusal)
         self.heads[stream] = (version, hashlib.sha256(sent).hexdigest())
-        message = SIGNING_CONTEXT + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        message = unsigned.signing_message()
         return Checked(env, event, (record.public_key, message, env.signature)), data

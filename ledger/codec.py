@@ -159,6 +159,26 @@ def to_payload(event: CanMutateAggregate[str]) -> tuple[str, dict[str, Any]]:
     return name, {fname: _encode_value(getattr(event, fname)) for fname, _ in _fields(cls)}
 
 
+def payload_equals(event: CanMutateAggregate[str], payload: Mapping[str, Any]) -> bool:
+    """``to_payload(event)[1] == payload`` (same errors), without building the encoded payload:
+    plain ``str``/``int``/``bool``/``None`` values are what they encode to; other values are
+    encoded one by one. Every field is encoded, even after a difference, as ``to_payload`` does."""
+    cls: Any = type(event)
+    name = cls.__name__
+    if EVENT_TYPES.get(name) is not cls:
+        raise MalformedEnvelope(f"event class {name} is not a registered ledger event")
+    fields = _fields(cls)
+    same = len(fields) == len(payload)
+    for fname, _ in fields:
+        value = getattr(event, fname)
+        t = type(value)
+        if not (t is str or t is int or t is bool or value is None):
+            value = _encode_value(value)
+        # The comparison dict == makes, this way round.
+        same = same and fname in payload and bool(value == payload[fname])
+    return same
+
+
 def from_payload(
     type_name: str,
     payload: Mapping[str, Any],

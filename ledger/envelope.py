@@ -24,6 +24,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+import orjson
+
 from ledger.canonical import CanonicalError, canonical_bytes, parse_canonical
 from ledger.errors import MalformedEnvelope
 from ledger.timefmt import format_instant, parse_instant
@@ -50,6 +52,10 @@ _KEYS = frozenset(
     }
 )
 _HEX = "0123456789abcdef"
+# The members spliced into the body's canonical bytes (their values need no JSON escapes: base64
+# and instant texts); each is preceded by the body's members up to "prev_hash".
+_RECORDED = b',"recorded_at":"'
+_SIG = b',"sig":"'
 
 
 @dataclass(frozen=True)
@@ -83,8 +89,35 @@ class UnsignedEnvelope:
             "prev_hash": self.prev_hash,
         }
 
+    def body_bytes(self) -> bytes:
+        """``canonical_bytes(self.body())``, encoded once (``decode`` cuts it from the stored
+        bytes). An envelope is a value: its payload must not change once it is built."""
+        return self._encoded()[0]
+
+    def _encoded(self) -> tuple[bytes, int]:
+        """The body's canonical bytes and the offset of the ``,"stream":`` member in them: where
+        ``"recorded_at"`` and ``"sig"`` go (key order: ``prev_hash`` < them < ``stream``)."""
+        found: tuple[bytes, int] | None = self.__dict__.get("_body_cut")
+        if found is None:
+            stored = self.__dict__.get("_stored")
+            found = _cut_stored(self, *stored) if stored is not None else None
+            if found is None:
+                body = canonical_bytes(self.body())
+                tail = self._tail()
+                cut = len(body) - len(tail)
+                # Always so for orjson's sorted output; if not, no splicing (cut -1).
+                found = (body, cut if body[cut:] == b"," + tail[1:] else -1)
+            self.__dict__["_body_cut"] = found
+        return found
+
+    def _tail(self) -> bytes:
+        """``{"stream":..,"type":..,"v":..,"version":..}``: the members after ``"sig"``."""
+        tail = {"stream": self.stream, "type": self.type, "v": FORMAT_VERSION}
+        tail["version"] = self.version
+        return orjson.dumps(tail, option=orjson.OPT_SORT_KEYS)
+
     def signing_message(self) -> bytes:
-        return SIGNING_CONTEXT + canonical_bytes(self.body())
+        return SIGNING_CONTEXT + self.body_bytes()
 
     def sign(self, signer: Signer) -> Envelope:
         if signer.key_id != self.key_id:
@@ -102,7 +135,13 @@ class Envelope:
 
     def received(self, at: datetime) -> Envelope:
         """This envelope with the server's receipt time."""
-        received = Envelope(self.unsigned, self.signature, format_instant(at))
+        unsigned = self.unsigned
+        # The text of an instant that decode parsed is that instant's one text.
+        same = at is unsigned.__dict__.get("at")
+        received = Envelope(
+            unsigned, self.signature, unsigned.occurred_at if same else format_instant(at)
+        )
+        received.__dict__["_plain_receipt"] = True  # an instant's text: no JSON escape needed
         if "sig_b64" in self.__dict__:
             received.__dict__["sig_b64"] = self.__dict__["sig_b64"]
         return received
@@ -146,14 +185,27 @@ class Envelope:
         return b64(self.signature)
 
     def to_bytes(self) -> bytes:
-        doc = {**self.unsigned.body(), "sig": self.sig_b64}
-        if self.recorded_at is not None:
-            doc["recorded_at"] = self.recorded_at
-        return canonical_bytes(doc)
+        recorded_at = self.recorded_at
+        if recorded_at is None:
+            return self.signed_bytes()
+        if not self.__dict__.get("_plain_receipt"):  # set by received() and decode()
+            doc = {**self.unsigned.body(), "sig": self.sig_b64, "recorded_at": recorded_at}
+            return canonical_bytes(doc)
+        body, cut = self.unsigned._encoded()
+        if cut < 0:
+            doc = {**self.unsigned.body(), "sig": self.sig_b64, "recorded_at": recorded_at}
+            return canonical_bytes(doc)
+        return b"".join(
+            (body[:cut], _RECORDED, recorded_at.encode(), b'"', _SIG, self.sig_b64.encode(),
+             b'"', body[cut:])
+        )  # fmt: skip
 
     def signed_bytes(self) -> bytes:
         """What the actor signed and sent, without the server's receipt time."""
-        return canonical_bytes({**self.unsigned.body(), "sig": self.sig_b64})
+        body, cut = self.unsigned._encoded()
+        if cut < 0:
+            return canonical_bytes({**self.unsigned.body(), "sig": self.sig_b64})
+        return b"".join((body[:cut], _SIG, self.sig_b64.encode(), b'"', body[cut:]))
 
     def hash(self) -> str:
         """The chain hash: SHA-256 of what the actor signed and sent (signature included, the
@@ -250,9 +302,33 @@ def decode(data: bytes) -> Envelope:
         prev_hash=prev_hash,
     )
     unsigned.__dict__["at"] = at  # the cached_property, already parsed
+    unsigned.__dict__["_stored"] = (data, sig, recorded_at)  # its body bytes, cut when asked
     env = Envelope(unsigned=unsigned, signature=signature, recorded_at=recorded_at)
     env.__dict__["sig_b64"] = sig  # unb64 is strict: b64(signature) == sig
+    env.__dict__["_plain_receipt"] = True  # an instant's text (checked above) or None
     return env
+
+
+def _cut_stored(
+    unsigned: UnsignedEnvelope, data: bytes, sig: str, recorded_at: str | None
+) -> tuple[bytes, int] | None:
+    """The body's canonical bytes cut out of the canonical stored bytes ``data``:
+    ``{..prev_hash} [,"recorded_at":R] ,"sig":S ,"stream"..}`` without the two members (each
+    piece checked where it must be; None, and the general encoding, if one is not)."""
+    tail = unsigned._tail()
+    end = len(data) - len(tail)
+    if data[end:] != b"," + tail[1:]:
+        return None
+    signature = _SIG + sig.encode() + b'"'
+    start = end - len(signature)
+    if data[start:end] != signature:
+        return None
+    if recorded_at is not None:
+        receipt = _RECORDED + recorded_at.encode() + b'"'
+        if data[start - len(receipt) : start] != receipt:
+            return None
+        start -= len(receipt)
+    return data[:start] + data[end:], start
 
 
 _TYPED: tuple[tuple[str, type], ...] = (

@@ -152,6 +152,37 @@ class Intake:
         applicant_sealed: str,
         code: str,
     ) -> UnsignedEnvelope:
+        event = self._receipt(
+            actor=actor,
+            at=at,
+            unit=unit,
+            procedure=procedure,
+            channel=channel,
+            counter=counter,
+            department=department,
+            documents=documents,
+            applicant_ref=applicant_ref,
+            applicant_sealed=applicant_sealed,
+            code=code,
+        )
+        return self._unsigned(code, event, actor, key_id, GENESIS_HASH)
+
+    def _receipt(
+        self,
+        *,
+        actor: str,
+        at: datetime,
+        unit: str,
+        procedure: str,
+        channel: Channel,
+        counter: str,
+        department: str,
+        documents: Sequence[str],
+        applicant_ref: str,
+        applicant_sealed: str,
+        code: str,
+    ) -> Any:
+        """The receipt event the domain rule gives (``FileReceived``)."""
         f = AdministrativeFile.receive(
             code=code,
             procedure=get_procedure(procedure),
@@ -168,7 +199,7 @@ class Intake:
             supplement_policy=SupplementPolicy(self.ledger.supplement_policy),
         )
         (event,) = f.collect_events()
-        return self._unsigned(code, event, actor, key_id, GENESIS_HASH)
+        return event
 
     def _unsigned(
         self, code: str, event: Any, actor: str, key_id: str, prev: str
@@ -282,9 +313,8 @@ class Intake:
         """The domain rule: the same command on the same file must give the very same event."""
         if env.type == "FileReceived":
             proc = get_procedure(event.procedure)
-            again = self.prepare_receipt(
+            again = self._receipt(
                 actor=env.actor,
-                key_id=env.key_id,
                 at=env.occurred_at,
                 unit=event.unit,
                 procedure=proc.code,
@@ -296,7 +326,7 @@ class Intake:
                 applicant_sealed=event.applicant_sealed,
                 code=env.stream,
             )
-            if again.payload != env.payload:
+            if not codec.payload_equals(again, env.payload):
                 raise Refused(
                     "the receipt's computed fields (deadline, policy) are not the server's"
                 )
@@ -309,6 +339,6 @@ class Intake:
         except (KeyError, TypeError, ValueError) as e:
             raise Refused(f"{env.type} payload is malformed: {e}") from e
         (produced,) = current.collect_events()
-        if codec.to_payload(produced)[1] != env.payload:
+        if not codec.payload_equals(produced, env.payload):
             raise Refused(f"{env.type} does not match what the rule produces for this file")
         return current

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import random
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.events import Desk, FileHandedOff
+from domain.calendar import VN_TZ, vietnam_calendar
+from domain.codes import FileCode, parse_file_code
+from domain.deadlines import SupplementPolicy
+from domain.errors import InvalidValue
+from domain.events import Desk, FileHandedOff, PaymentMethod, Rating, ReturnMethod
+from domain.file import AdministrativeFile
+from domain.procedures import Channel, get_procedure
 from ledger import canonical, codec
 from ledger.canonical import MAX_DEPTH, CanonicalError, canonical_bytes, parse_canonical
 from ledger.envelope import GENESIS_HASH, Envelope, build, decode
@@ -28,6 +34,7 @@ from signing import PrivateKeySigner, b64, generate_private_key
 
 SIGNER = PrivateKeySigner(generate_private_key(bytes([11]) * 32))
 AT = datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=UTC)
+CAL = vietnam_calendar()
 
 
 def sample(payload: dict[str, Any] | None = None) -> Envelope:
@@ -307,3 +314,158 @@ def test_wrong_typed_fields_of_other_events_are_refused(
             occurred_at=AT,
             actor="an",
         )
+
+
+# --- the envelope's bytes spliced from one encoding -------------------------------------------
+
+
+def general(env: Envelope, *, receipt: bool = True) -> bytes:
+    """The envelope's bytes as the general encoder gives them (no cache, no splice)."""
+    doc: dict[str, Any] = {**env.unsigned.body(), "sig": b64(env.signature)}
+    if receipt and env.recorded_at is not None:
+        doc["recorded_at"] = env.recorded_at
+    return canonical_bytes(doc)
+
+
+PAYLOADS: list[dict[str, Any]] = [
+    {},
+    {"note": "x", "n": 3},
+    {"stream": "PX-1", "sig": "a", "recorded_at": "b", "nested": {"sig": "c", "stream": "d"}},
+    {"text": 'quote " backslash \\ newline \n tab \t ctrl \x01 Hồ sơ 😀 \u2028'},
+    {"z": [1, [2, [3]], {"y": None, "a": True}], "a": -(2**53 - 1)},
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_spliced_bytes_are_the_general_encoding(payload: dict[str, Any]) -> None:
+    env = sample(payload)
+    message = env.unsigned.signing_message()
+    assert message == b"hoso/envelope/v1\x00" + canonical_bytes(env.unsigned.body())
+    assert env.signed_bytes() == env.to_bytes() == general(env)
+    received = env.received(AT + timedelta(seconds=3))
+    assert received.to_bytes() == general(received)
+    assert received.signed_bytes() == general(received, receipt=False) == env.signed_bytes()
+    for data in (env.to_bytes(), received.to_bytes()):
+        again = decode(data)
+        assert again.to_bytes() == data
+        assert again.signed_bytes() == env.signed_bytes()
+        assert again.unsigned.signing_message() == message
+        assert again.hash() == env.hash()
+        later = again.received(AT + timedelta(seconds=9))
+        assert later.to_bytes() == general(later)
+        assert decode(later.to_bytes()) == later
+    again.verify(SIGNER.public_key)
+
+
+def test_a_receipt_time_not_from_received_is_encoded_by_the_general_path() -> None:
+    env = sample()
+    odd = Envelope(env.unsigned, env.signature, 'not "an" instant')
+    assert odd.to_bytes() == general(odd)
+    assert orjson.loads(odd.to_bytes())["recorded_at"] == 'not "an" instant'
+    with pytest.raises(CanonicalError):
+        Envelope(env.unsigned, env.signature, 2**60).to_bytes()  # type: ignore[arg-type]
+
+
+def test_a_built_envelope_still_refuses_a_value_outside_the_canonical_subset() -> None:
+    for bad in (1.5, 2**53, {"\u00e9": 1}):
+        with pytest.raises(CanonicalError):
+            sample({"note": bad})  # signing encodes the body
+
+
+def test_received_reuses_the_text_of_the_decoded_instant_only_for_that_instant() -> None:
+    env = decode(sample().to_bytes())
+    same = env.received(env.occurred_at)
+    assert same.recorded_at == env.unsigned.occurred_at == format_instant(env.occurred_at)
+    other_zone = env.occurred_at.astimezone(timezone(timedelta(hours=7)))
+    assert env.received(other_zone).recorded_at == same.recorded_at
+    assert env.received(AT + timedelta(microseconds=1)).recorded_at == "2026-03-02T01:02:03.456790Z"
+
+
+# --- the replay's payload comparison and the cached file-code parse ---------------------------
+
+
+def lifecycle() -> list[Any]:
+    """One file's events through most commands, instants in Vietnam's zone (UTC+7)."""
+    t = [datetime(2026, 3, 2, 9, 0, tzinfo=VN_TZ)]
+
+    def at() -> datetime:
+        t[0] += timedelta(minutes=30)
+        return t[0]
+
+    f = AdministrativeFile.receive(
+        code="PBD-260302-0001",
+        procedure=get_procedure("birth_residence_insurance"),
+        channel=Channel.IN_PERSON,
+        unit="PBD",
+        counter="counter-3",
+        department="one-stop",
+        documents=("Tờ khai", "Giấy chứng sinh"),
+        applicant_ref="applicant-0001",
+        applicant_sealed="sealed",
+        actor="thu",
+        at=t[0],
+        calendar=CAL,
+        supplement_policy=SupplementPolicy.EXTEND,
+    )
+    f.hand_off(actor="thu", to=Desk("lan", "justice", "PBD"), note="", at=at())
+    f.request_supplement(actor="lan", items=("Bản sao",), reason="thiếu", at=at())
+    f.receive_supplement(actor="lan", items=("Bản sao",), at=at(), calendar=CAL)
+    f.request_fee(actor="lan", amount_vnd=20_000, description="lệ phí", at=at())
+    f.pay_fee(actor="lan", amount_vnd=20_000, method=PaymentMethod.COUNTER, at=at())
+    f.issue_apology(
+        actor="lan", reason="trễ", new_appointment_at=f.appointment_at + timedelta(days=2), at=at()
+    )
+    f.submit_for_signature(actor="lan", leader="chu-tich", at=at())
+    f.sign_result(actor="chu-tich", document_sha256="ab" * 32, at=at())
+    f.return_result(actor="chu-tich", method=ReturnMethod.COUNTER, at=at(), calendar=CAL)
+    f.rate_satisfaction(actor="thu", rating=Rating.SATISFIED, at=at())
+    return list(f.collect_events())
+
+
+def variants(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    out = [payload, {**payload, "extra": 1}]
+    for name, value in payload.items():
+        out.append({k: v for k, v in payload.items() if k != name})
+        if isinstance(value, bool):
+            changed: Any = not value
+        elif isinstance(value, int):
+            changed = value + 1
+        elif isinstance(value, str):
+            changed = value[:-1] + chr(ord(value[-1]) ^ 1) if value else "x"
+        elif isinstance(value, list):
+            changed = [*value, "more"]
+        else:
+            changed = {**value, "officer": value["officer"] + "x"}
+        out += [{**payload, name: changed}, {**payload, name: None}]
+    return out
+
+
+def test_payload_comparison_is_the_encoded_comparison() -> None:
+    events = lifecycle()
+    assert len({type(e) for e in events}) == 11
+    for event in events:
+        _, payload = codec.to_payload(event)
+        assert codec.payload_equals(event, payload)
+        for variant in variants(payload):
+            expected = codec.to_payload(event)[1] == variant
+            assert codec.payload_equals(event, variant) is expected
+    assert any(isinstance(v, datetime) and v.tzinfo is VN_TZ for v in vars(events[3]).values())
+
+
+def test_payload_comparison_refuses_an_unregistered_class() -> None:
+    class Stray(FileHandedOff):
+        pass
+
+    event = lifecycle()[1]
+    stray = Stray(**{f: getattr(event, f) for f in vars(event)})
+    with pytest.raises(MalformedEnvelope, match="not a registered"):
+        codec.payload_equals(stray, codec.to_payload(event)[1])
+
+
+def test_cached_file_code_parse_still_refuses() -> None:
+    assert parse_file_code("PBD-260302-0001") is parse_file_code("PBD-260302-0001")
+    assert parse_file_code("PBD-260302-0001") == FileCode("PBD", date(2026, 3, 2), 1)
+    for bad in ("PBD-260230-0001", "PBD-260302-0000", "pbd-260302-0001"):
+        for _ in range(2):  # a refusal is not remembered as an answer
+            with pytest.raises(InvalidValue):
+                parse_file_code(bad)
