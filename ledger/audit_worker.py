@@ -117,7 +117,11 @@ def _checker(hint: Any) -> Check | None:
     ``canonical_bytes`` encodes as they are (so no separate walk of the payload is needed);
     None for a type it does not know (the event then always goes to the reference)."""
     simple: dict[Any, Check] = {
-        str: _is_str, int: _is_int, bool: _is_bool, datetime: _is_instant, Desk: _is_desk
+        str: _is_str,
+        int: _is_int,
+        bool: _is_bool,
+        datetime: _is_instant,
+        Desk: _is_desk,
     }
     if hint in simple:
         return simple[hint]
@@ -209,7 +213,11 @@ class FactFinder:
         if keys != ENVELOPE_KEYS and keys != _WITH_RECEIPT:
             return None
         v, origin, occurred_at, actor, kid = (
-            doc["v"], doc["origin"], doc["occurred_at"], doc["actor"], doc["key_id"]
+            doc["v"],
+            doc["origin"],
+            doc["occurred_at"],
+            doc["actor"],
+            doc["key_id"],
         )
         prev_hash, sig, payload = doc["prev_hash"], doc["sig"], doc["payload"]
         recorded_at = doc.get("recorded_at")

@@ -131,7 +131,11 @@ def test_clean_rows_are_facts_equal_to_the_reference(demo: Demo, cast: Cast) -> 
         assert datetime.fromisoformat(when).astimezone(UTC) == env.occurred_at
         assert unit == parse_file_code(stream).unit
         event = codec.from_payload(
-            env.type, env.payload, stream=stream, version=version, occurred_at=env.occurred_at,
+            env.type,
+            env.payload,
+            stream=stream,
+            version=version,
+            occurred_at=env.occurred_at,
             actor=env.actor,
         )
         assert RULES[rule] == unit_roles_allowed(event)
