@@ -20,14 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 TARGETED = {
     "commands_8_clients",
     "ingest_batched",
-    "integrator",
-    "inclusion_proof_p99",
+    "log_integrator",
+    "log_inclusion_p99",
     "audit_rate",
-    "audit_peak_memory",
+    "audit_memory",
     "projection_rebuild",
-    "lookup_rate",
-    "lookup_p99",
+    "http_lookup_rps_50",
+    "http_lookup_p99_50",
 }
+UNBASELINED = {"audit_memory"}  # a bound of its own, not a ratio
 
 
 def scenario(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -59,9 +60,11 @@ def test_quick_scenario_runs_every_stage_and_reports(backend: str, tmp_path: Pat
     for key in TARGETED:
         f = figures[key]
         assert f["value"] > 0, f
+        assert isinstance(f["met"], bool) and f["target"], f
+        if key in UNBASELINED:
+            continue
         assert f["baseline"] and f["baseline"] > 0, f
         assert f["ratio"] == pytest.approx(f["value"] / f["baseline"]), f
-        assert isinstance(f["met"], bool) and f["target"], f
     assert {s["stage"] for s in doc["stages"]} >= {
         "baselines", "ingest", "commands", "log", "projections", "http", "audit",
     }  # fmt: skip
