@@ -265,7 +265,7 @@ def decode(data: bytes) -> Envelope:
         if not isinstance(recorded_at, str):
             raise MalformedEnvelope("envelope field 'recorded_at' must be str")
         parse_instant(recorded_at)
-    if doc["v"] != FORMAT_VERSION:
+    if type(doc["v"]) is not int or doc["v"] != FORMAT_VERSION:  # True == 1: not a version
         raise MalformedEnvelope(f"unknown envelope format version {doc['v']!r}")
     prev_hash = _field(doc, "prev_hash", str)
     if len(prev_hash) != 64 or prev_hash.strip(_HEX):  # strip leaves "" iff every char is hex

@@ -71,6 +71,7 @@ def test_every_byte_of_the_stored_envelope_matters() -> None:
     "mutate",
     [
         lambda d: d.replace(b'"v":1', b'"v":2'),
+        lambda d: d.replace(b'"v":1', b'"v":true'),  # regression: True == 1 passed as version 1
         lambda d: d.replace(b"{", b"{ ", 1),
         lambda d: d.replace(b'"actor":"an",', b""),
         lambda d: d[:-1] + b',"extra":1}',
