@@ -191,7 +191,7 @@ def _fast(data: bytes) -> LedgerEvent:
     recorded_at = doc.get("recorded_at")
     if doc.keys() != (_KEYS if recorded_at is None else _KEYS_RECORDED):
         raise _Refused
-    if doc["v"] != FORMAT_VERSION:
+    if type(doc["v"]) is not int or doc["v"] != FORMAT_VERSION:
         raise _Refused
     if recorded_at is not None:
         _instant(recorded_at)

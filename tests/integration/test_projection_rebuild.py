@@ -146,6 +146,7 @@ def test_the_fast_decoder_agrees_with_the_ledger_decoder(store: EventStore, cast
         sample + b" ",
         orjson.dumps({**doc, "version": 2**53}, option=orjson.OPT_SORT_KEYS),
         orjson.dumps({**doc, "version": 1.0}, option=orjson.OPT_SORT_KEYS),
+        orjson.dumps({**doc, "v": True}, option=orjson.OPT_SORT_KEYS),  # True == 1
         orjson.dumps({**doc, "type": "NoSuchEvent"}, option=orjson.OPT_SORT_KEYS),
         orjson.dumps({**doc, "type": ["FileReceived"]}, option=orjson.OPT_SORT_KEYS),
         orjson.dumps({**doc, "prev_hash": "A" * 64}, option=orjson.OPT_SORT_KEYS),
