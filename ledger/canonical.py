@@ -108,26 +108,39 @@ def _plain(value: Any, depth: int) -> bool:
     """True only if ``_check(value, depth, strings=False)`` would pass, for exact ``dict``,
     ``list``, ``tuple``, ``str``, ``int`` and ``bool`` values and ``None`` (what ``orjson.loads``
     gives and what the ledger builds); False means "not sure": ``_check`` decides and names why.
-    No exceptions and no path bookkeeping, so it is the cheap test on the hot path."""
+    No exceptions and no path bookkeeping, and scalars inside containers are checked inline
+    (a call only per nested container), so it is the cheap test on the hot path."""
     t = type(value)
+    if t is dict:
+        if depth >= MAX_DEPTH:
+            return False
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii() or not _plain_item(item, depth):
+                return False
+        return True
+    if t is list or t is tuple:
+        if depth >= MAX_DEPTH:
+            return False
+        for item in value:  # noqa: SIM110 (a loop: no generator frame on the hot path)
+            if not _plain_item(item, depth):
+                return False
+        return True
     if t is str or t is bool or value is None:
         return True
     if t is int:
         return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
-    if depth >= MAX_DEPTH:
-        return False
-    if t is dict:
-        for key, item in value.items():
-            if type(key) is not str or not key.isascii():
-                return False
-            if type(item) is not str and not _plain(item, depth + 1):
-                return False
+    return False
+
+
+def _plain_item(item: Any, depth: int) -> bool:
+    """``_plain(item, depth + 1)`` with its scalar cases inline."""
+    t = type(item)
+    if t is str or t is bool or item is None:
         return True
-    if t is list or t is tuple:
-        for item in value:  # noqa: SIM110 (a loop: no generator frame on the hot path)
-            if type(item) is not str and not _plain(item, depth + 1):
-                return False
-        return True
+    if t is int:
+        return bool(-MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER)
+    if t is dict or t is list or t is tuple:
+        return _plain(item, depth + 1)
     return False
 
 

@@ -177,6 +177,21 @@ def test_depth_is_still_limited_on_the_fast_path() -> None:
     assert canonical_bytes(deep[0]).startswith(b"[[")
 
 
+@pytest.mark.parametrize("wrap", [lambda v: [v], lambda v: {"k": v}, lambda v: (v,)])
+@pytest.mark.parametrize("leaf", ["x", 1, None, [], {}])
+def test_fast_walk_and_full_check_agree_at_the_depth_limit(wrap: Any, leaf: Any) -> None:
+    for levels in (MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1):
+        value = leaf
+        for _ in range(levels):
+            value = wrap(value)
+        try:
+            canonical._check(value, 0, strings=False)
+            full = True
+        except canonical._Refused:
+            full = False
+        assert canonical._plain(value, 0) is full
+
+
 # --- envelope fields ------------------------------------------------------------------------
 
 
