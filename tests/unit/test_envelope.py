@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
+import orjson
 import pytest
 import rfc8785
 
+from ledger.canonical import CanonicalError, canonical_bytes
 from ledger.envelope import GENESIS_HASH, SIGNING_CONTEXT, Envelope, build, decode
 from ledger.errors import MalformedEnvelope
-from signing import PrivateKeySigner, generate_private_key
+from ledger.timefmt import format_instant
+from signing import PrivateKeySigner, b64, generate_private_key
 from signing.errors import VerificationError
 
 SIGNER = PrivateKeySigner(generate_private_key(bytes([9]) * 32))
@@ -107,3 +112,158 @@ def test_recorded_at_sits_beside_the_signature_but_inside_the_hash() -> None:
     assert later.to_bytes() != received.to_bytes()  # ...the leaf bytes hold the receipt time
     with pytest.raises(MalformedEnvelope):
         decode(data.replace(b'"recorded_at":"2026-03-02T01:02:04.000000Z"', b'"recorded_at":7'))
+
+
+# --- strict fields, and the bytes spliced from one encoding (the hot path's shortcuts) ---------
+
+AT = datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=UTC)
+
+
+def handoff(payload: dict[str, Any] | None = None) -> Envelope:
+    return build(
+        origin="test.hoso.vn/ledger",
+        stream="PTEST-260302-0001",
+        version=2,
+        type_="FileHandedOff",
+        occurred_at=AT,
+        actor="an",
+        key_id=SIGNER.key_id,
+        payload=payload if payload is not None else {"note": "x", "n": 3},
+        prev_hash=GENESIS_HASH,
+    ).sign(SIGNER)
+
+
+def doc_of(env: Envelope) -> dict[str, Any]:
+    value = orjson.loads(env.to_bytes())
+    assert isinstance(value, dict)
+    return value
+
+
+def raw(doc: dict[str, Any]) -> bytes:
+    """``doc`` as orjson writes it with sorted keys: canonical unless ``doc`` is out of range."""
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+
+
+# --- envelope fields ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("origin", 1, "'origin' must be str"),
+        ("stream", None, "'stream' must be str"),
+        ("version", True, "'version' must be int"),
+        ("version", "2", "'version' must be int"),
+        ("type", ["FileHandedOff"], "'type' must be str"),
+        ("actor", {}, "'actor' must be str"),
+        ("key_id", 5, "'key_id' must be str"),
+        ("payload", [], "'payload' must be dict"),
+        ("prev_hash", "A" * 64, "64 lower-case hex"),
+        ("prev_hash", "0" * 63, "64 lower-case hex"),
+        ("prev_hash", "0" * 63 + "g", "64 lower-case hex"),
+        ("prev_hash", "0" * 31 + " " + "0" * 32, "64 lower-case hex"),
+        ("prev_hash", 0, "'prev_hash' must be str"),
+        ("sig", "not base64", "not base64"),
+        ("occurred_at", 7, "'occurred_at' must be str"),
+    ],
+)
+def test_wrong_envelope_fields_are_named(field: str, value: Any, message: str) -> None:
+    doc = doc_of(handoff())
+    doc[field] = value
+    with pytest.raises(MalformedEnvelope, match=message):
+        decode(raw(doc))
+
+
+def test_the_first_wrong_field_is_named_in_the_usual_order() -> None:
+    doc = doc_of(handoff())
+    doc["actor"], doc["stream"] = 1, 2
+    with pytest.raises(MalformedEnvelope, match="'stream' must be str"):
+        decode(raw(doc))
+
+
+@pytest.mark.parametrize("keys", [{"extra"}, {"recorded_at", "extra"}, set()])
+def test_unknown_or_missing_fields_are_refused(keys: set[str]) -> None:
+    doc = doc_of(handoff())
+    for key in keys:
+        doc[key] = "2026-03-02T01:02:03.456789Z"
+    if not keys:
+        del doc["actor"]
+    with pytest.raises(MalformedEnvelope, match="missing or unknown"):
+        decode(raw(doc))
+
+
+def test_a_non_canonical_signature_text_is_refused() -> None:
+    doc = doc_of(handoff())
+    sig = doc["sig"]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    assert sig.endswith("==")  # 64 bytes: the last character carries 4 zero bits
+    other = alphabet[alphabet.index(sig[-3]) ^ 1]
+    doc["sig"] = sig[:-3] + other + "=="
+    assert base64.b64decode(doc["sig"]) == base64.b64decode(sig)  # same bytes, other text
+    with pytest.raises(MalformedEnvelope, match="not base64"):
+        decode(raw(doc))
+
+
+# --- the envelope's bytes spliced from one encoding -------------------------------------------
+
+
+def general(env: Envelope, *, receipt: bool = True) -> bytes:
+    """The envelope's bytes as the general encoder gives them (no cache, no splice)."""
+    doc: dict[str, Any] = {**env.unsigned.body(), "sig": b64(env.signature)}
+    if receipt and env.recorded_at is not None:
+        doc["recorded_at"] = env.recorded_at
+    return canonical_bytes(doc)
+
+
+PAYLOADS: list[dict[str, Any]] = [
+    {},
+    {"note": "x", "n": 3},
+    {"stream": "PX-1", "sig": "a", "recorded_at": "b", "nested": {"sig": "c", "stream": "d"}},
+    {"text": 'quote " backslash \\ newline \n tab \t ctrl \x01 Hồ sơ 😀 \u2028'},
+    {"z": [1, [2, [3]], {"y": None, "a": True}], "a": -(2**53 - 1)},
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_spliced_bytes_are_the_general_encoding(payload: dict[str, Any]) -> None:
+    env = handoff(payload)
+    message = env.unsigned.signing_message()
+    assert message == b"hoso/envelope/v1\x00" + canonical_bytes(env.unsigned.body())
+    assert env.signed_bytes() == env.to_bytes() == general(env)
+    received = env.received(AT + timedelta(seconds=3))
+    assert received.to_bytes() == general(received)
+    assert received.signed_bytes() == general(received, receipt=False) == env.signed_bytes()
+    for data in (env.to_bytes(), received.to_bytes()):
+        again = decode(data)
+        assert again.to_bytes() == data
+        assert again.signed_bytes() == env.signed_bytes()
+        assert again.unsigned.signing_message() == message
+        assert again.hash() == env.hash()
+        later = again.received(AT + timedelta(seconds=9))
+        assert later.to_bytes() == general(later)
+        assert decode(later.to_bytes()) == later
+    again.verify(SIGNER.public_key)
+
+
+def test_a_receipt_time_not_from_received_is_encoded_by_the_general_path() -> None:
+    env = handoff()
+    odd = Envelope(env.unsigned, env.signature, 'not "an" instant')
+    assert odd.to_bytes() == general(odd)
+    assert orjson.loads(odd.to_bytes())["recorded_at"] == 'not "an" instant'
+    with pytest.raises(CanonicalError):
+        Envelope(env.unsigned, env.signature, 2**60).to_bytes()  # type: ignore[arg-type]
+
+
+def test_a_built_envelope_still_refuses_a_value_outside_the_canonical_subset() -> None:
+    for bad in (1.5, 2**53, {"\u00e9": 1}):
+        with pytest.raises(CanonicalError):
+            handoff({"note": bad})  # signing encodes the body
+
+
+def test_received_reuses_the_text_of_the_decoded_instant_only_for_that_instant() -> None:
+    env = decode(handoff().to_bytes())
+    same = env.received(env.occurred_at)
+    assert same.recorded_at == env.unsigned.occurred_at == format_instant(env.occurred_at)
+    other_zone = env.occurred_at.astimezone(timezone(timedelta(hours=7)))
+    assert env.received(other_zone).recorded_at == same.recorded_at
+    assert env.received(AT + timedelta(microseconds=1)).recorded_at == "2026-03-02T01:02:03.456790Z"

@@ -1,13 +1,13 @@
 """The per-event shortcuts of the hot path refuse exactly what the general code refuses.
 
 Each shortcut (cached instants, the canonical fast walk, the compiled payload decoders, the
-splice of an envelope's bytes, the replay's event comparison) is tested against the general
-code it stands in for, and against inputs it must still refuse.
+replay's event comparison, the cached file-code parse) is tested against the general code it
+stands in for, and against inputs it must still refuse. The envelope's strict fields and its
+bytes spliced from one encoding are tested in ``test_envelope.py``.
 """
 
 from __future__ import annotations
 
-import base64
 import random
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -192,66 +192,6 @@ def test_fast_walk_and_full_check_agree_at_the_depth_limit(wrap: Any, leaf: Any)
         assert canonical._plain(value, 0) is full
 
 
-# --- envelope fields ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "message"),
-    [
-        ("origin", 1, "'origin' must be str"),
-        ("stream", None, "'stream' must be str"),
-        ("version", True, "'version' must be int"),
-        ("version", "2", "'version' must be int"),
-        ("type", ["FileHandedOff"], "'type' must be str"),
-        ("actor", {}, "'actor' must be str"),
-        ("key_id", 5, "'key_id' must be str"),
-        ("payload", [], "'payload' must be dict"),
-        ("prev_hash", "A" * 64, "64 lower-case hex"),
-        ("prev_hash", "0" * 63, "64 lower-case hex"),
-        ("prev_hash", "0" * 63 + "g", "64 lower-case hex"),
-        ("prev_hash", "0" * 31 + " " + "0" * 32, "64 lower-case hex"),
-        ("prev_hash", 0, "'prev_hash' must be str"),
-        ("sig", "not base64", "not base64"),
-        ("occurred_at", 7, "'occurred_at' must be str"),
-    ],
-)
-def test_wrong_envelope_fields_are_named(field: str, value: Any, message: str) -> None:
-    doc = doc_of(sample())
-    doc[field] = value
-    with pytest.raises(MalformedEnvelope, match=message):
-        decode(raw(doc))
-
-
-def test_the_first_wrong_field_is_named_in_the_usual_order() -> None:
-    doc = doc_of(sample())
-    doc["actor"], doc["stream"] = 1, 2
-    with pytest.raises(MalformedEnvelope, match="'stream' must be str"):
-        decode(raw(doc))
-
-
-@pytest.mark.parametrize("keys", [{"extra"}, {"recorded_at", "extra"}, set()])
-def test_unknown_or_missing_fields_are_refused(keys: set[str]) -> None:
-    doc = doc_of(sample())
-    for key in keys:
-        doc[key] = "2026-03-02T01:02:03.456789Z"
-    if not keys:
-        del doc["actor"]
-    with pytest.raises(MalformedEnvelope, match="missing or unknown"):
-        decode(raw(doc))
-
-
-def test_a_non_canonical_signature_text_is_refused() -> None:
-    doc = doc_of(sample())
-    sig = doc["sig"]
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    assert sig.endswith("==")  # 64 bytes: the last character carries 4 zero bits
-    other = alphabet[alphabet.index(sig[-3]) ^ 1]
-    doc["sig"] = sig[:-3] + other + "=="
-    assert base64.b64decode(doc["sig"]) == base64.b64decode(sig)  # same bytes, other text
-    with pytest.raises(MalformedEnvelope, match="not base64"):
-        decode(raw(doc))
-
-
 # --- compiled payload decoders --------------------------------------------------------------
 
 DESK = {"officer": "an", "department": "tư pháp", "agency": "PTEST"}
@@ -329,71 +269,6 @@ def test_wrong_typed_fields_of_other_events_are_refused(
             occurred_at=AT,
             actor="an",
         )
-
-
-# --- the envelope's bytes spliced from one encoding -------------------------------------------
-
-
-def general(env: Envelope, *, receipt: bool = True) -> bytes:
-    """The envelope's bytes as the general encoder gives them (no cache, no splice)."""
-    doc: dict[str, Any] = {**env.unsigned.body(), "sig": b64(env.signature)}
-    if receipt and env.recorded_at is not None:
-        doc["recorded_at"] = env.recorded_at
-    return canonical_bytes(doc)
-
-
-PAYLOADS: list[dict[str, Any]] = [
-    {},
-    {"note": "x", "n": 3},
-    {"stream": "PX-1", "sig": "a", "recorded_at": "b", "nested": {"sig": "c", "stream": "d"}},
-    {"text": 'quote " backslash \\ newline \n tab \t ctrl \x01 Hồ sơ 😀 \u2028'},
-    {"z": [1, [2, [3]], {"y": None, "a": True}], "a": -(2**53 - 1)},
-]
-
-
-@pytest.mark.parametrize("payload", PAYLOADS)
-def test_spliced_bytes_are_the_general_encoding(payload: dict[str, Any]) -> None:
-    env = sample(payload)
-    message = env.unsigned.signing_message()
-    assert message == b"hoso/envelope/v1\x00" + canonical_bytes(env.unsigned.body())
-    assert env.signed_bytes() == env.to_bytes() == general(env)
-    received = env.received(AT + timedelta(seconds=3))
-    assert received.to_bytes() == general(received)
-    assert received.signed_bytes() == general(received, receipt=False) == env.signed_bytes()
-    for data in (env.to_bytes(), received.to_bytes()):
-        again = decode(data)
-        assert again.to_bytes() == data
-        assert again.signed_bytes() == env.signed_bytes()
-        assert again.unsigned.signing_message() == message
-        assert again.hash() == env.hash()
-        later = again.received(AT + timedelta(seconds=9))
-        assert later.to_bytes() == general(later)
-        assert decode(later.to_bytes()) == later
-    again.verify(SIGNER.public_key)
-
-
-def test_a_receipt_time_not_from_received_is_encoded_by_the_general_path() -> None:
-    env = sample()
-    odd = Envelope(env.unsigned, env.signature, 'not "an" instant')
-    assert odd.to_bytes() == general(odd)
-    assert orjson.loads(odd.to_bytes())["recorded_at"] == 'not "an" instant'
-    with pytest.raises(CanonicalError):
-        Envelope(env.unsigned, env.signature, 2**60).to_bytes()  # type: ignore[arg-type]
-
-
-def test_a_built_envelope_still_refuses_a_value_outside_the_canonical_subset() -> None:
-    for bad in (1.5, 2**53, {"\u00e9": 1}):
-        with pytest.raises(CanonicalError):
-            sample({"note": bad})  # signing encodes the body
-
-
-def test_received_reuses_the_text_of_the_decoded_instant_only_for_that_instant() -> None:
-    env = decode(sample().to_bytes())
-    same = env.received(env.occurred_at)
-    assert same.recorded_at == env.unsigned.occurred_at == format_instant(env.occurred_at)
-    other_zone = env.occurred_at.astimezone(timezone(timedelta(hours=7)))
-    assert env.received(other_zone).recorded_at == same.recorded_at
-    assert env.received(AT + timedelta(microseconds=1)).recorded_at == "2026-03-02T01:02:03.456790Z"
 
 
 # --- the replay's payload comparison and the cached file-code parse ---------------------------
