@@ -9,10 +9,12 @@ from datetime import date
 
 from domain.errors import InvalidValue
 
-UNIT_CODE_RE = re.compile(r"^[A-Z0-9]{2,12}$")
-FILE_CODE_RE = re.compile(r"^(?P<unit>[A-Z0-9]{2,12})-(?P<day>\d{6})-(?P<n>\d{4})$")
-ACTOR_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-PIN_RE = re.compile(r"^\d{6}$")
+# \Z, not $ ($ also matches before a final newline) and [0-9], not \d (which takes any Unicode
+# digit): one spelling per code, actor and PIN.
+UNIT_CODE_RE = re.compile(r"^[A-Z0-9]{2,12}\Z")
+FILE_CODE_RE = re.compile(r"^(?P<unit>[A-Z0-9]{2,12})-(?P<day>[0-9]{6})-(?P<n>[0-9]{4})\Z")
+ACTOR_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
+PIN_RE = re.compile(r"^[0-9]{6}\Z")
 MAX_DAILY_FILES = 9999
 
 
