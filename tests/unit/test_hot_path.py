@@ -27,39 +27,15 @@ from domain.file import AdministrativeFile
 from domain.procedures import Channel, get_procedure
 from ledger import canonical, codec
 from ledger.canonical import MAX_DEPTH, CanonicalError, canonical_bytes, parse_canonical
-from ledger.envelope import GENESIS_HASH, Envelope, build, decode
+from ledger.envelope import decode
 from ledger.errors import MalformedEnvelope
 from ledger.timefmt import format_instant, parse_instant
-from signing import PrivateKeySigner, b64, generate_private_key
+from signing import b64
+from tests.unit.test_envelope import doc_of, raw
+from tests.unit.test_envelope import handoff as sample
 
-SIGNER = PrivateKeySigner(generate_private_key(bytes([11]) * 32))
 AT = datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=UTC)
 CAL = vietnam_calendar()
-
-
-def sample(payload: dict[str, Any] | None = None) -> Envelope:
-    return build(
-        origin="test.hoso.vn/ledger",
-        stream="PTEST-260302-0001",
-        version=2,
-        type_="FileHandedOff",
-        occurred_at=AT,
-        actor="an",
-        key_id=SIGNER.key_id,
-        payload=payload if payload is not None else {"note": "x", "n": 3},
-        prev_hash=GENESIS_HASH,
-    ).sign(SIGNER)
-
-
-def doc_of(env: Envelope) -> dict[str, Any]:
-    value = orjson.loads(env.to_bytes())
-    assert isinstance(value, dict)
-    return value
-
-
-def raw(doc: dict[str, Any]) -> bytes:
-    """``doc`` as orjson writes it with sorted keys: canonical unless ``doc`` is out of range."""
-    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
 
 # --- instants -------------------------------------------------------------------------------
