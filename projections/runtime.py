@@ -43,6 +43,10 @@ from projections.views import base_view, view_class
 BATCH = 5000
 
 
+ANALYZE_AFTER = 20_000  # events applied in one catch-up after which the planner's statistics
+# of the projection's tables are refreshed (a rebuild, a long catch-up)
+
+
 class ProjectionFailed(LedgerError):
     def __init__(self, name: str, position: int, error: str) -> None:
         super().__init__(f"projection {name} stopped at event {position}: {error}")
@@ -229,6 +233,8 @@ class ProjectionHost:
                     self.handlers[name].reset()
                 elif pipe.written.get(name):
                     self._clear_failure(name)
+                    if pipe.written[name] >= ANALYZE_AFTER:
+                        self.views[name].analyze()
             if pipe.failed:
                 name, (position, error) = next(iter(pipe.failed.items()))
                 failed = ProjectionFailed(name, position, f"{type(error).__name__}: {error}")

@@ -50,6 +50,14 @@ class _View:
             batch.write(self._writer(curs))
             self._insert_tracking(curs, tracking)  # type: ignore[attr-defined]
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics of this projection's tables (after a bulk load:
+        a rebuilt table the planner has not seen yet is planned as if it were any size)."""
+        with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
+            for statement in tables.CLEAR[self.projection]:
+                table = statement.removeprefix("DELETE FROM ")  # our own table names
+                curs.execute(self._sql(f"ANALYZE {table}"))
+
     def reset(self, tracking_table: str) -> None:
         with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
             for statement in tables.CLEAR[self.projection]:

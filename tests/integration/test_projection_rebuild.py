@@ -164,3 +164,34 @@ def test_the_fast_decoder_agrees_with_the_ledger_decoder(store: EventStore, cast
             reference(data)
         with pytest.raises(MalformedEnvelope):
             decode_event(data)
+
+
+def test_a_long_catch_up_refreshes_the_planner_statistics(
+    store: EventStore, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: right after a rebuild PostgreSQL planned the citizen lookup with a sequential
+    scan of every step (no statistics yet); a long catch-up now ends with ANALYZE."""
+    from projections import runtime
+
+    ledger = make_ledger(store, cast)
+    random_history(ledger, cast, random.Random(5), 10, lambda: None)
+    host = host_for(store, ledger, None if store.dialect == "sqlite" else _pg_url(store))
+
+    def analyzed() -> set[str]:
+        if store.dialect == "sqlite":
+            if not store.query("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'"):
+                return set()  # ANALYZE never ran in this database
+            return {str(r["tbl"]) for r in store.query("SELECT tbl FROM sqlite_stat1")}
+        rows = store.query(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+            "AND last_analyze IS NOT NULL"
+        )
+        return {str(r["relname"]) for r in rows}
+
+    monkeypatch.setattr(runtime, "ANALYZE_AFTER", 10**9)
+    host.rebuild_all()
+    assert "hoso_p_steps" not in analyzed()
+    monkeypatch.setattr(runtime, "ANALYZE_AFTER", 1)
+    host.rebuild_all()
+    assert {"hoso_p_files", "hoso_p_steps", "hoso_p_holdings", "hoso_p_actions"} <= analyzed()
+    host.close()
