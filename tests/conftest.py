@@ -18,6 +18,8 @@ import psycopg
 import pytest
 
 from domain.calendar import vietnam_calendar
+from domain.procedures import Channel
+from ledger.personal import PersonalData
 from ledger.service import Ledger
 from ledger.store import EventStore, open_postgres, open_sqlite
 from signing import PrivateKeySigner, generate_private_key
@@ -125,3 +127,22 @@ def make_ledger(store: EventStore, cast: Cast) -> Ledger:
 @pytest.fixture
 def ledger(store: EventStore, cast: Cast) -> Ledger:
     return make_ledger(store, cast)
+
+
+def receive_file(
+    ledger: Ledger, cast: Cast, at: datetime, applicant: PersonalData | None = None
+) -> str:
+    """A certified-copy file received by officer ``an`` at counter Q01; its code."""
+    return ledger.receive(
+        signer=cast.officer,
+        actor="an",
+        procedure="certified_copy",
+        channel=Channel.IN_PERSON,
+        unit=UNIT,
+        counter="Q01",
+        department="mot-cua",
+        documents=("Bản chính",),
+        applicant=applicant
+        or PersonalData("Trần Thị Bình", "001190000001", "0900000001", "Hà Nội"),
+        at=at,
+    ).code

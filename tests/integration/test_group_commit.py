@@ -17,7 +17,6 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk
 from domain.file import AdministrativeFile
-from domain.procedures import Channel
 from ledger.audit import audit_report
 from ledger.envelope import Envelope
 from ledger.errors import ConflictError, StoreError
@@ -25,7 +24,7 @@ from ledger.group_commit import GroupCommit
 from ledger.personal import PersonalData
 from ledger.service import Ledger
 from ledger.store import EventStore, SideWrite, open_postgres, open_sqlite
-from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger
+from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, receive_file
 
 PERSON = PersonalData("Lê Văn Cường", "001090099999", "0912000000", "Hà Nội")
 T1 = T0 + timedelta(hours=1)
@@ -192,18 +191,7 @@ def test_close_stores_what_was_queued_then_refuses(store: EventStore) -> None:
 
 # ------------------------------------------------------------ through the Ledger
 def receive(ledger: Ledger, cast: Cast, at=T1) -> str:
-    return ledger.receive(
-        signer=cast.officer,
-        actor="an",
-        procedure="certified_copy",
-        channel=Channel.IN_PERSON,
-        unit=UNIT,
-        counter="Q01",
-        department="mot-cua",
-        documents=("Bản chính",),
-        applicant=PERSON,
-        at=at,
-    ).code
+    return receive_file(ledger, cast, at, PERSON)
 
 
 def move(n: int) -> Callable[[AdministrativeFile], None]:

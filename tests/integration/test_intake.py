@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from domain.events import Desk
-from ledger import codec
 from ledger.envelope import build
 from ledger.intake import Intake, Refused, StaleHead
 from ledger.store import EventStore
 from tests.conftest import UNIT, Cast, make_ledger
+from tests.integration.test_bulk_ingest import sign
 from tests.integration.test_tamper_matrix import T0, add_files
 
 
@@ -24,24 +24,10 @@ def test_a_client_chains_two_envelopes_in_one_submission(store: EventStore, cast
     t2 = t1 + timedelta(minutes=1)
     f.hand_off(actor="binh", to=Desk("an", "tu-phap", UNIT), note="", at=t1)
     f.submit_for_signature(actor="an", leader="chutich", at=t2)
-    signed = []
-    for event, (who, key) in zip(
-        f.collect_events(), [("binh", cast.officer2), ("an", cast.officer)], strict=True
-    ):
-        type_, payload = codec.to_payload(event)
-        env = build(
-            origin=ledger.origin,
-            stream=code,
-            version=event.originator_version,
-            type_=type_,
-            occurred_at=event.timestamp,
-            actor=who,
-            key_id=key.key_id,
-            payload=payload,
-            prev_hash=prev,
-        ).sign(key)
-        prev = env.hash()  # computable before sending: the receipt time is not in the chain
-        signed.append(env.to_bytes())
+    # computable before sending: the receipt time is not in the chain
+    signed = sign(
+        ledger, code, f.collect_events(), [("binh", cast.officer2), ("an", cast.officer)], prev
+    )
     done = Intake(ledger).submit(signed, now=t2)
     assert [d.stored_before for d in done] == [False, False]
     assert [e.type for e in ledger.load(code).envelopes][-2:] == [

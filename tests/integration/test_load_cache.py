@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 
 from domain.events import Desk
-from domain.procedures import Channel
 from ledger.errors import TamperError
 from ledger.load_cache import VerifiedPrefixCache
 from ledger.personal import PersonalData
@@ -19,25 +18,14 @@ from ledger.service import Ledger
 from ledger.store import EventStore
 from ledger.verify import ChainVerifier
 from signing.registry import REGISTRY_STREAM, Role
-from tests.conftest import ORIGIN, T0, UNIT, Cast, signer
+from tests.conftest import ORIGIN, T0, UNIT, Cast, receive_file, signer
 
 PERSON = PersonalData("Phạm Thu Hà", "001190000077", "0900000077", "Hà Nội")
 T1 = T0 + timedelta(hours=1)
 
 
 def open_file(ledger: Ledger, cast: Cast, handoffs: int = 4) -> str:
-    code = ledger.receive(
-        signer=cast.officer,
-        actor="an",
-        procedure="certified_copy",
-        channel=Channel.IN_PERSON,
-        unit=UNIT,
-        counter="Q01",
-        department="mot-cua",
-        documents=("Bản chính",),
-        applicant=PERSON,
-        at=T1,
-    ).code
+    code = receive_file(ledger, cast, T1, PERSON)
     for n in range(handoffs):
         dept = ("phong-a", "phong-b")[n % 2]
         ledger.execute(

@@ -20,12 +20,11 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk
-from domain.procedures import Channel
 from ledger.personal import PersonalData
 from ledger.service import Ledger
 from ledger.store import EventStore, open_postgres
 from signing.registry import REGISTRY_STREAM, KeyNotValid, Role
-from tests.conftest import ORIGIN, PG_URL, T0, UNIT, Cast, make_ledger, signer
+from tests.conftest import ORIGIN, PG_URL, T0, UNIT, Cast, make_ledger, receive_file, signer
 
 PERSON = PersonalData("Đỗ Minh Châu", "001190000123", "0900000123", "Hà Nội")
 T1 = T0 + timedelta(hours=1)
@@ -69,18 +68,7 @@ class CountingStore(EventStore):
 
 
 def receive(ledger: Ledger, cast: Cast) -> str:
-    return ledger.receive(
-        signer=cast.officer,
-        actor="an",
-        procedure="certified_copy",
-        channel=Channel.IN_PERSON,
-        unit=UNIT,
-        counter="Q01",
-        department="mot-cua",
-        documents=("Bản chính",),
-        applicant=PERSON,
-        at=T1,
-    ).code
+    return receive_file(ledger, cast, T1, PERSON)
 
 
 def hand_off(ledger: Ledger, code: str, actor: str, key: Any, at: Any = T1, to: str = "an") -> None:

@@ -13,7 +13,6 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk, ReturnMethod
-from domain.procedures import Channel
 from ledger.audit import FullAuditReport, full_audit_report
 from ledger.envelope import build
 from ledger.log import MerkleLog
@@ -23,7 +22,7 @@ from ledger.service import Ledger
 from ledger.store import EventStore
 from signing import generate_private_key
 from signing.note import NoteSigner, NoteVerifier
-from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, signer
+from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, receive_file, signer
 
 PERSON = PersonalData("Trần Thị Bình", "001190000001", "0900000001", "Hà Nội")
 LOG_SIGNER = NoteSigner(ORIGIN, generate_private_key(bytes([42]) * 32))
@@ -69,18 +68,7 @@ def add_files(ledger: Ledger, cast: Cast, start: datetime, n: int) -> list[str]:
     codes = []
     for i in range(n):
         t = start + timedelta(minutes=10 * i)
-        code = ledger.receive(
-            signer=cast.officer,
-            actor="an",
-            procedure="certified_copy",
-            channel=Channel.IN_PERSON,
-            unit=UNIT,
-            counter="Q01",
-            department="mot-cua",
-            documents=("Bản chính",),
-            applicant=PERSON,
-            at=t,
-        ).code
+        code = receive_file(ledger, cast, t, PERSON)
         steps: list[tuple[object, str, Callable[..., None]]] = [
             (
                 cast.officer,
