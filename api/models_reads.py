@@ -1,9 +1,8 @@
-"""Response documents of the HTTP reads (pydantic models with OpenAPI examples)."""
+"""Response documents of the HTTP reads (pydantic models with OpenAPI examples) and the shapes of
+their path and query parameters; the transparency figures' documents are in ``models_figures``."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.portal import PortalStatus
 from domain.procedures import CATALOGUE
 from ledger import codec
-from ledger.timefmt import format_instant
-from projections.figures import Figures, render_days, render_ratio
 
 CODE_PATTERN = r"^[A-Z0-9]{2,12}-[0-9]{6}-[0-9]{4}$"
 UNIT_PATTERN = r"^[A-Z0-9]{2,12}$"
@@ -22,7 +19,6 @@ TYPE_PATTERN = "^(?:" + "|".join(sorted(codec.EVENT_TYPES)) + ")$"
 PROCEDURE_PATTERN = "^(?:" + "|".join(sorted(CATALOGUE)) + ")$"
 PERIOD_PATTERN = r"^[0-9]{4}(?:-(?:[0-9]{2}(?:-[0-9]{2})?|[Qq][1-4]))?$"
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
-_CURSOR_TEXT = re.compile(r"^leaf:(0|[1-9][0-9]{0,17})$")
 EARLIEST, LATEST = datetime(1900, 1, 2).year, 9998
 
 PORTAL_LABELS: dict[PortalStatus, tuple[str, str]] = {
@@ -40,7 +36,7 @@ PORTAL_LABELS: dict[PortalStatus, tuple[str, str]] = {
 
 
 # ------------------------------------------------------------------------------- documents
-def _examples(*docs: dict[str, Any]) -> ConfigDict:
+def with_examples(*docs: dict[str, Any]) -> ConfigDict:
     return ConfigDict(extra="forbid", json_schema_extra={"examples": list(docs)})
 
 
@@ -50,7 +46,7 @@ INSTANT = "2026-02-12T01:15:00.000000Z"
 class DeskModel(BaseModel):
     """Who holds a file: an officer (empty: the department's inbox), a department, an agency."""
 
-    model_config = _examples({"officer": "an", "department": "tu-phap", "agency": "PBADINH"})
+    model_config = with_examples({"officer": "an", "department": "tu-phap", "agency": "PBADINH"})
     officer: str
     department: str
     agency: str
@@ -59,7 +55,7 @@ class DeskModel(BaseModel):
 class PortalStatusModel(BaseModel):
     """A file's status in the National Public Service Portal's codes (1..10)."""
 
-    model_config = _examples(
+    model_config = with_examples(
         {
             "code": "PBADINH-260212-0003",
             "portal_status": 4,
@@ -76,7 +72,7 @@ class PortalStatusModel(BaseModel):
 class FileView(BaseModel):
     """A file as it stands, from its verified events; no personal data."""
 
-    model_config = _examples(
+    model_config = with_examples(
         {
             "code": "PBADINH-260212-0003",
             "unit": "PBADINH",
@@ -133,7 +129,7 @@ class FileView(BaseModel):
 class SlipRow(BaseModel):
     """One row of the process control slip: one signed event."""
 
-    model_config = _examples(
+    model_config = with_examples(
         {
             "version": 2,
             "type": "FileHandedOff",
@@ -166,7 +162,7 @@ class SlipRow(BaseModel):
 class HistoryModel(BaseModel):
     """Phiếu kiểm soát quá trình giải quyết hồ sơ: every row verified before it is shown."""
 
-    model_config = _examples({"code": "PBADINH-260212-0003", "verified": True, "rows": []})
+    model_config = with_examples({"code": "PBADINH-260212-0003", "verified": True, "rows": []})
     code: str
     verified: bool
     rows: list[SlipRow]
@@ -175,7 +171,7 @@ class HistoryModel(BaseModel):
 class QueueEntryModel(BaseModel):
     """One open file in a queue."""
 
-    model_config = _examples(
+    model_config = with_examples(
         {
             "code": "PBADINH-260212-0003",
             "procedure": "certified_copy",
@@ -202,7 +198,7 @@ class QueueEntryModel(BaseModel):
 class QueueModel(BaseModel):
     """A unit's open files now: being worked on, and waiting for the citizen."""
 
-    model_config = _examples(
+    model_config = with_examples(
         {
             "unit": "PBADINH",
             "department": None,
@@ -224,123 +220,10 @@ class QueueModel(BaseModel):
     awaiting_supplement: list[QueueEntryModel]
 
 
-FIGURES_EXAMPLE: dict[str, Any] = {
-    "period": "2026-02",
-    "as_of": INSTANT,
-    "unit": "PBADINH",
-    "procedure": None,
-    "received": {
-        "in_person": 280,
-        "online": 40,
-        "postal": 0,
-        "mobile_session": 0,
-        "total": 320,
-    },
-    "resolved": {"early": 250, "on_time": 20, "late": 5, "total": 275},
-    "in_progress": {"on_time": 40, "overdue": 1, "awaiting_supplement": 4, "total": 41},
-    "refused": 2,
-    "withdrawn": 1,
-    "stopped": 0,
-    "supplement_requests": 6,
-    "apologies": 5,
-    "ratings": {"satisfied": 100, "neutral": 3, "dissatisfied": 1},
-    "processing_days_average": "0.85",
-    "processing_days_median": "0.50",
-    "on_time_rate": "98.18%",
-    "online_share": "12.50%",
-    "online_payment_share": "—",
-    "satisfied_share": "96.15%",
-    "progress": "98.10%",
-    "receiving_satisfaction": "97.78%",
-}
-
-
-class FiguresModel(BaseModel):
-    """Transparency figures; shares are exact percentages rendered as strings, "—" if undefined."""
-
-    model_config = _examples(FIGURES_EXAMPLE)
-    period: str
-    as_of: str
-    unit: str | None
-    procedure: str | None
-    received: dict[str, int]
-    resolved: dict[str, int]
-    in_progress: dict[str, int]
-    refused: int
-    withdrawn: int
-    stopped: int
-    supplement_requests: int
-    apologies: int
-    ratings: dict[str, int]
-    processing_days_average: str
-    processing_days_median: str
-    on_time_rate: str
-    online_share: str
-    online_payment_share: str
-    satisfied_share: str
-    progress: str
-    receiving_satisfaction: str
-
-
-class UnitRank(BaseModel):
-    """One unit's place (1 = best; ties share a rank)."""
-
-    model_config = _examples(
-        {
-            "rank": 1,
-            "unit": "PBADINH",
-            "progress": "98.10%",
-            "receiving_satisfaction": "97.78%",
-            "on_time_rate": "98.18%",
-            "online_share": "12.50%",
-        }
-    )
-    rank: int
-    unit: str
-    progress: str
-    receiving_satisfaction: str
-    on_time_rate: str
-    online_share: str
-
-
-class TransparencyModel(BaseModel):
-    """The figures asked for and, without a unit, every unit's rank."""
-
-    model_config = _examples({"figures": FIGURES_EXAMPLE, "ranking": []})
-    figures: FiguresModel
-    ranking: list[UnitRank]
-
-
-def figures_model(f: Figures) -> FiguresModel:
-    return FiguresModel(
-        period=f.period.label,
-        as_of=format_instant(f.as_of),
-        unit=f.unit,
-        procedure=f.procedure,
-        received={**asdict(f.received), "total": f.received.total},
-        resolved={**asdict(f.resolved), "total": f.resolved.total},
-        in_progress={**asdict(f.in_progress), "total": f.in_progress.total},
-        refused=f.refused,
-        withdrawn=f.withdrawn,
-        stopped=f.stopped,
-        supplement_requests=f.supplement_requests,
-        apologies=f.apologies,
-        ratings=asdict(f.ratings),
-        processing_days_average=render_days(f.processing_days_average),
-        processing_days_median=render_days(f.processing_days_median),
-        on_time_rate=render_ratio(f.on_time_rate),
-        online_share=render_ratio(f.online_share),
-        online_payment_share=render_ratio(f.online_payment_share),
-        satisfied_share=render_ratio(f.satisfied_share),
-        progress=render_ratio(f.progress),
-        receiving_satisfaction=render_ratio(f.receiving_satisfaction),
-    )
-
-
 class ActionModel(BaseModel):
     """One action in the inspector's index."""
 
-    model_config = _examples(
+    model_config = with_examples(
         {
             "position": 42,
             "code": "PBADINH-260212-0003",
@@ -365,7 +248,7 @@ class ActionModel(BaseModel):
 class LoadModel(BaseModel):
     """One officer's workload."""
 
-    model_config = _examples(
+    model_config = with_examples(
         {
             "officer": "an",
             "holding_now": 3,
@@ -384,7 +267,7 @@ class LoadModel(BaseModel):
 class FeedItem(BaseModel):
     """One leaf of the log as the provincial system follows it."""
 
-    model_config = _examples(
+    model_config = with_examples(
         {
             "leaf_index": 41,
             "code": "PBADINH-260212-0003",
@@ -415,7 +298,7 @@ class FeedItem(BaseModel):
 class FeedPage(BaseModel):
     """A page of the feed; follow ``next``."""
 
-    model_config = _examples({"items": [], "next": "bGVhZjo0MQ", "more": False})
+    model_config = with_examples({"items": [], "next": "bGVhZjo0MQ", "more": False})
     items: list[FeedItem]
     next: str | None = Field(description="The cursor after this page (null: nothing read yet).")
     more: bool = Field(description="True when the page was full: ask again at once.")

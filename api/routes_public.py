@@ -34,7 +34,7 @@ from api.lookup_reads import LookupReads, PostgresReader
 from api.middleware import no_unknown_query, problem_responses, rate_limited
 from api.models_reads import CODE_PATTERN, PORTAL_LABELS
 from api.problems import Problem, as_problem, problem_response
-from api.routes_reads import ledger_of
+from api.routes_common import ledger_of
 from domain.portal import PortalStatus
 from domain.procedures import CATALOGUE
 from ledger.pins import VerifiedPins, hash_pin, pin_matches

@@ -17,7 +17,7 @@ from api.auth import ApiRole, create_token
 from api.http import create_app
 from api.logjobs import integrate_and_checkpoint
 from api.middleware import TokenBucket
-from api.routes_reads import decode_cursor, encode_cursor
+from api.routes_feed import decode_cursor, encode_cursor
 from api.settings import Settings
 from api.wiring import open_projections
 from domain.events import Desk
