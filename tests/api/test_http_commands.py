@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from api.auth import ApiRole, create_token
 from api.http import create_app
-from api.models_commands import ACTIONS
+from api.models_actions import ACTIONS
 from api.settings import Settings
 from api.wiring import AUTHORITY, init_data_dir, open_ledger
 from ledger.canonical import canonical_bytes
