@@ -42,6 +42,14 @@ def _batch_intake(request: Request, ledger: Ledger) -> Intake:
     return kept
 
 
+def close_batch_intake(state: Any) -> None:
+    """At shutdown: stop the batch intake's verifying threads (started by its first batch)."""
+    kept: Intake | None = getattr(state, "batch_intake", None)
+    if kept is not None:
+        state.batch_intake = None
+        kept.close()
+
+
 def _batch_submission(
     who: Principal, code: str, envelopes: Sequence[SignedEnvelopeIn]
 ) -> list[bytes]:

@@ -18,7 +18,7 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import problems, routes_commands, routes_public, routes_reads
+from api import commands_batch, problems, routes_commands, routes_public, routes_reads
 from api.examples import (
     BUNDLE_EXAMPLE,
     CHECKPOINT_EXAMPLE,
@@ -262,6 +262,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             app.state.ledger = None
+            await anyio.to_thread.run_sync(commands_batch.close_batch_intake, app.state)
             await anyio.to_thread.run_sync(routes_public.close_lookup_reads, app.state)
             await anyio.to_thread.run_sync(ledger.close)
 
