@@ -4,64 +4,36 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from api import cli_evidence, cli_figures, cli_tokens, cli_views, cli_witness, views
+from api import (
+    cli_evidence,
+    cli_figures,
+    cli_file,
+    cli_keys,
+    cli_log,
+    cli_tokens,
+    cli_views,
+    cli_witness,
+    views,
+)
+from api.cli_base import EXIT_FAILED, EXIT_USAGE, CliError, DataOpt, DbOpt, err, now, opened, out
 from api.logjobs import integrate_and_checkpoint
-from api.settings import CONFIG_NAME, DEFAULT_DATA, Settings, load_settings
-from api.wiring import AUTHORITY, init_data_dir, log_verifier, open_ledger, open_log
+from api.settings import CONFIG_NAME, DEFAULT_DATA
+from api.wiring import AUTHORITY, init_data_dir, log_verifier
 from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
 from domain.errors import DomainError
 from ledger.audit import full_audit_report
 from ledger.errors import LedgerError
-from ledger.service import Ledger
 from signing import KeyDirectory, KeyFileSigner
 from signing.errors import SigningError
-from signing.registry import Role
 
 app = typer.Typer(help="hoso: the signed ledger of administrative files.", no_args_is_help=True)
-file_app = typer.Typer(help="Look at one file.", no_args_is_help=True)
-keys_app = typer.Typer(help="The key registry.", no_args_is_help=True)
-log_app = typer.Typer(help="The Merkle log: its key, checkpoints and proofs.", no_args_is_help=True)
-app.add_typer(file_app, name="file")
-app.add_typer(keys_app, name="keys")
-app.add_typer(log_app, name="log")
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
-
-DataOpt = Annotated[Path, typer.Option("--data", help="Data directory.")]
-DbOpt = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (postgresql://...); default: SQLite in the data dir."),
-]
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A user-facing failure: printed as one line."""
-
-
-@contextmanager
-def opened(data: Path, db: str | None) -> Iterator[tuple[Settings, Ledger]]:
-    settings = load_settings(data, db)
-    ledger = open_ledger(settings)
-    try:
-        yield settings, ledger
-    finally:
-        ledger.store.close()
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 @app.command()
@@ -166,14 +138,6 @@ def first_day(cal: WorkingCalendar, days: int) -> date:
     return found[-1]
 
 
-@file_app.command("show")
-def file_show(code: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
-    """Print a file and its process control slip (phiếu kiểm soát quá trình giải quyết)."""
-    with opened(data, db) as (_settings, ledger):
-        verified = ledger.load(code)
-        views.file_slip(out, verified, ledger.personal_data(verified.file), ledger.calendar, now())
-
-
 @app.command()
 def audit(
     data: DataOpt = DEFAULT_DATA,
@@ -235,65 +199,6 @@ def forget(applicant: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> No
     )
 
 
-@keys_app.command("list")
-def keys_list(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
-    """List every registered key with its holder, role, unit and validity."""
-    with opened(data, db) as (_settings, ledger):
-        views.key_table(out, ledger.registry())
-
-
-@keys_app.command("add")
-def keys_add(
-    holder: Annotated[str, typer.Argument(help="Who will hold the key (actor id).")],
-    role: Annotated[Role, typer.Option(help="The holder's role.")],
-    unit: Annotated[str, typer.Option(help="The holder's unit code.")],
-    by: Annotated[
-        str, typer.Option("--as", help="The administrator who registers it.")
-    ] = AUTHORITY,
-    data: DataOpt = DEFAULT_DATA,
-    db: DbOpt = None,
-) -> None:
-    """Create a key file DATA/keys/HOLDER.pem (mode 0600) and register it, signed by --as."""
-    with opened(data, db) as (settings, ledger):
-        keys = KeyDirectory(settings.keys_dir)
-        admin = keys.signer(by)
-        new = keys.signer(holder) if keys.exists(holder) else keys.create(holder)
-        at = now()
-        kid = ledger.register_key(
-            signer=admin,
-            actor=by,
-            holder=holder,
-            role=role,
-            unit=unit,
-            public_key=new.public_key,
-            valid_from=at,
-            at=at,
-        )
-    out.print(f"Registered key {kid} for {holder} ({role.value}, unit {unit}), signed by {by}")
-
-
-@keys_app.command("revoke")
-def keys_revoke(
-    key_id: Annotated[str, typer.Argument(help="The key id (see `hoso keys list`).")],
-    reason: Annotated[str, typer.Option(help="Why (lost device, left the unit...).")],
-    by: Annotated[str, typer.Option("--as", help="The administrator who revokes it.")] = AUTHORITY,
-    data: DataOpt = DEFAULT_DATA,
-    db: DbOpt = None,
-) -> None:
-    """Revoke a key from now on (never retroactively): it stays valid for what it signed before."""
-    with opened(data, db) as (settings, ledger):
-        registry = ledger.registry()
-        matches = [k for k in registry.keys if k.startswith(key_id)]
-        if len(matches) != 1:
-            raise CliError(f"key id {key_id!r} matches {len(matches)} keys; give more of it")
-        admin = KeyDirectory(settings.keys_dir).signer(by)
-        at = now()
-        ledger.revoke_key(
-            signer=admin, actor=by, kid=matches[0], effective_at=at, reason=reason, at=at
-        )
-    out.print(f"Revoked key {matches[0]} from {local_now()}: {reason}")
-
-
 @app.command()
 def serve(
     data: DataOpt = DEFAULT_DATA,
@@ -313,66 +218,13 @@ def serve(
     )
 
 
-@log_app.command("key")
-def log_key(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
-    """Print the log's verifier key (name+keyid+base64) for clients and witnesses."""
-    settings = load_settings(data, db)
-    if not settings.log_vkey:
-        raise CliError(f"{data} has no log key (log_vkey in {CONFIG_NAME})")
-    typer.echo(settings.log_vkey)
-
-
-@log_app.command("checkpoint")
-def log_checkpoint(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
-    """Integrate every stored event into the log, sign a checkpoint now and print it."""
-    from api.logjobs import integrate_and_checkpoint
-
-    with opened(data, db) as (settings, ledger):
-        made = integrate_and_checkpoint(settings, ledger, now=now(), force=True)
-    if made is None:
-        raise CliError("the log is empty: there is nothing to checkpoint")
-    typer.echo(made.note, nl=False)
-
-
-@log_app.command("prove")
-def log_prove(
-    index: Annotated[int | None, typer.Option(min=0, help="Leaf index to prove.")] = None,
-    size: Annotated[
-        int | None, typer.Option(min=1, help="Tree size (default: the latest checkpoint).")
-    ] = None,
-    size1: Annotated[int | None, typer.Option("--from", min=1, help="Older tree size.")] = None,
-    size2: Annotated[
-        int | None, typer.Option("--to", min=1, help="Newer size (default: latest checkpoint).")
-    ] = None,
-    data: DataOpt = DEFAULT_DATA,
-    db: DbOpt = None,
-) -> None:
-    """Print an inclusion (--index [--size]) or consistency (--from [--to]) proof as JSON."""
-    import orjson
-
-    from api.logjobs import consistency_document, inclusion_document
-
-    inclusion = index is not None or size is not None
-    if inclusion == (size1 is not None or size2 is not None) or (inclusion and index is None):
-        raise CliError("give either --index [--size] or --from [--to]")
-    with opened(data, db) as (_settings, ledger):
-        log = open_log(ledger)
-        if index is not None:
-            doc = inclusion_document(log, index, size)
-        else:
-            assert size1 is not None
-            doc = consistency_document(log, size1, size2)
-    typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
-
-
-def local_now() -> str:
-    return now().astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M")
-
-
 def _one_line(text: str) -> str:
     return escape(" ".join(text.split()))
 
 
+cli_file.register(app)
+cli_keys.register(app)
+cli_log.register(app)
 cli_evidence.register(app)
 cli_witness.register(app)
 cli_views.register(app)
