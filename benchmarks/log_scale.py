@@ -34,76 +34,35 @@ profiler overhead) and its share of the whole is printed.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import hashlib
-import io
 import json
 import os
 import platform
-import pstats
-import random
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from eventsourcing.persistence import StoredEvent
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
+from rich.progress import Progress
+
+from benchmarks.log_fill import (
+    ENTRY_BYTES,
+    ORIGIN,
+    SEED,
+    chunks,
+    console,
+    fill,
+    fresh_store,
+    progress,
 )
-
-from ledger import log_integrator, merkle
+from benchmarks.log_profile import breakdown_integrator, breakdown_markdown, profile_integrator
+from benchmarks.log_proofs import proofs
 from ledger.log import BATCH, MerkleLog
-from ledger.store import EventStore, open_postgres, open_sqlite
+from ledger.store import EventStore
 
-PG = "postgresql://postgres@127.0.0.1:5432/test"
-ORIGIN = "bench.hoso/log"
-SEED = 20260302
-EVENT_TYPE = "FileHandedOff"
-ENTRY_BYTES = 600
-EVENTS_PER_STREAM = 20
 RESULTS = Path(__file__).parent / "results"
-
-console = Console(stderr=True)
-
-
-# ------------------------------------------------------------------ synthetic entries
-_POOL = random.Random(SEED).randbytes(1 << 16)
-
-
-def streams_for(n: int) -> int:
-    return max(1, n // EVENTS_PER_STREAM)
-
-
-def entry(j: int, n: int) -> StoredEvent:
-    """Event j of a log of n: stream j % S, version j // S + 1, about 600 random-ish bytes."""
-    s = streams_for(n)
-    stream, version = f"PBD-260302-{j % s:07d}", j // s + 1
-    head = b'{"type":"FileHandedOff","stream":"%s","version":%d,"pad":"' % (
-        stream.encode(),
-        version,
-    )
-    off = (j * 7919) % (len(_POOL) - ENTRY_BYTES)
-    body = _POOL[off : off + ENTRY_BYTES - len(head) - 2]
-    return StoredEvent(stream, version, EVENT_TYPE, head + body + b'"}')
-
-
-def chunks(n: int, size: int) -> Iterator[tuple[int, list[StoredEvent]]]:
-    """(first index, events) for [0, n) in chunks: only one chunk is alive at a time."""
-    for start in range(0, n, size):
-        yield start, [entry(j, n) for j in range(start, min(n, start + size))]
 
 
 def completed_nodes(index: int) -> Iterator[tuple[int, int]]:
@@ -112,49 +71,6 @@ def completed_nodes(index: int) -> Iterator[tuple[int, int]]:
     while i % 2 == 1:
         level, i = level + 1, i // 2
         yield level, i
-
-
-# ------------------------------------------------------------------------- backends
-@contextmanager
-def fresh_store(backend: str) -> Iterator[EventStore]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="hoso-log-bench-") as tmp:
-            store = open_sqlite(Path(tmp) / "ledger.sqlite3")
-            try:
-                yield store
-            finally:
-                store.close()
-        return
-    schema = "bench_" + os.urandom(6).hex()
-    store = open_postgres(f"{PG}?schema={schema}")
-    try:
-        yield store
-    finally:
-        store.close()
-        with psycopg.connect(PG, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description:<34}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    )
-
-
-def fill(store: EventStore, n: int, batch: int, bar: Progress) -> float:
-    task = bar.add_task(f"fill {n:,} events", total=n)
-    elapsed = 0
-    for _start, events in chunks(n, batch):
-        t0 = time.perf_counter_ns()
-        store.append(events)
-        elapsed += time.perf_counter_ns() - t0
-        bar.advance(task, len(events))
-    return elapsed / 1e9
 
 
 # ------------------------------------------------------------------------ baselines
@@ -240,193 +156,6 @@ def storage_bound(store: EventStore, n: int, bar: Progress, *, nodes: bool) -> f
     store.execute(f"DROP TABLE {leaves_t}")
     store.execute(f"DROP TABLE {nodes_t}")
     return elapsed / 1e9
-
-
-# --------------------------------------------------------------------------- proofs
-def summary(ns: list[int]) -> dict[str, float]:
-    """p50, p99 and mean in microseconds."""
-    ordered = sorted(ns)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {
-        "p50_us": statistics.median(ordered) / 1e3,
-        "p99_us": p99 / 1e3,
-        "mean_us": statistics.fmean(ordered) / 1e3,
-    }
-
-
-def time_calls(fn: Callable[[], Any]) -> tuple[int, Any]:
-    t0 = time.perf_counter_ns()
-    out = fn()
-    return time.perf_counter_ns() - t0, out
-
-
-def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
-    rng = random.Random(SEED + n)
-    root = log.root(n)
-    store = log.store
-    point_sql = "SELECT leaf_hash AS h FROM hoso_log_leaves WHERE leaf_index = ?"
-
-    # the floor: one indexed point SELECT through the same store path as ``subtree``
-    task = bar.add_task("baseline: point SELECT", total=count)
-    point: list[int] = []
-    for _ in range(count):
-        i = rng.randrange(n)
-        dt, _rows = time_calls(lambda i=i: store.query(point_sql, (i,)))
-        point.append(dt)
-        bar.advance(task)
-
-    # what every proof pays first: ``_check_size`` calls ``size()`` (MAX(leaf_index) + 1)
-    task = bar.add_task("MerkleLog.size()", total=count // 10)
-    size_ns: list[int] = []
-    for _ in range(count // 10):
-        dt, _rows = time_calls(log.size)
-        size_ns.append(dt)
-        bar.advance(task)
-
-    task = bar.add_task("inclusion_proof(i, N) + verify", total=count)
-    inc, inc_verify = [], []
-    for _ in range(count):
-        i = rng.randrange(n)
-        dt, proof = time_calls(lambda i=i: log.inclusion_proof(i, n))
-        inc.append(dt)
-        leaf = log.subtree(0, i)
-        dt, _ = time_calls(lambda: merkle.verify_inclusion(leaf, i, n, proof, root))  # noqa: B023
-        inc_verify.append(dt)
-        bar.advance(task)
-
-    task = bar.add_task("consistency_proof(a, N) + verify", total=count)
-    con, con_verify = [], []
-    for _ in range(count):
-        a = rng.randrange(1, n)
-        dt, proof = time_calls(lambda a=a: log.consistency_proof(a, n))
-        con.append(dt)
-        root_a = log.root(a)
-        dt, _ = time_calls(
-            lambda: merkle.verify_consistency(a, n, proof, root_a, root)  # noqa: B023
-        )
-        con_verify.append(dt)
-        bar.advance(task)
-
-    # untimed: how many store queries one proof makes (``EventStore.query`` and the log's
-    # PostgreSQL reads, ``log_integrator.pg_rows``)
-    calls = 0
-    original, original_pg = store.query, log_integrator.pg_rows
-
-    def counting(sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        nonlocal calls
-        calls += 1
-        return original(sql, params)
-
-    def counting_pg(s: EventStore, sql: str, params: tuple[Any, ...]) -> list[Any]:
-        nonlocal calls
-        calls += 1
-        return original_pg(s, sql, params)
-
-    store.query = counting  # type: ignore[method-assign]
-    log_integrator.pg_rows = counting_pg
-    try:
-        sample = 100
-        for _ in range(sample):
-            log.inclusion_proof(rng.randrange(n), n)
-        inc_queries, calls = calls / sample, 0
-        for _ in range(sample):
-            log.consistency_proof(rng.randrange(1, n), n)
-        con_queries = calls / sample
-    finally:
-        del store.query
-        log_integrator.pg_rows = original_pg
-    return {
-        "count": count,
-        "point_select": summary(point),
-        "size_count": summary(size_ns),
-        "inclusion": summary(inc),
-        "inclusion_verify": summary(inc_verify),
-        "inclusion_queries": inc_queries,
-        "consistency": summary(con),
-        "consistency_verify": summary(con_verify),
-        "consistency_queries": con_queries,
-    }
-
-
-# ------------------------------------------------------------------------- profiling
-def profile_integrator(backend: str, n: int, fill_batch: int, top: int = 25) -> str:
-    with fresh_store(backend) as store, progress() as bar:
-        fill(store, n, fill_batch, bar)
-        log = MerkleLog(store, ORIGIN)
-        prof = cProfile.Profile()
-        prof.enable()
-        log.integrate()
-        prof.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(prof, stream=out).strip_dirs()
-    stats.sort_stats("cumulative").print_stats(top)
-    stats.sort_stats("tottime").print_stats(top)
-    return out.getvalue()
-
-
-def breakdown_integrator(backend: str, n: int, fill_batch: int) -> dict[str, Any]:
-    """Where ``integrate()`` spends its time, without cProfile: each step of
-    ``ledger.log_integrator`` is timed (one ``perf_counter_ns`` pair per call, on a second fill).
-    Shares are of the whole call; on PostgreSQL ``write_batch`` runs in the writer thread beside
-    the next batch's read and hashing, so the shares may add up to more than 100%."""
-    acc: dict[str, list[int]] = {}
-
-    def timed(name: str | Callable[..., str], fn: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter_ns()
-            out = fn(*args, **kwargs)
-            key = name(*args) if callable(name) else name
-            slot = acc.setdefault(key, [0, 0])
-            slot[0] += time.perf_counter_ns() - t0
-            slot[1] += 1
-            return out
-
-        return call
-
-    steps = {
-        "log_ends": "log_ends (size and last position, one query)",
-        "frontier_hashes": "frontier_hashes (the stored tree's frontier)",
-        "read_entries": "read_entries (the batch's events)",
-        "extend": "extend (leaf and node hashes)",
-        "copy_leaves": "copy_leaves (encode the COPY rows)",
-        "copy_nodes": "copy_nodes (encode the COPY rows)",
-        "write_batch": "write_batch (leaves and nodes, commit; writer thread on PostgreSQL)",
-    }
-    with fresh_store(backend) as store, progress() as bar, ExitStack() as patches:
-        fill(store, n, fill_batch, bar)
-        for attr, label in steps.items():
-            original = getattr(log_integrator, attr)
-            patches.callback(setattr, log_integrator, attr, original)
-            setattr(log_integrator, attr, timed(label, original))
-        log = MerkleLog(store, ORIGIN)
-        t0 = time.perf_counter_ns()
-        log.integrate()
-        total = time.perf_counter_ns() - t0
-    rows = {
-        k: {"calls": c, "s": ns / 1e9, "share": ns / total, "us_per_call": ns / c / 1e3}
-        for k, (ns, c) in sorted(acc.items(), key=lambda kv: -kv[1][0])
-    }
-    rest = 1 - sum(r["share"] for r in rows.values())
-    return {"leaves": n, "integrate_s": total / 1e9, "calls": rows, "rest_share": rest}
-
-
-def breakdown_markdown(b: dict[str, Any]) -> str:
-    lines = [
-        f"Integrator breakdown at {b['leaves']:,} leaves: {b['integrate_s']:.2f} s, "
-        f"{b['leaves'] / b['integrate_s']:,.0f} leaves/s",
-        "",
-        "| store call | calls | s | share | µs per call |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for k, r in b["calls"].items():
-        lines.append(
-            f"| {k} | {r['calls']:,} | {r['s']:.2f} | {r['share']:.1%} | {r['us_per_call']:,.1f} |"
-        )
-    lines.append(
-        f"| the rest (not in a timed step; negative when steps overlap) | | | "
-        f"{b['rest_share']:.1%} | |"
-    )
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------ run

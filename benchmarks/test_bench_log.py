@@ -23,7 +23,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from benchmarks.conftest import ORIGIN, signer
-from benchmarks.log_scale import chunks, hash_into
+from benchmarks.log_fill import chunks
+from benchmarks.log_scale import hash_into
 from ledger.bundle import build_bundle
 from ledger.bundle_verify import verify_bundle
 from ledger.envelope import decode
