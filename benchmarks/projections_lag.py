@@ -39,7 +39,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.projections_scale import Fresh, fresh_store, machine
+from benchmarks.projections_fill import Fresh, fresh_store
+from benchmarks.projections_scale import machine
 from benchmarks.workload import FIRST_DAY, open_ledger
 from projections.handlers import NAMES
 from projections.runtime import ProjectionHost
