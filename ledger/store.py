@@ -328,9 +328,14 @@ def open_sqlite(path: Path) -> EventStore:
 def open_postgres(
     url: str, *, pool_size: int = 4, ping_idle_after: float = PING_IDLE_AFTER
 ) -> EventStore:
+    """The store in ``url``'s schema, creating the schema, tables and indexes if missing.
+
+    Several processes may open one store at once (``hoso audit``'s workers, a service and a
+    CLI): PostgreSQL's ``CREATE ... IF NOT EXISTS`` is not safe against a concurrent twin, so
+    the opens take turns on an advisory lock of the schema, held while they create."""
     target = parse_postgres_url(url)
     try:
-        with psycopg.connect(
+        admin = psycopg.connect(
             dbname=target.dbname,
             host=target.host,
             port=target.port,
@@ -338,10 +343,24 @@ def open_postgres(
             password=target.password,
             connect_timeout=5,
             autocommit=True,
-        ) as conn:
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{target.schema}"')
+        )
     except psycopg.Error as e:
         raise StoreError(f"cannot reach PostgreSQL at {target.host}:{target.port}: {e}") from e
+    with admin:  # closing the session releases the lock, whatever happens below
+        try:
+            admin.execute("SELECT pg_advisory_lock(hashtext(%s))", (_DDL_LOCK + target.schema,))
+            admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{target.schema}"')
+        except psycopg.Error as e:
+            raise StoreError(f"cannot create schema {target.schema}: {e}") from e
+        return _open_postgres_schema(target, pool_size, ping_idle_after)
+
+
+_DDL_LOCK = "hoso-ddl:"
+
+
+def _open_postgres_schema(
+    target: PostgresTarget, pool_size: int, ping_idle_after: float
+) -> EventStore:
     datastore = SchemaDatastore(
         dbname=target.dbname,
         host=target.host,
@@ -362,10 +381,13 @@ def open_postgres(
     recorder = SidePostgresRecorder(datastore, events_table_name=EVENTS_TABLE)
     try:
         recorder.create_table()
-    except PersistenceError as e:
-        raise StoreError(f"cannot create tables in PostgreSQL: {e}") from e
-    store = EventStore(recorder, datastore, "postgresql")
-    store.create_tables()
+        store = EventStore(recorder, datastore, "postgresql")
+        store.create_tables()
+    except BaseException as e:
+        datastore.close()  # no pool left behind by a store that did not open
+        if isinstance(e, PersistenceError):
+            raise StoreError(f"cannot create tables in PostgreSQL: {e}") from e
+        raise
     return store
 
 
