@@ -204,7 +204,7 @@ class EventStore:
         params = (stream, other, other_after)
         try:
             if self.dialect == "postgresql":
-                found = self._read_pg(_WITH_TAIL_PG, params)
+                found = self._read_pg(_WITH_TAIL_PG, params, binary=True)
             else:
                 with self._cursor(commit=False) as curs:
                     curs.execute(_WITH_TAIL, params)
@@ -226,16 +226,18 @@ class EventStore:
         *,
         rows: Any = tuple_row,
         prepare: bool | None = True,
+        binary: bool = False,
     ) -> list[Any]:
         """One read-only statement on PostgreSQL, in autocommit (its own snapshot, one round
         trip). A connection found broken is dropped by the pool and the read runs again on
         another one, up to the pool's size; a pool that finds no live connection in time (the
-        database is down) fails at once."""
+        database is down) fails at once. ``binary``: results in binary (a ``bytea`` arrives as
+        its bytes instead of hex text to decode)."""
         attempts = int(self._datastore.pool.max_size) + 1
         for attempt in range(1, attempts + 1):
             try:
                 with self._datastore.get_connection() as conn:
-                    curs = conn.cursor(row_factory=rows)
+                    curs = conn.cursor(row_factory=rows, binary=binary)
                     found: list[Any] = curs.execute(sql, params, prepare=prepare).fetchall()
                     return found
             except (OperationalError, InterfaceError) as e:
