@@ -29,6 +29,7 @@ from api.followers import Followers
 from api.logjobs import consistency_document, inclusion_document, integrate_and_checkpoint
 from api.middleware import BodySizeLimit, install_openapi
 from api.problems import Problem, not_found
+from api.routes_common import ledger_of as _ledger
 from api.settings import Settings
 from api.tilepath import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
 from api.wiring import open_log, open_projections, open_service_ledger
@@ -70,19 +71,6 @@ OPENAPI_TAGS = [
     },
     {"name": "public", "description": "The citizen's lookup with code and PIN (no token)."},
 ]
-
-
-def _ledger(request: Request) -> Ledger:
-    ledger: Ledger | None = getattr(request.app.state, "ledger", None)
-    if ledger is None:
-        raise Problem(
-            503,
-            "unavailable",
-            "Service unavailable",
-            "the ledger is not open (the service is starting or stopping)",
-            headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)},
-        )
-    return ledger
 
 
 def _log(request: Request) -> MerkleLog:
