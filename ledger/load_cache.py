@@ -13,6 +13,16 @@ would give. Rows from the first one that differs
 The aggregate is rebuilt for every load by re-applying the cached events (frozen dataclasses),
 so no caller ever shares a mutable aggregate with another. Bounded (least recently used files
 are dropped) and thread-safe.
+
+Commands read less (``tail``): a command on a file this process knows reads only the file's rows
+from its last known one on, in the same single statement as the registry's news. If that row is
+byte-identical to the one verified (and the registry generation is the same), only the rows after
+it are verified, and the aggregate is a copy of the state kept after the known row with the new
+events applied. Anything else (a different last row, a changed registry, an unknown file) falls
+back to the full read and check. So a command no longer re-compares a file's earlier rows with
+their verified copies each time; the row it builds on is compared, a concurrent writer is still
+caught by the store's unique (stream, version) key, and ``Ledger.load`` and the audit still
+check every row.
 """
 
 from __future__ import annotations
@@ -21,12 +31,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.persistence import StoredEvent
 
 from ledger.envelope import Envelope
 from ledger.verify import ChainVerifier, Checked
+
+T = TypeVar("T")
 
 RegistryMark = int
 """The key registry a row was verified against: the ``Ledger``'s registry generation, which
@@ -63,19 +76,54 @@ class VerifiedRow:
         )
 
 
+def snapshot(aggregate: T) -> T:
+    """A copy of ``aggregate`` with its own (empty) list of pending events. Shallow: safe
+    because an ``AdministrativeFile``'s attributes are immutable values (tuples, strings,
+    datetimes, enums, frozen dataclasses), replaced and never changed in place by its events;
+    an invariant of ``tests/unit/test_file_state_machine.py`` holds the domain to that."""
+    copied = type(aggregate).__new__(type(aggregate))
+    copied.__dict__.update(aggregate.__dict__)
+    copied.__dict__["_pending_events"] = []
+    return copied
+
+
+def replay(rows: Sequence[VerifiedRow], state: Any = None) -> Any:
+    """``state`` (None: nothing yet) with the events of ``rows`` applied, in order."""
+    for row in rows:
+        state = row.event.mutate(state)
+    return state
+
+
 @dataclass(frozen=True)
-class _Entry:
+class Entry:
+    """What the cache knows of one file: its verified rows, against registry ``mark``, and the
+    aggregate after the last of them (never handed out: callers get a ``snapshot``)."""
+
     mark: RegistryMark
     rows: tuple[VerifiedRow, ...]
+    state: Any
+
+    @property
+    def last(self) -> VerifiedRow:
+        return self.rows[-1]
 
 
 class VerifiedPrefixCache:
     def __init__(self, max_files: int = 10_000) -> None:
         self.max_files = max_files
-        self._files: OrderedDict[str, _Entry] = OrderedDict()
+        self._files: OrderedDict[str, Entry] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0  # rows taken from the cache
         self.misses = 0  # rows verified
+        self.tails = 0  # command loads that read and checked only the tail of the file
+
+    def entry(self, stream: str) -> Entry | None:
+        """What is known of ``stream`` (whichever registry generation it was verified against)."""
+        with self._lock:
+            found = self._files.get(stream)
+            if found is not None:
+                self._files.move_to_end(stream)
+            return found
 
     def rows(self, stream: str, mark: RegistryMark) -> tuple[VerifiedRow, ...]:
         with self._lock:
@@ -85,7 +133,16 @@ class VerifiedPrefixCache:
             self._files.move_to_end(stream)
             return entry.rows
 
-    def put(self, stream: str, mark: RegistryMark, rows: tuple[VerifiedRow, ...]) -> None:
+    def put(
+        self, stream: str, mark: RegistryMark, rows: tuple[VerifiedRow, ...], state: Any = None
+    ) -> None:
+        """Keep ``rows`` of ``stream`` and the aggregate after them (``state``; None: replayed
+        from the rows here). The caller keeps ``state``: a snapshot of it is kept."""
+        state = replay(rows) if state is None else snapshot(state)
+        self._keep(stream, Entry(mark, rows, state))
+
+    def _keep(self, stream: str, new: Entry) -> None:
+        mark, rows = new.mark, new.rows
         with self._lock:
             old = self._files.get(stream)
             if (
@@ -95,7 +152,7 @@ class VerifiedPrefixCache:
                 and old.rows[: len(rows)] == rows
             ):
                 return  # a concurrent load or write already knows more of this file
-            self._files[stream] = _Entry(mark, rows)
+            self._files[stream] = new
             self._files.move_to_end(stream)
             while len(self._files) > self.max_files:
                 self._files.popitem(last=False)
@@ -103,23 +160,26 @@ class VerifiedPrefixCache:
     def extend(
         self, stream: str, mark: RegistryMark, after: int, rows: Sequence[VerifiedRow]
     ) -> None:
-        """Rows just written on top of version ``after``: kept if the cache ends there."""
+        """Rows just written on top of version ``after``: kept if the cache ends there (the
+        kept state is a copy of the old one with the new events applied)."""
         with self._lock:
             old = self._files.get(stream)
             if after == 0:
                 base: tuple[VerifiedRow, ...] = ()
+                state = None
             elif (
                 old is not None and old.mark == mark and old.rows and old.rows[-1].version == after
             ):
-                base = old.rows
+                base, state = old.rows, snapshot(old.state)
             else:
                 return
-        self.put(stream, mark, base + tuple(rows))
+        self._keep(stream, Entry(mark, base + tuple(rows), replay(rows, state)))
 
-    def count(self, hits: int, misses: int) -> None:
+    def count(self, hits: int, misses: int, *, tail: bool = False) -> None:
         with self._lock:
             self.hits += hits
             self.misses += misses
+            self.tails += tail
 
     def clear(self) -> None:
         with self._lock:
@@ -151,3 +211,29 @@ def verify_rows(
         rows.append(VerifiedRow.of(item, checked, verifier.head(stream)[1]))
     cache.count(n, len(stored) - n)
     return tuple(rows), len(stored) - n
+
+
+def verify_tail(
+    stored: Sequence[StoredEvent],
+    verifier: ChainVerifier,
+    cache: VerifiedPrefixCache,
+    known: Entry,
+    mark: RegistryMark,
+) -> tuple[tuple[VerifiedRow, ...], Any] | None:
+    """The rows of a file and a fresh aggregate after them, from ``stored`` = its stored rows
+    from ``known``'s last one on; None if ``stored`` does not start with that very row or the
+    registry is not the one ``known`` was verified against (the caller then reads and checks
+    the whole file). ``verifier`` holds the registry of generation ``mark`` and no head of the
+    file: the rows after the known one are verified on top of it, failing as a full
+    verification would."""
+    last = known.last
+    if known.mark != mark or not stored or not last.same(stored[0]):
+        return None
+    stream = str(stored[0].originator_id)
+    verifier.heads[stream] = (last.version, last.hash)
+    new: list[VerifiedRow] = []
+    for item in stored[1:]:
+        checked = verifier.check(item)
+        new.append(VerifiedRow.of(item, checked, verifier.head(stream)[1]))
+    cache.count(len(known.rows), len(new), tail=True)
+    return known.rows + tuple(new), replay(new, snapshot(known.state))

@@ -26,11 +26,12 @@ from domain.deadlines import SupplementPolicy
 from domain.file import AdministrativeFile
 from domain.procedures import Channel, get_procedure
 from ledger import codec
+from ledger import load_cache as lc
 from ledger.envelope import Envelope, build
 from ledger.errors import ConflictError, NotFound, PermissionRefused, TamperError
 from ledger.group_commit import GroupCommit
 from ledger.key_commands import KeyCommands
-from ledger.load_cache import RegistryMark, VerifiedPrefixCache, VerifiedRow, verify_rows
+from ledger.load_cache import RegistryMark, VerifiedPrefixCache, VerifiedRow
 from ledger.personal import ERASED, PersonalData, SealError, seal, unseal
 from ledger.pins import hash_pin, pin_matches
 from ledger.store import EventStore, SideWrite
@@ -259,19 +260,33 @@ class Ledger(KeyCommands):
         verified (same prefix, same registry) reuses that result (``ledger.load_cache``)."""
         return self._load(code)[0]
 
-    def _load(self, code: str) -> tuple[VerifiedFile, KeyRegistry, RegistryMark]:
-        # One read: the file's rows and the registry's rows after the verified head.
-        stored, news = self.store.stream_with(code, REGISTRY_STREAM, other_after=self._head())
-        if not stored:
-            raise NotFound(f"no file {code}")
+    def _load(
+        self, code: str, *, tail: bool = False
+    ) -> tuple[VerifiedFile, KeyRegistry, RegistryMark]:
+        """``tail`` (commands): read only from the last row this process knows of the file
+        on, if it knows the file; anything unexpected falls back to reading it all."""
+        known = self.load_cache.entry(code) if tail else None
+        after = known.last.version - 1 if known is not None else 0
+        # One read: the file's rows (from ``after``) and the registry's after its verified head.
+        stored, news = self.store.stream_with(
+            code, REGISTRY_STREAM, other_after=self._head(), after=after
+        )
         registry, mark = self._apply_registry(news)
         verifier = ChainVerifier(self.origin, self.authority_key, registry)
-        rows, fresh = verify_rows(stored, verifier, self.load_cache, code, mark)
-        if fresh and self._registry_unchanged(mark):
-            self.load_cache.put(code, mark, rows)
-        aggregate: Any = None
-        for row in rows:
-            aggregate = row.event.mutate(aggregate)
+        if known is not None:
+            found = lc.verify_tail(stored, verifier, self.load_cache, known, mark)
+            if found is None:
+                return self._load(code)
+            rows, aggregate = found
+            if len(rows) > len(known.rows) and self._registry_unchanged(mark):
+                self.load_cache.extend(code, mark, known.last.version, rows[len(known.rows) :])
+        elif not stored:
+            raise NotFound(f"no file {code}")
+        else:
+            rows, fresh = lc.verify_rows(stored, verifier, self.load_cache, code, mark)
+            aggregate = lc.replay(rows)
+            if fresh and self._registry_unchanged(mark):
+                self.load_cache.put(code, mark, rows, aggregate)
         assert isinstance(aggregate, AdministrativeFile)
         envelopes = tuple(row.envelope for row in rows)
         return VerifiedFile(aggregate, envelopes, rows[-1].hash), registry, mark
@@ -288,7 +303,7 @@ class Ledger(KeyCommands):
         """Run a command on the current file and store its events; retry on a concurrent write."""
         with self._expecting():
             for _attempt in range(MAX_ATTEMPTS):
-                current, registry, mark = self._load(code)
+                current, registry, mark = self._load(code, tail=True)
                 self._check_key(registry, signer, actor, at)
                 command(current.file)
                 events = current.file.collect_events()

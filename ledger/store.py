@@ -47,7 +47,7 @@ _STREAMS_PG = _STREAMS_COLUMNS + " WHERE originator_id = ANY(%s)" + _STREAMS_ORD
 _STREAMS_SQLITE = _STREAMS_COLUMNS + " WHERE originator_id IN ({})" + _STREAMS_ORDER
 _WITH_TAIL = (
     _STREAMS_COLUMNS
-    + " WHERE originator_id = ? UNION ALL "
+    + " WHERE originator_id = ? AND originator_version > ? UNION ALL "
     + _STREAMS_COLUMNS
     + " WHERE originator_id = ? AND originator_version > ?"
     + _STREAMS_ORDER
@@ -189,19 +189,23 @@ class EventStore:
             raise StoreError(f"cannot read {stream}: {e}") from e
 
     def stream_with(
-        self, stream: str, other: str, *, other_after: int
+        self, stream: str, other: str, *, other_after: int, after: int = 0
     ) -> tuple[list[StoredEvent], list[StoredEvent]]:
-        """Every stored event of ``stream``, and those of ``other`` after version
-        ``other_after``, each in version order: ONE statement, so one round trip and one
-        snapshot (a command reads its file and what is new in the key registry together).
+        """The stored events of ``stream`` after version ``after`` (all of them by default),
+        and those of ``other`` after version ``other_after``, each in version order: ONE
+        statement, so one round trip and one snapshot (a command reads its file, or the tail
+        of it, and what is new in the key registry together).
 
         On PostgreSQL the statement runs prepared, outside a transaction block (no BEGIN and
         ROLLBACK round trips), and once more on another connection if the first one was
         broken (a read is safe to repeat)."""
         if stream == other:
-            rows = list(self.stream(stream))
-            return rows, [r for r in rows if r.originator_version > other_after]
-        params = (stream, other, other_after)
+            rows = list(self.stream(stream, gt=min(after, other_after) or None))
+            return (
+                [r for r in rows if r.originator_version > after],
+                [r for r in rows if r.originator_version > other_after],
+            )
+        params = (stream, after, other, other_after)
         try:
             if self.dialect == "postgresql":
                 found = self._read_pg(_WITH_TAIL_PG, params, binary=True)

@@ -47,6 +47,12 @@ def test_stream_with_reads_a_stream_and_the_tail_of_another(store: EventStore) -
     assert store.stream_with("nothing", "B", other_after=3) == ([], [event("B", 4)])
     same, tail = store.stream_with("B", "B", other_after=3)
     assert (len(same), tail) == (4, [event("B", 4)])
+    assert store.stream_with("A", "B", other_after=3, after=1) == ([event("A", 2)], [event("B", 4)])
+    assert store.stream_with("A", "B", other_after=3, after=2)[0] == []
+    assert store.stream_with("B", "B", other_after=1, after=3) == (
+        [event("B", 4)],
+        [event("B", v) for v in (2, 3, 4)],
+    )
 
 
 class CountingStore(EventStore):
@@ -61,10 +67,10 @@ class CountingStore(EventStore):
         return super().stream(stream, gt=gt)
 
     def stream_with(
-        self, stream: str, other: str, *, other_after: int
+        self, stream: str, other: str, *, other_after: int, after: int = 0
     ) -> tuple[list[StoredEvent], list[StoredEvent]]:
         self.reads["stream_with"] += 1
-        return super().stream_with(stream, other, other_after=other_after)
+        return super().stream_with(stream, other, other_after=other_after, after=after)
 
 
 def receive(ledger: Ledger, cast: Cast) -> str:

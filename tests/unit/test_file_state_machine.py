@@ -484,6 +484,16 @@ class FileMachine(RuleBasedStateMachine):
             assert replay(events) == f
 
     @invariant()
+    def the_state_is_made_of_immutable_values(self) -> None:
+        """``ledger.load_cache.snapshot`` copies a file shallowly: sound only while no event
+        leaves a mutable value (a list, a dict, a set) in the aggregate to be changed in place.
+        Hashable values are immutable all the way down (a tuple of lists is not hashable)."""
+        for f in self.files:
+            for name, value in vars(f).items():
+                if name != "_pending_events":
+                    hash(value)  # TypeError: unhashable, i.e. mutable, in a file's state
+
+    @invariant()
     def states_and_dates_are_sound(self) -> None:
         for f in self.files:
             assert isinstance(f.state, FileState)
