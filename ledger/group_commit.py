@@ -97,7 +97,7 @@ class GroupCommit:
                 raise StoreError("the ledger's writer is closed")
             self._queue.append(sub)
             self.received += 1
-            self._cond.notify_all()
+            self._wake_if_ready()
         while not sub.done.wait(1.0):
             if not self._thread.is_alive() and not sub.done.is_set():
                 raise StoreError("the ledger's writer stopped")
@@ -122,7 +122,15 @@ class GroupCommit:
         finally:
             with self._cond:
                 self._expected -= 1
-                self._cond.notify_all()
+                self._wake_if_ready()
+
+    def _wake_if_ready(self) -> None:
+        """Wake the writer only when it has something to do: a first submission after an
+        empty queue, or a queue that reached what the writer waits for (every submission
+        waking it to re-check, and to sleep again, cost the callers' CPU). Holds ``_cond``."""
+        queued = len(self._queue)
+        if queued == 1 or (queued and queued >= min(self.max_batch, self._expected)):
+            self._cond.notify_all()
 
     def close(self) -> None:
         """Refuse new submissions, store every queued one, stop the writer."""
