@@ -108,7 +108,9 @@ def _is_desk(value: Any) -> bool:
     return (
         type(value) is dict
         and value.keys() == _DESK_KEYS
-        and all(type(part) is str for part in value.values())
+        and type(value["officer"]) is str
+        and type(value["department"]) is str
+        and type(value["agency"]) is str
     )
 
 
