@@ -250,9 +250,9 @@ def run(ctx: Context) -> list[Figure]:
             "registry's news (one prepared round trip) about 245 us, the check of the new "
             "envelope as a read would check it (decode, key, chain, Ed25519 verify) about "
             "270 us, building and signing it about 130 us, the writer thread's share of the "
-            "group's transaction about 240 us. The 2x would need the commands spread over "
+            "group's transaction about 90 us. The 2x would need the commands spread over "
             "processes (each with its own group commit), and even then the database's share "
-            "(about 330 us of PostgreSQL CPU per command) runs on the same 2 cores."
+            "(about 240 us of PostgreSQL CPU per command) runs on the same 2 cores."
         )
     figures = [
         Figure(
