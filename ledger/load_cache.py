@@ -158,22 +158,31 @@ class VerifiedPrefixCache:
                 self._files.popitem(last=False)
 
     def extend(
-        self, stream: str, mark: RegistryMark, after: int, rows: Sequence[VerifiedRow]
+        self,
+        stream: str,
+        mark: RegistryMark,
+        after: int,
+        rows: Sequence[VerifiedRow],
+        state: Any = None,
     ) -> None:
-        """Rows just written on top of version ``after``: kept if the cache ends there (the
-        kept state is a copy of the old one with the new events applied)."""
+        """Rows written or read on top of version ``after``: kept if the cache ends there. The
+        kept state is a snapshot of ``state`` (the aggregate after ``rows``, rebuilt from their
+        decoded events) or, without one, the old state with those events applied: always what
+        the stored bytes give, never a command's in-memory aggregate."""
         with self._lock:
             old = self._files.get(stream)
             if after == 0:
                 base: tuple[VerifiedRow, ...] = ()
-                state = None
+                base_state = None
             elif (
                 old is not None and old.mark == mark and old.rows and old.rows[-1].version == after
             ):
-                base, state = old.rows, snapshot(old.state)
+                base = old.rows
+                base_state = None if state is not None else snapshot(old.state)
             else:
                 return
-        self._keep(stream, Entry(mark, base + tuple(rows), replay(rows, state)))
+        kept = replay(rows, base_state) if state is None else snapshot(state)
+        self._keep(stream, Entry(mark, base + tuple(rows), kept))
 
     def count(self, hits: int, misses: int, *, tail: bool = False) -> None:
         with self._lock:
@@ -203,14 +212,23 @@ def verify_rows(
         if str(row.originator_id) != stream or not known.same(row):
             break
         n += 1
-    rows = list(cached[:n])
+    rows = cached[:n]
     if n:
         verifier.heads[stream] = (rows[-1].version, rows[-1].hash)
-    for item in stored[n:]:
+    fresh = _verified(stored[n:], verifier, stream)
+    cache.count(n, len(fresh))
+    return rows + fresh, len(fresh)
+
+
+def _verified(
+    stored: Sequence[StoredEvent], verifier: ChainVerifier, stream: str
+) -> tuple[VerifiedRow, ...]:
+    """``stored`` (rows of ``stream``) checked in order on top of ``verifier``'s head."""
+    rows: list[VerifiedRow] = []
+    for item in stored:
         checked = verifier.check(item)
         rows.append(VerifiedRow.of(item, checked, verifier.head(stream)[1]))
-    cache.count(n, len(stored) - n)
-    return tuple(rows), len(stored) - n
+    return tuple(rows)
 
 
 def verify_tail(
@@ -231,9 +249,6 @@ def verify_tail(
         return None
     stream = str(stored[0].originator_id)
     verifier.heads[stream] = (last.version, last.hash)
-    new: list[VerifiedRow] = []
-    for item in stored[1:]:
-        checked = verifier.check(item)
-        new.append(VerifiedRow.of(item, checked, verifier.head(stream)[1]))
+    new = _verified(stored[1:], verifier, stream)
     cache.count(len(known.rows), len(new), tail=True)
-    return known.rows + tuple(new), replay(new, snapshot(known.state))
+    return known.rows + new, replay(new, snapshot(known.state))

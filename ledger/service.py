@@ -258,11 +258,12 @@ class Ledger(KeyCommands):
 
         Every row is read from the store; a row byte-identical to one this process already
         verified (same prefix, same registry) reuses that result (``ledger.load_cache``)."""
-        return self._load(code)[0]
+        file, rows, _registry, _mark = self._load(code)
+        return VerifiedFile(file, tuple(row.envelope for row in rows), rows[-1].hash)
 
     def _load(
         self, code: str, *, tail: bool = False
-    ) -> tuple[VerifiedFile, KeyRegistry, RegistryMark]:
+    ) -> tuple[AdministrativeFile, tuple[VerifiedRow, ...], KeyRegistry, RegistryMark]:
         """``tail`` (commands): read only from the last row this process knows of the file
         on, if it knows the file; anything unexpected falls back to reading it all."""
         known = self.load_cache.entry(code) if tail else None
@@ -279,7 +280,8 @@ class Ledger(KeyCommands):
                 return self._load(code)
             rows, aggregate = found
             if len(rows) > len(known.rows) and self._registry_unchanged(mark):
-                self.load_cache.extend(code, mark, known.last.version, rows[len(known.rows) :])
+                new = rows[len(known.rows) :]
+                self.load_cache.extend(code, mark, known.last.version, new, aggregate)
         elif not stored:
             raise NotFound(f"no file {code}")
         else:
@@ -288,8 +290,7 @@ class Ledger(KeyCommands):
             if fresh and self._registry_unchanged(mark):
                 self.load_cache.put(code, mark, rows, aggregate)
         assert isinstance(aggregate, AdministrativeFile)
-        envelopes = tuple(row.envelope for row in rows)
-        return VerifiedFile(aggregate, envelopes, rows[-1].hash), registry, mark
+        return aggregate, rows, registry, mark
 
     def execute(
         self,
@@ -303,12 +304,12 @@ class Ledger(KeyCommands):
         """Run a command on the current file and store its events; retry on a concurrent write."""
         with self._expecting():
             for _attempt in range(MAX_ATTEMPTS):
-                current, registry, mark = self._load(code, tail=True)
+                file, rows, registry, mark = self._load(code, tail=True)
                 self._check_key(registry, signer, actor, at)
-                command(current.file)
-                events = current.file.collect_events()
+                command(file)
+                events = file.collect_events()
                 verifier = ChainVerifier(self.origin, self.authority_key, registry)
-                verifier.heads[code] = (current.file.version - len(events), current.head_hash)
+                verifier.heads[code] = (rows[-1].version, rows[-1].hash)
                 try:
                     return self._append(code, events, signer, verifier=verifier, mark=mark)
                 except ConflictError:

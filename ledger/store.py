@@ -140,13 +140,8 @@ class EventStore:
     def append(
         self, events: Sequence[StoredEvent], side_writes: Sequence[SideWrite] = ()
     ) -> Sequence[int] | None:
-        """Insert events and side rows atomically; a duplicate (stream, version) is a conflict.
-        On PostgreSQL, events without side rows go in one round trip when they can."""
+        """Insert events and side rows atomically; a duplicate (stream, version) is a conflict."""
         try:
-            if not side_writes and isinstance(self.recorder, SidePostgresRecorder):
-                ids = self.recorder.insert_in_one_round_trip(events)
-                if ids is not None:
-                    return ids
             return self.recorder.insert_events(events, side_writes=side_writes)
         except IntegrityError as e:
             raise ConflictError(f"another write reached the same file first ({e})") from e

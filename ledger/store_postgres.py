@@ -55,6 +55,7 @@ def _query_text(query: Any, conn: psycopg.Connection[Any]) -> str:
 class SidePostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        self._prefix: str | None = None  # lock, notify, INSERT ... VALUES: rendered once
         # The events as four parallel arrays, the states in binary: psycopg dumps the library's
         # array of composite rows as text in Python (escaping every byte), which cost more
         # than the rest of a bulk write. Same single INSERT, same order, same RETURNING.
@@ -78,6 +79,18 @@ class SidePostgresRecorder(PostgresApplicationRecorder):
                 [e.state for e in stored_events],
             ),
         )
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Events without side rows in one round trip when they can be
+        (``insert_in_one_round_trip``); everything else through the library's transaction."""
+        if not kwargs.get("side_writes") and not kwargs.get("side_batches"):
+            ids = self.insert_in_one_round_trip(stored_events)
+            if ids is not None:
+                return ids
+        found: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        return found
 
     def insert_in_one_round_trip(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
         """The same transaction as ``insert_events`` (lock the table, notify, insert, in this
@@ -121,7 +134,7 @@ class SidePostgresRecorder(PostgresApplicationRecorder):
         return ids
 
     def _one_round_trip_prefix(self, conn: psycopg.Connection[Any]) -> str:
-        prefix: str | None = self.__dict__.get("_prefix")
+        prefix = self._prefix
         if prefix is None:
             parts = [_query_text(q, conn) for q in self.lock_table_statements]
             parts.append(SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_string(conn))
@@ -130,7 +143,7 @@ class SidePostgresRecorder(PostgresApplicationRecorder):
                 .format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
                 .as_string(conn)
             )
-            prefix = self.__dict__["_prefix"] = "; ".join(parts)
+            prefix = self._prefix = "; ".join(parts)
         return prefix
 
     def _insert_events(

@@ -82,7 +82,7 @@ def test_other_ids_take_the_library_path_and_are_stored_the_same(
     assert [(e.originator_id, bytes(e.state)) for e in pg.stream(stream)] == [(stream, b"state")]
 
 
-def test_odd_topics_and_side_rows_take_the_library_path(pg: EventStore) -> None:
+def test_odd_topics_and_empty_batches_take_the_library_path(pg: EventStore) -> None:
     assert recorder(pg).insert_in_one_round_trip([ev("A-1", 1, topic="Bad'Topic")]) is None
     assert recorder(pg).insert_in_one_round_trip([]) is None
     pg.append([ev("A-1", 1, topic="Bad'Topic")])
