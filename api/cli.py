@@ -205,17 +205,22 @@ def serve(
     db: DbOpt = None,
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8080,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Worker processes serving requests (PostgreSQL only; one core each). The "
+            "starting process then runs the projections and the log's integrator.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the log over HTTP (C2SP tlog-tiles under /log/) and keep it checkpointed."""
-    import uvicorn
-
-    from api.http import create_app
+    from api.serve import serve as run
 
     with opened(data, db) as (settings, _ledger):
         pass  # fail here, in one line, if the data directory or the database is unusable
-    uvicorn.run(
-        create_app(settings, follow_projections=True), host=host, port=port, log_level="info"
-    )
+    run(settings, host=host, port=port, workers=workers)
 
 
 def _one_line(text: str) -> str:

@@ -27,7 +27,13 @@ from api.examples import (
 )
 from api.followers import Followers
 from api.logjobs import consistency_document, inclusion_document, integrate_and_checkpoint
-from api.middleware import BodySizeLimit, install_openapi
+from api.middleware import (
+    LOOKUP_BURST,
+    LOOKUP_RATE_PER_MINUTE,
+    BodySizeLimit,
+    TokenBucket,
+    install_openapi,
+)
 from api.problems import Problem, not_found
 from api.routes_common import ledger_of as _ledger
 from api.settings import Settings
@@ -220,9 +226,17 @@ async def _integrator(settings: Settings, ledger: Ledger, every: float) -> None:
 
 
 def create_app(
-    settings: Settings, *, integrate_every: float | None = 2.0, follow_projections: bool = False
+    settings: Settings,
+    *,
+    integrate_every: float | None = 2.0,
+    follow_projections: bool = False,
+    processes: int = 1,
 ) -> FastAPI:
-    """The service for one ledger. ``integrate_every`` None or <= 0 turns the integrator off."""
+    """The service for one ledger. ``integrate_every`` None or <= 0 turns the integrator off.
+    ``processes``: how many worker processes serve the same address (``hoso serve --workers``);
+    each keeps its share of the per-address lookup limit, so together they allow no more."""
+    if processes < 1:
+        raise ValueError("processes must be >= 1")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -263,6 +277,9 @@ def create_app(
     )
     setattr(app.state, routes_public.VERIFIED_PINS, VerifiedPins())  # per process, never shared
     setattr(app.state, routes_public.LOOKUP_DB, settings.db)
+    if processes > 1:
+        share = TokenBucket(LOOKUP_RATE_PER_MINUTE / processes, max(1, LOOKUP_BURST // processes))
+        setattr(app.state, routes_public.LOOKUP_BUCKET, share)
     app.add_middleware(routes_public.FastLookup)  # inside the body limit (a GET has no body)
     app.add_middleware(BodySizeLimit)
     problems.install(app)

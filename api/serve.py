@@ -1,0 +1,143 @@
+"""``hoso serve``: the service in one process, or a leader and several worker processes.
+
+One process (the default, and the only choice on SQLite): the HTTP app follows the projections
+and keeps the log integrated and checkpointed itself (``create_app(follow_projections=True)``).
+
+``--workers N`` (N > 1, PostgreSQL): the Python work of a command (read, verify, sign) runs under
+one interpreter lock per process, so one process uses one core. Here N uvicorn worker processes
+share the listening socket, each with its own ledger, group commit and caches; the process that
+started them (the leader) runs what must run exactly once: the projections' followers and the
+log's integrator, which gives leaves in commit order and signs checkpoints. Workers find their
+settings in ``WORKER_ENV`` (set by the leader before they are spawned). Concurrent commands on
+one file in two workers meet at the store's unique (file, version) key and the loser is retried,
+as between two threads; each worker's cache of verified files re-checks the stored tail on every
+command, so a write by the other worker is verified before it is used.
+
+SQLite takes one writer at a time, so several processes would only queue for its lock: more
+than one worker there is refused with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import orjson
+from fastapi import FastAPI
+
+from api.followers import Followers
+from api.http import create_app
+from api.logjobs import integrate_and_checkpoint
+from api.settings import Settings, load_settings
+from api.wiring import open_ledger
+from ledger.errors import ConfigurationError
+from ledger.service import Ledger
+
+WORKER_ENV = "HOSO_SERVE_WORKER"
+INTEGRATE_EVERY = 2.0
+
+log = logging.getLogger("hoso.serve")
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
+    """Serve until interrupted (SIGINT or SIGTERM); ``workers`` > 1 needs PostgreSQL."""
+    import uvicorn
+
+    if workers < 1:
+        raise ConfigurationError("--workers must be at least 1")
+    if workers == 1:
+        app = create_app(settings, integrate_every=INTEGRATE_EVERY, follow_projections=True)
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    leader = Leader(settings)
+    leader.start()  # fails here, in one line, before any worker starts
+    os.environ[WORKER_ENV] = orjson.dumps(
+        {"data": str(settings.data_dir), "db": settings.db, "workers": workers}
+    ).decode()
+    try:
+        uvicorn.run(
+            f"{__name__}:worker_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+        )
+    finally:
+        os.environ.pop(WORKER_ENV, None)
+        leader.stop()
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process (uvicorn's factory): commands, reads and lookups; no
+    followers and no integrator (the leader runs those)."""
+    raw = os.environ.get(WORKER_ENV)
+    if raw is None:
+        raise ConfigurationError(f"{WORKER_ENV} is not set: start workers with hoso serve")
+    cfg = orjson.loads(raw)
+    settings = load_settings(Path(cfg["data"]), cfg["db"])
+    return create_app(
+        settings, integrate_every=None, follow_projections=False, processes=int(cfg["workers"])
+    )
+
+
+class Leader:
+    """What runs once beside the workers: the projections' followers and the log's integrator
+    (integrate now, then every ``every`` seconds; a checkpoint when one is due)."""
+
+    def __init__(self, settings: Settings, *, every: float = INTEGRATE_EVERY) -> None:
+        self.settings = settings
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._ledger: Ledger | None = None
+        self._followers: Followers | None = None
+
+    def start(self) -> None:
+        ledger = open_ledger(self.settings)
+        if ledger.store.dialect != "postgresql":
+            ledger.close()
+            raise ConfigurationError(
+                "more than one worker needs PostgreSQL (--db postgresql://...): SQLite takes one "
+                "writer at a time, so several processes would only wait for each other"
+            )
+        self._ledger = ledger
+        try:
+            # The read models' tables exist before any worker starts (no CREATE race).
+            self._followers = Followers(self.settings, ledger)
+            self._followers.start()
+        except BaseException:
+            self.stop()
+            raise
+        self._thread = threading.Thread(target=self._integrate, name="hoso-integrator")
+        self._thread.start()
+
+    def _integrate(self) -> None:
+        assert self._ledger is not None
+        failing = False
+        while True:
+            try:
+                made = integrate_and_checkpoint(self.settings, self._ledger)
+                if made is not None:
+                    log.info("checkpoint of size %d signed", made.size)
+                failing = False
+            except Exception as e:  # keep serving; say it once until it recovers
+                if not failing:
+                    log.warning("integrating the log failed: %s", e)
+                failing = True
+            if self._stop.wait(self.every):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        if self._followers is not None:
+            self._followers.stop()
+            self._followers = None
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None

@@ -1,0 +1,190 @@
+"""``hoso serve --workers 2``: two worker processes behind one address, the starting process
+running the integrator and the projections (a real server, real HTTP, real PostgreSQL).
+
+Each request goes on a new connection, so consecutive commands on one file land on either
+worker: every worker must verify what the other stored before it builds on it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.auth import ApiRole, create_token
+from api.settings import load_settings
+from api.wiring import AUTHORITY, init_data_dir, open_ledger
+from ledger.audit import audit
+from ledger.log import MerkleLog
+from signing import KeyDirectory
+from signing.registry import Role
+from tests.api.test_http_commands import RECEIPT
+from tests.conftest import T0, UNIT
+from tests.integration.test_witness import free_port
+
+ORIGIN = "test.hoso.vn/workers"
+OFFICERS = ("an", "binh")
+CLIENTS = 6
+HANDOFFS = 8  # per client, alternating an -> binh -> an ...
+
+
+def hoso(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from api.cli import main; main()", *args]
+
+
+def enrol(data: Path, db: str | None) -> dict[str, str]:
+    """A data directory with two officers whose keys the server holds; their API tokens."""
+    settings = init_data_dir(data, origin=ORIGIN, db=db, at=T0, seed=b"\x02" * 32)
+    keys = KeyDirectory(settings.keys_dir)
+    ledger = open_ledger(settings)
+    tokens = {}
+    try:
+        for n, name in enumerate(OFFICERS):
+            key = keys.create(name, bytes([40 + n]) * 32)
+            ledger.register_key(
+                signer=keys.signer(AUTHORITY),
+                actor=AUTHORITY,
+                holder=name,
+                role=Role.OFFICER,
+                unit=UNIT,
+                public_key=key.public_key,
+                valid_from=T0,
+                at=T0,
+            )
+            tokens[name] = create_token(
+                ledger.store, actor=name, role=ApiRole.OFFICER, unit=UNIT, now=T0
+            ).token
+    finally:
+        ledger.close()
+    return tokens
+
+
+def wait_until_up(server: subprocess.Popen[bytes], url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            err = server.stderr.read().decode() if server.stderr else ""
+            pytest.fail(f"hoso serve exited with {server.returncode}: {err[-2000:]}")
+        try:
+            if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("hoso serve --workers 2 did not answer within 60 s")
+
+
+def test_more_than_one_worker_on_sqlite_is_refused_in_one_line(tmp_path: Path) -> None:
+    enrol(tmp_path / "d", None)
+    done = subprocess.run(
+        hoso("serve", "--data", str(tmp_path / "d"), "--workers", "2", "--port", str(free_port())),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert "more than one worker needs PostgreSQL" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_two_workers_share_the_commands_and_the_leader_integrates(
+    tmp_path: Path, pg_schema: str
+) -> None:
+    data = tmp_path / "d"
+    tokens = enrol(data, pg_schema)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        hoso("serve", "--data", str(data), "--workers", "2", "--port", str(port)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        wait_until_up(server, url)
+
+        def post(who: str, path: str, body: dict[str, Any]) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {tokens[who]}"}
+            return httpx.post(f"{url}{path}", json=body, headers=headers, timeout=30)
+
+        codes: list[str] = []
+        errors: list[str] = []
+
+        def client() -> None:
+            r = post("an", "/files", RECEIPT)
+            if r.status_code != 201:
+                errors.append(r.text)
+                return
+            code = r.json()["code"]
+            codes.append(code)
+            for k in range(HANDOFFS):
+                giver, taker = OFFICERS[k % 2], OFFICERS[1 - k % 2]
+                to = {"officer": taker, "department": "mot-cua", "agency": UNIT}
+                r = post(giver, f"/files/{code}/hand-off", {"to_desk": to})
+                if r.status_code != 201:
+                    errors.append(f"{code} hand-off {k}: {r.status_code} {r.text}")
+                    return
+
+        pool = [threading.Thread(target=client) for _ in range(CLIENTS)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        assert errors == []
+        assert len(codes) == CLIENTS
+
+        # Every answered command is stored, chained and signed (the whole audit), ...
+        ledger = open_ledger(load_settings(data, pg_schema))
+        try:
+            store = ledger.store
+            report = audit(store, origin=ORIGIN, authority_key=ledger.authority_key)
+            assert report.ok
+            per_file = store.query(
+                "SELECT originator_id, COUNT(*) AS n FROM hoso_events GROUP BY originator_id"
+            )
+            counts = sorted(int(r["n"]) for r in per_file)
+            assert counts.count(1 + HANDOFFS) == CLIENTS  # receipt + every hand-off, per file
+            total = int(store.query("SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
+            # ... the leader gave every event its leaf (nobody else integrates here) ...
+            log = MerkleLog(store, ORIGIN)
+            deadline = time.monotonic() + 30
+            while log.size() < total and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert log.size() == total
+        finally:
+            ledger.close()
+        # ... and its projections followed: each file ends with an (an even number of hand-offs).
+        headers = {"Authorization": f"Bearer {tokens['an']}"}
+        deadline = time.monotonic() + 30
+        held: set[str] = set()
+        while time.monotonic() < deadline:
+            r = httpx.get(f"{url}/queues/{UNIT}", params={"officer": "an"}, headers=headers)
+            assert r.status_code == 200, r.text
+            held = {e["code"] for e in r.json()["entries"]}
+            if held >= set(codes):
+                break
+            time.sleep(0.2)
+        assert held >= set(codes)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        finally:
+            if server.poll() is None:
+                server.kill()
+    err = server.stderr.read().decode() if server.stderr else ""
+    assert server.returncode == 0, err[-3000:]  # SIGTERM: workers and leader stopped cleanly
+    started = set(re.findall(r"Started server process \[(\d+)\]", err))
+    assert len(started) == 2, err[-3000:]  # two worker processes served
+    assert "Traceback" not in err, err[-3000:]
