@@ -19,8 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from api.auth import ApiRole, create_token
+from api.http import create_app
+from api.middleware import LOOKUP_BURST
 from api.settings import load_settings
 from api.wiring import AUTHORITY, init_data_dir, open_ledger
 from ledger.audit import audit
@@ -81,6 +84,18 @@ def wait_until_up(server: subprocess.Popen[bytes], url: str) -> None:
             pass
         time.sleep(0.2)
     pytest.fail("hoso serve --workers 2 did not answer within 60 s")
+
+
+@pytest.mark.parametrize("processes", [1, 2, 3])
+def test_each_worker_allows_its_share_of_the_lookup_burst(tmp_path: Path, processes: int) -> None:
+    """N workers together allow no more than one process: each takes LOOKUP_BURST // N."""
+    enrol(tmp_path / "d", None)
+    app = create_app(load_settings(tmp_path / "d"), integrate_every=None, processes=processes)
+    share = LOOKUP_BURST // processes
+    with TestClient(app) as http:
+        path = f"/public/files/{UNIT}-260302-0001"
+        answers = [http.get(path, params={"pin": "000001"}).status_code for _ in range(share + 1)]
+    assert answers == [404] * share + [429]
 
 
 def test_more_than_one_worker_on_sqlite_is_refused_in_one_line(tmp_path: Path) -> None:
