@@ -66,6 +66,13 @@ def open_ledger(store: EventStore, key_dir: Path) -> tuple[Ledger, Simulation]:
     return ledger, Simulation(ledger, keys, staff, seed=SEED)
 
 
+def reopen_ledger(store: EventStore) -> Ledger:
+    """The ledger of ``open_ledger`` on a store it already set up (another process's handle)."""
+    return Ledger(
+        store, origin=ORIGIN, authority_key=authority().public_key, calendar=vietnam_calendar()
+    )
+
+
 class Workload:
     """Stored envelopes of the demo's working days, in time order, files interleaved."""
 

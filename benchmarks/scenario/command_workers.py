@@ -1,0 +1,188 @@
+"""The commands stage's clients spread over worker processes, as ``hoso serve --workers N``
+spreads a service's requests: each process opens its own ledger on the same store, with its own
+group commit and caches, and runs its share of the client threads (``command_clients.drive``).
+
+The processes are spawned (fresh interpreters), each warms up on its own files (one command per
+file, outside the timed window: connections, caches and code paths), then all start together at
+a barrier and run for the same number of seconds. What each measured comes back on a queue:
+commands, seconds, latencies, CPU time and its group commit's figures.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.scenario.command_clients import OFFICERS, Files, Run, drive, hand_off
+from ledger.group_commit import GroupCommit, GroupStats
+from ledger.service import Ledger
+
+START_TIMEOUT = 300.0  # spawning, importing, opening the store and the warm-up of a worker
+POOL_SIZE = 10  # connections per worker (its client threads and its group writer)
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one worker process is given (picklable)."""
+
+    url: str
+    key_dir: str
+    clients: list[list[str]]
+    seconds: float
+    max_batch: int
+    max_wait: float
+
+
+@dataclass
+class Spread:
+    """The processes' runs together."""
+
+    run: Run
+    stats: GroupStats
+    cpu_seconds: float  # all worker processes, timed window only
+    processes: int
+    per_process: list[float] = field(default_factory=list)  # commands/s of each
+
+
+def _warm(ledger: Ledger, signers: dict[str, Any], files: Files) -> None:
+    """One command on each file, in turn (outside the timed window)."""
+    for mine in files.clients:
+        for code in mine:
+            actor = files.holder[code]
+            at = files.last[code] + timedelta(seconds=1)
+            ledger.execute(
+                code,
+                signer=signers[OFFICERS[actor]],
+                actor=OFFICERS[actor],
+                at=at,
+                command=hand_off(OFFICERS[actor], OFFICERS[1 - actor], at),
+            )
+            files.holder[code], files.last[code] = 1 - actor, at
+
+
+def _worker(share: Share, start: Any, results: Any) -> None:
+    from benchmarks.workload import reopen_ledger
+    from ledger.store import open_postgres, open_sqlite
+    from signing import KeyDirectory
+
+    try:
+        if share.url.startswith("sqlite:///"):
+            store = open_sqlite(Path(share.url.removeprefix("sqlite:///")))
+        else:
+            store = open_postgres(share.url, pool_size=POOL_SIZE)
+        ledger = reopen_ledger(store)
+        keys = KeyDirectory(Path(share.key_dir))
+        signers = {name: keys.signer(name) for name in OFFICERS}
+        files = Files(share.clients)
+        _warm(ledger, signers, files)
+        writer = GroupCommit(store, max_batch=share.max_batch, max_wait=share.max_wait)
+        ledger.group_commit = writer
+        results.put(("ready",))
+        if not start.wait(START_TIMEOUT):
+            raise TimeoutError("the start signal did not come")
+        cpu0 = time.process_time()
+        run = drive(ledger, signers, files, share.seconds)
+        cpu = time.process_time() - cpu0
+        ledger.close()  # the writer (nothing left in it) and the store
+        results.put(("ok", run, cpu, writer.stats))
+    except BaseException as e:  # the parent must hear of it, not wait for it
+        results.put(("error", f"{type(e).__name__}: {e}"))
+
+
+def _collect(workers: list[Any], results: Any, timeout: float) -> list[tuple[Any, ...]]:
+    """One message from each worker (fewer if one fails first); raises if a worker died
+    without a word or ``timeout`` passed."""
+    got: list[tuple[Any, ...]] = []
+    deadline = time.monotonic() + timeout
+    while len(got) < len(workers):
+        try:
+            message = results.get(timeout=1.0)
+        except queue.Empty:
+            if time.monotonic() > deadline:
+                raise RuntimeError("a commands worker process did not report in time") from None
+            if any(w.exitcode not in (None, 0) for w in workers) and results.empty():
+                raise RuntimeError("a commands worker process died without a word") from None
+            continue
+        got.append(message)
+        if message[0] == "error":
+            break
+    return got
+
+
+def split(clients: list[list[str]], processes: int) -> list[list[list[str]]]:
+    """The clients in ``processes`` contiguous shares as equal as can be (none empty)."""
+    n = max(1, min(processes, len(clients)))
+    size, extra = divmod(len(clients), n)
+    shares, at = [], 0
+    for i in range(n):
+        take = size + (1 if i < extra else 0)
+        shares.append(clients[at : at + take])
+        at += take
+    return shares
+
+
+def drive_in_processes(
+    url: str,
+    key_dir: Path,
+    files: Files,
+    seconds: float,
+    *,
+    processes: int,
+    max_batch: int,
+    max_wait: float,
+) -> Spread:
+    """Run ``files``' clients in ``processes`` worker processes for ``seconds``, together."""
+    context = multiprocessing.get_context("spawn")
+    shares = split(files.clients, processes)
+    start = context.Event()
+    results = context.Queue()
+    workers = [
+        context.Process(
+            target=_worker,
+            args=(Share(url, str(key_dir), s, seconds, max_batch, max_wait), start, results),
+            name=f"hoso-bench-commands-{i}",
+            daemon=True,
+        )
+        for i, s in enumerate(shares)
+    ]
+    for w in workers:
+        w.start()
+    answers: list[tuple[Any, ...]] = []
+    try:
+        ready = _collect(workers, results, START_TIMEOUT)
+        answers = [a for a in ready if a[0] != "ready"]
+        if not answers:  # every worker is ready: start them together
+            start.set()
+            answers = _collect(workers, results, START_TIMEOUT + seconds)
+    finally:
+        for w in workers:
+            if start.is_set() and answers and all(a[0] == "ok" for a in answers):
+                w.join(timeout=30)
+            if w.is_alive():  # a failed start, or a worker that hangs: no waiting for it
+                w.terminate()
+                w.join(timeout=10)
+    failed = [a[1] for a in answers if a[0] != "ok"]
+    if failed:
+        raise RuntimeError(f"a commands worker process failed: {failed[0]}")
+    runs: list[Run] = [a[1] for a in answers]
+    total = Run(seconds=max(r.seconds for r in runs))
+    stats = GroupStats()
+    for r, (_ok, _run, _cpu, s) in zip(runs, answers, strict=True):
+        total.commands += r.commands
+        total.latencies += r.latencies
+        stats.groups += s.groups
+        stats.submissions += s.submissions
+        stats.fallbacks += s.fallbacks
+        stats.largest = max(stats.largest, s.largest)
+    return Spread(
+        run=total,
+        stats=stats,
+        cpu_seconds=sum(a[2] for a in answers),
+        processes=len(workers),
+        per_process=[r.rate for r in runs],
+    )
