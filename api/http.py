@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -251,6 +252,11 @@ def create_app(
         else:  # the tables must exist even when nobody follows here
             host = await anyio.to_thread.run_sync(open_projections, settings, ledger)
             await anyio.to_thread.run_sync(host.close)
+        # What start-up built (the caught-up read models, the key registry, imported code)
+        # lives as long as the process: keep it out of the cyclic collector's full passes,
+        # which otherwise walk all of it for nothing (tens of ms with every request waiting).
+        gc.collect()
+        gc.freeze()
         task = None
         if integrate_every is not None and integrate_every > 0:
             task = asyncio.create_task(_integrator(settings, ledger, integrate_every))
