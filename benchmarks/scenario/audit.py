@@ -151,8 +151,6 @@ def run(
     )
     if not found["ok"]:
         note = f"the audit FAILED ({found['failure']}); " + note
-    elif not met:
-        note = "missed: " + note
     extra = {
         "verify_before": before,
         "verify_cpu_us": verify_us,

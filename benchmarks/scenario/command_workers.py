@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks.http_servers import machine_busy_seconds
 from benchmarks.scenario.command_clients import OFFICERS, Files, Run, drive, hand_off
 from ledger.group_commit import GroupCommit, GroupStats
 from ledger.service import Ledger
@@ -47,6 +48,7 @@ class Spread:
     cpu_seconds: float  # all worker processes, timed window only
     processes: int
     per_process: list[float] = field(default_factory=list)  # commands/s of each
+    machine_busy_cores: float | None = None  # the whole machine during the window
 
 
 def _warm(ledger: Ledger, signers: dict[str, Any], files: Files) -> None:
@@ -63,6 +65,14 @@ def _warm(ledger: Ledger, signers: dict[str, Any], files: Files) -> None:
                 command=hand_off(OFFICERS[actor], OFFICERS[1 - actor], at),
             )
             files.holder[code], files.last[code] = 1 - actor, at
+
+
+def _machine_busy() -> float | None:
+    """CPU-seconds the whole machine has been busy (Linux ``/proc/stat``), None elsewhere."""
+    try:
+        return machine_busy_seconds()
+    except (OSError, ValueError):
+        return None
 
 
 def _worker(share: Share, start: Any, results: Any) -> None:
@@ -85,11 +95,12 @@ def _worker(share: Share, start: Any, results: Any) -> None:
         results.put(("ready",))
         if not start.wait(START_TIMEOUT):
             raise TimeoutError("the start signal did not come")
-        cpu0 = time.process_time()
+        busy0, cpu0 = _machine_busy(), time.process_time()
         run = drive(ledger, signers, files, share.seconds)
-        cpu = time.process_time() - cpu0
+        cpu, busy1 = time.process_time() - cpu0, _machine_busy()
         ledger.close()  # the writer (nothing left in it) and the store
-        results.put(("ok", run, cpu, writer.stats))
+        busy = busy1 - busy0 if busy0 is not None and busy1 is not None else None
+        results.put(("ok", run, cpu, writer.stats, busy))
     except BaseException as e:  # the parent must hear of it, not wait for it
         results.put(("error", f"{type(e).__name__}: {e}"))
 
@@ -172,7 +183,7 @@ def drive_in_processes(
     runs: list[Run] = [a[1] for a in answers]
     total = Run(seconds=max(r.seconds for r in runs))
     stats = GroupStats()
-    for r, (_ok, _run, _cpu, s) in zip(runs, answers, strict=True):
+    for r, (_ok, _run, _cpu, s, _busy) in zip(runs, answers, strict=True):
         total.commands += r.commands
         total.latencies += r.latencies
         stats.groups += s.groups
@@ -185,4 +196,12 @@ def drive_in_processes(
         cpu_seconds=sum(a[2] for a in answers),
         processes=len(workers),
         per_process=[r.rate for r in runs],
+        machine_busy_cores=_busy_cores(answers),
     )
+
+
+def _busy_cores(answers: list[tuple[Any, ...]]) -> float | None:
+    """Cores the whole machine kept busy during the timed window (each worker read the
+    machine's counters around its own window; their mean), None if unknown."""
+    found = [a[4] / a[1].seconds for a in answers if a[4] is not None and a[1].seconds > 0]
+    return sum(found) / len(found) if found else None

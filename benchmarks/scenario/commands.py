@@ -95,6 +95,8 @@ def run(ctx: Context) -> list[Figure]:
         extra["processes"] = spread.processes
         extra["per_process"] = [round(r, 1) for r in spread.per_process]
         extra["one_process"] = round(grouped.rate, 1)
+        busy = spread.machine_busy_cores
+        extra["machine_busy_cores"] = round(busy, 2) if busy is not None else None
     else:
         head, extra = grouped, dict(one)
         extra["processes"] = 1
@@ -199,19 +201,26 @@ def _grouped_extra(run: Run, submissions: int, groups: int, cpu: float) -> dict[
 
 
 def _miss(extra: dict[str, object], processes: int) -> str:
-    """Why the target was missed (the profile of this stage's setting, 2026-12-03)."""
-    spread = (
-        f" The {processes} processes used {extra['cpu_cores_used']} cores between them"
+    """Why the target was missed: what the run measured, and a command's CPU by part."""
+    cores = os.cpu_count() or 1
+    ours = float(extra["cpu_cores_used"] or 0.0)  # type: ignore[arg-type]
+    busy = extra.get("machine_busy_cores")
+    where = (
+        f"the {processes} ledger processes used {ours:.2f} of the {cores} cores"
         if processes > 1
-        else f" One process (one interpreter lock) used {extra['cpu_cores_used']} of a core"
+        else f"the one process (one interpreter lock) used {ours:.2f} of a core"
     )
+    if isinstance(busy, float):
+        where += f", the whole machine {busy:.2f} (PostgreSQL and the rest {busy - ours:.2f})"
     return (
-        f" Missed:{spread}, {extra['cpu_us_per_command']:.0f} us of CPU per command against "
-        f"about {extra['baseline_cpu_us_per_event']:.0f} us per event for plain eventsourcing, "
-        "which neither reads nor verifies nor signs. Per command (thread CPU, profiled in this "
-        "stage's setting on 2026-12-03): the read of the file's tail and the registry's news "
-        "(one prepared round trip) about 245 us, the check of the new envelope as a read "
-        "would check it (decode, key, chain, Ed25519 verify) about 270 us, building and "
-        "signing it about 130 us, the group writer's share about 90 us; and PostgreSQL's own "
-        "work for it (about 240 us of CPU) runs on the same 2 cores."
+        f" Missed: {where}; {extra['cpu_us_per_command']:.0f} us of CPU per command. Each "
+        f"client waits for its command (p50 {extra['p50_ms']} ms): its CPU work, the tail "
+        "read's round trip, the group's wait for the other clients of its process (at most "
+        f"{MAX_WAIT * 1000:g} ms) and the commit's WAL flush, so 8 clients make about 8 / "
+        "latency commands a second. A command's CPU with one client and no contention "
+        "(profiled on 2026-12-03, about 670 us): the tail read with the registry's news "
+        "about 100 us, the Ed25519 verify of the fresh signature in the check of the new "
+        "envelope (as a read checks it) 117 us, kept as the guard against a faulty signer, "
+        "signing 37 us; the rest (domain rule, encodings and decode, key and chain checks, "
+        "the write's statement, the pool) about 400 us."
     )

@@ -11,6 +11,7 @@ import contextlib
 import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,26 @@ class Context:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         self._schemas.append(schema)
         return schema
+
+    def settle(self, store: EventStore) -> float:
+        """Let the database settle after a bulk write, untimed: on PostgreSQL ``VACUUM
+        (ANALYZE)`` of the store's schema and a ``CHECKPOINT``, so that the next stage does
+        not share the cores with the autovacuum and checkpointer work the write left behind
+        (and the planner knows the tables' sizes). SQLite: nothing. Returns the seconds."""
+        if self.backend != "postgres":
+            return 0.0
+        t0 = time.perf_counter()
+        schema = self.store_url(store).split("schema=", 1)[1]
+        with psycopg.connect(self.pg_url, autocommit=True) as conn:
+            tables = conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+            ).fetchall()
+            for (table,) in tables:
+                conn.execute(f'VACUUM (ANALYZE) "{schema}"."{table}"')
+            # Not a superuser: the checkpointer catches up on its own.
+            with contextlib.suppress(psycopg.errors.InsufficientPrivilege):
+                conn.execute("CHECKPOINT")
+        return time.perf_counter() - t0
 
     def record(self, series: str, log_size: float, value: float) -> None:
         self.series.setdefault(series, []).append((log_size, value))

@@ -122,6 +122,8 @@ def run_scenario(ctx: Context) -> dict[str, Any]:
         ledger, sim = open_ledger(store, ctx.workdir / "keys")
         workload = Workload(ledger, sim)
         stage("ingest", ingest.run, ctx, store, ledger, workload)
+        seconds = ctx.settle(store)  # the bulk write's vacuum and checkpoint, before the rest
+        ctx.console.log(f"database settled after the ingest (VACUUM, CHECKPOINT): {seconds:.1f} s")
         stage("commands", commands.run, ctx)
         stage("log", log.run, ctx, store, origin=ORIGIN)
         stage("projections", projections.run, ctx, store)

@@ -42,6 +42,8 @@ def test_two_worker_processes_store_every_command_they_count(
     warm_up = sum(len(mine) for mine in files.clients)  # one command per file before the start
     assert after - before == spread.run.commands + warm_up
     assert spread.stats.submissions == spread.run.commands
+    if Path("/proc/stat").exists():  # the whole machine's busy cores during the window
+        assert spread.machine_busy_cores is not None and spread.machine_busy_cores > 0
 
 
 def test_a_worker_that_cannot_start_is_reported(tmp_path: Path, pg_schema: str) -> None:
