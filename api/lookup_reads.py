@@ -70,7 +70,8 @@ class PostgresReader:
             password=t.password,
             connect_timeout=5,
             autocommit=True,
-            options=f"-c search_path={t.schema}",  # a checked name: [a-z0-9_]
+            # a checked name: [a-z0-9_]; no parallel plans for point reads (ledger.store_postgres)
+            options=f"-c search_path={t.schema} -c max_parallel_workers_per_gather=0",
             row_factory=dict_row,
         )
 

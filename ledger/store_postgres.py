@@ -178,7 +178,14 @@ class SchemaDatastore(PostgresDatastore):
 
     def after_connect_func(self) -> Callable[[psycopg.Connection[Any]], None]:
         base = super().after_connect_func()
-        statement = SQL("SET search_path TO {0}").format(Identifier(self.schema))
+        # No parallel plans: the ledger's statements are point reads and short writes, and a
+        # table never analyzed (new, or grown since autovacuum last looked) makes the planner
+        # start two parallel workers for a file's few rows: 6-8 ms and a core's worth of CPU
+        # per command instead of 0.1 ms (found at about 50,000 events; regression test in
+        # tests/integration/test_store_one_round_trip.py).
+        statement = SQL(
+            "SET search_path TO {0}; SET max_parallel_workers_per_gather = 0"
+        ).format(Identifier(self.schema))
         handed_out = self._handed_out
 
         def after_connect(conn: psycopg.Connection[Any]) -> None:

@@ -8,14 +8,17 @@ as ``insert_events``: these tests read it all back through the library and the s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
+from psycopg.rows import tuple_row
 
 from ledger.errors import ConflictError
-from ledger.store import EventStore, open_postgres
+from ledger.store import _WITH_TAIL_PG, EventStore, open_postgres
 from ledger.store_postgres import SidePostgresRecorder
+from signing.registry import REGISTRY_STREAM
 from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.postgres
@@ -96,3 +99,42 @@ def test_listeners_are_notified(pg: EventStore) -> None:
         assert recorder(pg).insert_in_one_round_trip([ev("A-1", 1)]) == [1]
         got = list(listener.notifies(timeout=5, stop_after=1))
     assert [n.channel for n in got] == [channel]
+
+
+def tail_plan(conn: psycopg.Connection[Any], stream: str) -> str:
+    sql = _WITH_TAIL_PG.replace("%s", "{}")
+    query = sql.format(f"'{stream}'", 0, f"'{REGISTRY_STREAM}'", 0)
+    rows = conn.cursor(row_factory=tuple_row).execute(f"EXPLAIN {query}").fetchall()
+    return "\n".join(str(row[0]) for row in rows)
+
+
+def test_the_store_never_plans_parallel_workers_for_a_files_rows(
+    pg: EventStore, pg_schema: str
+) -> None:
+    """Regression: on a table never analyzed, at about 50,000 events, the planner started two
+    parallel workers for a command's tail read (6-8 ms and a core's CPU instead of 0.1 ms).
+    Such a table, filled here in one statement: a plain connection plans the workers (the
+    control), the store's own connections must not."""
+    schema = pg_schema.split("schema=", 1)[1]
+    with psycopg.connect(PG_URL, autocommit=True) as plain:
+        plain.execute(f'SET search_path TO "{schema}"')
+        plain.execute(
+            "INSERT INTO hoso_events (originator_id, originator_version, topic, state) "
+            "SELECT 'PBD-260303-' || lpad((i / 50)::text, 4, '0'), i % 50 + 1, "
+            "'FileHandedOff', convert_to(repeat('x', 600), 'UTF8') "
+            "FROM generate_series(0, 59999) AS i"
+        )
+        if int(plain.execute("SHOW max_parallel_workers_per_gather").fetchall()[0][0]) == 0:
+            pytest.skip("this server plans no parallel workers at all")
+        assert "Gather" in tail_plan(plain, "PBD-260303-0007")  # the control
+    with pg._datastore.get_connection() as conn:
+        plan = tail_plan(conn, "PBD-260303-0007")
+    assert "Gather" not in plan and "Parallel" not in plan, plan
+
+
+def test_the_lookups_connection_plans_no_parallel_workers_either(pg_schema: str) -> None:
+    from api.lookup_reads import PostgresReader
+
+    reads = PostgresReader(pg_schema)
+    rows = reads.query("SELECT current_setting('max_parallel_workers_per_gather') AS n", ())
+    assert [dict(r) for r in rows] == [{"n": "0"}]
