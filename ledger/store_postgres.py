@@ -183,9 +183,9 @@ class SchemaDatastore(PostgresDatastore):
         # start two parallel workers for a file's few rows: 6-8 ms and a core's worth of CPU
         # per command instead of 0.1 ms (found at about 50,000 events; regression test in
         # tests/integration/test_store_one_round_trip.py).
-        statement = SQL(
-            "SET search_path TO {0}; SET max_parallel_workers_per_gather = 0"
-        ).format(Identifier(self.schema))
+        statement = SQL("SET search_path TO {0}; SET max_parallel_workers_per_gather = 0").format(
+            Identifier(self.schema)
+        )
         handed_out = self._handed_out
 
         def after_connect(conn: psycopg.Connection[Any]) -> None:
