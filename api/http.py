@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -27,7 +28,7 @@ from api.examples import (
     INCLUSION_EXAMPLE,
 )
 from api.followers import Followers
-from api.logjobs import consistency_document, inclusion_document, integrate_and_checkpoint
+from api.logjobs import consistency_document, inclusion_document, integrate_logged
 from api.middleware import (
     LOOKUP_BURST,
     LOOKUP_RATE_PER_MINUTE,
@@ -214,15 +215,9 @@ async def _integrator(settings: Settings, ledger: Ledger, every: float) -> None:
     """Integrate and checkpoint now, then every ``every`` seconds, until cancelled."""
     failing = False
     while True:
-        try:
-            made = await anyio.to_thread.run_sync(integrate_and_checkpoint, settings, ledger)
-            if made is not None:
-                log.info("checkpoint of size %d signed", made.size)
-            failing = False
-        except Exception as e:  # keep serving; say it once until it recovers
-            if not failing:
-                log.warning("integrating the log failed: %s", e)
-            failing = True
+        failing = await anyio.to_thread.run_sync(
+            functools.partial(integrate_logged, settings, ledger, failing=failing)
+        )
         await asyncio.sleep(every)
 
 

@@ -4,6 +4,7 @@ and the JSON proof documents (inclusion and consistency, RFC 9162) for inspector
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,8 @@ from api.wiring import log_signer, open_log
 from ledger.errors import ConflictError, NotFound
 from ledger.log import LogError, MerkleLog, StoredCheckpoint
 from ledger.service import Ledger
+
+log = logging.getLogger("hoso.log")
 
 
 class OutOfRange(LogError):
@@ -45,6 +48,20 @@ def integrate_and_checkpoint(
         return log.make_checkpoint(log_signer(settings), at)
     except ConflictError:
         return log.latest_checkpoint()  # another process signed this size first: keep theirs
+
+
+def integrate_logged(settings: Settings, ledger: Ledger, *, failing: bool) -> bool:
+    """``integrate_and_checkpoint`` for a service's background loop: a new checkpoint logged, a
+    failure logged once until it recovers (the service keeps serving). True if it failed."""
+    try:
+        made = integrate_and_checkpoint(settings, ledger)
+    except Exception as e:
+        if not failing:
+            log.warning("integrating the log failed: %s", e)
+        return True
+    if made is not None:
+        log.info("checkpoint of size %d signed", made.size)
+    return False
 
 
 def _b64(data: bytes) -> str:

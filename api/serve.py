@@ -19,7 +19,6 @@ than one worker there is refused with a one-line reason.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from pathlib import Path
@@ -29,7 +28,7 @@ from fastapi import FastAPI
 
 from api.followers import Followers
 from api.http import create_app
-from api.logjobs import integrate_and_checkpoint
+from api.logjobs import integrate_logged
 from api.settings import Settings, load_settings
 from api.wiring import open_ledger
 from ledger.errors import ConfigurationError
@@ -37,8 +36,6 @@ from ledger.service import Ledger
 
 WORKER_ENV = "HOSO_SERVE_WORKER"
 INTEGRATE_EVERY = 2.0
-
-log = logging.getLogger("hoso.serve")
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
@@ -118,15 +115,7 @@ class Leader:
         assert self._ledger is not None
         failing = False
         while True:
-            try:
-                made = integrate_and_checkpoint(self.settings, self._ledger)
-                if made is not None:
-                    log.info("checkpoint of size %d signed", made.size)
-                failing = False
-            except Exception as e:  # keep serving; say it once until it recovers
-                if not failing:
-                    log.warning("integrating the log failed: %s", e)
-                failing = True
+            failing = integrate_logged(self.settings, self._ledger, failing=failing)
             if self._stop.wait(self.every):
                 return
 

@@ -114,6 +114,20 @@ def hand_off(actor: str, to: str, at: datetime) -> Callable[[AdministrativeFile]
     return command
 
 
+def step(ledger: Ledger, signers: dict[str, Any], files: Files, code: str) -> None:
+    """One hand-off of ``code`` by its holder to the other officer, one second after the last."""
+    actor = files.holder[code]
+    at = files.last[code] + timedelta(seconds=1)
+    ledger.execute(
+        code,
+        signer=signers[OFFICERS[actor]],
+        actor=OFFICERS[actor],
+        at=at,
+        command=hand_off(OFFICERS[actor], OFFICERS[1 - actor], at),
+    )
+    files.holder[code], files.last[code] = 1 - actor, at
+
+
 def drive(ledger: Ledger, signers: dict[str, Any], files: Files, seconds: float) -> Run:
     """A client thread per ``files.clients`` entry, each handing its own files back and forth
     for ``seconds``."""
@@ -129,19 +143,10 @@ def drive(ledger: Ledger, signers: dict[str, Any], files: Files, seconds: float)
         while time.perf_counter() < stop[0]:
             code = mine[k % len(mine)]
             k += 1
-            actor = files.holder[code]
-            at = files.last[code] + timedelta(seconds=1)
             t0 = time.perf_counter()
-            ledger.execute(
-                code,
-                signer=signers[OFFICERS[actor]],
-                actor=OFFICERS[actor],
-                at=at,
-                command=hand_off(OFFICERS[actor], OFFICERS[1 - actor], at),
-            )
+            step(ledger, signers, files, code)
             run.latencies.append(time.perf_counter() - t0)
             run.commands += 1
-            files.holder[code], files.last[code] = 1 - actor, at
 
     errors: list[BaseException] = []
 

@@ -14,12 +14,11 @@ import multiprocessing
 import queue
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from benchmarks.http_servers import machine_busy_seconds
-from benchmarks.scenario.command_clients import OFFICERS, Files, Run, drive, hand_off
+from benchmarks.scenario.command_clients import OFFICERS, Files, Run, drive, step
 from ledger.group_commit import GroupCommit, GroupStats
 from ledger.service import Ledger
 
@@ -55,16 +54,7 @@ def _warm(ledger: Ledger, signers: dict[str, Any], files: Files) -> None:
     """One command on each file, in turn (outside the timed window)."""
     for mine in files.clients:
         for code in mine:
-            actor = files.holder[code]
-            at = files.last[code] + timedelta(seconds=1)
-            ledger.execute(
-                code,
-                signer=signers[OFFICERS[actor]],
-                actor=OFFICERS[actor],
-                at=at,
-                command=hand_off(OFFICERS[actor], OFFICERS[1 - actor], at),
-            )
-            files.holder[code], files.last[code] = 1 - actor, at
+            step(ledger, signers, files, code)
 
 
 def _machine_busy() -> float | None:
