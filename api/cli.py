@@ -210,8 +210,8 @@ def serve(
         typer.Option(
             "--workers",
             min=1,
-            help="Worker processes serving requests (PostgreSQL only; one core each). The "
-            "starting process then runs the projections and the log's integrator.",
+            help="Worker processes serving requests (PostgreSQL only; about one more than the "
+            "cores). The starting process then runs the projections and the log's integrator.",
         ),
     ] = 1,
 ) -> None:

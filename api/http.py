@@ -258,6 +258,7 @@ def create_app(
         try:
             yield
         finally:
+            gc.unfreeze()  # what start-up built may be garbage now (tests start many apps)
             if followers is not None:
                 await anyio.to_thread.run_sync(followers.stop)
             if task is not None:

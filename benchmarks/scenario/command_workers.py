@@ -3,9 +3,9 @@ spreads a service's requests: each process opens its own ledger on the same stor
 group commit and caches, and runs its share of the client threads (``command_clients.drive``).
 
 The processes are spawned (fresh interpreters), each warms up on its own files (one command per
-file, outside the timed window: connections, caches and code paths), then all start together at
-a barrier and run for the same number of seconds. What each measured comes back on a queue:
-commands, seconds, latencies, CPU time and its group commit's figures.
+file, outside the timed window: connections, caches and code paths), says it is ready, and
+all start together on one signal and run for the same number of seconds. What each measured
+comes back on a queue: commands, seconds, latencies, CPU time and its group commit's figures.
 """
 
 from __future__ import annotations
@@ -67,14 +67,11 @@ def _machine_busy() -> float | None:
 
 def _worker(share: Share, start: Any, results: Any) -> None:
     from benchmarks.workload import reopen_ledger
-    from ledger.store import open_postgres, open_sqlite
+    from ledger.store import open_postgres
     from signing import KeyDirectory
 
     try:
-        if share.url.startswith("sqlite:///"):
-            store = open_sqlite(Path(share.url.removeprefix("sqlite:///")))
-        else:
-            store = open_postgres(share.url, pool_size=POOL_SIZE)
+        store = open_postgres(share.url, pool_size=POOL_SIZE)  # SQLite: one writer, no workers
         ledger = reopen_ledger(store)
         keys = KeyDirectory(Path(share.key_dir))
         signers = {name: keys.signer(name) for name in OFFICERS}
@@ -137,7 +134,8 @@ def drive_in_processes(
     max_batch: int,
     max_wait: float,
 ) -> Spread:
-    """Run ``files``' clients in ``processes`` worker processes for ``seconds``, together."""
+    """Run ``files``' clients in ``processes`` worker processes for ``seconds``, together, on
+    the PostgreSQL store at ``url``."""
     context = multiprocessing.get_context("spawn")
     shares = split(files.clients, processes)
     start = context.Event()
@@ -161,8 +159,9 @@ def drive_in_processes(
             start.set()
             answers = _collect(workers, results, START_TIMEOUT + seconds)
     finally:
+        finished = start.is_set() and bool(answers) and all(a[0] == "ok" for a in answers)
         for w in workers:
-            if start.is_set() and answers and all(a[0] == "ok" for a in answers):
+            if finished:
                 w.join(timeout=30)
             if w.is_alive():  # a failed start, or a worker that hangs: no waiting for it
                 w.terminate()

@@ -99,6 +99,12 @@ def test_each_worker_allows_its_share_of_the_lookup_burst(tmp_path: Path, proces
     assert answers == [404] * share + [429]
 
 
+def test_no_processes_is_refused(tmp_path: Path) -> None:
+    enrol(tmp_path / "d", None)
+    with pytest.raises(ValueError, match="processes must be >= 1"):
+        create_app(load_settings(tmp_path / "d"), integrate_every=None, processes=0)
+
+
 def test_more_than_one_worker_on_sqlite_is_refused_in_one_line(tmp_path: Path) -> None:
     enrol(tmp_path / "d", None)
     done = subprocess.run(
@@ -180,7 +186,7 @@ def test_two_workers_share_the_commands_and_the_leader_integrates(
             assert log.size() == total
         finally:
             ledger.close()
-        # ... and its projections followed: each file ends with an (an even number of hand-offs).
+        # ... and its projections followed: each file ends held by an (an even number of hand-offs).
         headers = {"Authorization": f"Bearer {tokens['an']}"}
         deadline = time.monotonic() + 30
         held: set[str] = set()
@@ -215,5 +221,6 @@ def test_what_start_up_built_is_kept_out_of_the_collectors_full_passes(tmp_path:
         assert gc.get_freeze_count() == 0
         with TestClient(create_app(load_settings(tmp_path / "d"), integrate_every=None)):
             assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() == 0  # shutdown hands it back to the collector
     finally:
         gc.unfreeze()

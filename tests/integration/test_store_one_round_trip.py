@@ -124,8 +124,7 @@ def test_the_store_never_plans_parallel_workers_for_a_files_rows(
             "'FileHandedOff', convert_to(repeat('x', 600), 'UTF8') "
             "FROM generate_series(0, 59999) AS i"
         )
-        if int(plain.execute("SHOW max_parallel_workers_per_gather").fetchall()[0][0]) == 0:
-            pytest.skip("this server plans no parallel workers at all")
+        plain.execute("SET max_parallel_workers_per_gather = 2")  # PostgreSQL's default
         assert "Gather" in tail_plan(plain, "PBD-260303-0007")  # the control
     with pg._datastore.get_connection() as conn:
         plan = tail_plan(conn, "PBD-260303-0007")
@@ -136,5 +135,8 @@ def test_the_lookups_connection_plans_no_parallel_workers_either(pg_schema: str)
     from api.lookup_reads import PostgresReader
 
     reads = PostgresReader(pg_schema)
-    rows = reads.query("SELECT current_setting('max_parallel_workers_per_gather') AS n", ())
+    try:
+        rows = reads.query("SELECT current_setting('max_parallel_workers_per_gather') AS n", ())
+    finally:
+        reads.close()
     assert [dict(r) for r in rows] == [{"n": "0"}]
