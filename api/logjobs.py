@@ -8,11 +8,11 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from api.bootstrap import log_signer, open_log
 from api.settings import Settings
-from api.wiring import log_signer, open_log
+from ledger.chain.service import Ledger
 from ledger.errors import ConflictError, NotFound
-from ledger.log import LogError, MerkleLog, StoredCheckpoint
-from ledger.service import Ledger
+from ledger.log.storage import LogError, MerkleLog, StoredCheckpoint
 
 log = logging.getLogger("hoso.log")
 

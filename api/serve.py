@@ -26,13 +26,13 @@ from pathlib import Path
 import orjson
 from fastapi import FastAPI
 
-from api.followers import Followers
-from api.http import create_app
+from api.bootstrap import open_ledger
+from api.http.app import create_app
+from api.http.followers import Followers
 from api.logjobs import integrate_logged
 from api.settings import Settings, load_settings
-from api.wiring import open_ledger
+from ledger.chain.service import Ledger
 from ledger.errors import ConfigurationError
-from ledger.service import Ledger
 
 WORKER_ENV = "HOSO_SERVE_WORKER"
 INTEGRATE_EVERY = 2.0

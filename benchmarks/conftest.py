@@ -22,9 +22,9 @@ from eventsourcing.domain import Aggregate, event
 from domain.calendar import vietnam_calendar
 from domain.events import Desk
 from domain.procedures import Channel
-from ledger.personal import PersonalData
-from ledger.service import Ledger
-from ledger.store import EventStore, open_postgres, open_sqlite
+from ledger.chain.personal import PersonalData
+from ledger.chain.service import Ledger
+from ledger.store.events import EventStore, open_postgres, open_sqlite
 from signing import PrivateKeySigner, generate_private_key
 from signing.registry import Role
 

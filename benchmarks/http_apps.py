@@ -39,9 +39,9 @@ def minimal_app() -> FastAPI:
 
 
 def hoso_app(data: Path, db: str | None) -> FastAPI:
-    from api.http import create_app
-    from api.middleware import TokenBucket
-    from api.routes_public import LOOKUP_BUCKET
+    from api.http.app import create_app
+    from api.http.middleware import TokenBucket
+    from api.http.routes.public import LOOKUP_BUCKET
     from api.settings import load_settings
 
     settings = load_settings(data, db)

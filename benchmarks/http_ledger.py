@@ -54,15 +54,15 @@ class Prepared:
 
 def hoso_command() -> list[str]:
     beside = Path(sys.executable).parent / "hoso"
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "api.cli"]
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "api.cli.main"]
 
 
 def prepare(data: Path, db: str | None) -> Prepared:
     """The demo's day, its credentials, the hand-off pool and a token for the second officer."""
-    from api.auth import ApiRole
-    from api.cli_tokens import CREDENTIALS_NAME, issue
+    from api.bootstrap import open_ledger
+    from api.cli.tokens import CREDENTIALS_NAME, issue
+    from api.http.auth import ApiRole
     from api.settings import load_settings
-    from api.wiring import open_ledger
     from domain.events import Desk
     from ledger.errors import LedgerError
     from signing import KeyDirectory

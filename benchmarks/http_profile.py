@@ -20,9 +20,9 @@ def profile(prep: Prepared, requests: int) -> dict[str, Any]:
     """cProfile ``requests`` lookups and as many hand-offs in-process (TestClient)."""
     from fastapi.testclient import TestClient
 
-    from api.http import create_app
-    from api.middleware import TokenBucket
-    from api.routes_public import LOOKUP_BUCKET
+    from api.http.app import create_app
+    from api.http.middleware import TokenBucket
+    from api.http.routes.public import LOOKUP_BUCKET
     from api.settings import load_settings
     from benchmarks.http_apps import UNLIMITED_BURST, UNLIMITED_RATE
 

@@ -13,8 +13,8 @@ from contextlib import ExitStack
 from typing import Any
 
 from benchmarks.log_fill import ORIGIN, fill, fresh_store, progress
-from ledger import log_integrator
-from ledger.log import MerkleLog
+from ledger.log import integrator as log_integrator
+from ledger.log.storage import MerkleLog
 
 
 def profile_integrator(backend: str, n: int, fill_batch: int, top: int = 25) -> str:

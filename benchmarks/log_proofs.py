@@ -13,9 +13,10 @@ from typing import Any
 from rich.progress import Progress
 
 from benchmarks.log_fill import SEED
-from ledger import log_integrator, merkle
-from ledger.log import MerkleLog
-from ledger.store import EventStore
+from ledger.log import integrator as log_integrator
+from ledger.log import merkle
+from ledger.log.storage import MerkleLog
+from ledger.store.events import EventStore
 
 
 def summary(ns: list[int]) -> dict[str, float]:

@@ -59,8 +59,8 @@ from benchmarks.log_fill import (
 )
 from benchmarks.log_profile import breakdown_integrator, breakdown_markdown, profile_integrator
 from benchmarks.log_proofs import proofs
-from ledger.log import BATCH, MerkleLog
-from ledger.store import EventStore
+from ledger.log.storage import BATCH, MerkleLog
+from ledger.store.events import EventStore
 
 RESULTS = Path(__file__).parent / "results"
 

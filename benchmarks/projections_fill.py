@@ -27,9 +27,9 @@ from rich.progress import (
 )
 
 from benchmarks.workload import ORIGIN, Workload, open_ledger
-from ledger.audit import audit_report
-from ledger.service import Ledger
-from ledger.store import EventStore, open_postgres, open_sqlite
+from ledger.audit.full import audit_report
+from ledger.chain.service import Ledger
+from ledger.store.events import EventStore, open_postgres, open_sqlite
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -42,8 +42,8 @@ from typing import Any
 from benchmarks.projections_fill import Fresh, fresh_store
 from benchmarks.projections_scale import machine
 from benchmarks.workload import FIRST_DAY, open_ledger
-from projections.handlers import NAMES
-from projections.runtime import ProjectionHost
+from projections.engine.runtime import ProjectionHost
+from projections.models.handlers import NAMES
 
 RESULTS = Path(__file__).parent / "results"
 SPEEDUP = 100  # paced run: simulated working time runs 100x faster than real time

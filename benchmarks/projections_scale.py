@@ -53,11 +53,11 @@ from rich.progress import Progress
 from benchmarks.projections_fill import Fresh, check, console, fill, fresh_store, progress
 from benchmarks.projections_report import markdown
 from domain.calendar import WorkingCalendar
-from ledger.service import Ledger
-from ledger.store import EventStore
-from projections.app import decode_stored
-from projections.handlers import NAMES
-from projections.runtime import BATCH, ProjectionHost
+from ledger.chain.service import Ledger
+from ledger.store.events import EventStore
+from projections.engine.app import decode_stored
+from projections.engine.runtime import BATCH, ProjectionHost
+from projections.models.handlers import NAMES
 
 RESULTS = Path(__file__).parent / "results"
 CHECK_MAX = 100_000  # --check audits every signature: only on sizes up to this

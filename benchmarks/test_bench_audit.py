@@ -23,9 +23,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from benchmarks.workload import ORIGIN, Workload, authority, open_ledger
-from ledger.audit import audit_report
-from ledger.store import EventStore, open_sqlite
-from ledger.verify import ChainVerifier, SignatureCheck
+from ledger.audit.full import audit_report
+from ledger.chain.verify import ChainVerifier, SignatureCheck
+from ledger.store.events import EventStore, open_sqlite
 
 EVENTS = 20_000
 ROUNDS = 3

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.verify import ChainVerifier
+from ledger.chain.verify import ChainVerifier
 
 if TYPE_CHECKING:  # the fixtures' types; pytest loads conftest.py itself
     from benchmarks.conftest import Backend, Baseline, World

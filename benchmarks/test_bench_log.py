@@ -25,10 +25,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from benchmarks.conftest import ORIGIN, signer
 from benchmarks.log_fill import chunks
 from benchmarks.log_scale import hash_into
-from ledger.bundle import build_bundle
-from ledger.bundle_verify import verify_bundle
-from ledger.envelope import decode
-from ledger.log import MerkleLog
+from ledger.encoding.envelope import decode
+from ledger.log.bundle import build_bundle
+from ledger.log.bundle_verify import verify_bundle
+from ledger.log.storage import MerkleLog
 from signing import generate_private_key, unb64
 from signing.note import NoteSigner, parse_note
 

@@ -23,18 +23,18 @@ from pathlib import Path
 
 from eventsourcing.persistence import StoredEvent
 
-from api.demo import UNIT, Planned, Simulation, _command, enroll
+from api.cli.demo import UNIT, Planned, Simulation, _command, enroll
 from domain.calendar import vietnam_calendar
 from domain.codes import format_file_code
 from domain.deadlines import SupplementPolicy
 from domain.errors import DomainError
 from domain.file import AdministrativeFile
 from domain.procedures import Channel, get_procedure
-from ledger import codec
-from ledger.envelope import GENESIS_HASH, build
-from ledger.personal import PersonalData, seal
-from ledger.service import Ledger
-from ledger.store import EventStore
+from ledger.chain.personal import PersonalData, seal
+from ledger.chain.service import Ledger
+from ledger.encoding import codec
+from ledger.encoding.envelope import GENESIS_HASH, build
+from ledger.store.events import EventStore
 from signing import KeyDirectory, KeyFileSigner, PrivateKeySigner, generate_private_key
 
 ORIGIN = "bench.hoso/ledger"

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ledger.audit import audit_report
-from ledger.audit_worker import reopen
+from ledger.audit.full import audit_report
+from ledger.audit.worker import reopen
 
 
 def _children(pid: int) -> list[int]:

@@ -14,8 +14,8 @@ from typing import Any
 from domain.events import Desk
 from domain.file import AdministrativeFile
 from domain.procedures import Channel
-from ledger.personal import PersonalData
-from ledger.service import Ledger
+from ledger.chain.personal import PersonalData
+from ledger.chain.service import Ledger
 
 CLIENTS = 8
 FILES_PER_CLIENT = 50

@@ -19,8 +19,8 @@ from typing import Any
 
 from benchmarks.http_servers import machine_busy_seconds
 from benchmarks.scenario.command_clients import OFFICERS, Files, Run, drive, step
-from ledger.group_commit import GroupCommit, GroupStats
-from ledger.service import Ledger
+from ledger.chain.service import Ledger
+from ledger.store.group_commit import GroupCommit, GroupStats
 
 START_TIMEOUT = 300.0  # spawning, importing, opening the store and the warm-up of a worker
 POOL_SIZE = 10  # connections per worker (its client threads and its group writer)
@@ -67,7 +67,7 @@ def _machine_busy() -> float | None:
 
 def _worker(share: Share, start: Any, results: Any) -> None:
     from benchmarks.workload import reopen_ledger
-    from ledger.store import open_postgres
+    from ledger.store.events import open_postgres
     from signing import KeyDirectory
 
     try:

@@ -42,7 +42,7 @@ from benchmarks.scenario.command_clients import (
 from benchmarks.scenario.command_workers import drive_in_processes, split
 from benchmarks.scenario.context import Context, Figure
 from benchmarks.workload import open_ledger
-from ledger.group_commit import GroupCommit
+from ledger.store.group_commit import GroupCommit
 
 TARGET_RATIO = 2.0
 MAX_BATCH = 64

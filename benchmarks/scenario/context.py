@@ -28,7 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ledger.store import EventStore, open_postgres, open_sqlite
+from ledger.store.events import EventStore, open_postgres, open_sqlite
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -44,16 +44,16 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from api.bootstrap import LOG_KEY, log_signer, open_projections
 from api.settings import CONFIG_NAME, Settings
-from api.wiring import LOG_KEY, log_signer, open_projections
 from benchmarks import http_load
 from benchmarks.http_load import Endpoint, Level, Prepared, Server
 from benchmarks.scenario.context import Context, Figure
-from ledger.log import MerkleLog
-from ledger.pins import hash_pin
-from ledger.service import Ledger
-from ledger.store import EventStore
-from projections.handlers import NAMES
+from ledger.chain.service import Ledger
+from ledger.log.storage import MerkleLog
+from ledger.store.events import EventStore
+from ledger.store.pins import hash_pin
+from projections.models.handlers import NAMES
 from signing import KeyDirectory
 
 SEED = 20260306

@@ -26,9 +26,9 @@ from benchmarks.scenario import baselines
 from benchmarks.scenario.context import Context, Figure
 from benchmarks.scenario.ingest_workers import IngestWorkers, own_time
 from benchmarks.workload import Workload
-from ledger.intake import Intake
-from ledger.service import Ledger
-from ledger.store import EventStore
+from ledger.chain.intake import Intake
+from ledger.chain.service import Ledger
+from ledger.store.events import EventStore
 
 CHUNK = 10_000  # events generated (untimed), then ingested (timed)
 QUICK_CHUNK = 2_000

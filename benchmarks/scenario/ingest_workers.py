@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ledger.envelope import Envelope
+from ledger.encoding.envelope import Envelope
 
 START_TIMEOUT = 300.0  # spawning, importing and opening the store
 CHUNK_TIMEOUT = 3600.0  # one chunk's requests in one process
@@ -34,8 +34,8 @@ def share_of(code: str, processes: int) -> int:
 
 def _serve(url: str, verifying_threads: int, conn: Any) -> None:
     from benchmarks.workload import reopen_ledger
-    from ledger.intake import Intake
-    from ledger.store import open_postgres
+    from ledger.chain.intake import Intake
+    from ledger.store.events import open_postgres
 
     try:
         ledger = reopen_ledger(open_postgres(url))

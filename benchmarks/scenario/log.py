@@ -32,10 +32,10 @@ import psycopg
 
 from benchmarks.log_scale import completed_nodes, fold_root, hash_into
 from benchmarks.scenario.context import Context, Figure
-from ledger import merkle
-from ledger.log import BATCH, MerkleLog
-from ledger.log_integrator import read_entries
-from ledger.store import EventStore
+from ledger.log import merkle
+from ledger.log.integrator import read_entries
+from ledger.log.storage import BATCH, MerkleLog
+from ledger.store.events import EventStore
 from signing import generate_private_key
 from signing.note import NoteSigner
 

@@ -23,8 +23,8 @@ import os
 from benchmarks.projections_scale import count_rows, host_for_url, orjson_floor, rebuild_all
 from benchmarks.scenario.context import Context, Figure
 from domain.calendar import WorkingCalendar, vietnam_calendar
-from ledger.store import EventStore
-from projections.handlers import NAMES
+from ledger.store.events import EventStore
+from projections.models.handlers import NAMES
 
 TARGET = 20_000.0
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import ApiRole, create_token
-from api.http import create_app
+from api.bootstrap import open_ledger
+from api.http.app import create_app
+from api.http.auth import ApiRole, create_token
 from api.settings import load_settings
-from api.wiring import open_ledger
 from tests.api.test_cli import hoso
 
 ANON, OFFICER, LEADER, ADMIN, INTEGRATION, INSPECTOR, STRANGER = (

@@ -8,10 +8,10 @@ import asyncio
 import httpx
 from fastapi.testclient import TestClient
 
-from api.lookup_reads import LookupReads, PostgresReader
-from api.routes_public import SCRYPT_LIMITER, VERIFIED_PINS, CitizenView
-from ledger.pins import VerifiedPins, hash_pin, pin_matches
-from projections.queries import citizen_status
+from api.http.lookup_reads import LookupReads, PostgresReader
+from api.http.routes.public import SCRYPT_LIMITER, VERIFIED_PINS, CitizenView
+from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
+from projections.queries.reads import citizen_status
 from tests.api.test_http_log import assert_problem, db_url
 from tests.api.test_http_reads import World, no_personal_data, world
 from tests.conftest import UNIT

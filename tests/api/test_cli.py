@@ -11,10 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledger.store import parse_postgres_url
+from ledger.store.events import parse_postgres_url
 from tests.conftest import PG_URL
 
-HOSO = [sys.executable, "-c", "from api.cli import main; main()"]
+HOSO = [sys.executable, "-c", "from api.cli.main import main; main()"]
 
 
 def hoso(*args: str) -> subprocess.CompletedProcess[str]:

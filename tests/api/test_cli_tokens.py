@@ -12,10 +12,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from api.auth import ApiRole, lookup
+from api.bootstrap import open_ledger
+from api.http.auth import ApiRole, lookup
 from api.settings import load_settings
-from api.wiring import open_ledger
-from ledger.service import Ledger
+from ledger.chain.service import Ledger
 from tests.api.test_cli import _assert_one_line_error, hoso
 
 TOKEN_RE = re.compile(r"hoso_[A-Za-z0-9_-]{43}")

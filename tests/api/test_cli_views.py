@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.demo import GIVEN, SURNAMES, staff
+from api.cli.demo import GIVEN, SURNAMES, staff
 from tests.api.test_cli import _assert_one_line_error, hoso
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import orjson
 from fastapi.testclient import TestClient
 
-from api.http import create_app
-from api.wiring import log_signer, open_log
-from ledger.bundle_verify import verify_bundle
+from api.bootstrap import log_signer, open_log
+from api.http.app import create_app
+from ledger.log.bundle_verify import verify_bundle
 from tests.api.test_http_log import (
     Demo,
     assert_problem,

@@ -19,14 +19,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.auth import ApiRole, create_token
-from api.http import create_app
-from api.models_actions import ACTIONS
+from api.bootstrap import AUTHORITY, init_data_dir, open_ledger
+from api.http.app import create_app
+from api.http.auth import ApiRole, create_token
+from api.http.schemas.actions import ACTIONS
 from api.settings import Settings
-from api.wiring import AUTHORITY, init_data_dir, open_ledger
-from ledger.canonical import canonical_bytes
-from ledger.log import MerkleLog
-from ledger.service import Ledger
+from ledger.chain.service import Ledger
+from ledger.encoding.canonical import canonical_bytes
+from ledger.log.storage import MerkleLog
 from signing import KeyDirectory, PrivateKeySigner, Signer, b64, generate_private_key, unb64
 from signing.registry import Role
 from tests.api.test_http_log import assert_problem

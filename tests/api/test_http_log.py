@@ -26,21 +26,21 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
 
-from api.http import create_app
+from api.bootstrap import AUTHORITY, init_data_dir, open_ledger
+from api.http.app import create_app
 from api.logjobs import integrate_and_checkpoint
 from api.settings import Settings, load_settings
-from api.tilepath import BadTilePath, encode_index, parse_tile_path
-from api.wiring import AUTHORITY, init_data_dir, open_ledger
 from domain.procedures import Channel
+from ledger.chain.personal import PersonalData
+from ledger.chain.service import Ledger
 from ledger.errors import StoreError
-from ledger.log import MerkleLog
-from ledger.personal import PersonalData
-from ledger.service import Ledger
+from ledger.log.storage import MerkleLog
+from ledger.log.tiles import BadTilePath, encode_index, parse_tile_path
 from signing import KeyDirectory, PrivateKeySigner
 from signing.registry import Role
 from tests.conftest import PG_URL, T0, UNIT, require_postgres, signer
 
-HOSO = [sys.executable, "-c", "from api.cli import main; main()"]
+HOSO = [sys.executable, "-c", "from api.cli.main import main; main()"]
 PROBLEM = "application/problem+json"
 PERSON = PersonalData("Trần Thị Bình", "001190054321", "0987654321", "5 Kim Mã, Hà Nội")
 

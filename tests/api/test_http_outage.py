@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import ApiRole, create_token
-from api.http import create_app
+from api.bootstrap import open_ledger
+from api.http.app import create_app
+from api.http.auth import ApiRole, create_token
 from api.logjobs import integrate_and_checkpoint
 from api.settings import Settings, load_settings
-from api.wiring import open_ledger
-from ledger.merkle import verify_consistency
-from ledger.store import parse_postgres_url
+from ledger.log.merkle import verify_consistency
+from ledger.store.events import parse_postgres_url
 from tests.api.test_http_log import assert_problem, db_url, receive_many, small_ledger
 from tests.api.test_http_reads import project, receive
 from tests.conftest import T0, UNIT

@@ -13,17 +13,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import ApiRole, create_token
-from api.http import create_app
+from api.bootstrap import open_projections
+from api.http.app import create_app
+from api.http.auth import ApiRole, create_token
+from api.http.middleware import TokenBucket
+from api.http.routes.feed import decode_cursor, encode_cursor
 from api.logjobs import integrate_and_checkpoint
-from api.middleware import TokenBucket
-from api.routes_feed import decode_cursor, encode_cursor
 from api.settings import Settings
-from api.wiring import open_projections
 from domain.events import Desk
 from domain.procedures import Channel
-from ledger.service import Ledger, Receipt
-from projections.handlers import NAMES
+from ledger.chain.service import Ledger, Receipt
+from projections.models.handlers import NAMES
 from signing import PrivateKeySigner
 from tests.api.test_http_log import PERSON, assert_problem, db_url, small_ledger
 from tests.conftest import T0, UNIT

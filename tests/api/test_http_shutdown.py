@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import ApiRole, create_token
-from api.http import create_app
-from api.wiring import AUTHORITY, init_data_dir, open_ledger
-from ledger.intake import Intake
+from api.bootstrap import AUTHORITY, init_data_dir, open_ledger
+from api.http.app import create_app
+from api.http.auth import ApiRole, create_token
+from ledger.chain.intake import Intake
 from signing import KeyDirectory, b64, unb64
 from signing.registry import Role
 from tests.api.test_http_commands import ORIGIN, RECEIPT, START, Clock

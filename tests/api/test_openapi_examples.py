@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from api.http import create_app
-from api.wiring import init_data_dir
+from api.bootstrap import init_data_dir
+from api.http.app import create_app
 from tests.conftest import T0
 
 

@@ -22,13 +22,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import ApiRole, create_token
-from api.http import create_app
-from api.middleware import LOOKUP_BURST
+from api.bootstrap import AUTHORITY, init_data_dir, open_ledger
+from api.http.app import create_app
+from api.http.auth import ApiRole, create_token
+from api.http.middleware import LOOKUP_BURST
 from api.settings import load_settings
-from api.wiring import AUTHORITY, init_data_dir, open_ledger
-from ledger.audit import audit
-from ledger.log import MerkleLog
+from ledger.audit.full import audit
+from ledger.log.storage import MerkleLog
 from signing import KeyDirectory
 from signing.registry import Role
 from tests.api.test_http_commands import RECEIPT
@@ -42,7 +42,7 @@ HANDOFFS = 8  # per client, alternating an -> binh -> an ...
 
 
 def hoso(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from api.cli import main; main()", *args]
+    return [sys.executable, "-c", "from api.cli.main import main; main()", *args]
 
 
 def enrol(data: Path, db: str | None) -> dict[str, str]:

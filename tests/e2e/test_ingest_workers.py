@@ -11,8 +11,8 @@ import orjson
 from benchmarks.scenario.ingest import requests_by_file
 from benchmarks.scenario.ingest_workers import IngestWorkers, share_of
 from benchmarks.workload import ORIGIN, Workload, authority, open_ledger
-from ledger.audit import audit_report
-from ledger.store import open_postgres
+from ledger.audit.full import audit_report
+from ledger.store.events import open_postgres
 
 EVENTS = 400
 

@@ -16,8 +16,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from domain.codes import parse_file_code
-from ledger import codec
-from ledger.audit_worker import (
+from ledger.audit.worker import (
     RULES,
     FactFinder,
     audit_range,
@@ -25,9 +24,10 @@ from ledger.audit_worker import (
     registry_public_keys,
     store_url,
 )
+from ledger.chain.verify import ChainVerifier, unit_roles_allowed
+from ledger.encoding import codec
 from ledger.errors import TamperError
-from ledger.store import EventStore
-from ledger.verify import ChainVerifier, unit_roles_allowed
+from ledger.store.events import EventStore
 from signing.registry import REGISTRY_STREAM
 from tests.conftest import ORIGIN, T0, Cast, make_ledger
 from tests.integration.test_parallel_audit import Demo

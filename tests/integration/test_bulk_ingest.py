@@ -18,13 +18,13 @@ from eventsourcing.sqlite import SQLiteCursor
 
 from domain.events import Desk
 from domain.procedures import Channel
-from ledger import codec
-from ledger.audit import audit_report
-from ledger.envelope import Envelope, build, decode
+from ledger.audit.full import audit_report
+from ledger.chain.intake import Intake, Refused, StaleHead
+from ledger.chain.service import Ledger
+from ledger.encoding import codec
+from ledger.encoding.envelope import Envelope, build, decode
 from ledger.errors import ConflictError, LedgerError, PermissionRefused, TamperError
-from ledger.intake import Intake, Refused, StaleHead
-from ledger.service import Ledger
-from ledger.store import EventStore, SideWrite
+from ledger.store.events import EventStore, SideWrite
 from signing import Signer
 from signing.errors import VerificationError
 from tests.conftest import UNIT, Cast

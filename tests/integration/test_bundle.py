@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from ledger.bundle import build_bundle
-from ledger.bundle_verify import BundleError, verify_bundle, verify_bundle_report
-from ledger.log import MerkleLog
-from ledger.store import EventStore
+from ledger.log.bundle import build_bundle
+from ledger.log.bundle_verify import BundleError, verify_bundle, verify_bundle_report
+from ledger.log.storage import MerkleLog
+from ledger.store.events import EventStore
 from signing import b64, generate_private_key, unb64
 from signing.note import NoteSigner
 from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger

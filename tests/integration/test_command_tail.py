@@ -14,10 +14,10 @@ import pytest
 
 from domain.events import Desk
 from domain.file import AdministrativeFile
+from ledger.chain.personal import PersonalData
+from ledger.chain.service import Ledger
 from ledger.errors import TamperError
-from ledger.personal import PersonalData
-from ledger.service import Ledger
-from ledger.store import EventStore, StoredEvent
+from ledger.store.events import EventStore, StoredEvent
 from signing.registry import Role
 from tests.conftest import T0, UNIT, Cast, make_ledger, receive_file, signer
 from tests.integration.test_load_cache import failure, open_file, set_state, state, uncached

@@ -17,13 +17,13 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk
 from domain.file import AdministrativeFile
-from ledger.audit import audit_report
-from ledger.envelope import Envelope
+from ledger.audit.full import audit_report
+from ledger.chain.personal import PersonalData
+from ledger.chain.service import Ledger
+from ledger.encoding.envelope import Envelope
 from ledger.errors import ConflictError, StoreError
-from ledger.group_commit import GroupCommit
-from ledger.personal import PersonalData
-from ledger.service import Ledger
-from ledger.store import EventStore, SideWrite, open_postgres, open_sqlite
+from ledger.store.events import EventStore, SideWrite, open_postgres, open_sqlite
+from ledger.store.group_commit import GroupCommit
 from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, receive_file
 
 PERSON = PersonalData("Lê Văn Cường", "001090099999", "0912000000", "Hà Nội")

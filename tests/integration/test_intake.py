@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from domain.events import Desk
-from ledger.envelope import build
-from ledger.intake import Intake, Refused, StaleHead
-from ledger.store import EventStore
+from ledger.chain.intake import Intake, Refused, StaleHead
+from ledger.encoding.envelope import build
+from ledger.store.events import EventStore
 from tests.conftest import UNIT, Cast, make_ledger
 from tests.integration.test_bulk_ingest import sign
 from tests.integration.test_tamper_matrix import T0, add_files

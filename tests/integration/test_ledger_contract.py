@@ -10,11 +10,11 @@ import pytest
 from domain.errors import IllegalTransition
 from domain.events import Desk, FileState, ReturnMethod
 from domain.procedures import Channel
-from ledger.audit import audit, audit_report
+from ledger.audit.full import audit, audit_report
+from ledger.chain.personal import ERASED, PersonalData
+from ledger.chain.service import Ledger, Receipt
 from ledger.errors import NotFound, PermissionRefused, TamperError
-from ledger.personal import ERASED, PersonalData
-from ledger.service import Ledger, Receipt
-from ledger.store import EventStore
+from ledger.store.events import EventStore
 from signing.registry import KeyNotValid, RegistryRefused, Role
 from tests.conftest import ORIGIN, T0, UNIT, Cast
 

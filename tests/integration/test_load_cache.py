@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 
 from domain.events import Desk
+from ledger.chain.load_cache import VerifiedPrefixCache
+from ledger.chain.personal import PersonalData
+from ledger.chain.service import Ledger
+from ledger.chain.verify import ChainVerifier
 from ledger.errors import TamperError
-from ledger.load_cache import VerifiedPrefixCache
-from ledger.personal import PersonalData
-from ledger.service import Ledger
-from ledger.store import EventStore
-from ledger.verify import ChainVerifier
+from ledger.store.events import EventStore
 from signing.registry import REGISTRY_STREAM, Role
 from tests.conftest import ORIGIN, T0, UNIT, Cast, receive_file, signer
 

@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 
 from domain.calendar import vietnam_calendar
-from ledger import log_integrator, merkle
+from ledger.chain.service import Ledger
 from ledger.errors import ConflictError, StoreError
-from ledger.log import LogError, MerkleLog
-from ledger.service import Ledger
-from ledger.store import EventStore
+from ledger.log import integrator as log_integrator
+from ledger.log import merkle
+from ledger.log.storage import LogError, MerkleLog
+from ledger.store.events import EventStore
 from tests.conftest import ORIGIN, T0, Cast, make_ledger
 from tests.integration.test_tamper_matrix import LOG_SIGNER, LOG_VERIFIER, NOW, add_files
 

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from ledger.audit import AuditReport, audit_report
-from ledger.envelope import build
-from ledger.service import Ledger
-from ledger.store import EventStore
-from ledger.verify import ChainVerifier
+from ledger.audit.full import AuditReport, audit_report
+from ledger.chain.service import Ledger
+from ledger.chain.verify import ChainVerifier
+from ledger.encoding.envelope import build
+from ledger.store.events import EventStore
 from signing import PrivateKeySigner, signature_ok
 from signing.registry import REGISTRY_STREAM, Role
 from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, signer

@@ -11,12 +11,12 @@ from typing import Any
 import orjson
 import pytest
 
+from ledger.encoding.fastdecode import decode_event, reference
 from ledger.errors import MalformedEnvelope
-from ledger.store import EventStore
-from projections import views
-from projections.decoding import decode_event, reference
-from projections.handlers import NAMES
-from projections.runtime import ProjectionFailed, ProjectionHost
+from ledger.store.events import EventStore
+from projections.engine import views
+from projections.engine.runtime import ProjectionFailed, ProjectionHost
+from projections.models.handlers import NAMES
 from tests.conftest import Cast, make_ledger
 from tests.integration.test_projections import _pg_url, host_for, random_history, snapshot
 
@@ -171,7 +171,7 @@ def test_a_long_catch_up_refreshes_the_planner_statistics(
 ) -> None:
     """Regression: right after a rebuild PostgreSQL planned the citizen lookup with a sequential
     scan of every step (no statistics yet); a long catch-up now ends with ANALYZE."""
-    from projections import runtime
+    from projections.engine import runtime
 
     ledger = make_ledger(store, cast)
     random_history(ledger, cast, random.Random(5), 10, lambda: None)

@@ -20,12 +20,12 @@ from domain.errors import DomainError
 from domain.events import Desk, PaymentMethod, Rating, ReturnMethod
 from domain.file import AdministrativeFile
 from domain.procedures import Channel
-from ledger.service import Ledger
-from ledger.store import EventStore
-from projections.handlers import NAMES
-from projections.queries import file_rows
-from projections.rows import row_from_file
-from projections.runtime import ProjectionFailed, ProjectionHost
+from ledger.chain.service import Ledger
+from ledger.store.events import EventStore
+from projections.engine.runtime import ProjectionFailed, ProjectionHost
+from projections.models.handlers import NAMES
+from projections.models.rows import row_from_file
+from projections.queries.reads import file_rows
 from tests.conftest import ORIGIN, PG_URL, T0, UNIT, Cast, make_ledger, require_postgres
 from tests.integration.test_tamper_matrix import PERSON
 
@@ -186,7 +186,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any) -> tuple[str, str | N
 
 
 def _open(backend: tuple[str, str | None], tmp_path: Any, tag: str) -> EventStore:
-    from ledger.store import open_postgres, open_sqlite
+    from ledger.store.events import open_postgres, open_sqlite
 
     kind, url = backend
     if kind == "sqlite":
@@ -287,7 +287,7 @@ def _pg_url(store: EventStore) -> str:
 
 def test_postgres_follows_another_process_live(pg_schema: str, cast: Cast) -> None:
     require_postgres()
-    from ledger.store import open_postgres
+    from ledger.store.events import open_postgres
 
     store = open_postgres(pg_schema)
     ledger = make_ledger(store, cast)
@@ -300,9 +300,9 @@ def test_postgres_follows_another_process_live(pg_schema: str, cast: Cast) -> No
             from datetime import timedelta
             from domain.calendar import vietnam_calendar
             from domain.procedures import Channel
-            from ledger.personal import PersonalData
-            from ledger.service import Ledger
-            from ledger.store import open_postgres
+            from ledger.chain.personal import PersonalData
+            from ledger.chain.service import Ledger
+            from ledger.store.events import open_postgres
             from tests.conftest import ORIGIN, T0, UNIT, signer
             store = open_postgres({pg_schema!r})
             ledger = Ledger(store, origin=ORIGIN, authority_key=signer(1).public_key,

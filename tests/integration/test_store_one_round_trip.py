@@ -16,8 +16,8 @@ from eventsourcing.persistence import StoredEvent
 from psycopg.rows import tuple_row
 
 from ledger.errors import ConflictError
-from ledger.store import _WITH_TAIL_PG, EventStore, open_postgres
-from ledger.store_postgres import SidePostgresRecorder
+from ledger.store.events import _WITH_TAIL_PG, EventStore, open_postgres
+from ledger.store.postgres import SidePostgresRecorder
 from signing.registry import REGISTRY_STREAM
 from tests.conftest import PG_URL
 
@@ -132,7 +132,7 @@ def test_the_store_never_plans_parallel_workers_for_a_files_rows(
 
 
 def test_the_lookups_connection_plans_no_parallel_workers_either(pg_schema: str) -> None:
-    from api.lookup_reads import PostgresReader
+    from api.http.lookup_reads import PostgresReader
 
     reads = PostgresReader(pg_schema)
     try:

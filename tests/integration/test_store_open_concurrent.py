@@ -14,7 +14,7 @@ import threading
 import psycopg
 import pytest
 
-from ledger.store import EventStore, open_postgres
+from ledger.store.events import EventStore, open_postgres
 from tests.conftest import PG_URL, require_postgres
 
 OPENERS = 8

@@ -20,9 +20,9 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk
-from ledger.personal import PersonalData
-from ledger.service import Ledger
-from ledger.store import EventStore, open_postgres
+from ledger.chain.personal import PersonalData
+from ledger.chain.service import Ledger
+from ledger.store.events import EventStore, open_postgres
 from signing.registry import REGISTRY_STREAM, KeyNotValid, Role
 from tests.conftest import ORIGIN, PG_URL, T0, UNIT, Cast, make_ledger, receive_file, signer
 

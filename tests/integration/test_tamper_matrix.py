@@ -13,13 +13,13 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk, ReturnMethod
-from ledger.audit import FullAuditReport, full_audit_report
-from ledger.envelope import build
-from ledger.log import MerkleLog
-from ledger.log_audit import WitnessView
-from ledger.personal import PersonalData
-from ledger.service import Ledger
-from ledger.store import EventStore
+from ledger.audit.full import FullAuditReport, full_audit_report
+from ledger.audit.log_checks import WitnessView
+from ledger.chain.personal import PersonalData
+from ledger.chain.service import Ledger
+from ledger.encoding.envelope import build
+from ledger.log.storage import MerkleLog
+from ledger.store.events import EventStore
 from signing import generate_private_key
 from signing.note import NoteSigner, NoteVerifier
 from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, receive_file, signer

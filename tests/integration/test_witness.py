@@ -25,18 +25,18 @@ import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.cli_witness import register
+from api.bootstrap import init_data_dir
+from api.cli.witness import register
+from api.http.witness import MAX_BODY, create_witness_app
 from api.settings import load_settings
-from api.wiring import init_data_dir
-from api.witness_http import MAX_BODY, create_witness_app
-from ledger.audit import FullAuditReport, full_audit_report
-from ledger.checkpoint import Checkpoint, sign_checkpoint
-from ledger.log import MerkleLog
-from ledger.log_audit import WitnessView
-from ledger.merkle import ListReader, leaf_hash
-from ledger.service import Ledger
-from ledger.store import EventStore, open_sqlite
-from ledger.witness import (
+from ledger.audit.full import FullAuditReport, full_audit_report
+from ledger.audit.log_checks import WitnessView
+from ledger.chain.service import Ledger
+from ledger.log.checkpoint import Checkpoint, sign_checkpoint
+from ledger.log.merkle import ListReader, leaf_hash
+from ledger.log.storage import MerkleLog
+from ledger.store.events import EventStore, open_sqlite
+from ledger.witness.cosigner import (
     Post,
     Witness,
     WitnessBadProof,
@@ -567,7 +567,7 @@ def test_cli_init_add_log_serve_and_request(tmp_path: Path) -> None:
 
     port = free_port()
     script = (
-        "import typer; from api.cli_witness import register; a = typer.Typer(); register(a); a()"
+        "import typer; from api.cli.witness import register; a = typer.Typer(); register(a); a()"
     )
     server = subprocess.Popen(
         [

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from ledger.checkpoint import (
+from ledger.log.checkpoint import (
     Checkpoint,
     CheckpointError,
     open_checkpoint,
     parse_checkpoint,
     sign_checkpoint,
 )
-from ledger.merkle import ListReader
+from ledger.log.merkle import ListReader
 from signing import VerificationError, generate_private_key
 from signing.cosignature import (
     COSIGNATURE_SIZE,

@@ -42,7 +42,8 @@ from domain.deadlines import SupplementPolicy
 from domain.events import Desk, PaymentMethod, Rating, ReturnMethod
 from domain.file import AdministrativeFile
 from domain.procedures import Channel, Procedure, get_procedure
-from projections.figures import (
+from projections.models.rows import FileRow, row_from_file
+from projections.queries.figures import (
     ChannelCounts,
     Figures,
     InProgressCounts,
@@ -54,8 +55,7 @@ from projections.figures import (
     render_ratio,
     transparency,
 )
-from projections.periods import Period, parse_period
-from projections.rows import FileRow, row_from_file
+from projections.queries.periods import Period, parse_period
 
 CAL = vietnam_calendar()
 MARITAL = get_procedure("marital_status_confirmation")

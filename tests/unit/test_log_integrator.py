@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.log_integrator import (
+from ledger.log.integrator import (
     MAX_ENTRY,
     Entry,
     LogError,
@@ -20,7 +20,7 @@ from ledger.log_integrator import (
     extend,
     frontier,
 )
-from ledger.merkle import ListReader, leaf_hash, node_hash, root_of, subtree_root
+from ledger.log.merkle import ListReader, leaf_hash, node_hash, root_of, subtree_root
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "testvectors" / "rfc9162"
 ROOTS = json.loads((VECTORS / "roots.json").read_text())

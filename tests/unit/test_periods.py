@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from domain.calendar import VN_TZ
-from projections.periods import (
+from projections.queries.periods import (
     Period,
     PeriodError,
     PeriodKind,

@@ -14,8 +14,8 @@ from domain.deadlines import SupplementPolicy
 from domain.events import Desk
 from domain.file import AdministrativeFile
 from domain.procedures import Channel
-from projections.queues import QueueEntry, format_working_time, queue
-from projections.rows import row_from_file
+from projections.models.rows import row_from_file
+from projections.queries.queues import QueueEntry, format_working_time, queue
 from tests.unit.test_figures import ALL, CAL, EXTRACT, NOW, PBD_COUNTER, PBD_OFFICER, ROWS, vn
 
 

@@ -1,0 +1,96 @@
+"""Wiring: settings -> store -> ledger and log; the only place that builds objects from config."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from api.settings import CONFIG_NAME, Settings, load_settings
+from ledger.chain.service import Ledger
+from ledger.errors import ConfigurationError
+from ledger.log.storage import MerkleLog
+from ledger.store.events import open_store
+from ledger.store.group_commit import GroupCommit
+from projections.engine.runtime import ProjectionHost
+from signing import KeyDirectory, load_private_key_pem
+from signing.note import NoteSigner, NoteVerifier
+
+AUTHORITY = "authority"
+LOG_KEY = "log"
+
+
+def open_ledger(settings: Settings, *, group_commit: bool = False) -> Ledger:
+    """The ledger; with ``group_commit`` (the service) concurrent commands share
+    transactions (close it with ``Ledger.close``)."""
+    store = open_store(settings.db, settings.data_dir)
+    writer = None
+    if group_commit:
+        writer = GroupCommit(
+            store,
+            max_batch=settings.group_commit_max_batch,
+            max_wait=settings.group_commit_max_wait_ms / 1000,
+        )
+    return Ledger(
+        store,
+        origin=settings.origin,
+        authority_key=settings.authority_key,
+        calendar=settings.calendar(),
+        supplement_policy=settings.supplement_policy,
+        group_commit=writer,
+    )
+
+
+def open_service_ledger(settings: Settings) -> Ledger:
+    """The ledger of ``hoso serve``: with group commit."""
+    return open_ledger(settings, group_commit=True)
+
+
+def open_log(ledger: Ledger) -> MerkleLog:
+    return MerkleLog(ledger.store, ledger.origin)
+
+
+def log_signer(settings: Settings) -> NoteSigner:
+    """The log's checkpoint key (DATA/keys/log.pem); its note name is the log's origin."""
+    path = settings.keys_dir / f"{LOG_KEY}.pem"
+    return NoteSigner(settings.origin, load_private_key_pem(path))
+
+
+def log_verifier(settings: Settings) -> NoteVerifier:
+    if not settings.log_vkey:
+        raise ConfigurationError(f"{settings.data_dir} has no log key (log_vkey in {CONFIG_NAME})")
+    return NoteVerifier.from_vkey(settings.log_vkey)
+
+
+def init_data_dir(
+    data_dir: Path, *, origin: str, db: str | None, at: datetime, seed: bytes | None = None
+) -> Settings:
+    """Create the data directory: authority and log keys, the configuration, the key registry."""
+    if (data_dir / CONFIG_NAME).exists():
+        raise ConfigurationError(f"{data_dir} already holds a ledger ({CONFIG_NAME} exists)")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    keys = KeyDirectory(data_dir / "keys")
+    authority = keys.create(AUTHORITY, seed=seed)
+    keys.create(LOG_KEY)
+    settings = Settings(
+        data_dir=data_dir,
+        origin=origin,
+        authority=AUTHORITY,
+        authority_key=authority.public_key,
+        db=db,
+    )
+    settings = replace(settings, log_vkey=log_signer(settings).vkey())
+    ledger = open_ledger(settings)
+    try:
+        ledger.establish_registry(authority, actor=AUTHORITY, at=at)
+    finally:
+        ledger.store.close()
+    (data_dir / CONFIG_NAME).write_bytes(settings.to_json())
+    return load_settings(data_dir, db)
+
+
+def open_projections(settings: Settings, ledger: Ledger) -> ProjectionHost:
+    """The read models of this ledger (created on first use, then followed)."""
+    return ProjectionHost(
+        ledger.store, settings.db, str(settings.data_dir / "ledger.sqlite3"), ledger.calendar
+    )

@@ -1,0 +1,1 @@
+"""The hoso command line (Typer): commands and their Rich rendering."""

@@ -1,0 +1,102 @@
+"""Inspectors' commands: ``hoso bundle`` (evidence out) and ``hoso verify`` (offline check)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from api.bootstrap import open_ledger, open_log
+from api.cli.render import ACTIONS_VI, local
+from api.logjobs import integrate_and_checkpoint
+from api.settings import DEFAULT_DATA, load_settings
+from ledger.log.bundle import build_bundle
+from ledger.log.bundle_verify import BundleReport, verify_bundle_report
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+def bundle(
+    code: Annotated[str, typer.Argument(help="The file code.")],
+    data: Annotated[Path, typer.Option("--data", help="Data directory.")] = DEFAULT_DATA,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
+) -> None:
+    """Write the file's evidence bundle (JSON) to standard output."""
+    settings = load_settings(data, db)
+    ledger = open_ledger(settings)
+    try:
+        checkpoint = integrate_and_checkpoint(settings, ledger, force=True)
+        log = open_log(ledger)
+        assert checkpoint is not None
+        doc = build_bundle(log, code, checkpoint)
+    finally:
+        ledger.store.close()
+    sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def verify(
+    path: Annotated[Path, typer.Argument(help="The bundle (JSON), or - for standard input.")],
+    log_key: Annotated[str, typer.Option("--log-key", help="The log's verifier key.")],
+) -> None:
+    """Check a bundle offline (no database): exit 0 only when everything holds."""
+    raw = sys.stdin.buffer.read() if str(path) == "-" else _read(path)
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        raise typer.BadParameter(f"{path} is not JSON: {e}") from e
+    report = verify_bundle_report(doc, log_key)
+    show_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise typer.BadParameter(f"cannot read {path}: {e.strerror}") from e
+
+
+def show_report(report: BundleReport) -> None:
+    if report.timeline:
+        table = Table(
+            title=f"Hồ sơ {escape(report.file)}: history proven at checkpoint "
+            f"{report.checkpoint_size}"
+        )
+        for col in ("#", "Time (Hà Nội)", "Action", "Actor", "Role", "Leaf", "Key"):
+            table.add_column(col)
+        for row in report.timeline:
+            table.add_row(
+                str(row.version),
+                local(row.occurred_at),
+                ACTIONS_VI.get(row.type, row.type),
+                escape(row.actor),
+                row.role,
+                str(row.leaf_index),
+                row.key_id[:12],
+            )
+        out.print(table)
+    if report.ok:
+        out.print(
+            f"[green]✓ VERIFIED[/]: {len(report.timeline)} events of {escape(report.file)} are in "
+            f"the log of {escape(report.origin)} (checkpoint size {report.checkpoint_size}, "
+            f"{report.cosignatures} witness cosignatures); every signature was made by a key "
+            f"valid for its actor at that time; the chain is whole from genesis; "
+            f"{report.registry_events} key-registry events replayed."
+        )
+        return
+    err.print("[red]✗ NOT VERIFIED[/]:", highlight=False)
+    for failure in report.failures:
+        err.print(f"  - {escape(failure)}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bundle")(bundle)
+    app.command("verify")(verify)

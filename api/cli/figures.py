@@ -1,0 +1,159 @@
+"""CLI views of work queues and transparency figures (bảng công khai), as tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from api.cli.render import local
+from api.cli.views import DataOpt, DbOpt, fresh
+from api.settings import DEFAULT_DATA
+from domain.procedures import CATALOGUE
+from projections.queries.figures import Figures, rank_units, render_days, render_ratio, transparency
+from projections.queries.periods import PeriodError, parse_period
+from projections.queries.queues import format_working_time, queue
+from projections.queries.reads import file_rows
+
+out = Console()
+
+
+def queue_view(
+    unit: Annotated[str, typer.Argument(help="Unit (or outside agency) code.")],
+    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
+    officer: Annotated[str | None, typer.Option(help="Only this officer.")] = None,
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+) -> None:
+    """The files a unit, department or officer holds now, by appointment; overdue in red."""
+    now = datetime.now(UTC)
+    with fresh(data, db) as (_settings, ledger, _host):
+        rows = file_rows(ledger.store, "closed_at IS NULL")
+        q = queue(
+            rows,
+            now=now,
+            calendar=ledger.calendar,
+            unit=unit,
+            department=department,
+            officer=officer,
+        )
+    table = Table(
+        title=f"Work queue of {escape(unit)}: {len(q.entries)} files "
+        f"({q.overdue} overdue, {q.due_within_a_day} due within a working day)"
+    )
+    for col in ("File", "Procedure", "State", "Holder", "Since", "Appointment", "Left"):
+        table.add_column(col)
+    for e in q.entries:
+        style = "red" if e.overdue else "yellow" if e.due_within_a_day else ""
+        left = format_working_time(e.minutes_left)
+        table.add_row(
+            escape(e.code),
+            escape(e.procedure),
+            e.state,
+            escape(e.holder),
+            local(e.since),
+            local(e.appointment),
+            f"[{style}]{left}[/]" if style else left,
+        )
+    out.print(table)
+    if q.awaiting_supplement:
+        waiting = Table(title="Waiting for the citizen's papers (the clock is stopped)")
+        for col in ("File", "Procedure", "Holder", "Since", "Appointment"):
+            waiting.add_column(col)
+        for e in q.awaiting_supplement:
+            waiting.add_row(
+                escape(e.code),
+                escape(e.procedure),
+                escape(e.holder),
+                local(e.since),
+                local(e.appointment),
+            )
+        out.print(waiting)
+
+
+def _figures_table(f: Figures, title: str) -> Table:
+    t = Table(title=title)
+    t.add_column("Figure")
+    t.add_column("Value", justify="right")
+    r = f.received
+    t.add_row(
+        "received (in person / online / postal / mobile)",
+        f"{r.total} ({r.in_person} / {r.online} / {r.postal} / {r.mobile_session})",
+    )
+    s = f.resolved
+    t.add_row("resolved: early / on time / late", f"{s.early} / {s.on_time} / {s.late}")
+    p = f.in_progress
+    t.add_row(
+        "in progress: on time / overdue (of which waiting for papers)",
+        f"{p.on_time} / {p.overdue} ({p.awaiting_supplement})",
+    )
+    t.add_row("refused / withdrawn / stopped", f"{f.refused} / {f.withdrawn} / {f.stopped}")
+    t.add_row(
+        "supplements requested / apologies issued", f"{f.supplement_requests} / {f.apologies}"
+    )
+    t.add_row(
+        "processing time, working days: average / median",
+        f"{render_days(f.processing_days_average)} / {render_days(f.processing_days_median)}",
+    )
+    t.add_row("on-time rate (resolved)", render_ratio(f.on_time_rate))
+    t.add_row("online submission share", render_ratio(f.online_share))
+    t.add_row("online payment share", render_ratio(f.online_payment_share))
+    g = f.ratings
+    t.add_row(
+        "ratings: satisfied / neutral / dissatisfied",
+        f"{g.satisfied} / {g.neutral} / {g.dissatisfied} ({render_ratio(g.satisfied_share)})",
+    )
+    t.add_row("[bold]766 progress[/]", render_ratio(f.progress))
+    t.add_row("[bold]766 receiving satisfaction[/]", render_ratio(f.receiving_satisfaction))
+    return t
+
+
+def transparency_view(
+    period: Annotated[str, typer.Option(help="2026-07-15, 2026-07, 2026-Q3 or 2026.")],
+    unit: Annotated[
+        str | None, typer.Option(help="One unit; default: all, with a ranking.")
+    ] = None,
+    procedure: Annotated[str | None, typer.Option(help="One procedure code.")] = None,
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+) -> None:
+    """Transparency figures and the Decision 766 indicators for a period (no personal data)."""
+    try:
+        chosen = parse_period(period)
+    except PeriodError as e:
+        raise typer.BadParameter(str(e)) from e
+    if procedure is not None and procedure not in CATALOGUE:
+        raise typer.BadParameter(f"unknown procedure {procedure!r}")
+    now = datetime.now(UTC)
+    with fresh(data, db) as (_settings, ledger, _host):
+        rows = file_rows(ledger.store)
+        figures = transparency(
+            rows, chosen, now=now, calendar=ledger.calendar, unit=unit, procedure=procedure
+        )
+        ranking = [] if unit else rank_units(rows, chosen, now=now, calendar=ledger.calendar)
+    scope = " · ".join(x for x in (unit or "all units", procedure or "") if x)
+    out.print(_figures_table(figures, f"Transparency {chosen.label} — {escape(scope)}"))
+    if ranking:
+        table = Table(title=f"Units ranked on Decision 766 indicators, {chosen.label}")
+        for col in ("Rank", "Unit", "Progress", "Receiving satisfaction", "On time", "Online"):
+            table.add_column(col, justify="right" if col != "Unit" else "left")
+        for score in ranking:
+            f = score.figures
+            table.add_row(
+                str(score.rank),
+                escape(score.unit),
+                render_ratio(f.progress),
+                render_ratio(f.receiving_satisfaction),
+                render_ratio(f.on_time_rate),
+                render_ratio(f.online_share),
+            )
+        out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("queue")(queue_view)
+    app.command("transparency")(transparency_view)

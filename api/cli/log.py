@@ -1,0 +1,70 @@
+"""``hoso log``: the Merkle log's verifier key, a checkpoint signed now, inclusion and
+consistency proofs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.bootstrap import open_log
+from api.cli.base import CliError, DataOpt, DbOpt, now, opened
+from api.settings import CONFIG_NAME, DEFAULT_DATA, load_settings
+
+log_app = typer.Typer(help="The Merkle log: its key, checkpoints and proofs.", no_args_is_help=True)
+
+
+@log_app.command("key")
+def log_key(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
+    """Print the log's verifier key (name+keyid+base64) for clients and witnesses."""
+    settings = load_settings(data, db)
+    if not settings.log_vkey:
+        raise CliError(f"{data} has no log key (log_vkey in {CONFIG_NAME})")
+    typer.echo(settings.log_vkey)
+
+
+@log_app.command("checkpoint")
+def log_checkpoint(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
+    """Integrate every stored event into the log, sign a checkpoint now and print it."""
+    from api.logjobs import integrate_and_checkpoint
+
+    with opened(data, db) as (settings, ledger):
+        made = integrate_and_checkpoint(settings, ledger, now=now(), force=True)
+    if made is None:
+        raise CliError("the log is empty: there is nothing to checkpoint")
+    typer.echo(made.note, nl=False)
+
+
+@log_app.command("prove")
+def log_prove(
+    index: Annotated[int | None, typer.Option(min=0, help="Leaf index to prove.")] = None,
+    size: Annotated[
+        int | None, typer.Option(min=1, help="Tree size (default: the latest checkpoint).")
+    ] = None,
+    size1: Annotated[int | None, typer.Option("--from", min=1, help="Older tree size.")] = None,
+    size2: Annotated[
+        int | None, typer.Option("--to", min=1, help="Newer size (default: latest checkpoint).")
+    ] = None,
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+) -> None:
+    """Print an inclusion (--index [--size]) or consistency (--from [--to]) proof as JSON."""
+    import orjson
+
+    from api.logjobs import consistency_document, inclusion_document
+
+    inclusion = index is not None or size is not None
+    if inclusion == (size1 is not None or size2 is not None) or (inclusion and index is None):
+        raise CliError("give either --index [--size] or --from [--to]")
+    with opened(data, db) as (_settings, ledger):
+        log = open_log(ledger)
+        if index is not None:
+            doc = inclusion_document(log, index, size)
+        else:
+            assert size1 is not None
+            doc = consistency_document(log, size1, size2)
+    typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(log_app, name="log")

@@ -1,0 +1,265 @@
+"""The ``hoso`` command line. Every failure is one readable line and a non-zero exit code."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from api.bootstrap import AUTHORITY, init_data_dir, log_verifier
+from api.cli import evidence as cli_evidence
+from api.cli import figures as cli_figures
+from api.cli import file as cli_file
+from api.cli import keys as cli_keys
+from api.cli import log as cli_log
+from api.cli import render
+from api.cli import tokens as cli_tokens
+from api.cli import views as cli_views
+from api.cli import witness as cli_witness
+from api.cli.base import EXIT_FAILED, EXIT_USAGE, CliError, DataOpt, DbOpt, err, now, opened, out
+from api.logjobs import integrate_and_checkpoint
+from api.settings import CONFIG_NAME, DEFAULT_DATA
+from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
+from domain.errors import DomainError
+from ledger.audit.full import full_audit_report
+from ledger.errors import LedgerError
+from signing import KeyDirectory, KeyFileSigner
+from signing.errors import SigningError
+
+app = typer.Typer(help="hoso: the signed ledger of administrative files.", no_args_is_help=True)
+
+
+@app.command()
+def init(
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+    origin: Annotated[
+        str, typer.Option(help="The ledger's name (origin line).")
+    ] = "hoso.local/ledger",
+) -> None:
+    """Create a data directory: the authority key, the configuration, the key registry."""
+    settings = init_data_dir(data, origin=origin, db=db, at=now())
+    out.print(f"Initialised ledger [bold]{settings.origin}[/] in {data}")
+    out.print(f"Authority key: {data / 'keys' / 'authority.pem'} (keep it offline)")
+
+
+@app.command()
+def demo(
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+    days: Annotated[int, typer.Option(min=1, max=60, help="Working days to simulate.")] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same centre.")] = 7,
+    start: Annotated[
+        str | None, typer.Option(help="First day (YYYY-MM-DD); default: ends yesterday.")
+    ] = None,
+) -> None:
+    """Simulate a ward centre's working days and print a readable summary."""
+    from api.cli.demo import Simulation, enroll
+
+    if (data / CONFIG_NAME).exists():
+        raise CliError(f"{data} already holds a ledger: give `--data` a new directory")
+    cal_probe = load_calendar()
+    first = date.fromisoformat(start) if start else first_day(cal_probe, days)
+    day_list = [first if cal_probe.is_working_day(first) else cal_probe.next_working_day(first)]
+    while len(day_list) < days:
+        day_list.append(cal_probe.next_working_day(day_list[-1]))
+    t0 = cal_probe.opening(day_list[0]) - timedelta(days=1)
+    authority_seed = hashlib.sha256(f"hoso-demo:{seed}:authority".encode()).digest()
+    init_data_dir(data, origin="demo.hoso.vn/phuong-ba-dinh", db=db, at=t0, seed=authority_seed)
+    with opened(data, db) as (settings, ledger):
+        keys = SeededKeys(settings.data_dir / "keys", seed)
+        staff = enroll(ledger, keys, keys.signer(AUTHORITY), t0)
+        sim = Simulation(ledger, keys, staff, seed)
+        index = 0
+        for d in day_list:
+            index = sim.plan_day(d, index)
+        until = cal_probe.closing(day_list[-1])
+        total = len(sim.plan)
+        started = datetime.now(UTC)
+        stats = None
+        with render.progress(out) as bar:
+            task = bar.add_task("Signing and storing the centre's work", total=total)
+            for stats in sim.run(until):  # noqa: B007 - the last stats are printed below
+                bar.advance(task)
+            bar.update(task, completed=total)
+        elapsed = (datetime.now(UTC) - started).total_seconds()
+        from projections.queries.summary import summarise
+
+        summary = summarise(
+            ledger.store, origin=settings.origin, authority_key=settings.authority_key, now=until
+        )
+        checkpoint = integrate_and_checkpoint(settings, ledger, force=True)
+        render.demo_summary(out, summary, days=day_list, elapsed=elapsed, stats=stats, data=data)
+        if checkpoint is not None:
+            out.print(
+                f"Merkle log: {checkpoint.size} leaves, signed checkpoint of size "
+                f"{checkpoint.size}; verifier key: {settings.log_vkey}"
+            )
+        credentials = data / cli_tokens.CREDENTIALS_NAME
+        cli_tokens.write_demo_credentials(
+            settings, ledger, stats.samples if stats else [], credentials, keys_at=until
+        )
+        out.print(
+            f"API tokens (officer, leader, unit admin, integration, inspector), sample codes "
+            f"and PINs: {credentials} (mode 0600)"
+        )
+
+
+class SeededKeys(KeyDirectory):
+    """Demo keys derived from the seed, so the same seed gives the same keys."""
+
+    def __init__(self, root: Path, seed: int) -> None:
+        super().__init__(root)
+        self._seed = seed
+
+    def create(self, name: str, seed: bytes | None = None) -> KeyFileSigner:
+        derived = seed or hashlib.sha256(f"hoso-demo:{self._seed}:{name}".encode()).digest()
+        return super().create(name, seed=derived)
+
+
+def load_calendar() -> WorkingCalendar:
+    return vietnam_calendar()
+
+
+def first_day(cal: WorkingCalendar, days: int) -> date:
+    d = datetime.now(VN_TZ).date()
+    found: list[date] = []
+    while len(found) < days:
+        d -= timedelta(days=1)
+        if cal.is_working_day(d):
+            found.append(d)
+    return found[-1]
+
+
+@app.command()
+def audit(
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+    witness_state: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness-state", help="A witness's state file: check against what it cosigned."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes reading and verifying the events (default: one per core for "
+            "10,000 events or more; 1: in this process).",
+        ),
+    ] = None,
+) -> None:
+    """Re-verify every signature, key, chain link, log leaf and checkpoint; exit 1 naming faults."""
+    with opened(data, db) as (settings, ledger):
+        witness = None
+        if witness_state is not None:
+            from ledger.witness.cosigner import load_witness_view
+
+            witness = load_witness_view(witness_state, settings.origin)
+        verifier = log_verifier(settings) if settings.log_vkey else None
+        with render.progress(out) as bar:
+            task = bar.add_task("Verifying events", total=ledger.store.max_position() or 1)
+            report = full_audit_report(
+                ledger.store,
+                origin=settings.origin,
+                authority_key=settings.authority_key,
+                log_verifier=verifier,
+                witness=witness,
+                progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
+                workers=workers,
+            )
+        render.audit_result(out, err, report)
+        chain = report.chain
+        speed = (
+            f"{chain.events:,} events in {chain.elapsed:.2f} s: "
+            f"{chain.events_per_second:,.0f} events/s ({chain.workers} verifying processes)"
+        )
+        (out if report.ok else err).print(speed, highlight=False)
+        if not report.ok:
+            raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def forget(applicant: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
+    """Erase an applicant's personal data (Decree 13/2023) by destroying their key."""
+    with opened(data, db) as (_settings, ledger):
+        ledger.forget(applicant)
+    out.print(
+        f"Applicant {applicant} forgotten: their key is destroyed, their personal fields now read "
+        "[erased]; every event, signature and chain link is unchanged."
+    )
+
+
+@app.command()
+def serve(
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8080,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Worker processes serving requests (PostgreSQL only; about one more than the "
+            "cores). The starting process then runs the projections and the log's integrator.",
+        ),
+    ] = 1,
+) -> None:
+    """Serve the log over HTTP (C2SP tlog-tiles under /log/) and keep it checkpointed."""
+    from api.serve import serve as run
+
+    with opened(data, db) as (settings, _ledger):
+        pass  # fail here, in one line, if the data directory or the database is unusable
+    run(settings, host=host, port=port, workers=workers)
+
+
+def _one_line(text: str) -> str:
+    return escape(" ".join(text.split()))
+
+
+cli_file.register(app)
+cli_keys.register(app)
+cli_log.register(app)
+cli_evidence.register(app)
+cli_witness.register(app)
+cli_views.register(app)
+cli_figures.register(app)
+cli_tokens.register(app)
+
+
+def main() -> None:
+    """Entry point: run the app, turn every known failure into one line and an exit code."""
+    try:
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (CliError, LedgerError, DomainError, SigningError) as e:
+        err.print(f"[red]error:[/] {_one_line(str(e))}", highlight=False)
+        sys.exit(EXIT_USAGE if not isinstance(e, LedgerError) else EXIT_FAILED)
+    except KeyboardInterrupt:
+        err.print("aborted")
+        sys.exit(EXIT_FAILED)
+    except Exception as e:  # the last line of defence: never a stack trace
+        if type(e).__name__ == "Abort":
+            err.print("aborted")
+            sys.exit(EXIT_FAILED)
+        message = getattr(e, "format_message", None)
+        if callable(message) and hasattr(e, "exit_code"):  # click's usage errors (vendored)
+            err.print(f"[red]error:[/] {_one_line(str(message()))}", highlight=False)
+            sys.exit(EXIT_USAGE)
+        err.print(f"[red]error:[/] unexpected {type(e).__name__}: {_one_line(str(e))}")
+        sys.exit(EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    main()

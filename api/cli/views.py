@@ -1,0 +1,250 @@
+"""CLI views of the read models: projections' status and rebuild, the citizen's status, the
+inspector's index and workload (queues and transparency figures live in ``cli_figures``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from api.bootstrap import open_ledger, open_projections
+from api.cli import render
+from api.cli.render import ACTIONS_VI, local
+from api.settings import DEFAULT_DATA, Settings, load_settings
+from domain.calendar import VN_TZ
+from ledger.chain.service import Ledger
+from ledger.errors import NotFound
+from projections.engine.runtime import ProjectionHost
+from projections.models.handlers import NAMES
+from projections.queries.reads import actions, citizen_status, workload
+
+out = Console()
+projections_app = typer.Typer(help="The read models rebuilt from the events.", no_args_is_help=True)
+DataOpt = Annotated[Path, typer.Option("--data", help="Data directory.")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (postgresql://...).")]
+
+
+@contextmanager
+def fresh(data: Path, db: str | None) -> Iterator[tuple[Settings, Ledger, ProjectionHost]]:
+    """Open the ledger and its projections, brought up to date with every stored event."""
+    settings = load_settings(data, db)
+    ledger = open_ledger(settings)
+    host = open_projections(settings, ledger)
+    try:
+        for name in NAMES:
+            host.catch_up(name)
+        yield settings, ledger, host
+    finally:
+        host.close()
+        ledger.store.close()
+
+
+@projections_app.command("status")
+def projections_status(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
+    """Each projection's position, its lag behind the event store, and any failure."""
+    settings = load_settings(data, db)
+    ledger = open_ledger(settings)
+    host = open_projections(settings, ledger)
+    try:
+        table = Table(title="Projections")
+        for col in ("Projection", "Position", "Head", "Lag", "State"):
+            table.add_column(col)
+        failed = False
+        for s in host.status():
+            state = "[green]ok[/]"
+            if s.failed_position is not None:
+                failed = True
+                state = f"[red]STOPPED at event {s.failed_position}: {escape(s.error or '')}[/]"
+            table.add_row(s.name, str(s.position), str(s.head), str(s.lag), state)
+        out.print(table)
+    finally:
+        host.close()
+        ledger.store.close()
+    if failed:
+        raise typer.Exit(1)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str | None, typer.Argument(help="files or actions; default: all.")] = None,
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+) -> None:
+    """Drop a projection and replay every event from zero."""
+    if name is not None and name not in NAMES:
+        raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(NAMES)}")
+    settings = load_settings(data, db)
+    ledger = open_ledger(settings)
+    host = open_projections(settings, ledger)
+    try:
+        total = ledger.store.max_position()
+        names = [name] if name else list(NAMES)
+        started = time.perf_counter()
+        with render.progress(out) as bar:
+            task = bar.add_task(f"Rebuilding {', '.join(names)}", total=total or 1)
+
+            def advance(k: int) -> None:
+                bar.advance(task, k)
+
+            # One pass over the events for every projection named: each event read and decoded once.
+            done = host.rebuild_all(names, progress=advance)
+        seconds = max(time.perf_counter() - started, 1e-9)
+        for n in names:
+            out.print(f"{n}: {done[n]} events replayed ({done[n] / seconds:,.0f} events/s)")
+    finally:
+        host.close()
+        ledger.store.close()
+
+
+@projections_app.command("run")
+def projections_run(
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+    poll: Annotated[float, typer.Option(help="SQLite polling interval (s).")] = 1.0,
+) -> None:
+    """Follow the event store live (PostgreSQL: LISTEN/NOTIFY; SQLite: polling) until Ctrl-C."""
+    settings = load_settings(data, db)
+    ledger = open_ledger(settings)
+    host = open_projections(settings, ledger)
+    try:
+        for name in NAMES:
+            host.catch_up(name)
+        out.print("Following the event store (Ctrl-C to stop)")
+        if host.postgres:
+            runners = [host.runner(name) for name in NAMES]
+            try:
+                for r in runners:
+                    r.__enter__()
+                while True:
+                    for r in runners:
+                        r.wait(0, timeout=poll)  # raises the runner's error, if any
+                    time.sleep(poll)
+            finally:
+                for r in runners:
+                    r.__exit__(None, None, None)
+        while True:
+            for name in NAMES:
+                host.catch_up(name)
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        out.print("stopped")
+    finally:
+        host.close()
+        ledger.store.close()
+
+
+def status(
+    code: Annotated[str, typer.Argument(help="The file code on the receipt.")],
+    pin: Annotated[str, typer.Option("--pin", help="The PIN on the receipt.")],
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+) -> None:
+    """What a citizen sees: the file's status, by code and PIN (no personal data)."""
+    with fresh(data, db) as (_settings, ledger, _host):
+        found = citizen_status(ledger, code, pin)
+    if found is None:
+        raise NotFound("no file with this code and PIN")
+    out.print(f"[bold]{escape(found.code)}[/] — {escape(found.procedure_vi)}")
+    out.print(f"  {escape(found.procedure_en)}")
+    out.print(f"Tình trạng / Status: [bold]{escape(found.now_vi)}[/] / {escape(found.now_en)}")
+    out.print(f"Mã trạng thái Cổng DVC quốc gia / portal status: {found.portal_status}")
+    out.print(f"Ngày hẹn trả / appointment: {local(found.appointment_at)}")
+    if found.apology_reason:
+        out.print(f"  (hẹn lại / rescheduled: {escape(found.apology_reason)})")
+    if found.missing_items:
+        out.print(
+            "Giấy tờ cần bổ sung / papers still missing: " + escape("; ".join(found.missing_items))
+        )
+    table = Table(title="Các bước / steps")
+    for col in ("Thời gian / time", "Bước / step", "Đơn vị / department"):
+        table.add_column(col)
+    for s in found.steps:
+        table.add_row(
+            local(s.at),
+            f"{escape(s.text_vi)}\n[dim]{escape(s.text_en)}[/]",
+            escape(f"{s.department} ({s.agency})"),
+        )
+    out.print(table)
+
+
+def _day(text: str | None, *, end: bool = False) -> datetime | None:
+    """A local (Hà Nội) day's start as UTC; ``end`` gives the start of the next day."""
+    if text is None:
+        return None
+    try:
+        d = date.fromisoformat(text)
+    except ValueError as e:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from e
+    if end:
+        d += timedelta(days=1)
+    return datetime.combine(d, dtime(0), tzinfo=VN_TZ).astimezone(UTC)
+
+
+def inspect(
+    actor: Annotated[str | None, typer.Option(help="Only this actor.")] = None,
+    unit: Annotated[str | None, typer.Option(help="Only this unit.")] = None,
+    action: Annotated[str | None, typer.Option("--type", help="Only this event type.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="From this day (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="To this day, inclusive.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+) -> None:
+    """The inspector's index: every action, each with its file, version and log leaf."""
+    with fresh(data, db) as (_settings, ledger, _host):
+        rows = actions(
+            ledger.store,
+            actor=actor,
+            unit=unit,
+            type_=action,
+            start=_day(start),
+            end=_day(end, end=True),
+            limit=limit,
+        )
+    table = Table(title=f"Actions ({len(rows)})")
+    for col in ("Time", "Actor", "Action", "File", "v", "Leaf"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            local(r.occurred_at),
+            escape(r.actor),
+            ACTIONS_VI.get(r.type, r.type),
+            escape(r.code),
+            str(r.version),
+            "—" if r.leaf_index is None else str(r.leaf_index),
+        )
+    out.print(table)
+
+
+def workload_view(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
+    """Per officer: files held now, handled, and who held late files the longest."""
+    with fresh(data, db) as (_settings, ledger, _host):
+        loads = workload(ledger.store, now=datetime.now(UTC), calendar=ledger.calendar)
+    table = Table(title="Officers' workload and lateness")
+    for col in ("Officer", "Holding now", "Handled", "Late files", "Held late files (working h)"):
+        table.add_column(col, justify="right" if col != "Officer" else "left")
+    for w in loads:
+        table.add_row(
+            escape(w.officer),
+            str(w.holding_now),
+            str(w.handled),
+            str(w.late_files),
+            f"{w.late_holding_minutes / 60:.1f}",
+        )
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(projections_app, name="projections")
+    app.command("status")(status)
+    app.command("inspect")(inspect)
+    app.command("workload")(workload_view)

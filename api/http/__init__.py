@@ -1,0 +1,3 @@
+"""The HTTP service (FastAPI): app factory, middleware, problem details, auth, routes and their
+schemas.
+"""

@@ -1,0 +1,211 @@
+"""Identities and roles for the HTTP API: bearer tokens bound to an actor, a unit and a role.
+
+Tokens are ``hoso_`` + 43 characters of URL-safe base64 (256 random bits) and are stored only as
+SHA-256 hashes (enough for a secret of that entropy; the hash is what a database thief gets).
+Roles: officer and leader act on their own unit's files or files handed to them; a unit
+administrator manages its unit; an integration client acts for the units it is registered for;
+an inspector reads everything and writes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.http.problems import Problem
+from domain.codes import check_actor, check_unit_code
+from ledger.encoding.timefmt import format_instant
+from ledger.errors import NotFound
+from ledger.store.events import EventStore
+
+TOKEN_PREFIX = "hoso_"  # noqa: S105 - a prefix, not a secret
+TOKENS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS hoso_tokens ("
+    "token_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL UNIQUE, actor TEXT NOT NULL,"
+    " role TEXT NOT NULL, unit TEXT NOT NULL, units TEXT NOT NULL, created_at TEXT NOT NULL,"
+    " revoked_at TEXT)"
+)
+
+
+class ApiRole(StrEnum):
+    OFFICER = "officer"
+    LEADER = "leader"
+    UNIT_ADMIN = "unit_admin"
+    INTEGRATION = "integration"
+    INSPECTOR = "inspector"
+
+
+WRITERS = frozenset({ApiRole.OFFICER, ApiRole.LEADER, ApiRole.INTEGRATION})
+READERS_OF_ALL = frozenset({ApiRole.INSPECTOR})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the actor the token is bound to, its role, its unit(s)."""
+
+    token_id: str
+    actor: str
+    role: ApiRole
+    unit: str
+    units: frozenset[str]  # the integration client's units; {unit} for everyone else
+
+    def acts_for(self, unit: str) -> bool:
+        return unit in self.units
+
+    def reads_everything(self) -> bool:
+        return self.role in READERS_OF_ALL
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once
+    principal: Principal
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def ensure_table(store: EventStore) -> None:
+    store.execute(TOKENS_TABLE)
+
+
+def create_token(
+    store: EventStore,
+    *,
+    actor: str,
+    role: ApiRole,
+    unit: str,
+    units: Sequence[str] = (),
+    now: datetime,
+    random: Callable[[int], bytes] = secrets.token_bytes,
+) -> IssuedToken:
+    """Issue a token; only its hash is stored. ``units``: what an integration client serves."""
+    check_actor(actor)
+    check_unit_code(unit)
+    served = frozenset(units) | {unit}
+    for u in served:
+        check_unit_code(u)
+    ensure_table(store)
+    token = TOKEN_PREFIX + base64.urlsafe_b64encode(random(32)).decode().rstrip("=")
+    token_id = _hash(token)[:16]
+    store.execute(
+        "INSERT INTO hoso_tokens (token_hash, token_id, actor, role, unit, units, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            _hash(token),
+            token_id,
+            actor,
+            role.value,
+            unit,
+            orjson.dumps(sorted(served)).decode(),
+            format_instant(now),
+        ),
+    )
+    return IssuedToken(token, Principal(token_id, actor, role, unit, served))
+
+
+def revoke_token(store: EventStore, token_id: str, *, now: datetime) -> None:
+    ensure_table(store)
+    rows = store.execute(
+        "UPDATE hoso_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL "
+        "RETURNING token_id",
+        (format_instant(now), token_id),
+    )
+    if not rows:
+        raise NotFound(f"no active token {token_id}")
+
+
+def lookup(store: EventStore, token: str) -> Principal | None:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    rows = store.query(
+        "SELECT token_hash, token_id, actor, role, unit, units FROM hoso_tokens "
+        "WHERE token_hash = ? AND revoked_at IS NULL",
+        (_hash(token),),
+    )
+    if not rows or not hmac.compare_digest(str(rows[0]["token_hash"]), _hash(token)):
+        return None
+    r = rows[0]
+    return Principal(
+        token_id=str(r["token_id"]),
+        actor=str(r["actor"]),
+        role=ApiRole(str(r["role"])),
+        unit=str(r["unit"]),
+        units=frozenset(orjson.loads(str(r["units"]))),
+    )
+
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `hoso token create`.")
+
+
+def unauthorized(detail: str) -> Problem:
+    return Problem(
+        401, "unauthorized", "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "forbidden", "Forbidden", detail)
+
+
+def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """FastAPI dependency: the caller, from ``Authorization: Bearer <token>``; 401 otherwise."""
+    if credentials is None:
+        raise unauthorized("this endpoint needs a bearer token")
+    ledger: Any = getattr(request.app.state, "ledger", None)
+    if ledger is None:
+        raise Problem(
+            503,
+            "unavailable",
+            "Service unavailable",
+            "the ledger is not open",
+            headers={"Retry-After": "5"},
+        )
+    found = lookup(ledger.store, credentials.credentials)
+    if found is None:
+        raise unauthorized("the token is unknown or revoked")
+    return found
+
+
+def require(*roles: ApiRole) -> Callable[..., Principal]:
+    """Dependency factory: the caller must hold one of ``roles`` (403 otherwise)."""
+    allowed = frozenset(roles)
+
+    def dependency(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise forbidden(f"role {who.role.value} may not do this (needs: {names})")
+        return who
+
+    return dependency
+
+
+def may_write_file(who: Principal, unit: str, holder_officer: str | None) -> bool:
+    """Officers and leaders: their own unit's files, or files handed to them. Integration
+    clients: the units they serve. Inspectors and administrators write nothing here."""
+    if who.role in (ApiRole.OFFICER, ApiRole.LEADER):
+        return who.acts_for(unit) or (holder_officer is not None and holder_officer == who.actor)
+    if who.role is ApiRole.INTEGRATION:
+        return who.acts_for(unit)
+    return False
+
+
+def may_read_file(who: Principal, unit: str, holder_officer: str | None) -> bool:
+    if who.reads_everything():
+        return True
+    return who.acts_for(unit) or (holder_officer is not None and holder_officer == who.actor)

@@ -1,0 +1,321 @@
+"""Edges of the HTTP service that are not routes: the request-body limit, per-client rate
+limiting, strict query strings, and the problem+json answers declared in the OpenAPI document.
+
+- ``BodySizeLimit``: a request whose body exceeds ``app.state.max_body_bytes`` (default 1 MiB)
+  gets a 413 problem before anything parses it: a declared ``Content-Length`` over the limit is
+  refused at once, a chunked body is counted as it arrives.
+- ``TokenBucket``: per-key token buckets (``rate`` tokens a minute, up to ``burst``), for the
+  citizen lookup; a refusal carries how long to wait (``Retry-After``).
+- ``no_unknown_query``: FastAPI ignores query parameters a route does not declare; on our routes
+  an unknown one is a 422 like any other invalid field, so a typo never silently widens a read.
+- ``install_openapi``: every operation documents its problems as ``application/problem+json``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.http.problems import PROBLEM_JSON, Problem, problem_response
+
+MAX_BODY_BYTES = 1 << 20
+LOOKUP_RATE_PER_MINUTE = 10.0
+LOOKUP_BURST = 20
+
+
+# --------------------------------------------------------------------------- the body limit
+def too_large(limit: int) -> Problem:
+    return Problem(
+        413,
+        "payload-too-large",
+        "Payload too large",
+        f"the request body exceeds the limit of {limit} bytes",
+    )
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse bodies over ``app.state.max_body_bytes`` with a 413 problem.
+
+    A declared ``Content-Length`` is checked before anything is read (the server enforces it);
+    a body without one (chunked) is read here up to the limit and then handed on unchanged.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        owner = scope.get("app")
+        limit = int(getattr(getattr(owner, "state", None), "max_body_bytes", MAX_BODY_BYTES))
+        declared = _content_length(scope)
+        if declared is not None:
+            if declared > limit:
+                await problem_response(too_large(limit), scope.get("path"))(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay([message]), send)
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > limit:
+                await problem_response(too_large(limit), scope.get("path"))(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([body], receive), send)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+# --------------------------------------------------------------------------- rate limiting
+class TokenBucket:
+    """Token buckets per key: ``rate`` tokens a minute, at most ``burst`` saved up.
+
+    ``take(key)`` returns None when a token was taken, else the seconds until one is due.
+    Thread-safe; idle buckets are forgotten once full again (memory stays bounded by the
+    clients active in the last ``burst / rate`` minutes).
+    """
+
+    def __init__(
+        self,
+        rate_per_minute: float = LOOKUP_RATE_PER_MINUTE,
+        burst: int = LOOKUP_BURST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if rate_per_minute <= 0 or burst < 1:
+            raise ValueError("a token bucket needs a positive rate and a burst of at least 1")
+        self.rate = rate_per_minute / 60.0
+        self.burst = float(burst)
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float | None:
+        now = self.clock()
+        with self._lock:
+            tokens, at = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - at) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                self._sweep(now)
+                return None
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+    def _sweep(self, now: float) -> None:
+        if len(self._buckets) < 10_000:
+            return
+        refill = self.burst / self.rate
+        for key, (_tokens, at) in list(self._buckets.items()):
+            if now - at >= refill:
+                del self._buckets[key]
+
+
+def too_many_requests(wait: float) -> Problem:
+    seconds = max(1, math.ceil(wait))
+    return Problem(
+        429,
+        "too-many-requests",
+        "Too many requests",
+        f"too many lookups from this address; try again in {seconds} s",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def rate_limited(bucket_attr: str) -> Callable[[Request], Awaitable[None]]:
+    """Dependency: one token per request from ``app.state.<bucket_attr>`` (a ``TokenBucket``),
+    keyed by the client's address; 429 with ``Retry-After`` when the bucket is empty. It is
+    ``async`` (a dict update under a lock), so it costs the request no hop to a worker thread."""
+
+    async def dependency(request: Request) -> None:
+        bucket = getattr(request.app.state, bucket_attr, None)
+        if bucket is None:
+            bucket = TokenBucket()
+            setattr(request.app.state, bucket_attr, bucket)
+        client = request.client.host if request.client else "unknown"
+        wait = bucket.take(client)
+        if wait is not None:
+            raise too_many_requests(wait)
+
+    return dependency
+
+
+# --------------------------------------------------------------------------- strict queries
+def _declared_query(route: Any) -> frozenset[str]:
+    cached = getattr(route, "_hoso_query_names", None)
+    if cached is None:
+        names: set[str] = set()
+        pending = [route.dependant]
+        while pending:
+            dependant = pending.pop()
+            names.update(str(p.alias) for p in dependant.query_params)
+            pending.extend(dependant.dependencies)
+        cached = frozenset(names)
+        route._hoso_query_names = cached
+    return frozenset(cached)
+
+
+async def no_unknown_query(request: Request) -> None:
+    """Dependency: a query parameter the route does not declare is a 422, never ignored.
+    (``async``: pure bookkeeping, no reason to send every request to a worker thread.)"""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    known = _declared_query(route)
+    unknown = sorted({k for k in request.query_params if k not in known})
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": "unknown query parameter",
+                    "type": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        )
+
+
+# --------------------------------------------------------------------------- OpenAPI
+class ProblemModel(BaseModel):
+    """An RFC 9457 problem: every 4xx and 5xx answer of this service."""
+
+    model_config = ConfigDict(
+        title="Problem",
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://hoso.vn/problems/not-found",
+                    "title": "Not found",
+                    "status": 404,
+                    "detail": "no file PBADINH-260212-9999",
+                    "instance": "/files/PBADINH-260212-9999",
+                }
+            ]
+        },
+    )
+
+    type: str = Field(description="A stable URI naming the kind of problem.")
+    title: str = Field(description="A short summary; never changes for a given type.")
+    status: int = Field(ge=400, le=599, description="The HTTP status code.")
+    detail: str = Field(description="What went wrong this time.")
+    instance: str | None = Field(default=None, description="The request path.")
+    errors: list[dict[str, str]] | None = Field(
+        default=None,
+        description="For 422: each invalid field as {where, message} (the input is not echoed).",
+    )
+
+
+PROBLEM_TEXT: dict[int, str] = {
+    400: "Bad request (problem+json).",
+    401: "No bearer token, or an unknown or revoked one (problem+json).",
+    403: "The caller's role or units do not allow this (problem+json).",
+    404: "Not found (problem+json).",
+    409: "Conflict, or not yet covered by a checkpoint (problem+json, Retry-After).",
+    413: "The request body is over the size limit (problem+json).",
+    422: "A field is missing, malformed or unknown (problem+json with `errors`).",
+    429: "Rate limited (problem+json, Retry-After).",
+    500: "An unexpected failure; no internals are disclosed (problem+json).",
+    503: "The database is unreachable or the service is starting (problem+json, Retry-After).",
+}
+_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: each status answered with a problem document."""
+    return {
+        s: {"description": PROBLEM_TEXT.get(s, "A problem."), "content": {PROBLEM_JSON: {}}}
+        for s in statuses
+    }
+
+
+def _problem_content() -> dict[str, Any]:
+    return {PROBLEM_JSON: {"schema": _REF}}
+
+
+def document_problems(doc: dict[str, Any]) -> dict[str, Any]:
+    """Every 4xx/5xx response of every operation is problem+json (never FastAPI's default
+    validation body), and every operation declares the problems any route may give."""
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for item in doc.get("paths", {}).values():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete", "head", "options"):
+                continue
+            responses = op.setdefault("responses", {})
+            for code, response in list(responses.items()):
+                if code[0] in "45":
+                    response["content"] = _problem_content()
+            for code in (422, 500, 503):
+                responses.setdefault(
+                    str(code), {"description": PROBLEM_TEXT[code], "content": _problem_content()}
+                )
+            responses.setdefault(
+                "default",
+                {"description": "Any other problem (problem+json).", "content": _problem_content()},
+            )
+    return doc
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Generate the OpenAPI document once, with every problem documented."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(
+                title=app.title,
+                version=app.version,
+                openapi_version=app.openapi_version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+                servers=app.servers,
+            )
+            app.openapi_schema = document_problems(doc)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,116 @@
+"""What the command routes share: the callers' roles, the file code in the path, the intake of
+client-signed envelopes, who may act on a file, and a receipt's rules (the domain's check before
+a number is reserved, the applicant's key, the PIN written with the receipt)."""
+
+from __future__ import annotations
+
+import inspect
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request
+
+from api.http.auth import ApiRole, Principal, forbidden, may_write_file, require
+from api.http.problems import Problem
+from api.http.schemas.commands import EXAMPLE_CODE, FILE_CODE
+from api.http.schemas.envelopes import SignedEnvelopeIn
+from api.http.schemas.receipts import ApplicantIn, ReceiptIn
+from domain.codes import format_file_code, parse_file_code
+from domain.file import AdministrativeFile
+from ledger.chain.intake import Intake, Refused
+from ledger.chain.personal import PersonalData
+from ledger.chain.service import Ledger
+from ledger.encoding.envelope import Envelope
+from ledger.store.events import SideWrite
+from ledger.store.pins import hash_pin
+
+DEFAULT_MAX_SKEW = timedelta(minutes=5)  # override with ``app.state.max_skew``
+
+CodePath = Annotated[str, Path(pattern=FILE_CODE, max_length=24, examples=[EXAMPLE_CODE])]
+Officer = Annotated[Principal, Depends(require(ApiRole.OFFICER, ApiRole.LEADER))]
+Preparer = Annotated[
+    Principal, Depends(require(ApiRole.OFFICER, ApiRole.LEADER, ApiRole.INTEGRATION))
+]
+Integrator = Annotated[Principal, Depends(require(ApiRole.INTEGRATION))]
+
+
+def intake_of(request: Request, ledger: Ledger) -> Intake:
+    max_skew: timedelta = getattr(request.app.state, "max_skew", DEFAULT_MAX_SKEW)
+    return Intake(ledger, max_skew=max_skew)
+
+
+def authorize(who: Principal, unit: str, holder: str | None, code: str) -> None:
+    if not may_write_file(who, unit, holder or None):
+        raise forbidden(f"{who.actor} ({who.role.value}) may not act on file {code}")
+
+
+def authorize_file(who: Principal, f: AdministrativeFile) -> None:
+    authorize(who, f.unit, f.holder.officer, f.code)
+
+
+def person(a: ApplicantIn) -> PersonalData:
+    return PersonalData(a.full_name, a.id_number, a.phone, a.address)
+
+
+def check_receipt(intake: Intake, body: ReceiptIn, actor: str, key_id: str, at: datetime,
+                  unit: str) -> None:  # fmt: skip
+    """Run the domain's receipt rules on a provisional code, before a number is reserved."""
+    intake.prepare_receipt(
+        actor=actor,
+        key_id=key_id,
+        at=at,
+        unit=unit,
+        procedure=body.procedure,
+        channel=body.channel,
+        counter=body.counter,
+        department=body.department,
+        documents=tuple(body.documents),
+        applicant_ref=body.applicant_ref or "ap-" + "0" * 24,
+        applicant_sealed="",
+        code=format_file_code(unit, at.astimezone(intake.ledger.calendar.tz).date(), 1),
+    )
+
+
+def applicant_secret(ledger: Ledger, ref: str) -> bytes:
+    rows = ledger.store.query(
+        "SELECT secret FROM hoso_applicant_keys WHERE applicant_ref = ?", (ref,)
+    )
+    if not rows:
+        raise Problem(404, "not-found", "Not found", f"applicant {ref} is unknown or was forgotten")
+    return bytes(rows[0]["secret"])
+
+
+def signature(params: Sequence[tuple[str, Any]], returns: Any) -> inspect.Signature:
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    return inspect.Signature(
+        [inspect.Parameter(name, kind, annotation=annotation) for name, annotation in params],
+        return_annotation=returns,
+    )
+
+
+def receipt_writes(
+    ledger: Ledger, code: str, first: SignedEnvelopeIn | Envelope
+) -> tuple[str, SideWrite]:
+    """For a new file's receipt: its code must have been reserved, its applicant key stored;
+    the PIN hash is written in the receipt's own transaction."""
+    parsed = parse_file_code(code)
+    rows = ledger.store.query(
+        "SELECT last FROM hoso_code_counters WHERE unit = ? AND day = ?",
+        (parsed.unit, parsed.day.isoformat()),
+    )
+    if not rows or int(rows[0]["last"]) < parsed.number:
+        raise Refused(f"file code {code} was not reserved: use POST /files/prepare-receipt")
+    ref = first.payload.get("applicant_ref")
+    known = isinstance(ref, str) and ledger.store.query(
+        "SELECT applicant_ref FROM hoso_applicant_keys WHERE applicant_ref = ?", (ref,)
+    )
+    if not known:
+        raise Refused(f"the receipt's applicant {ref!r} has no key on this server")
+    pin = f"{secrets.randbelow(10**6):06d}"
+    write = SideWrite(
+        "INSERT INTO hoso_file_pins (file_code, pin_hash) VALUES (?, ?)",
+        (code, hash_pin(pin, secrets.token_bytes(16))),
+    )
+    return pin, write

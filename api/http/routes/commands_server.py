@@ -1,0 +1,101 @@
+"""Server-side signing (ký phía máy chủ): ``POST /files`` and ``POST /files/{code}/<action>``.
+The caller is the acting officer or leader; the server signs with that actor's key from its key
+directory (``settings.keys_dir``), at the server's clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+
+from api.http.auth import Principal
+from api.http.problems import Problem
+from api.http.routes.commands_common import (
+    CodePath,
+    Officer,
+    applicant_secret,
+    authorize_file,
+    check_receipt,
+    intake_of,
+    person,
+    signature,
+)
+from api.http.routes.common import ledger_of
+from api.http.schemas.actions import ActionBody
+from api.http.schemas.envelopes import EventOut, EventsOut
+from api.http.schemas.receipts import ReceiptIn, ReceiptOut
+from domain.file import AdministrativeFile
+from signing import KeyDirectory, KeyFileError, Signer
+
+
+def _server_signer(keys: KeyDirectory, actor: str) -> Signer:
+    try:
+        return keys.signer(actor)
+    except KeyFileError as e:
+        raise Problem(
+            403,
+            "no-server-key",
+            "No server-held key",
+            f"the server holds no signing key for {actor}: sign on your own device "
+            "(client-side mode: prepare, sign, submit)",
+        ) from e
+
+
+def server_action(action: type[ActionBody], keys: KeyDirectory) -> Callable[..., EventsOut]:
+    def endpoint(request: Request, code: str, body: ActionBody, who: Principal) -> EventsOut:
+        ledger = ledger_of(request)
+        try:
+            signer = _server_signer(keys, who.actor)
+        except Problem:  # say "forbidden" before "no key", to whoever may not touch the file
+            authorize_file(who, ledger.load(code).file)
+            raise
+        at = ledger.clock()
+        act = body.command(who.actor, at, ledger.calendar)
+
+        def command(f: AdministrativeFile) -> None:
+            authorize_file(who, f)  # on the file execute() has just loaded and verified
+            act(f)
+
+        stored = ledger.execute(code, signer=signer, actor=who.actor, at=at, command=command)
+        return EventsOut(events=[EventOut.of(e) for e in stored])
+
+    endpoint.__signature__ = signature(  # type: ignore[attr-defined]
+        [("request", Request), ("code", CodePath), ("body", action), ("who", Officer)], EventsOut
+    )
+    endpoint.__doc__ = f"{action.summary}, signed by the server with the caller's key."
+    return endpoint
+
+
+def receive(keys: KeyDirectory) -> Callable[..., ReceiptOut]:
+    def receive(request: Request, body: ReceiptIn, who: Officer) -> ReceiptOut:
+        """Tiếp nhận: open a file for the caller's unit, signed by the server with the caller's
+        key. The PIN is shown in this answer only."""
+        ledger = ledger_of(request)
+        signer = _server_signer(keys, who.actor)
+        at = ledger.clock()
+        check_receipt(intake_of(request, ledger), body, who.actor, signer.key_id, at, who.unit)
+        if body.applicant_ref is not None:
+            applicant_secret(ledger, body.applicant_ref)  # 404 before a number is reserved
+        receipt = ledger.receive(
+            signer=signer,
+            actor=who.actor,
+            procedure=body.procedure,
+            channel=body.channel,
+            unit=who.unit,
+            counter=body.counter,
+            department=body.department,
+            documents=tuple(body.documents),
+            applicant=person(body.applicant),
+            at=at,
+            applicant_ref=body.applicant_ref,
+        )
+        stored = ledger.load(receipt.code).envelopes
+        return ReceiptOut(
+            code=receipt.code,
+            pin=receipt.pin,
+            applicant_ref=receipt.applicant_ref,
+            appointment_at=receipt.appointment_at,
+            events=[EventOut.of(e) for e in stored],
+        )
+
+    return receive

@@ -1,0 +1,323 @@
+"""The citizen's lookup (tra cứu hồ sơ) with the code and PIN printed on the receipt.
+
+No token: the code and the PIN are the credential. The answer carries no personal data of
+anyone (the procedure, the steps by department and agency, never a name). A wrong PIN and an
+unknown code give the same 404 body (only ``instance``, the path, differs), and both pay one
+scrypt, so neither the body nor the timing tells whether a code exists. Lookups are rate
+limited per client address (``app.state.lookup_bucket``, a ``TokenBucket``: by default 10 a
+minute with a burst of 20) and answered 429 with ``Retry-After`` beyond that.
+
+Under load (issue 6) the route is ``async def`` and nothing of a remembered right PIN runs in a
+worker thread but the query: the rows (the PIN hash joined with the file's status row and its
+steps) come from ``api.lookup_reads``, one query for every lookup waiting at that moment, the
+same for an unknown code and a known one; the answer is written with orjson (the
+``CitizenView`` model documents it). The PIN check goes through ``ledger.pins.VerifiedPins``
+(``app.state.verified_pins``): a right PIN seen before skips the scrypt, while a wrong PIN, an
+unknown code or a pair not remembered pays one scrypt in a worker thread, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from typing import Annotated, Any
+
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.http.lookup_reads import LookupReads, PostgresReader
+from api.http.middleware import no_unknown_query, problem_responses, rate_limited
+from api.http.problems import Problem, as_problem, problem_response
+from api.http.routes.common import ledger_of
+from api.http.schemas.reads import CODE_PATTERN, PORTAL_LABELS
+from domain.portal import PortalStatus
+from domain.procedures import CATALOGUE
+from ledger.chain.service import Ledger
+from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
+from projections.queries.reads import STATE_TEXT, STEP_TEXT
+
+LOOKUP_BUCKET = "lookup_bucket"
+VERIFIED_PINS = "verified_pins"
+LOOKUP_READS = "lookup_reads"
+LOOKUP_DB = "lookup_db"  # the database URL (PostgreSQL: the lookups read on their own connection)
+PREFIX = "/public/files/"
+SCRYPT_LIMITER = "scrypt_limiter"
+SCRYPT_THREADS = max(1, (os.cpu_count() or 2) - 1)  # leave a core to the loop and the database
+log = logging.getLogger("hoso.http")
+_DUMMY_HASH = hash_pin("000000", b"hoso-no-such-file")  # equalises the unknown-code timing
+
+router = APIRouter(
+    prefix="/public",
+    tags=["public"],
+    dependencies=[Depends(rate_limited(LOOKUP_BUCKET)), Depends(no_unknown_query)],
+)
+
+
+def no_such_file() -> Problem:
+    """The one answer for an unknown code and a wrong PIN alike."""
+    return Problem(404, "not-found", "Not found", "no file with this code and PIN")
+
+
+class CitizenStep(BaseModel):
+    """One step of the file's progress, by department and agency (never an officer's name)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "at": "2026-02-12T01:15:00.000000Z",
+                    "text_vi": "Chuyển xử lý",
+                    "text_en": "Passed on for processing",
+                    "department": "tu-phap",
+                    "agency": "PBADINH",
+                }
+            ]
+        },
+    )
+    at: str
+    text_vi: str
+    text_en: str
+    department: str
+    agency: str
+
+
+class CitizenView(BaseModel):
+    """What the citizen sees: the procedure, where the file is, the appointment, the steps."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "PBADINH-260212-0003",
+                    "procedure_vi": "Chứng thực bản sao từ bản chính",
+                    "procedure_en": "Certified copy from the original",
+                    "state": "in_progress",
+                    "now_vi": "Đang xử lý tại tu-phap (PBADINH)",
+                    "now_en": "Being processed at tu-phap (PBADINH)",
+                    "received_at": "2026-02-12T01:10:00.000000Z",
+                    "appointment_at": "2026-02-12T09:00:00.000000Z",
+                    "apology_reason": None,
+                    "missing_items": [],
+                    "portal_status": 4,
+                    "portal_label_vi": "Đang xử lý",
+                    "portal_label": "In progress",
+                    "steps": [],
+                }
+            ]
+        },
+    )
+    code: str
+    procedure_vi: str
+    procedure_en: str
+    state: str
+    now_vi: str
+    now_en: str
+    received_at: str
+    appointment_at: str = Field(description="The date to collect the result (after any apology).")
+    apology_reason: str | None = Field(description="Why the appointment was moved, if it was.")
+    missing_items: list[str] = Field(description="Papers the citizen still has to bring.")
+    portal_status: int = Field(ge=1, le=10)
+    portal_label_vi: str
+    portal_label: str
+    steps: list[CitizenStep]
+
+
+def verified_pins(request: Request) -> VerifiedPins:
+    """This app's memory of verified (code, PIN) pairs (made on first use if absent)."""
+    pins: VerifiedPins | None = getattr(request.app.state, VERIFIED_PINS, None)
+    if pins is None:
+        pins = VerifiedPins()
+        setattr(request.app.state, VERIFIED_PINS, pins)
+    return pins
+
+
+def lookup_reads(request: Request, ledger: Ledger) -> LookupReads:
+    """This app's queue of lookups waiting for their rows (one per open ledger)."""
+    reads: LookupReads | None = getattr(request.app.state, LOOKUP_READS, None)
+    if reads is None or reads.store is not ledger.store:
+        if reads is not None:
+            reads.close()
+        db = getattr(request.app.state, LOOKUP_DB, None)
+        reader = PostgresReader(db) if ledger.store.dialect == "postgresql" and db else None
+        reads = LookupReads(ledger.store, reader=reader)
+        setattr(request.app.state, LOOKUP_READS, reads)
+    return reads
+
+
+def close_lookup_reads(state: Any) -> None:
+    """At shutdown: the lookups' own connection, if one was opened."""
+    reads: LookupReads | None = getattr(state, LOOKUP_READS, None)
+    if reads is not None:
+        reads.close()
+        setattr(state, LOOKUP_READS, None)
+
+
+def scrypt_limiter(request: Request) -> anyio.CapacityLimiter:
+    """At most ``SCRYPT_THREADS`` scrypts at once (each holds 4 MiB and a core): a flood of
+    wrong PINs queues here instead of starving the event loop, the database and every other
+    request of CPU. ``app.state.scrypt_threads`` overrides the number."""
+    state, loop = request.app.state, asyncio.get_running_loop()
+    held: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = getattr(
+        state, SCRYPT_LIMITER, None
+    )
+    if held is None or held[0] is not loop:  # one per event loop (tests start several)
+        threads = int(getattr(state, "scrypt_threads", SCRYPT_THREADS))
+        held = (loop, anyio.CapacityLimiter(threads))
+        setattr(state, SCRYPT_LIMITER, held)
+    return held[1]
+
+
+async def citizen_answer(request: Request, code: str, pin: str) -> bytes | None:
+    """The citizen's view as JSON bytes, or None (the 404) for an unknown code, a wrong PIN,
+    or a file the read model does not hold yet. A right PIN remembered costs no scrypt; any
+    other answer waits for one scrypt in a worker thread (the dummy hash for an unknown code)."""
+    ledger = ledger_of(request)
+    rows = await lookup_reads(request, ledger).rows(code)
+    pins = verified_pins(request)
+    stored = str(rows[0]["pin_hash"]) if rows else _DUMMY_HASH
+    if not pins.known(code, pin, stored):  # never true for the dummy: it is never remembered
+        limiter = scrypt_limiter(request)
+        if not rows:
+            await anyio.to_thread.run_sync(pin_matches, pin, _DUMMY_HASH, limiter=limiter)
+            return None
+        if not await anyio.to_thread.run_sync(pins.verify, code, pin, stored, limiter=limiter):
+            return None
+    if rows[0]["state"] is None:
+        return None
+    return render(code, rows)
+
+
+def render(code: str, rows: list[dict[str, Any]]) -> bytes:
+    """``CitizenView`` as JSON, from the lookup's rows (times are stored in their one form)."""
+    row = rows[0]
+    state = str(row["state"])
+    proc = CATALOGUE.get(str(row["procedure"]))
+    now_vi, now_en = STATE_TEXT[state]
+    if state in ("in_progress", "received"):
+        now_vi += f" tại {row['holder_department']} ({row['holder_agency']})"
+        now_en += f" at {row['holder_department']} ({row['holder_agency']})"
+    portal = int(row["portal_status"])
+    label_vi, label_en = PORTAL_LABELS[PortalStatus(portal)]
+    text = STEP_TEXT.get
+    steps = [  # every column is TEXT: the values go out as they are stored
+        {
+            "at": r["step_at"],
+            "text_vi": vi,
+            "text_en": en,
+            "department": r["step_department"],
+            "agency": r["step_agency"],
+        }
+        for r in rows
+        if (kind := r["step_type"]) is not None
+        for vi, en in (text(kind) or (kind, kind),)
+    ]
+    doc = {
+        "code": code,
+        "procedure_vi": proc.name_vi if proc else str(row["procedure"]),
+        "procedure_en": proc.name_en if proc else str(row["procedure"]),
+        "state": state,
+        "now_vi": now_vi,
+        "now_en": now_en,
+        "received_at": str(row["received_at"]),
+        "appointment_at": str(row["appointment_at"]),
+        "apology_reason": row["apology_reason"],
+        "missing_items": list(orjson.loads(row["missing_items"])),
+        "portal_status": portal,
+        "portal_label_vi": label_vi,
+        "portal_label": label_en,
+        "steps": steps,
+    }
+    return orjson.dumps(doc)
+
+
+@router.get(
+    "/files/{code}",
+    summary="Look up a file with its code and PIN",
+    description="The citizen's status view: the procedure, where the file is now, the "
+    "appointment (and the apology's reason if it was moved), the papers still missing and "
+    "every step by department. An unknown code and a wrong PIN give the same 404. Rate "
+    "limited per client address (429 with Retry-After).",
+    response_model=CitizenView,
+    responses=problem_responses(404, 422, 429, 503),
+)
+async def lookup(
+    request: Request,
+    code: Annotated[
+        str, Path(pattern=CODE_PATTERN, max_length=24, examples=["PBADINH-260212-0003"])
+    ],
+    pin: Annotated[
+        str,
+        Query(
+            pattern=r"^[0-9]{6}$",
+            min_length=6,
+            max_length=6,
+            description="The 6-digit PIN on the receipt.",
+            examples=["048213"],
+        ),
+    ],
+) -> Response:
+    body = await citizen_answer(request, code, pin)
+    if body is None:
+        raise no_such_file()
+    return Response(body, media_type="application/json")
+
+
+_FAST_CODE = re.compile(CODE_PATTERN.removeprefix("^").removesuffix("$"))
+_FAST_QUERY = re.compile(rb"pin=([0-9]{6})")
+_limit = rate_limited(LOOKUP_BUCKET)
+
+
+class FastLookup:
+    """ASGI middleware: a well-formed lookup answered without FastAPI's per-request machinery.
+
+    ``GET /public/files/<code>?pin=<6 digits>``, with nothing else in the query and a code of
+    the documented pattern, is answered here: the same rate limit, the same ``citizen_answer``,
+    the same 404 and 429 problems and the same 503 on an outage as the route gives (its
+    exception handlers' ``as_problem``). Anything else (another path, a malformed or
+    percent-encoded query, an unknown parameter, HEAD, the ledger not open yet) goes on to the
+    app, where the route and its validation answer as before. The route stays the documented
+    contract (OpenAPI); this is its fast path, stricter in what it takes, never looser.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        code = path[len(PREFIX) :]
+        query = _FAST_QUERY.fullmatch(scope.get("query_string", b""))
+        owner = scope.get("app")
+        if (
+            query is None
+            or not path.startswith(PREFIX)
+            or len(code) > 24
+            or _FAST_CODE.fullmatch(code) is None
+            or getattr(getattr(owner, "state", None), "ledger", None) is None
+        ):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            await _limit(request)
+            body = await citizen_answer(request, code, query.group(1).decode())
+            if body is None:
+                raise no_such_file()
+            response: Response = Response(body, media_type="application/json")
+        except Exception as e:  # the route's exception handlers, for the same answers
+            problem = as_problem(e)
+            if problem.status == 500:
+                log.error("GET %s failed", request.url.path, exc_info=e)
+            elif problem.status > 500 and not isinstance(e, Problem):
+                log.warning("GET %s: %s", request.url.path, e)
+            response = problem_response(problem, request.url.path)
+        await response(scope, receive, send)

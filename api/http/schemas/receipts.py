@@ -1,0 +1,95 @@
+"""Receipts (tiếp nhận): the applicant's personal data, the receipt for the server to sign or
+prepared for the officer's own key, and the receipt slip answered once with the PIN."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api.http.schemas.commands import (
+    EXAMPLE_CODE,
+    EXAMPLE_KID,
+    SIGNING_FIELDS,
+    Items,
+    KeyId,
+    Name,
+    strict_config,
+)
+from api.http.schemas.envelopes import EVENT_EXAMPLE, EventOut
+from domain.procedures import Channel
+
+
+class ApplicantIn(BaseModel):
+    """The applicant's personal data: sealed with a per-applicant key, never stored in clear."""
+
+    model_config = strict_config(
+        {
+            "full_name": "Trần Thị Bình",
+            "id_number": "001190054321",
+            "phone": "0987654321",
+            "address": "5 Kim Mã, Hà Nội",
+        }
+    )
+    full_name: Name
+    id_number: Annotated[str, Field(min_length=1, max_length=20)]
+    phone: Annotated[str, Field(max_length=20)] = ""
+    address: Annotated[str, Field(max_length=300)] = ""
+
+
+_RECEIPT_EXAMPLE: dict[str, Any] = {
+    "procedure": "certified_copy",
+    "channel": "in_person",
+    "counter": "Q01",
+    "department": "mot-cua",
+    "documents": ["Bản chính giấy khai sinh"],
+    "applicant": {
+        "full_name": "Trần Thị Bình",
+        "id_number": "001190054321",
+        "phone": "0987654321",
+        "address": "5 Kim Mã, Hà Nội",
+    },
+}
+
+
+class ReceiptIn(BaseModel):
+    """Tiếp nhận: a new file for the caller's unit."""
+
+    model_config = strict_config(_RECEIPT_EXAMPLE)
+    procedure: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")]
+    channel: Channel
+    counter: Annotated[str, Field(min_length=1, max_length=50)]
+    department: Name
+    documents: Items
+    applicant: ApplicantIn
+    applicant_ref: Annotated[str | None, Field(pattern=r"^ap-[0-9a-f]{24}$")] = Field(
+        default=None, description="A returning applicant's reference (their key is reused)."
+    )
+
+
+class PrepareReceiptIn(ReceiptIn):
+    """A receipt to be signed by the officer's own key: reserves the code now."""
+
+    model_config = strict_config({**_RECEIPT_EXAMPLE, "key_id": EXAMPLE_KID})
+    key_id: KeyId = Field(description=SIGNING_FIELDS["key_id"])
+    at: AwareDatetime | None = Field(default=None, description=SIGNING_FIELDS["at"])
+
+
+class ReceiptOut(BaseModel):
+    """The receipt slip: the PIN is shown here once and never again."""
+
+    model_config = strict_config(
+        {
+            "code": EXAMPLE_CODE,
+            "pin": "042917",
+            "applicant_ref": "ap-0123456789abcdef01234567",
+            "appointment_at": "2026-03-02T10:00:00Z",
+            "events": [{**EVENT_EXAMPLE, "version": 1, "type": "FileReceived"}],
+        }
+    )
+    code: str
+    pin: str
+    applicant_ref: str
+    appointment_at: datetime
+    events: list[EventOut]

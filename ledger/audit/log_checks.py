@@ -1,0 +1,205 @@
+"""The log half of the audit: every event in the log exactly once, in order, no holes; every
+checkpoint signed, recomputed from the entries, and consistent with the next; and, given what a
+witness cosigned, no rollback and no split view.
+
+Streams leaves and events side by side in pages, folding leaf hashes into a compact range
+(O(log n) memory), so a million-event ledger is audited in bounded memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from ledger.log import merkle
+from ledger.log.storage import MerkleLog, StoredCheckpoint
+from ledger.store.events import EventStore
+from signing.errors import VerificationError
+from signing.note import NoteVerifier
+
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class WitnessView:
+    """What a witness cosigned last for this log (from its state file)."""
+
+    size: int
+    root: bytes
+
+
+@dataclass
+class LogAuditReport:
+    leaves: int = 0
+    pending: int = 0
+    checkpoints: int = 0
+    latest_size: int = 0
+    witness_checked: bool = False
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+class CompactRange:
+    """The perfect subtrees of a prefix of the tree: enough to give its root at any time."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, bytes]] = []  # (height, hash), heights strictly decreasing
+
+    def append(self, leaf: bytes) -> None:
+        height, h = 0, leaf
+        while self.stack and self.stack[-1][0] == height:
+            _, left = self.stack.pop()
+            h, height = merkle.node_hash(left, h), height + 1
+        self.stack.append((height, h))
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return merkle.EMPTY_ROOT
+        h = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            h = merkle.node_hash(left, h)
+        return h
+
+
+def _events(store: EventStore) -> Iterator[Notification]:
+    start = 1
+    while page := store.notifications(start, PAGE):
+        yield from page
+        start = page[-1].id + 1
+
+
+def _leaves(store: EventStore) -> Iterator[dict[str, Any]]:
+    start = 0
+    while True:
+        rows = store.query(
+            "SELECT leaf_index, position, stream, version, leaf_hash FROM hoso_log_leaves "
+            "WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
+            (start, PAGE),
+        )
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        start = int(str(rows[-1]["leaf_index"])) + 1
+
+
+def log_audit_report(
+    log: MerkleLog,
+    verifier: NoteVerifier | None,
+    *,
+    witness: WitnessView | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> LogAuditReport:
+    report = LogAuditReport()
+    fail = report.failures.append
+    stored = log.checkpoints()
+    report.checkpoints = len(stored)
+    wanted = {cp.size: cp for cp in stored}
+    if witness is not None:
+        wanted.setdefault(witness.size, StoredCheckpoint(witness.size, witness.root, "", _EPOCH))
+    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
+    compact = CompactRange()
+    events = _events(log.store)
+    pending_event: Notification | None = next(events, None)
+    expected_index = 0
+    for row in _leaves(log.store):
+        index, position = int(str(row["leaf_index"])), int(str(row["position"]))
+        where = f"leaf {index} ({row['stream']} version {row['version']}, position {position})"
+        if index != expected_index:
+            fail(f"the log has a hole: leaf {expected_index} is missing before leaf {index}")
+            return report
+        while pending_event is not None and pending_event.id < position:
+            fail(
+                f"event {pending_event.originator_id} version {pending_event.originator_version} "
+                f"(position {pending_event.id}) is not in the log: inserted into the log's past"
+            )
+            return report
+        if pending_event is None or pending_event.id != position:
+            fail(f"{where}: its event is gone from the store (deleted)")
+            return report
+        event, pending_event = pending_event, next(events, None)
+        if (str(event.originator_id), event.originator_version) != (row["stream"], row["version"]):
+            fail(
+                f"{where}: the store holds {event.originator_id} v{event.originator_version} there"
+            )
+            return report
+        recomputed = merkle.leaf_hash(event.state)
+        if recomputed != bytes(row["leaf_hash"]):
+            fail(f"{where}: the stored event's bytes are not the bytes the log committed to")
+            return report
+        compact.append(recomputed)
+        expected_index += 1
+        if expected_index in wanted:
+            roots[expected_index] = compact.root()
+        if progress is not None and expected_index % PAGE == 0:
+            progress(expected_index)
+    report.leaves = expected_index
+    while pending_event is not None:
+        report.pending += 1
+        pending_event = next(events, None)
+    _check_checkpoints(log, verifier, stored, roots, report)
+    if witness is not None:
+        _check_witness(witness, roots, report)
+    return report
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _check_checkpoints(
+    log: MerkleLog,
+    verifier: NoteVerifier | None,
+    stored: list[StoredCheckpoint],
+    roots: dict[int, bytes],
+    report: LogAuditReport,
+) -> None:
+    fail = report.failures.append
+    if stored and verifier is None:
+        fail("no log verifier key is configured: checkpoints cannot be trusted")
+        return
+    previous: StoredCheckpoint | None = None
+    for cp in stored:
+        try:
+            assert verifier is not None
+            signed = log.verified_checkpoint(cp, verifier)
+        except (VerificationError, ValueError) as e:
+            fail(f"checkpoint of size {cp.size}: its signed note does not verify: {e}")
+            return
+        if cp.size > report.leaves:
+            fail(
+                f"checkpoint of size {cp.size} is beyond the log's {report.leaves} leaves: "
+                "the log was rolled back or truncated"
+            )
+            return
+        if roots.get(cp.size) != signed.root:
+            fail(f"checkpoint of size {cp.size}: the root recomputed from the entries differs")
+            return
+        if previous is not None:
+            try:
+                proof = log.consistency_proof(previous.size, cp.size)
+                merkle.verify_consistency(previous.size, cp.size, proof, previous.root, cp.root)
+            except (VerificationError, ValueError) as e:
+                fail(f"checkpoint {previous.size} is not consistent with checkpoint {cp.size}: {e}")
+                return
+        previous = cp
+        report.latest_size = cp.size
+
+
+def _check_witness(witness: WitnessView, roots: dict[int, bytes], report: LogAuditReport) -> None:
+    report.witness_checked = True
+    if witness.size > report.leaves or witness.size > report.latest_size:
+        report.failures.append(
+            f"rollback: a witness cosigned a tree of size {witness.size}, but this log's latest "
+            f"checkpoint has size {report.latest_size} ({report.leaves} leaves)"
+        )
+    elif roots.get(witness.size) != witness.root:
+        report.failures.append(
+            f"split view: the witness cosigned a different tree of size {witness.size} "
+            "than the one these entries make"
+        )

@@ -1,0 +1,401 @@
+"""The event store: ``eventsourcing``'s application recorders on SQLite (default) or PostgreSQL.
+
+Each stored event is an ``eventsourcing`` ``StoredEvent`` whose ``originator_id`` is the stream
+(file code), ``originator_version`` its version, ``topic`` the stable event type name and
+``state`` the exact canonical envelope bytes. The recorders are extended only to run the
+ledger's own side-table writes (applicant keys, PIN hashes) in the *same* transaction as the
+events, so nothing is ever half-written. There is no update or delete of an event anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    InterfaceError,
+    Notification,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from psycopg.rows import dict_row, tuple_row
+from psycopg_pool import PoolTimeout
+
+from ledger.errors import ConflictError, StoreError
+from ledger.store.postgres import PING_IDLE_AFTER, SchemaDatastore, SidePostgresRecorder, pg_sql
+from ledger.store.postgres import PostgresTarget as PostgresTarget
+from ledger.store.postgres import parse_postgres_url as parse_postgres_url
+
+EVENTS_TABLE = "hoso_events"
+STREAMS_PER_QUERY = 500  # SQLite: streams named in one IN (...) list
+_STREAMS_COLUMNS = "SELECT originator_id, originator_version, topic, state FROM hoso_events"
+_STREAMS_ORDER = " ORDER BY originator_id, originator_version"
+_STREAMS_PG = _STREAMS_COLUMNS + " WHERE originator_id = ANY(%s)" + _STREAMS_ORDER
+_STREAMS_SQLITE = _STREAMS_COLUMNS + " WHERE originator_id IN ({})" + _STREAMS_ORDER
+_WITH_TAIL = (
+    _STREAMS_COLUMNS
+    + " WHERE originator_id = ? AND originator_version > ? UNION ALL "
+    + _STREAMS_COLUMNS
+    + " WHERE originator_id = ? AND originator_version > ?"
+    + _STREAMS_ORDER
+)
+_WITH_TAIL_PG = pg_sql(_WITH_TAIL)
+
+
+@dataclass(frozen=True)
+class SideWrite:
+    """One statement on a side table, written with ``?`` placeholders for both dialects."""
+
+    sql: str
+    params: tuple[Any, ...]
+
+
+SideBatch = tuple[str, Sequence[tuple[Any, ...]]]
+"""One statement on a side table and the rows to run it over (``executemany``)."""
+
+
+def group_side_writes(writes: Sequence[SideWrite]) -> list[SideBatch]:
+    """Side writes grouped by statement (first appearance order): one ``executemany`` each."""
+    grouped: dict[str, list[tuple[Any, ...]]] = {}
+    for w in writes:
+        grouped.setdefault(w.sql, []).append(w.params)
+    return list(grouped.items())
+
+
+class _SideSQLiteRecorder(SQLiteApplicationRecorder):
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        for write in kwargs.get("side_writes", ()):
+            c.execute(write.sql, write.params)
+        for sql, rows in kwargs.get("side_batches", ()):
+            c.executemany(sql, rows)
+        return super()._insert_events(c, stored_events, **kwargs)
+
+
+SIDE_TABLES = {
+    "applicant_keys": (
+        "CREATE TABLE IF NOT EXISTS hoso_applicant_keys ("
+        "applicant_ref TEXT PRIMARY KEY, secret {blob} NOT NULL, created_at TEXT NOT NULL)"
+    ),
+    "file_pins": (
+        "CREATE TABLE IF NOT EXISTS hoso_file_pins ("
+        "file_code TEXT PRIMARY KEY, pin_hash TEXT NOT NULL)"
+    ),
+    "code_counters": (
+        "CREATE TABLE IF NOT EXISTS hoso_code_counters ("
+        "unit TEXT NOT NULL, day TEXT NOT NULL, last INTEGER NOT NULL, PRIMARY KEY (unit, day))"
+    ),
+    "meta": "CREATE TABLE IF NOT EXISTS hoso_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # The Merkle log (ledger/log.py): one leaf per stored event, in notification order, dense.
+    "log_leaves": (
+        "CREATE TABLE IF NOT EXISTS hoso_log_leaves ("
+        "leaf_index BIGINT PRIMARY KEY, position BIGINT NOT NULL UNIQUE, "
+        "stream TEXT NOT NULL, version INTEGER NOT NULL, leaf_hash {blob} NOT NULL, "
+        "UNIQUE (stream, version))"
+    ),
+    # Complete subtrees above the leaves: level k, index i covers leaves [i*2^k, (i+1)*2^k).
+    "log_nodes": (
+        "CREATE TABLE IF NOT EXISTS hoso_log_nodes ("
+        "level INTEGER NOT NULL, idx BIGINT NOT NULL, hash {blob} NOT NULL, "
+        "PRIMARY KEY (level, idx))"
+    ),
+    "log_checkpoints": (
+        "CREATE TABLE IF NOT EXISTS hoso_log_checkpoints ("
+        "size BIGINT PRIMARY KEY, root {blob} NOT NULL, note TEXT NOT NULL, "
+        "created_at TEXT NOT NULL)"
+    ),
+    "log_cosignatures": (
+        "CREATE TABLE IF NOT EXISTS hoso_log_cosignatures ("
+        "size BIGINT NOT NULL, witness TEXT NOT NULL, signature_line TEXT NOT NULL, "
+        "PRIMARY KEY (size, witness))"
+    ),
+}
+
+
+class EventStore:
+    """One ledger database: the events table (through ``eventsourcing``) and the side tables."""
+
+    dialect: str
+
+    def __init__(self, recorder: ApplicationRecorder, datastore: Any, dialect: str) -> None:
+        self.recorder = recorder
+        self._datastore = datastore
+        self.dialect = dialect
+
+    # ---------------------------------------------------------------- events
+    def append(
+        self, events: Sequence[StoredEvent], side_writes: Sequence[SideWrite] = ()
+    ) -> Sequence[int] | None:
+        """Insert events and side rows atomically; a duplicate (stream, version) is a conflict."""
+        try:
+            return self.recorder.insert_events(events, side_writes=side_writes)
+        except IntegrityError as e:
+            raise ConflictError(f"another write reached the same file first ({e})") from e
+        except PersistenceError as e:
+            raise StoreError(f"the database refused the write: {e}") from e
+
+    def append_batch(
+        self, events: Sequence[StoredEvent], side_batches: Sequence[SideBatch] = ()
+    ) -> Sequence[int] | None:
+        """Many files' events and side rows in ONE transaction: the events in one statement
+        (PostgreSQL), each side statement once over all its rows. All of it, or none."""
+        try:
+            return self.recorder.insert_events(events, side_batches=side_batches)
+        except IntegrityError as e:
+            raise ConflictError(f"another write reached one of these files first ({e})") from e
+        except PersistenceError as e:
+            raise StoreError(f"the database refused the write: {e}") from e
+
+    def streams(self, streams: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Every stored event of several streams, by stream, in version order: one query
+        (on SQLite one per ``STREAMS_PER_QUERY`` streams). Streams with no event are absent."""
+        found: dict[str, list[StoredEvent]] = {}
+        wanted = list(dict.fromkeys(streams))
+        if self.dialect == "postgresql":
+            parts: list[tuple[str, list[str]]] = [(_STREAMS_PG, wanted)] if wanted else []
+        else:
+            step = STREAMS_PER_QUERY
+            chunks = [wanted[i : i + step] for i in range(0, len(wanted), step)]
+            parts = [(_STREAMS_SQLITE.format(", ".join("?" * len(c))), c) for c in chunks]
+        with self._cursor(commit=False) as curs:
+            for sql, part in parts:
+                curs.execute(sql, (part,) if self.dialect == "postgresql" else part)
+                for row in curs.fetchall():
+                    stream = str(row["originator_id"])
+                    version, topic = int(row["originator_version"]), str(row["topic"])
+                    found.setdefault(stream, []).append(
+                        StoredEvent(stream, version, topic, bytes(row["state"]))
+                    )
+        return found
+
+    def stream(self, stream: str, *, gt: int | None = None) -> Sequence[StoredEvent]:
+        try:
+            return self.recorder.select_events(stream, gt=gt)
+        except PersistenceError as e:
+            raise StoreError(f"cannot read {stream}: {e}") from e
+
+    def stream_with(
+        self, stream: str, other: str, *, other_after: int, after: int = 0
+    ) -> tuple[list[StoredEvent], list[StoredEvent]]:
+        """The stored events of ``stream`` after version ``after`` (all of them by default),
+        and those of ``other`` after version ``other_after``, each in version order: ONE
+        statement, so one round trip and one snapshot (a command reads its file, or the tail
+        of it, and what is new in the key registry together).
+
+        On PostgreSQL the statement runs prepared, outside a transaction block (no BEGIN and
+        ROLLBACK round trips), and once more on another connection if the first one was
+        broken (a read is safe to repeat)."""
+        if stream == other:
+            rows = list(self.stream(stream, gt=min(after, other_after) or None))
+            return (
+                [r for r in rows if r.originator_version > after],
+                [r for r in rows if r.originator_version > other_after],
+            )
+        params = (stream, after, other, other_after)
+        try:
+            if self.dialect == "postgresql":
+                found = self._read_pg(_WITH_TAIL_PG, params, binary=True)
+            else:
+                with self._cursor(commit=False) as curs:
+                    curs.execute(_WITH_TAIL, params)
+                    found = [tuple(row) for row in curs.fetchall()]
+        except PersistenceError as e:
+            raise StoreError(f"cannot read {stream}: {e}") from e
+        mine: list[StoredEvent] = []
+        theirs: list[StoredEvent] = []
+        for sid, version, topic, state in found:
+            (mine if sid == stream else theirs).append(
+                StoredEvent(str(sid), int(version), str(topic), bytes(state))
+            )
+        return mine, theirs
+
+    def _read_pg(
+        self,
+        sql: str,
+        params: tuple[Any, ...],
+        *,
+        rows: Any = tuple_row,
+        prepare: bool | None = True,
+        binary: bool = False,
+    ) -> list[Any]:
+        """One read-only statement on PostgreSQL, in autocommit (its own snapshot, one round
+        trip). A connection found broken is dropped by the pool and the read runs again on
+        another one, up to the pool's size; a pool that finds no live connection in time (the
+        database is down) fails at once. ``binary``: results in binary (a ``bytea`` arrives as
+        its bytes instead of hex text to decode)."""
+        attempts = int(self._datastore.pool.max_size) + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                with self._datastore.get_connection() as conn:
+                    curs = conn.cursor(row_factory=rows, binary=binary)
+                    found: list[Any] = curs.execute(sql, params, prepare=prepare).fetchall()
+                    return found
+            except (OperationalError, InterfaceError) as e:
+                if attempt == attempts or isinstance(e.__cause__, PoolTimeout):
+                    raise
+        raise AssertionError("unreachable")
+
+    def notifications(self, start: int, limit: int) -> Sequence[Notification]:
+        """Stored events in insert order from position ``start`` (inclusive)."""
+        try:
+            return self.recorder.select_notifications(start, limit)
+        except PersistenceError as e:
+            raise StoreError(f"cannot read the event log: {e}") from e
+
+    def max_position(self) -> int:
+        try:
+            return self.recorder.max_notification_id() or 0
+        except PersistenceError as e:
+            raise StoreError(f"cannot read the event log: {e}") from e
+
+    # ----------------------------------------------------------- side tables
+    @contextmanager
+    def _cursor(self, *, commit: bool) -> Iterator[Any]:
+        try:
+            with self._datastore.transaction(commit=commit) as curs:
+                yield curs
+        except IntegrityError as e:
+            raise ConflictError(str(e)) from e
+        except (PersistenceError, psycopg.Error) as e:
+            raise StoreError(f"database error: {e}") from e
+
+    def _sql(self, sql: str) -> str:
+        return pg_sql(sql) if self.dialect == "postgresql" else sql
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Rows of one read-only statement (a SELECT runs on PostgreSQL as ``_read_pg``;
+        anything else in a transaction that is rolled back)."""
+        if self.dialect == "postgresql" and sql.lstrip()[:7].upper() == "SELECT ":
+            try:
+                return self._read_pg(pg_sql(sql), params, rows=dict_row, prepare=None)
+            except (PersistenceError, psycopg.Error) as e:
+                raise StoreError(f"database error: {e}") from e
+        with self._cursor(commit=False) as curs:
+            curs.execute(self._sql(sql), params)
+            return [dict(row) for row in curs.fetchall()]
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Run one statement in its own committed transaction; return rows (for RETURNING)."""
+        with self._cursor(commit=True) as curs:
+            curs.execute(self._sql(sql), params)
+            raw = getattr(curs, "sqlite_cursor", curs)
+            rows = curs.fetchall() if raw.description else []
+            return [dict(row) for row in rows]
+
+    def write(self, writes: Sequence[SideWrite]) -> None:
+        """Run several statements in one transaction: all of them, or none."""
+        with self._cursor(commit=True) as curs:
+            for w in writes:
+                curs.execute(self._sql(w.sql), w.params)
+
+    def write_batches(self, batches: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
+        """Several statements, each over many rows (``executemany``), in one transaction."""
+        with self._cursor(commit=True) as curs:
+            for sql, rows in batches:
+                if rows:
+                    curs.executemany(self._sql(sql), rows)
+
+    def create_tables(self) -> None:
+        blob = "BYTEA" if self.dialect == "postgresql" else "BLOB"
+        for statement in SIDE_TABLES.values():
+            self.execute(statement.format(blob=blob))
+
+    def close(self) -> None:
+        self._datastore.close()
+
+
+def open_sqlite(path: Path) -> EventStore:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    datastore = SQLiteDatastore(str(path), lock_timeout=30, originator_id_type="text")
+    recorder = _SideSQLiteRecorder(datastore, events_table_name=EVENTS_TABLE)
+    try:
+        recorder.create_table()
+    except PersistenceError as e:
+        raise StoreError(f"cannot open SQLite database {path}: {e}") from e
+    store = EventStore(recorder, datastore, "sqlite")
+    store.create_tables()
+    return store
+
+
+def open_postgres(
+    url: str, *, pool_size: int = 4, ping_idle_after: float = PING_IDLE_AFTER
+) -> EventStore:
+    """The store in ``url``'s schema, creating the schema, tables and indexes if missing.
+
+    Several processes may open one store at once (``hoso audit``'s workers, a service and a
+    CLI): PostgreSQL's ``CREATE ... IF NOT EXISTS`` is not safe against a concurrent twin, so
+    the opens take turns on an advisory lock of the schema, held while they create."""
+    target = parse_postgres_url(url)
+    try:
+        admin = psycopg.connect(
+            dbname=target.dbname,
+            host=target.host,
+            port=target.port,
+            user=target.user,
+            password=target.password,
+            connect_timeout=5,
+            autocommit=True,
+        )
+    except psycopg.Error as e:
+        raise StoreError(f"cannot reach PostgreSQL at {target.host}:{target.port}: {e}") from e
+    with admin:  # closing the session releases the lock, whatever happens below
+        try:
+            admin.execute("SELECT pg_advisory_lock(hashtext(%s))", (_DDL_LOCK + target.schema,))
+            admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{target.schema}"')
+        except psycopg.Error as e:
+            raise StoreError(f"cannot create schema {target.schema}: {e}") from e
+        return _open_postgres_schema(target, pool_size, ping_idle_after)
+
+
+_DDL_LOCK = "hoso-ddl:"
+
+
+def _open_postgres_schema(
+    target: PostgresTarget, pool_size: int, ping_idle_after: float
+) -> EventStore:
+    datastore = SchemaDatastore(
+        dbname=target.dbname,
+        host=target.host,
+        port=target.port,
+        user=target.user,
+        password=target.password,
+        schema=target.schema,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        originator_id_type="text",
+        connect_timeout=5,
+        ping_idle_after=ping_idle_after,  # an idle connection an outage broke is replaced
+    )
+    # psycopg_pool retries a lost connection with exponential backoff for up to 5 minutes, so
+    # after a long outage the service would wait for the next retry long after the database
+    # is back. Give up quickly instead: the next request then opens a fresh connection.
+    datastore.pool.reconnect_timeout = 3.0
+    recorder = SidePostgresRecorder(datastore, events_table_name=EVENTS_TABLE)
+    try:
+        recorder.create_table()
+        store = EventStore(recorder, datastore, "postgresql")
+        store.create_tables()
+    except BaseException as e:
+        datastore.close()  # no pool left behind by a store that did not open
+        if isinstance(e, PersistenceError):
+            raise StoreError(f"cannot create tables in PostgreSQL: {e}") from e
+        raise
+    return store
+
+
+def open_store(db: str | None, data_dir: Path) -> EventStore:
+    """None or ``sqlite:///path``: SQLite (default ``DATA/ledger.sqlite3``); else PostgreSQL."""
+    if db is None or db == "":
+        return open_sqlite(data_dir / "ledger.sqlite3")
+    if db.startswith("sqlite:///"):
+        return open_sqlite(Path(db.removeprefix("sqlite:///")))
+    return open_postgres(db)

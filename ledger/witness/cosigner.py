@@ -1,0 +1,364 @@
+"""A witness (bên chứng kiến) per C2SP tlog-witness, and the log's side of asking one.
+
+The witness keeps, per log origin, the last checkpoint it cosigned, in one JSON state file
+(``ledger.witness_state``, re-exported here with the error tree). It cosigns a new checkpoint
+only if the log's key signed it and it extends what it cosigned before (RFC 9162 consistency
+proof): never a smaller tree (rollback), never a second root for one size (split view), across
+restarts too. The check and the durable write of the new state happen under
+one lock (threads and processes) *before* the cosignature is returned; a lost state file must not
+be recreated silently, so opening a witness without its state fails.
+
+No HTTP here: ``api.witness_http`` serves ``add-checkpoint``; ``request_cosignature`` takes the
+transport as a function.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger.log.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
+from ledger.log.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
+from ledger.log.storage import MerkleLog, StoredCheckpoint
+from ledger.witness.state import (
+    LogRecord,
+    WitnessBadProof,
+    WitnessBadSignature,
+    WitnessConflict,
+    WitnessError,
+    WitnessMalformed,
+    WitnessRefused,
+    WitnessRequestError,
+    WitnessRollback,
+    WitnessSplitView,
+    WitnessState,
+    WitnessStateError,
+    WitnessUnknownLog,
+    load_witness_view,
+)
+from signing.cosignature import MAX_TIMESTAMP, CosignatureSigner, CosignatureVerifier
+from signing.errors import VerificationError
+from signing.keys import b64, unb64
+from signing.note import NoteError, NoteSignature, NoteVerifier, open_note, parse_note
+
+__all__ = [
+    "MAX_PROOF_LINES",
+    "SIZE_CONTENT_TYPE",
+    "LogRecord",
+    "Post",
+    "Witness",
+    "WitnessBadProof",
+    "WitnessBadSignature",
+    "WitnessConflict",
+    "WitnessError",
+    "WitnessMalformed",
+    "WitnessRefused",
+    "WitnessRequestError",
+    "WitnessRollback",
+    "WitnessSplitView",
+    "WitnessState",
+    "WitnessStateError",
+    "WitnessUnknownLog",
+    "add_checkpoint_body",
+    "last_cosigned_size",
+    "load_witness_view",
+    "parse_add_checkpoint_body",
+    "request_cosignature",
+]
+
+MAX_PROOF_LINES = 63
+SIZE_CONTENT_TYPE = "text/x.tlog.size"
+_SIZE = re.compile(r"0|[1-9][0-9]{0,18}")
+_OLD = re.compile(r"old (0|[1-9][0-9]{0,18})")
+
+
+# -------------------------------------------------------------------------------- witness
+class Witness:
+    """The cosigner: checks add-checkpoint requests against its state and cosigns them."""
+
+    def __init__(
+        self, name: str, key: Ed25519PrivateKey, state_path: Path, *, create: bool = False
+    ) -> None:
+        try:
+            self._signer = CosignatureSigner(name, key)
+        except NoteError as e:
+            raise WitnessError(f"witness name or key refused: {e}") from e
+        self._path = Path(state_path)
+        self._lock_path = self._path.with_name(self._path.name + ".lock")
+        self._mutex = threading.Lock()
+        with self._locked():
+            if create and not self._path.exists():
+                WitnessState(name, self._signer.vkey()).save(self._path)
+            self._load()
+
+    @classmethod
+    def from_state(cls, key: Ed25519PrivateKey, state_path: Path) -> Witness:
+        """Open an existing witness; its name is the one in its state file."""
+        return cls(WitnessState.load(state_path).name, key, state_path)
+
+    @property
+    def name(self) -> str:
+        return self._signer.name
+
+    @property
+    def state_path(self) -> Path:
+        return self._path
+
+    def vkey(self) -> str:
+        """The cosignature verifier key (type 0x04) that logs and auditors configure."""
+        return self._signer.vkey()
+
+    def verifier(self) -> CosignatureVerifier:
+        return self._signer.verifier()
+
+    def state(self) -> WitnessState:
+        with self._locked():
+            return self._load()
+
+    def add_log(self, origin: str, log_vkey: str) -> None:
+        """Follow a log; adding it again with the same key changes nothing."""
+        try:
+            Checkpoint(origin, 0, EMPTY_ROOT)  # a valid origin line
+            vkey = NoteVerifier.from_vkey(log_vkey).vkey()
+        except VerificationError as e:
+            raise WitnessMalformed(f"cannot follow log {origin!r}: {e}") from e
+        with self._locked():
+            state = self._load()
+            known = state.logs.get(origin)
+            if known is not None:
+                if known.vkey != vkey:
+                    raise WitnessError(f"log {origin!r} is already followed with another key")
+                return
+            replace(state, logs={**state.logs, origin: LogRecord(vkey)}).save(self._path)
+
+    def add_checkpoint(
+        self, old_size: int, proof: Sequence[bytes], note: str, now: int
+    ) -> NoteSignature:
+        """Check a checkpoint as tlog-witness says, persist it, and return the cosignature."""
+        if not isinstance(old_size, int) or isinstance(old_size, bool) or old_size < 0:
+            raise WitnessMalformed("the old size must be a non-negative integer")
+        if isinstance(proof, bytes | str) or len(proof) > MAX_PROOF_LINES:
+            raise WitnessMalformed(f"a proof is a list of at most {MAX_PROOF_LINES} hashes")
+        if not isinstance(now, int) or isinstance(now, bool) or not 0 <= now <= MAX_TIMESTAMP:
+            raise WitnessMalformed("the cosignature time must be POSIX seconds in [0, 2**63 - 1]")
+        try:
+            checkpoint = parse_checkpoint(parse_note(note).text)
+        except (NoteError, CheckpointError) as e:
+            raise WitnessMalformed(f"not a signed checkpoint: {e}") from e
+        with self._locked():
+            state = self._load()
+            record = state.logs.get(checkpoint.origin)
+            if record is None:
+                raise WitnessUnknownLog(f"unknown log {checkpoint.origin!r}")
+            try:
+                open_note(note, [NoteVerifier.from_vkey(record.vkey)])
+            except NoteError as e:
+                raise WitnessBadSignature(
+                    f"not signed by the key of {checkpoint.origin}: {e}"
+                ) from e
+            _check_growth(record, old_size, proof, checkpoint)
+            updated = LogRecord(record.vkey, checkpoint.size, checkpoint.root, note)
+            replace(state, logs={**state.logs, checkpoint.origin: updated}).save(self._path)
+        return self._signer.cosign(checkpoint.body(), now)
+
+    # ---------------------------------------------------------------- internals
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One check-and-write at a time: a thread lock, then an flock for other processes."""
+        with self._mutex:
+            try:
+                fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as e:
+                raise WitnessStateError(f"{self._lock_path}: cannot open the lock: {e}") from e
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # releases the flock
+
+    def _load(self) -> WitnessState:
+        state = WitnessState.load(self._path)
+        if (state.name, state.vkey) != (self.name, self.vkey()):
+            raise WitnessStateError(
+                f"{self._path} belongs to witness {state.vkey}, not to {self.vkey()}"
+            )
+        return state
+
+
+def _check_growth(
+    record: LogRecord, old_size: int, proof: Sequence[bytes], checkpoint: Checkpoint
+) -> None:
+    """Raise unless ``checkpoint`` extends ``record`` (tlog-witness order of checks)."""
+    size = checkpoint.size
+    if old_size > size:
+        if size < record.size:
+            raise WitnessRollback(
+                f"rollback: checkpoint of size {size} is smaller than the size {record.size} "
+                "already cosigned"
+            )
+        raise WitnessMalformed(f"old size {old_size} is larger than the checkpoint size {size}")
+    if old_size != record.size:
+        raise WitnessConflict(
+            record.size, f"old size {old_size}, but the witness last cosigned size {record.size}"
+        )
+    if record.size == 0:
+        if proof:
+            raise WitnessBadProof("the consistency proof from size 0 must be empty")
+        if size == 0 and checkpoint.root != EMPTY_ROOT:
+            raise WitnessBadProof("a tree of size 0 has the empty root")
+        return
+    if size == record.size and checkpoint.root != record.root:
+        raise WitnessSplitView(
+            record.size,
+            f"split view: a different root for size {size}, which the witness already cosigned",
+        )
+    try:
+        verify_consistency(record.size, size, list(proof), record.root, checkpoint.root)
+    except VerificationError as e:
+        raise WitnessBadProof(f"consistency proof from size {record.size} fails: {e}") from e
+
+
+# ------------------------------------------------------------------------- wire format
+def add_checkpoint_body(old_size: int, proof: Sequence[bytes], note: str) -> bytes:
+    """The add-checkpoint request body: ``old N``, base64 proof lines, a blank line, the note."""
+    lines = [f"old {old_size}", *(b64(h) for h in proof)]
+    return ("".join(line + "\n" for line in lines) + "\n" + note).encode("utf-8")
+
+
+def parse_add_checkpoint_body(body: bytes) -> tuple[int, list[bytes], str]:
+    """Split a request body strictly; ``WitnessMalformed`` (400) if it is not well formed."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise WitnessMalformed("the request body is not UTF-8") from e
+    head, blank, note = text.partition("\n\n")
+    if not blank:
+        raise WitnessMalformed("the request needs an old size line, proof lines, a blank line")
+    first, *proof_lines = head.split("\n")
+    match = _OLD.fullmatch(first)
+    if match is None:
+        raise WitnessMalformed("the first line must be `old <size>` (decimal, no leading zeros)")
+    if len(proof_lines) > MAX_PROOF_LINES:
+        raise WitnessMalformed(f"more than {MAX_PROOF_LINES} consistency proof lines")
+    proof: list[bytes] = []
+    for i, line in enumerate(proof_lines):
+        try:
+            h = unb64(line)
+        except VerificationError as e:
+            raise WitnessMalformed(f"proof line {i + 1} is not base64: {e}") from e
+        if len(h) != HASH_SIZE:
+            raise WitnessMalformed(f"proof line {i + 1} is not a {HASH_SIZE}-byte hash")
+        proof.append(h)
+    return int(match.group(1)), proof, note
+
+
+# ---------------------------------------------------------------------- the log's side
+Post = Callable[[bytes], tuple[int, str, bytes]]
+"""Send an add-checkpoint body; return (HTTP status, content type, response body)."""
+
+
+def last_cosigned_size(log: MerkleLog, witness_name: str) -> int:
+    """The largest checkpoint size ``witness_name`` cosigned, as stored here (0 if none)."""
+    rows = log.store.query(
+        "SELECT MAX(size) AS s FROM hoso_log_cosignatures WHERE witness = ?", (witness_name,)
+    )
+    return int(rows[0]["s"] or 0) if rows else 0
+
+
+def request_cosignature(
+    log: MerkleLog,
+    post: Post,
+    witness_name: str,
+    guess_old: int = 0,
+    *,
+    verifier: CosignatureVerifier | None = None,
+) -> str:
+    """Ask a witness to cosign the latest checkpoint, store its cosignature, return the line(s).
+
+    On 409 the witness's size is read and the request sent once more from there. Lines by other
+    keys are ignored; with ``verifier`` the witness's lines must also verify before being kept.
+    """
+    latest = log.latest_checkpoint()
+    if latest is None:
+        raise WitnessRequestError("the log has no checkpoint to be cosigned")
+    if verifier is not None and verifier.name != witness_name:
+        raise WitnessRequestError(f"the witness key is {verifier.name!r}, not {witness_name!r}")
+    old = guess_old
+    for attempt in (1, 2):
+        status, content_type, answer = post(_request_body(log, latest, old))
+        if status == 200:
+            break
+        if status == 409:
+            size = _conflict_size(content_type, answer)
+            if size == old:
+                raise WitnessRequestError(
+                    f"witness {witness_name} refuses: it cosigned another tree of size {old} "
+                    "(split view?)"
+                )
+            if attempt == 1:
+                old = size
+                continue
+        raise WitnessRequestError(f"witness {witness_name} answered {status}: {_excerpt(answer)}")
+    lines = _cosignature_lines(latest, answer, witness_name, verifier)
+    for line in lines:
+        log.add_cosignature(latest.size, witness_name, line)
+    return "".join(lines)
+
+
+def _request_body(log: MerkleLog, latest: StoredCheckpoint, old: int) -> bytes:
+    if old < 0 or old > latest.size:
+        raise WitnessRequestError(
+            f"the witness has cosigned size {old}, beyond this log's latest checkpoint of size "
+            f"{latest.size}: this log was rolled back"
+        )
+    proof = [] if old in (0, latest.size) else log.consistency_proof(old, latest.size)
+    return add_checkpoint_body(old, proof, latest.note)
+
+
+def _conflict_size(content_type: str, answer: bytes) -> int:
+    media = content_type.split(";")[0].strip().lower()
+    text = answer.decode("utf-8", errors="replace")
+    if media != SIZE_CONTENT_TYPE or not text.endswith("\n") or not _SIZE.fullmatch(text[:-1]):
+        raise WitnessRequestError(
+            f"the witness's 409 answer is not a tree size: {_excerpt(answer)}"
+        )
+    return int(text[:-1])
+
+
+def _cosignature_lines(
+    latest: StoredCheckpoint, answer: bytes, name: str, verifier: CosignatureVerifier | None
+) -> list[str]:
+    body = parse_note(latest.note).text
+    try:
+        text = answer.decode("utf-8")
+        signatures = parse_note(body + "\n" + text).signatures if text else ()
+    except NoteError as e:
+        raise WitnessRequestError(f"the witness's answer is not signature lines: {e}") from e
+    kept: list[str] = []
+    for sig in signatures:
+        if sig.name != name:
+            continue  # tlog-witness: ignore cosignatures from unknown keys
+        if verifier is not None:
+            if sig.key_hash != verifier.key_hash:
+                continue
+            try:
+                verifier.verify(body, sig)
+            except NoteError as e:
+                raise WitnessRequestError(f"witness {name}'s cosignature is invalid: {e}") from e
+        kept.append(sig.line())
+    if not kept:
+        raise WitnessRequestError(f"the witness's answer holds no cosignature by {name}")
+    return kept
+
+
+def _excerpt(answer: bytes, limit: int = 200) -> str:
+    text = " ".join(answer.decode("utf-8", errors="replace").split())
+    return text[:limit] + ("..." if len(text) > limit else "")

@@ -1,0 +1,1 @@
+"""The read models: what each event writes (pure handlers), the rows and their tables."""

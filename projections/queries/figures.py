@@ -1,0 +1,354 @@
+"""Transparency figures (công khai kết quả giải quyết hồ sơ) of a unit for a reporting period.
+
+Pure functions over ``FileRow``s (one row per file, its state as it stands now): the storage that
+keeps the rows is elsewhere. Every figure is an exact ``int`` or ``Fraction``; ``render_ratio`` and
+``render_days`` turn them into rounded decimals at the edge. A ratio with nothing to divide by
+is ``None`` and renders as "—".
+
+Which period a count belongs to (local dates in Vietnam time, ``Period.contains``):
+
+- *received*: ``received_at`` in the period, by channel.
+- *resolved* (đã giải quyết): returned files whose ``closed_at`` is in the period, split by the
+  timeliness fixed at the return (early / on time / late against the statutory deadline).
+- *refused*, *withdrawn*, *stopped*: files closed that way in the period.
+- *in progress* (đang giải quyết) "as of" ``min(period end, now)``: received before that instant
+  and not closed before it. Overdue when the instant is past the file's appointment (the apology
+  date if one was issued); a file waiting for the citizen's supplement is never overdue.
+- *supplement requests* and *apologies*: the slips issued for files received in the period
+  (the row keeps their number, not their dates, so they follow the file's receipt).
+- *processing time*: over files resolved in the period; office minutes from receipt to return
+  less the supplement waits, in working days (minutes ÷ minutes per working day).
+- *online share*: online ÷ received. *Online payment share*: files paid online ÷ files that
+  paid a fee, among files received in the period.
+- *satisfaction*: ratings of files closed in the period (returned or refused ones can be rated).
+
+Decision 766/QĐ-TTg indicators, as the National Public Service Portal computes them, over the
+files "received and processed in the period" = resolved in the period + in progress at its end:
+
+    progress = (resolved early + resolved on time + in progress not overdue)
+               ÷ (resolved + in progress)
+
+    receiving satisfaction = (handled − |dissatisfied ∪ overdue|) ÷ handled,
+        handled      = resolved + in progress,
+        dissatisfied = handled files rated dissatisfied,
+        overdue      = handled files resolved late or in progress overdue
+        (a file both dissatisfied and overdue counts once)
+
+The rows are the files' present state: for a past period, whether a file that has since been
+closed was waiting for a supplement at the period's end is not known, so it is judged by its
+appointment alone, and a later apology's appointment is the one used.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+
+from domain.calendar import WorkingCalendar, require_aware
+from domain.deadlines import Timeliness, is_overdue
+from domain.events import FileState, Rating
+from domain.procedures import Channel
+from projections.models.rows import FileRow
+from projections.queries.periods import Period
+
+__all__ = [
+    "NO_VALUE",
+    "ChannelCounts",
+    "Figures",
+    "InProgressCounts",
+    "RatingCounts",
+    "ResolvedCounts",
+    "UnitScore",
+    "by_procedure",
+    "rank_units",
+    "ratio",
+    "render_days",
+    "render_ratio",
+    "rounded",
+    "transparency",
+]
+
+NO_VALUE = "—"
+
+
+def ratio(numerator: int, denominator: int) -> Fraction | None:
+    """``numerator / denominator`` exactly, or ``None`` when there is nothing to divide by."""
+    return Fraction(numerator, denominator) if denominator else None
+
+
+def rounded(value: Fraction, places: int = 2) -> Decimal:
+    """``value`` rounded half away from zero to ``places`` decimals, exactly (no floats)."""
+    scale = 10**places
+    magnitude = (2 * abs(value.numerator) * scale + value.denominator) // (2 * value.denominator)
+    sign = -1 if value < 0 else 1
+    return Decimal(sign * magnitude).scaleb(-places)
+
+
+def render_ratio(value: Fraction | None, places: int = 2) -> str:
+    """A share as a percentage, ``"93.33%"``; ``"—"`` when undefined."""
+    return NO_VALUE if value is None else f"{rounded(value * 100, places)}%"
+
+
+def render_days(value: Fraction | None, places: int = 2) -> str:
+    """Working days rounded, ``"1.52"``; ``"—"`` when undefined."""
+    return NO_VALUE if value is None else str(rounded(value, places))
+
+
+@dataclass(frozen=True)
+class ChannelCounts:
+    in_person: int = 0
+    online: int = 0
+    postal: int = 0
+    mobile_session: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.in_person + self.online + self.postal + self.mobile_session
+
+
+@dataclass(frozen=True)
+class ResolvedCounts:
+    """Returned in the period: trước hạn / đúng hạn / quá hạn."""
+
+    early: int = 0
+    on_time: int = 0
+    late: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.early + self.on_time + self.late
+
+
+@dataclass(frozen=True)
+class InProgressCounts:
+    """Open at the "as of" instant: in time (trong hạn) or overdue (quá hạn).
+
+    ``awaiting_supplement`` (files whose clock is stopped) is a part of ``on_time``.
+    """
+
+    on_time: int = 0
+    overdue: int = 0
+    awaiting_supplement: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.on_time + self.overdue
+
+
+@dataclass(frozen=True)
+class RatingCounts:
+    satisfied: int = 0
+    neutral: int = 0
+    dissatisfied: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.satisfied + self.neutral + self.dissatisfied
+
+    @property
+    def satisfied_share(self) -> Fraction | None:
+        return ratio(self.satisfied, self.total)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The transparency figures of one unit (or all), one procedure (or all), one period."""
+
+    period: Period
+    as_of: datetime
+    unit: str | None
+    procedure: str | None
+    received: ChannelCounts
+    resolved: ResolvedCounts
+    in_progress: InProgressCounts
+    refused: int
+    withdrawn: int
+    stopped: int
+    supplement_requests: int
+    apologies: int
+    processing_days_average: Fraction | None
+    processing_days_median: Fraction | None
+    fee_paid_files: int
+    fee_paid_online_files: int
+    ratings: RatingCounts
+    handled_dissatisfied_or_overdue: int
+    minutes_per_day: int = field(default=480, repr=False)
+
+    @property
+    def handled(self) -> int:
+        """Files received and processed in the period: resolved + in progress at its end."""
+        return self.resolved.total + self.in_progress.total
+
+    @property
+    def on_time_rate(self) -> Fraction | None:
+        """Resolved early or on time ÷ resolved."""
+        return ratio(self.resolved.early + self.resolved.on_time, self.resolved.total)
+
+    @property
+    def online_share(self) -> Fraction | None:
+        return ratio(self.received.online, self.received.total)
+
+    @property
+    def online_payment_share(self) -> Fraction | None:
+        return ratio(self.fee_paid_online_files, self.fee_paid_files)
+
+    @property
+    def satisfied_share(self) -> Fraction | None:
+        return self.ratings.satisfied_share
+
+    @property
+    def progress(self) -> Fraction | None:
+        """Decision 766 progress: (resolved early/on time + in progress in time) ÷ handled."""
+        good = self.resolved.early + self.resolved.on_time + self.in_progress.on_time
+        return ratio(good, self.handled)
+
+    @property
+    def receiving_satisfaction(self) -> Fraction | None:
+        """Decision 766: (handled − dissatisfied − overdue, each file once) ÷ handled."""
+        return ratio(self.handled - self.handled_dissatisfied_or_overdue, self.handled)
+
+
+def _in(period: Period, at: datetime | None) -> bool:
+    return at is not None and period.contains(at)
+
+
+def _median(values: list[Fraction]) -> Fraction | None:
+    return statistics.median(values) if values else None
+
+
+def _selected(row: FileRow, unit: str | None, procedure: str | None) -> bool:
+    return (unit is None or row.unit == unit) and (procedure is None or row.procedure == procedure)
+
+
+def transparency(
+    rows: Iterable[FileRow],
+    period: Period,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    unit: str | None = None,
+    procedure: str | None = None,
+) -> Figures:
+    """The figures of ``period`` for ``unit`` and ``procedure`` (all when ``None``).
+
+    Counts are attributed as the module docstring says; in-progress files are taken as of
+    ``min(period end, now)``.
+    """
+    require_aware(now, "now")
+    as_of = min(period.end_at, now)
+    per_day = calendar.office_hours.minutes_per_day
+    channels = dict.fromkeys((c.value for c in Channel), 0)
+    timeliness = dict.fromkeys((t.value for t in Timeliness), 0)
+    ratings = dict.fromkeys((r.value for r in Rating), 0)
+    closed = dict.fromkeys((FileState.REFUSED, FileState.WITHDRAWN, FileState.STOPPED), 0)
+    on_time = overdue = waiting = 0
+    supplements = apologies = fee_paid = fee_online = bad = 0
+    days: list[Fraction] = []
+    for row in rows:
+        if not _selected(row, unit, procedure):
+            continue
+        if period.contains(row.received_at):
+            channels[row.channel] += 1
+            supplements += row.supplements
+            apologies += row.apologies
+            if row.fee_paid_vnd > 0:
+                fee_paid += 1
+                fee_online += row.fee_paid_online
+        if _in(period, row.closed_at):
+            if row.rating is not None:
+                ratings[row.rating] += 1
+            state = FileState(row.state)
+            if state in closed:
+                closed[state] += 1
+        if row.state == FileState.RETURNED and _in(period, row.closed_at):
+            assert row.timeliness is not None and row.processing_minutes is not None
+            timeliness[row.timeliness] += 1
+            days.append(Fraction(row.processing_minutes, per_day))
+            late = row.timeliness == Timeliness.LATE
+            bad += late or row.rating == Rating.DISSATISFIED
+        elif row.received_at < as_of and (row.closed_at is None or row.closed_at >= as_of):
+            if row.closed_at is None and row.state == FileState.AWAITING_SUPPLEMENT:
+                waiting += 1
+                on_time += 1
+            elif is_overdue(as_of, row.appointment_at):
+                overdue += 1
+                bad += 1
+            else:
+                on_time += 1
+    return Figures(
+        period=period,
+        as_of=as_of,
+        unit=unit,
+        procedure=procedure,
+        received=ChannelCounts(**channels),
+        resolved=ResolvedCounts(**timeliness),
+        in_progress=InProgressCounts(on_time=on_time, overdue=overdue, awaiting_supplement=waiting),
+        refused=closed[FileState.REFUSED],
+        withdrawn=closed[FileState.WITHDRAWN],
+        stopped=closed[FileState.STOPPED],
+        supplement_requests=supplements,
+        apologies=apologies,
+        processing_days_average=sum(days, Fraction(0)) / len(days) if days else None,
+        processing_days_median=_median(days),
+        fee_paid_files=fee_paid,
+        fee_paid_online_files=fee_online,
+        ratings=RatingCounts(**ratings),
+        handled_dissatisfied_or_overdue=bad,
+        minutes_per_day=per_day,
+    )
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    """One unit's place on the province's transparency map (1 = best; ties share a rank)."""
+
+    rank: int
+    unit: str
+    figures: Figures
+
+
+def _sort_key(f: Figures) -> tuple[tuple[int, Fraction], ...]:
+    """Descending by each indicator, an undefined one (``None``) last."""
+    values = (f.progress, f.receiving_satisfaction, f.on_time_rate, f.online_share)
+    return tuple((0, -v) if v is not None else (1, Fraction(0)) for v in values)
+
+
+def rank_units(
+    rows: Iterable[FileRow], period: Period, *, now: datetime, calendar: WorkingCalendar
+) -> list[UnitScore]:
+    """Every unit of ``rows`` ranked by progress, then receiving satisfaction, then on-time
+    rate, then online share (higher first; undefined last; then by unit code)."""
+    materialised = list(rows)
+    units = sorted({row.unit for row in materialised})
+    figures = [
+        transparency(materialised, period, now=now, calendar=calendar, unit=u) for u in units
+    ]
+    ordered = sorted(zip(units, figures, strict=True), key=lambda uf: (_sort_key(uf[1]), uf[0]))
+    scores: list[UnitScore] = []
+    for position, (u, f) in enumerate(ordered, start=1):
+        tied = scores and _sort_key(scores[-1].figures) == _sort_key(f)
+        scores.append(UnitScore(rank=scores[-1].rank if tied else position, unit=u, figures=f))
+    return scores
+
+
+def by_procedure(
+    rows: Iterable[FileRow],
+    period: Period,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    unit: str | None = None,
+) -> dict[str, Figures]:
+    """The figures of each procedure that has rows (of ``unit``, if given), by procedure code."""
+    materialised = [row for row in rows if unit is None or row.unit == unit]
+    codes = sorted({row.procedure for row in materialised})
+    return {
+        code: transparency(
+            materialised, period, now=now, calendar=calendar, unit=unit, procedure=code
+        )
+        for code in codes
+    }
