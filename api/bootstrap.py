@@ -1,4 +1,5 @@
-"""Wiring: settings -> store -> ledger and log; the only place that builds objects from config."""
+"""Bootstrap (khởi tạo): settings -> store -> ledger, log and read models: the only place that
+builds objects from configuration. The HTTP service, ``hoso serve`` and the CLI all start here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 from api.settings import CONFIG_NAME, Settings, load_settings
 from ledger.chain.service import Ledger
 from ledger.errors import ConfigurationError
-from ledger.log.storage import MerkleLog
+from ledger.log import jobs
+from ledger.log.storage import MerkleLog, StoredCheckpoint
 from ledger.store.events import open_store
 from ledger.store.group_commit import GroupCommit
 from projections.engine.runtime import ProjectionHost
@@ -54,6 +56,29 @@ def log_signer(settings: Settings) -> NoteSigner:
     """The log's checkpoint key (DATA/keys/log.pem); its note name is the log's origin."""
     path = settings.keys_dir / f"{LOG_KEY}.pem"
     return NoteSigner(settings.origin, load_private_key_pem(path))
+
+
+def checkpoint_policy(settings: Settings) -> jobs.CheckpointPolicy:
+    return jobs.CheckpointPolicy(
+        every_seconds=settings.checkpoint_every_seconds,
+        every_entries=settings.checkpoint_every_entries,
+    )
+
+
+def integrate_and_checkpoint(
+    settings: Settings, ledger: Ledger, *, now: datetime | None = None, force: bool = False
+) -> StoredCheckpoint | None:
+    """``ledger.log.jobs.integrate_and_checkpoint`` with this ledger's log, key and policy."""
+    return jobs.integrate_and_checkpoint(
+        open_log(ledger), log_signer(settings), checkpoint_policy(settings), now=now, force=force
+    )
+
+
+def integrate_logged(settings: Settings, ledger: Ledger, *, failing: bool) -> bool:
+    """``ledger.log.jobs.integrate_logged`` with this ledger's log, key and policy."""
+    return jobs.integrate_logged(
+        open_log(ledger), log_signer(settings), checkpoint_policy(settings), failing=failing
+    )
 
 
 def log_verifier(settings: Settings) -> NoteVerifier:

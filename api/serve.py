@@ -26,10 +26,9 @@ from pathlib import Path
 import orjson
 from fastapi import FastAPI
 
-from api.bootstrap import open_ledger
+from api.bootstrap import integrate_logged, open_ledger
 from api.http.app import create_app
 from api.http.followers import Followers
-from api.logjobs import integrate_logged
 from api.settings import Settings, load_settings
 from ledger.chain.service import Ledger
 from ledger.errors import ConfigurationError

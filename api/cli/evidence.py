@@ -12,9 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.bootstrap import open_ledger, open_log
+from api.bootstrap import integrate_and_checkpoint, open_ledger, open_log
 from api.cli.render import ACTIONS_VI, local
-from api.logjobs import integrate_and_checkpoint
 from api.settings import DEFAULT_DATA, load_settings
 from ledger.log.bundle import build_bundle
 from ledger.log.bundle_verify import BundleReport, verify_bundle_report

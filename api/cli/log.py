@@ -26,7 +26,7 @@ def log_key(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
 @log_app.command("checkpoint")
 def log_checkpoint(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
     """Integrate every stored event into the log, sign a checkpoint now and print it."""
-    from api.logjobs import integrate_and_checkpoint
+    from api.bootstrap import integrate_and_checkpoint
 
     with opened(data, db) as (settings, ledger):
         made = integrate_and_checkpoint(settings, ledger, now=now(), force=True)
@@ -51,7 +51,7 @@ def log_prove(
     """Print an inclusion (--index [--size]) or consistency (--from [--to]) proof as JSON."""
     import orjson
 
-    from api.logjobs import consistency_document, inclusion_document
+    from ledger.log.jobs import consistency_document, inclusion_document
 
     inclusion = index is not None or size is not None
     if inclusion == (size1 is not None or size2 is not None) or (inclusion and index is None):

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from api.bootstrap import AUTHORITY, init_data_dir, log_verifier
+from api.bootstrap import AUTHORITY, init_data_dir, integrate_and_checkpoint, log_verifier
 from api.cli import evidence as cli_evidence
 from api.cli import figures as cli_figures
 from api.cli import file as cli_file
@@ -22,7 +22,6 @@ from api.cli import tokens as cli_tokens
 from api.cli import views as cli_views
 from api.cli import witness as cli_witness
 from api.cli.base import EXIT_FAILED, EXIT_USAGE, CliError, DataOpt, DbOpt, err, now, opened, out
-from api.logjobs import integrate_and_checkpoint
 from api.settings import CONFIG_NAME, DEFAULT_DATA
 from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
 from domain.errors import DomainError

@@ -11,8 +11,7 @@ from typing import Annotated
 
 import typer
 
-from api.bootstrap import open_ledger, open_log
-from api.logjobs import integrate_and_checkpoint
+from api.bootstrap import integrate_and_checkpoint, open_ledger, open_log
 from api.settings import DEFAULT_DATA, load_settings
 from ledger.witness.cosigner import (
     Post,

@@ -20,7 +20,7 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.bootstrap import open_log, open_projections, open_service_ledger
+from api.bootstrap import integrate_logged, open_log, open_projections, open_service_ledger
 from api.http import problems
 from api.http.followers import Followers
 from api.http.middleware import (
@@ -42,10 +42,10 @@ from api.http.schemas.examples import (
     CONSISTENCY_EXAMPLE,
     INCLUSION_EXAMPLE,
 )
-from api.logjobs import consistency_document, inclusion_document, integrate_logged
 from api.settings import Settings
 from ledger.chain.service import Ledger
 from ledger.log.bundle import build_bundle
+from ledger.log.jobs import consistency_document, inclusion_document
 from ledger.log.storage import TILE_HEIGHT, MerkleLog
 from ledger.log.tiles import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
 from ledger.store.pins import VerifiedPins

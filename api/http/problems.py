@@ -22,7 +22,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.logjobs import OutOfRange
 from domain.errors import DomainError, IllegalTransition
 from ledger.chain.intake import Refused
 from ledger.errors import (
@@ -34,6 +33,7 @@ from ledger.errors import (
     PermissionRefused,
     StoreError,
 )
+from ledger.log.jobs import OutOfRange
 from ledger.log.merkle import ProofRequestError
 from ledger.log.storage import LogError
 from signing.errors import SigningError, VerificationError

@@ -26,9 +26,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
 
-from api.bootstrap import AUTHORITY, init_data_dir, open_ledger
+from api.bootstrap import AUTHORITY, init_data_dir, integrate_and_checkpoint, open_ledger
 from api.http.app import create_app
-from api.logjobs import integrate_and_checkpoint
 from api.settings import Settings, load_settings
 from domain.procedures import Channel
 from ledger.chain.personal import PersonalData

@@ -22,10 +22,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.bootstrap import open_ledger
+from api.bootstrap import integrate_and_checkpoint, open_ledger
 from api.http.app import create_app
 from api.http.auth import ApiRole, create_token
-from api.logjobs import integrate_and_checkpoint
 from api.settings import Settings, load_settings
 from ledger.log.merkle import verify_consistency
 from ledger.store.events import parse_postgres_url

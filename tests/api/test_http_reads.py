@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.bootstrap import open_projections
+from api.bootstrap import integrate_and_checkpoint, open_projections
 from api.http.app import create_app
 from api.http.auth import ApiRole, create_token
 from api.http.middleware import TokenBucket
 from api.http.routes.feed import decode_cursor, encode_cursor
-from api.logjobs import integrate_and_checkpoint
 from api.settings import Settings
 from domain.events import Desk
 from domain.procedures import Channel

@@ -22,10 +22,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from api.bootstrap import integrate_and_checkpoint
 from api.http.app import create_app
 from api.http.auth import ApiRole, create_token
 from api.http.middleware import TokenBucket
-from api.logjobs import integrate_and_checkpoint
 from domain.events import Desk
 from tests.api.test_http_log import small_ledger
 from tests.api.test_http_reads import project, receive

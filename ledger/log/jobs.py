@@ -1,18 +1,22 @@
-"""Jobs on the Merkle log shared by the HTTP service and the CLI: integrate and checkpoint,
-and the JSON proof documents (inclusion and consistency, RFC 9162) for inspectors."""
+"""Jobs on the Merkle log (việc định kỳ của sổ nhật ký): integrate and checkpoint when due, and
+the JSON proof documents (inclusion and consistency, RFC 9162) for inspectors.
+
+Shared by the HTTP service's background loop, ``hoso serve``'s leader and the CLI. They take the
+log, its signing key and the checkpoint policy as values: the api's bootstrap builds those from
+the settings.
+"""
 
 from __future__ import annotations
 
 import base64
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from api.bootstrap import log_signer, open_log
-from api.settings import Settings
-from ledger.chain.service import Ledger
 from ledger.errors import ConflictError, NotFound
 from ledger.log.storage import LogError, MerkleLog, StoredCheckpoint
+from signing.note import NoteSigner
 
 log = logging.getLogger("hoso.log")
 
@@ -21,9 +25,18 @@ class OutOfRange(LogError):
     """A proof request names a leaf or a tree size the log cannot answer (the caller's mistake)."""
 
 
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """A new checkpoint at most every ``every_seconds`` or ``every_entries`` new leaves."""
+
+    every_seconds: int
+    every_entries: int
+
+
 def integrate_and_checkpoint(
-    settings: Settings,
-    ledger: Ledger,
+    merkle_log: MerkleLog,
+    signer: NoteSigner,
+    policy: CheckpointPolicy,
     *,
     now: datetime | None = None,
     force: bool = False,
@@ -33,28 +46,27 @@ def integrate_and_checkpoint(
     Returns the new checkpoint, the unchanged latest one when ``force`` finds nothing new,
     or None when no checkpoint was due.
     """
-    log = open_log(ledger)
-    log.integrate()
+    merkle_log.integrate()
     at = now or datetime.now(UTC)
-    if not force and not log.checkpoint_due(
-        at,
-        every_seconds=settings.checkpoint_every_seconds,
-        every_entries=settings.checkpoint_every_entries,
+    if not force and not merkle_log.checkpoint_due(
+        at, every_seconds=policy.every_seconds, every_entries=policy.every_entries
     ):
         return None
-    if log.size() == 0:
+    if merkle_log.size() == 0:
         return None
     try:
-        return log.make_checkpoint(log_signer(settings), at)
+        return merkle_log.make_checkpoint(signer, at)
     except ConflictError:
-        return log.latest_checkpoint()  # another process signed this size first: keep theirs
+        return merkle_log.latest_checkpoint()  # another process signed this size first: theirs
 
 
-def integrate_logged(settings: Settings, ledger: Ledger, *, failing: bool) -> bool:
+def integrate_logged(
+    merkle_log: MerkleLog, signer: NoteSigner, policy: CheckpointPolicy, *, failing: bool
+) -> bool:
     """``integrate_and_checkpoint`` for a service's background loop: a new checkpoint logged, a
     failure logged once until it recovers (the service keeps serving). True if it failed."""
     try:
-        made = integrate_and_checkpoint(settings, ledger)
+        made = integrate_and_checkpoint(merkle_log, signer, policy)
     except Exception as e:
         if not failing:
             log.warning("integrating the log failed: %s", e)
