@@ -24,10 +24,7 @@ from api.bootstrap import integrate_logged, open_log, open_projections, open_ser
 from api.http import problems
 from api.http.followers import Followers
 from api.http.middleware import (
-    LOOKUP_BURST,
-    LOOKUP_RATE_PER_MINUTE,
     BodySizeLimit,
-    TokenBucket,
     install_openapi,
 )
 from api.http.problems import Problem, not_found
@@ -42,13 +39,13 @@ from api.http.schemas.examples import (
     CONSISTENCY_EXAMPLE,
     INCLUSION_EXAMPLE,
 )
+from api.http.state import ServiceState
 from api.settings import Settings
 from ledger.chain.service import Ledger
 from ledger.log.bundle import build_bundle
 from ledger.log.jobs import consistency_document, inclusion_document
 from ledger.log.storage import TILE_HEIGHT, MerkleLog
 from ledger.log.tiles import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
-from ledger.store.pins import VerifiedPins
 
 log = logging.getLogger("hoso.http")
 
@@ -235,13 +232,12 @@ def create_app(
     """The service for one ledger. ``integrate_every`` None or <= 0 turns the integrator off.
     ``processes``: how many worker processes serve the same address (``hoso serve --workers``);
     each keeps its share of the per-address lookup limit, so together they allow no more."""
-    if processes < 1:
-        raise ValueError("processes must be >= 1")
+    state = ServiceState.for_settings(settings, processes=processes)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ledger = await anyio.to_thread.run_sync(open_service_ledger, settings)
-        app.state.ledger = ledger
+        state.ledger = ledger
         # The read models' tables first (SQLite cannot change its schema under a busy writer),
         # then the projections' followers, then the log's integrator.
         followers = None
@@ -269,9 +265,9 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            app.state.ledger = None
-            await anyio.to_thread.run_sync(commands_batch.close_batch_intake, app.state)
-            await anyio.to_thread.run_sync(routes_public.close_lookup_reads, app.state)
+            state.ledger = None
+            await anyio.to_thread.run_sync(commands_batch.close_batch_intake, state)
+            await anyio.to_thread.run_sync(routes_public.close_lookup_reads, state)
             await anyio.to_thread.run_sync(ledger.close)
 
     app = FastAPI(
@@ -281,13 +277,10 @@ def create_app(
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
     )
-    setattr(app.state, routes_public.VERIFIED_PINS, VerifiedPins())  # per process, never shared
-    setattr(app.state, routes_public.LOOKUP_DB, settings.db)
-    if processes > 1:
-        share = TokenBucket(LOOKUP_RATE_PER_MINUTE / processes, max(1, LOOKUP_BURST // processes))
-        setattr(app.state, routes_public.LOOKUP_BUCKET, share)
-    app.add_middleware(routes_public.FastLookup)  # inside the body limit (a GET has no body)
-    app.add_middleware(BodySizeLimit)
+    app.state.hoso = state  # the one typed state: api.http.state.service_state(request)
+    # The fast lookup runs inside the body limit (a GET has no body).
+    app.add_middleware(routes_public.FastLookup, state=state)
+    app.add_middleware(BodySizeLimit, limit=lambda: state.max_body_bytes)
     problems.install(app)
     # The citizen's lookup first: routes are matched in order, one by one (issue 6: the public
     # route is the hot one; no other path starts with /public, so the order changes no answer).

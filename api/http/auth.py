@@ -17,13 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.http.problems import Problem
+from api.http.state import service_state
 from domain.codes import check_actor, check_unit_code
 from ledger.encoding.timefmt import format_instant
 from ledger.errors import NotFound
@@ -167,7 +168,7 @@ def principal(
     """FastAPI dependency: the caller, from ``Authorization: Bearer <token>``; 401 otherwise."""
     if credentials is None:
         raise unauthorized("this endpoint needs a bearer token")
-    ledger: Any = getattr(request.app.state, "ledger", None)
+    ledger = service_state(request).ledger
     if ledger is None:
         raise Problem(
             503,

@@ -1,7 +1,7 @@
 """Edges of the HTTP service that are not routes: the request-body limit, per-client rate
 limiting, strict query strings, and the problem+json answers declared in the OpenAPI document.
 
-- ``BodySizeLimit``: a request whose body exceeds ``app.state.max_body_bytes`` (default 1 MiB)
+- ``BodySizeLimit``: a request whose body exceeds the service's ``max_body_bytes`` (1 MiB)
   gets a 413 problem before anything parses it: a declared ``Content-Length`` over the limit is
   refused at once, a chunked body is counted as it arrives.
 - ``TokenBucket``: per-key token buckets (``rate`` tokens a minute, up to ``burst``), for the
@@ -43,21 +43,22 @@ def too_large(limit: int) -> Problem:
 
 
 class BodySizeLimit:
-    """ASGI middleware: refuse bodies over ``app.state.max_body_bytes`` with a 413 problem.
+    """ASGI middleware: refuse bodies over ``limit()`` bytes (the service's ``max_body_bytes``)
+    with a 413 problem.
 
     A declared ``Content-Length`` is checked before anything is read (the server enforces it);
     a body without one (chunked) is read here up to the limit and then handed on unchanged.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, limit: Callable[[], int] = lambda: MAX_BODY_BYTES) -> None:
         self.app = app
+        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        owner = scope.get("app")
-        limit = int(getattr(getattr(owner, "state", None), "max_body_bytes", MAX_BODY_BYTES))
+        limit = self.limit()
         declared = _content_length(scope)
         if declared is not None:
             if declared > limit:
@@ -162,16 +163,15 @@ def too_many_requests(wait: float) -> Problem:
     )
 
 
-def rate_limited(bucket_attr: str) -> Callable[[Request], Awaitable[None]]:
-    """Dependency: one token per request from ``app.state.<bucket_attr>`` (a ``TokenBucket``),
+def rate_limited(
+    bucket_of: Callable[[Request], TokenBucket],
+) -> Callable[[Request], Awaitable[None]]:
+    """Dependency: one token per request from ``bucket_of(request)`` (a ``TokenBucket``),
     keyed by the client's address; 429 with ``Retry-After`` when the bucket is empty. It is
     ``async`` (a dict update under a lock), so it costs the request no hop to a worker thread."""
 
     async def dependency(request: Request) -> None:
-        bucket = getattr(request.app.state, bucket_attr, None)
-        if bucket is None:
-            bucket = TokenBucket()
-            setattr(request.app.state, bucket_attr, bucket)
+        bucket = bucket_of(request)
         client = request.client.host if request.client else "unknown"
         wait = bucket.take(client)
         if wait is not None:

@@ -9,7 +9,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from api.http.lookup_reads import LookupReads, PostgresReader
-from api.http.routes.public import SCRYPT_LIMITER, VERIFIED_PINS, CitizenView
+from api.http.routes.public import CitizenView
+from api.http.state import state_of
 from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
 from projections.queries.reads import citizen_status
 from tests.api.test_http_log import assert_problem, db_url
@@ -23,7 +24,7 @@ UNKNOWN = f"{UNIT}-260302-0999"
 
 def fresh_pins(client: TestClient, capacity: int = 1024) -> VerifiedPins:
     pins = VerifiedPins(capacity)
-    setattr(client.app.state, VERIFIED_PINS, pins)  # type: ignore[attr-defined]
+    state_of(client.app).verified_pins = pins
     return pins
 
 
@@ -222,7 +223,7 @@ def test_concurrent_lookups_each_get_their_own_answer(world: World) -> None:
     up, a wrong PIN or an unknown code is never let through by the queue."""
     app = world.client.app
     fresh_pins(world.client)
-    app.state.scrypt_threads = 1  # type: ignore[attr-defined]
+    state_of(app).scrypt_threads = 1
     asks: list[tuple[str, str, int]] = []
     for r in world.receipts:
         asks += [(r.code, r.pin, 200), (r.code, wrong_for(r.pin), 404), (r.code, r.pin, 200)]
@@ -240,5 +241,7 @@ def test_concurrent_lookups_each_get_their_own_answer(world: World) -> None:
         assert answer.status_code == status, (code, answer.text)
         if status == 200:
             assert answer.json()["code"] == code
-    limiter = getattr(app.state, SCRYPT_LIMITER)[1]
+    held = state_of(app).scrypt_limiter
+    assert held is not None
+    limiter = held[1]
     assert limiter.total_tokens == 1

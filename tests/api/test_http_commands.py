@@ -23,6 +23,7 @@ from api.bootstrap import AUTHORITY, init_data_dir, open_ledger
 from api.http.app import create_app
 from api.http.auth import ApiRole, create_token
 from api.http.schemas.actions import ACTIONS
+from api.http.state import state_of
 from api.settings import Settings
 from ledger.chain.service import Ledger
 from ledger.encoding.canonical import canonical_bytes
@@ -152,7 +153,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     app = create_app(settings, integrate_every=None)
     try:
         with TestClient(app) as http:
-            app.state.ledger.clock = clock
+            state_of(app).ledger.clock = clock  # type: ignore[union-attr]
             yield Env(settings, ledger, app, http, clock, tokens, keys, kids)
     finally:
         ledger.store.close()

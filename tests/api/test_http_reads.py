@@ -18,6 +18,7 @@ from api.http.app import create_app
 from api.http.auth import ApiRole, create_token
 from api.http.middleware import TokenBucket
 from api.http.routes.feed import decode_cursor, encode_cursor
+from api.http.state import state_of
 from api.settings import Settings
 from domain.events import Desk
 from domain.procedures import Channel
@@ -259,7 +260,7 @@ def test_citizen_lookup_needs_code_and_pin(world: World) -> None:
 
 def test_citizen_lookup_is_rate_limited(world: World) -> None:
     clock = [0.0]
-    world.client.app.state.lookup_bucket = TokenBucket(6, 3, clock=lambda: clock[0])  # type: ignore[attr-defined]
+    state_of(world.client.app).lookup_bucket = TokenBucket(6, 3, clock=lambda: clock[0])
     path = f"/public/files/{world.receipts[0].code}"
     for _ in range(3):
         assert world.client.get(path, params={"pin": "000001"}).status_code == 404
@@ -282,7 +283,7 @@ def test_unknown_parameters_and_large_bodies_are_refused(world: World) -> None:
     assert_problem(r, 422, "invalid-request")
     big = b"x" * ((1 << 20) + 1)
     assert_problem(world.client.post("/files", content=big), 413, "payload-too-large")
-    world.client.app.state.max_body_bytes = 10  # type: ignore[attr-defined]
+    state_of(world.client.app).max_body_bytes = 10
 
     def chunks() -> Iterator[bytes]:
         yield b"0123456789"

@@ -26,6 +26,7 @@ from api.bootstrap import integrate_and_checkpoint
 from api.http.app import create_app
 from api.http.auth import ApiRole, create_token
 from api.http.middleware import TokenBucket
+from api.http.state import state_of
 from domain.events import Desk
 from tests.api.test_http_log import small_ledger
 from tests.api.test_http_reads import project, receive
@@ -63,7 +64,9 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             ).token
         app = create_app(settings_, integrate_every=None)
         with TestClient(app):
-            app.state.lookup_bucket = TokenBucket(1e9, 10**9)  # exercise lookups, not the limiter
+            state_of(app).lookup_bucket = TokenBucket(
+                1e9, 10**9
+            )  # exercise lookups, not the limiter
             yield schemathesis.openapi.from_asgi("/openapi.json", app)
     finally:
         ledger.store.close()

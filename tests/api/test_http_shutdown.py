@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from api.bootstrap import AUTHORITY, init_data_dir, open_ledger
 from api.http.app import create_app
 from api.http.auth import ApiRole, create_token
+from api.http.state import state_of
 from ledger.chain.intake import Intake
 from signing import KeyDirectory, b64, unb64
 from signing.registry import Role
@@ -51,7 +52,7 @@ def test_the_batch_intake_stops_its_threads_at_shutdown(tmp_path: Path) -> None:
     before = verifying_threads()
     app = create_app(settings, integrate_every=None)
     with TestClient(app) as http:
-        app.state.ledger.clock = Clock(START)
+        state_of(app).ledger.clock = Clock(START)  # type: ignore[union-attr]
 
         def post(who: str, path: str, body: dict[str, Any]) -> Any:
             return http.post(path, json=body, headers={"Authorization": f"Bearer {tokens[who]}"})
@@ -65,8 +66,8 @@ def test_the_batch_intake_stops_its_threads_at_shutdown(tmp_path: Path) -> None:
         r = post("portal", "/batch", {"envelopes": [{**prepared["envelope"], "sig": sig}]})
         assert r.status_code == 200, r.text
         assert [x["status"] for x in r.json()["results"]] == ["stored"]
-        assert isinstance(app.state.batch_intake, Intake)
+        assert isinstance(state_of(app).batch_intake, Intake)
         started = verifying_threads() - before
         assert started, "the batch's signatures were checked in the intake's own threads"
     assert [t.name for t in started if t.is_alive()] == []
-    assert app.state.batch_intake is None
+    assert state_of(app).batch_intake is None

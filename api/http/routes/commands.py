@@ -7,7 +7,7 @@ at the server's clock. Client-side (``POST /files/prepare-receipt``,
 ``POST /files/{code}/prepare/<action>``, then ``POST /files/{code}/events``): the server prepares
 the unsigned envelope, the officer signs ``signing_message`` with their own key, and the server
 checks the signature, the key registry, the domain rule, that ``prev_hash`` is the file's head
-(else 409) and that ``occurred_at`` lies within ``app.state.max_skew`` (default 5 minutes) of
+(else 409) and that ``occurred_at`` lies within the service's ``max_skew`` (5 minutes) of
 its clock, then stores it with its own receipt time ``recorded_at`` beside it.
 
 A file's chain hash is over what the actor signed and sent, not the server's ``recorded_at``, so

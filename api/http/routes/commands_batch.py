@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
 
 from api.http.auth import Principal
 from api.http.problems import PROBLEMS, Problem, as_problem
-from api.http.routes.commands_common import DEFAULT_MAX_SKEW, Integrator, authorize, receipt_writes
+from api.http.routes.commands_common import Integrator, authorize, receipt_writes
 from api.http.routes.common import ledger_of
 from api.http.schemas.envelopes import BatchIn, BatchOut, EventOut, FileResult, SignedEnvelopeIn
+from api.http.state import ServiceState, service_state
 from domain.codes import parse_file_code
 from ledger.chain.intake import Intake
 from ledger.chain.service import Ledger
@@ -35,16 +35,16 @@ def _problem_doc(p: Problem) -> dict[str, Any]:
 def _batch_intake(request: Request, ledger: Ledger) -> Intake:
     """The service's batch intake: kept between requests (its verifying threads and its cache of
     verified files); replaced when the ledger or the allowed skew changes."""
-    max_skew: timedelta = getattr(request.app.state, "max_skew", DEFAULT_MAX_SKEW)
-    kept: Intake | None = getattr(request.app.state, "batch_intake", None)
-    if kept is None or kept.ledger is not ledger or kept.max_skew != max_skew:
-        kept = request.app.state.batch_intake = Intake(ledger, max_skew=max_skew)
+    state = service_state(request)
+    kept = state.batch_intake
+    if kept is None or kept.ledger is not ledger or kept.max_skew != state.max_skew:
+        kept = state.batch_intake = Intake(ledger, max_skew=state.max_skew)
     return kept
 
 
-def close_batch_intake(state: Any) -> None:
+def close_batch_intake(state: ServiceState) -> None:
     """At shutdown: stop the batch intake's verifying threads (started by its first batch)."""
-    kept: Intake | None = getattr(state, "batch_intake", None)
+    kept = state.batch_intake
     if kept is not None:
         state.batch_intake = None
         kept.close()

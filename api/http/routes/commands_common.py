@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
@@ -17,6 +17,7 @@ from api.http.problems import Problem
 from api.http.schemas.commands import EXAMPLE_CODE, FILE_CODE
 from api.http.schemas.envelopes import SignedEnvelopeIn
 from api.http.schemas.receipts import ApplicantIn, ReceiptIn
+from api.http.state import service_state
 from domain.codes import format_file_code, parse_file_code
 from domain.file import AdministrativeFile
 from ledger.chain.intake import Intake, Refused
@@ -25,8 +26,6 @@ from ledger.chain.service import Ledger
 from ledger.encoding.envelope import Envelope
 from ledger.store.events import SideWrite
 from ledger.store.pins import hash_pin
-
-DEFAULT_MAX_SKEW = timedelta(minutes=5)  # override with ``app.state.max_skew``
 
 CodePath = Annotated[str, Path(pattern=FILE_CODE, max_length=24, examples=[EXAMPLE_CODE])]
 Officer = Annotated[Principal, Depends(require(ApiRole.OFFICER, ApiRole.LEADER))]
@@ -37,7 +36,7 @@ Integrator = Annotated[Principal, Depends(require(ApiRole.INTEGRATION))]
 
 
 def intake_of(request: Request, ledger: Ledger) -> Intake:
-    max_skew: timedelta = getattr(request.app.state, "max_skew", DEFAULT_MAX_SKEW)
+    max_skew = service_state(request).max_skew
     return Intake(ledger, max_skew=max_skew)
 
 

@@ -18,6 +18,7 @@ from api.http.auth import Principal, principal
 from api.http.middleware import no_unknown_query
 from api.http.problems import Problem
 from api.http.schemas.reads import CODE_PATTERN
+from api.http.state import service_state
 from ledger.chain.service import Ledger
 
 Code = Annotated[
@@ -34,7 +35,7 @@ def reads_router() -> APIRouter:
 
 
 def ledger_of(request: Request) -> Ledger:
-    ledger: Ledger | None = getattr(request.app.state, "ledger", None)
+    ledger = service_state(request).ledger
     if ledger is None:
         raise Problem(
             503,

@@ -4,23 +4,22 @@ No token: the code and the PIN are the credential. The answer carries no persona
 anyone (the procedure, the steps by department and agency, never a name). A wrong PIN and an
 unknown code give the same 404 body (only ``instance``, the path, differs), and both pay one
 scrypt, so neither the body nor the timing tells whether a code exists. Lookups are rate
-limited per client address (``app.state.lookup_bucket``, a ``TokenBucket``: by default 10 a
-minute with a burst of 20) and answered 429 with ``Retry-After`` beyond that.
+limited per client address (the service's ``lookup_bucket``, a ``TokenBucket``: by default 10
+a minute with a burst of 20) and answered 429 with ``Retry-After`` beyond that.
 
 Under load (issue 6) the route is ``async def`` and nothing of a remembered right PIN runs in a
 worker thread but the query: the rows (the PIN hash joined with the file's status row and its
 steps) come from ``api.lookup_reads``, one query for every lookup waiting at that moment, the
 same for an unknown code and a known one; the answer is written with orjson (the
 ``CitizenView`` model documents it). The PIN check goes through ``ledger.pins.VerifiedPins``
-(``app.state.verified_pins``): a right PIN seen before skips the scrypt, while a wrong PIN, an
-unknown code or a pair not remembered pays one scrypt in a worker thread, as before.
+(the service's ``verified_pins``): a right PIN seen before skips the scrypt, while a wrong
+PIN, an unknown code or a pair not remembered pays one scrypt in a worker thread, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 from typing import Annotated, Any
 
@@ -31,30 +30,30 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.http.lookup_reads import LookupReads, PostgresReader
-from api.http.middleware import no_unknown_query, problem_responses, rate_limited
+from api.http.middleware import TokenBucket, no_unknown_query, problem_responses, rate_limited
 from api.http.problems import Problem, as_problem, problem_response
 from api.http.routes.common import ledger_of
 from api.http.schemas.reads import CODE_PATTERN, PORTAL_LABELS
+from api.http.state import ServiceState, service_state
 from domain.portal import PortalStatus
 from domain.procedures import CATALOGUE
 from ledger.chain.service import Ledger
 from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
 from projections.queries.reads import STATE_TEXT, STEP_TEXT
 
-LOOKUP_BUCKET = "lookup_bucket"
-VERIFIED_PINS = "verified_pins"
-LOOKUP_READS = "lookup_reads"
-LOOKUP_DB = "lookup_db"  # the database URL (PostgreSQL: the lookups read on their own connection)
 PREFIX = "/public/files/"
-SCRYPT_LIMITER = "scrypt_limiter"
-SCRYPT_THREADS = max(1, (os.cpu_count() or 2) - 1)  # leave a core to the loop and the database
 log = logging.getLogger("hoso.http")
 _DUMMY_HASH = hash_pin("000000", b"hoso-no-such-file")  # equalises the unknown-code timing
+
+
+def _bucket(request: Request) -> TokenBucket:
+    return service_state(request).lookup_bucket
+
 
 router = APIRouter(
     prefix="/public",
     tags=["public"],
-    dependencies=[Depends(rate_limited(LOOKUP_BUCKET)), Depends(no_unknown_query)],
+    dependencies=[Depends(rate_limited(_bucket)), Depends(no_unknown_query)],
 )
 
 
@@ -131,46 +130,39 @@ class CitizenView(BaseModel):
 
 def verified_pins(request: Request) -> VerifiedPins:
     """This app's memory of verified (code, PIN) pairs (made on first use if absent)."""
-    pins: VerifiedPins | None = getattr(request.app.state, VERIFIED_PINS, None)
-    if pins is None:
-        pins = VerifiedPins()
-        setattr(request.app.state, VERIFIED_PINS, pins)
-    return pins
+    return service_state(request).verified_pins
 
 
 def lookup_reads(request: Request, ledger: Ledger) -> LookupReads:
     """This app's queue of lookups waiting for their rows (one per open ledger)."""
-    reads: LookupReads | None = getattr(request.app.state, LOOKUP_READS, None)
+    state = service_state(request)
+    reads = state.lookup_reads
     if reads is None or reads.store is not ledger.store:
         if reads is not None:
             reads.close()
-        db = getattr(request.app.state, LOOKUP_DB, None)
+        db = state.settings.db
         reader = PostgresReader(db) if ledger.store.dialect == "postgresql" and db else None
         reads = LookupReads(ledger.store, reader=reader)
-        setattr(request.app.state, LOOKUP_READS, reads)
+        state.lookup_reads = reads
     return reads
 
 
-def close_lookup_reads(state: Any) -> None:
+def close_lookup_reads(state: ServiceState) -> None:
     """At shutdown: the lookups' own connection, if one was opened."""
-    reads: LookupReads | None = getattr(state, LOOKUP_READS, None)
+    reads = state.lookup_reads
     if reads is not None:
         reads.close()
-        setattr(state, LOOKUP_READS, None)
+        state.lookup_reads = None
 
 
 def scrypt_limiter(request: Request) -> anyio.CapacityLimiter:
     """At most ``SCRYPT_THREADS`` scrypts at once (each holds 4 MiB and a core): a flood of
     wrong PINs queues here instead of starving the event loop, the database and every other
-    request of CPU. ``app.state.scrypt_threads`` overrides the number."""
-    state, loop = request.app.state, asyncio.get_running_loop()
-    held: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = getattr(
-        state, SCRYPT_LIMITER, None
-    )
+    request of CPU. The service state's ``scrypt_threads`` sets the number."""
+    state, loop = service_state(request), asyncio.get_running_loop()
+    held = state.scrypt_limiter
     if held is None or held[0] is not loop:  # one per event loop (tests start several)
-        threads = int(getattr(state, "scrypt_threads", SCRYPT_THREADS))
-        held = (loop, anyio.CapacityLimiter(threads))
-        setattr(state, SCRYPT_LIMITER, held)
+        held = state.scrypt_limiter = (loop, anyio.CapacityLimiter(state.scrypt_threads))
     return held[1]
 
 
@@ -271,7 +263,7 @@ async def lookup(
 
 _FAST_CODE = re.compile(CODE_PATTERN.removeprefix("^").removesuffix("$"))
 _FAST_QUERY = re.compile(rb"pin=([0-9]{6})")
-_limit = rate_limited(LOOKUP_BUCKET)
+_limit = rate_limited(_bucket)
 
 
 class FastLookup:
@@ -286,8 +278,9 @@ class FastLookup:
     contract (OpenAPI); this is its fast path, stricter in what it takes, never looser.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app = app
+        self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -296,13 +289,12 @@ class FastLookup:
         path: str = scope["path"]
         code = path[len(PREFIX) :]
         query = _FAST_QUERY.fullmatch(scope.get("query_string", b""))
-        owner = scope.get("app")
         if (
             query is None
             or not path.startswith(PREFIX)
             or len(code) > 24
             or _FAST_CODE.fullmatch(code) is None
-            or getattr(getattr(owner, "state", None), "ledger", None) is None
+            or self.state.ledger is None
         ):
             await self.app(scope, receive, send)
             return

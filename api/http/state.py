@@ -1,0 +1,71 @@
+"""The service's state (trạng thái dịch vụ): one typed object per app, in place of loose
+``app.state`` attributes. ``create_app`` builds it once from the settings; the routes, the
+dependencies and the middleware read it through ``service_state(request)``.
+
+Every default of the service is written here once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import HTTPConnection
+
+from api.http.middleware import LOOKUP_BURST, LOOKUP_RATE_PER_MINUTE, MAX_BODY_BYTES, TokenBucket
+from api.settings import Settings
+from ledger.store.pins import VerifiedPins
+
+if TYPE_CHECKING:
+    from api.http.lookup_reads import LookupReads
+    from ledger.chain.intake import Intake
+    from ledger.chain.service import Ledger
+
+DEFAULT_MAX_SKEW = timedelta(minutes=5)
+SCRYPT_THREADS = max(1, (os.cpu_count() or 2) - 1)  # leave a core to the loop and the database
+
+
+@dataclass
+class ServiceState:
+    """What one app (one process of ``hoso serve``) holds between requests."""
+
+    settings: Settings
+    processes: int = 1
+    ledger: Ledger | None = None  # open between start-up and shutdown
+    # How far a client-signed event's occurred_at may be from the server's clock.
+    max_skew: timedelta = DEFAULT_MAX_SKEW
+    max_body_bytes: int = MAX_BODY_BYTES
+    # The citizen lookup's per-address limit (this process's share of it, see ``for_settings``).
+    lookup_bucket: TokenBucket = field(default_factory=TokenBucket)
+    # Verified (code, PIN) pairs: per process, never shared.
+    verified_pins: VerifiedPins = field(default_factory=VerifiedPins)
+    lookup_reads: LookupReads | None = None
+    batch_intake: Intake | None = None
+    scrypt_threads: int = SCRYPT_THREADS
+    scrypt_limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings, *, processes: int = 1) -> ServiceState:
+        """``processes`` workers serve one address: each keeps 1/N of the lookup limit (rate
+        and burst), so together they allow no more than one process did."""
+        if processes < 1:
+            raise ValueError("processes must be >= 1")
+        bucket = TokenBucket(LOOKUP_RATE_PER_MINUTE / processes, max(1, LOOKUP_BURST // processes))
+        return cls(settings=settings, processes=processes, lookup_bucket=bucket)
+
+
+def service_state(request: HTTPConnection) -> ServiceState:
+    """The app's ``ServiceState`` (set by ``create_app``)."""
+    state: ServiceState = request.app.state.hoso
+    return state
+
+
+def state_of(app: Starlette) -> ServiceState:
+    """The ``ServiceState`` of an app made by ``create_app`` (for tests and benchmarks)."""
+    state: ServiceState = app.state.hoso
+    return state
