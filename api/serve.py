@@ -1,4 +1,8 @@
-"""``hoso serve``: the service in one process, or a leader and several worker processes.
+"""``hoso serve`` and ``hoso witness serve``: the commands that start servers, and the service
+in one process, or a leader and several worker processes.
+
+These commands live here, not in ``api.cli``, so that the CLI and the HTTP service never import
+each other (an import-linter contract); ``api.main`` adds them to the CLI's app.
 
 One process (the default, and the only choice on SQLite): the HTTP app follows the projections
 and keeps the log integrated and checkpointed itself (``create_app(follow_projections=True)``).
@@ -22,19 +26,62 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Annotated
 
 import orjson
+import typer
 from fastapi import FastAPI
 
 from api.bootstrap import integrate_logged, open_ledger
+from api.cli.base import DataOpt, DbOpt, opened
+from api.cli.witness import StateOpt, open_witness
 from api.http.app import create_app
 from api.http.followers import Followers
-from api.settings import Settings, load_settings
+from api.http.witness import create_witness_app
+from api.settings import DEFAULT_DATA, Settings, load_settings
 from ledger.chain.service import Ledger
 from ledger.errors import ConfigurationError
 
 WORKER_ENV = "HOSO_SERVE_WORKER"
 INTEGRATE_EVERY = 2.0
+PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")]
+HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Worker processes serving requests (PostgreSQL only; about one more than the "
+        "cores). The starting process then runs the projections and the log's integrator.",
+    ),
+]
+
+
+def register(app: typer.Typer, witness_app: typer.Typer) -> None:
+    """Add ``serve`` to the CLI's app and ``serve`` to its ``witness`` group."""
+    app.command("serve")(serve_command)
+    witness_app.command("serve")(witness_serve_command)
+
+
+def serve_command(
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+    port: PortOpt = 8080,
+    host: HostOpt = "127.0.0.1",
+    workers: WorkersOpt = 1,
+) -> None:
+    """Serve the log over HTTP (C2SP tlog-tiles under /log/) and keep it checkpointed."""
+    with opened(data, db) as (settings, _ledger):
+        pass  # fail here, in one line, if the data directory or the database is unusable
+    serve(settings, host=host, port=port, workers=workers)
+
+
+def witness_serve_command(state: StateOpt, port: PortOpt, host: HostOpt = "127.0.0.1") -> None:
+    """Serve POST /add-checkpoint (C2SP tlog-witness)."""
+    import uvicorn
+
+    witness = open_witness(state)  # fail here, in one line, if the key or state is unusable
+    uvicorn.run(create_witness_app(witness), host=host, port=port, log_level="info")
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:

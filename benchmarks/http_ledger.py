@@ -54,7 +54,7 @@ class Prepared:
 
 def hoso_command() -> list[str]:
     beside = Path(sys.executable).parent / "hoso"
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "api.cli.main"]
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "api.main"]
 
 
 def prepare(data: Path, db: str | None) -> Prepared:

@@ -159,7 +159,7 @@ def audit(
     with opened(data, db) as (settings, ledger):
         witness = None
         if witness_state is not None:
-            from ledger.witness.cosigner import load_witness_view
+            from ledger.audit.log_checks import load_witness_view
 
             witness = load_witness_view(witness_state, settings.origin)
         verifier = log_verifier(settings) if settings.log_vkey else None
@@ -194,30 +194,6 @@ def forget(applicant: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> No
         f"Applicant {applicant} forgotten: their key is destroyed, their personal fields now read "
         "[erased]; every event, signature and chain link is unchanged."
     )
-
-
-@app.command()
-def serve(
-    data: DataOpt = DEFAULT_DATA,
-    db: DbOpt = None,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8080,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers",
-            min=1,
-            help="Worker processes serving requests (PostgreSQL only; about one more than the "
-            "cores). The starting process then runs the projections and the log's integrator.",
-        ),
-    ] = 1,
-) -> None:
-    """Serve the log over HTTP (C2SP tlog-tiles under /log/) and keep it checkpointed."""
-    from api.serve import serve as run
-
-    with opened(data, db) as (settings, _ledger):
-        pass  # fail here, in one line, if the data directory or the database is unusable
-    run(settings, host=host, port=port, workers=workers)
 
 
 def _one_line(text: str) -> str:

@@ -13,14 +13,9 @@ import typer
 
 from api.bootstrap import integrate_and_checkpoint, open_ledger, open_log
 from api.settings import DEFAULT_DATA, load_settings
-from ledger.witness.cosigner import (
-    Post,
-    Witness,
-    WitnessError,
-    WitnessRequestError,
-    last_cosigned_size,
-    request_cosignature,
-)
+from ledger.witness.client import Post, last_cosigned_size, request_cosignature
+from ledger.witness.cosigner import Witness
+from ledger.witness.errors import WitnessError, WitnessRequestError
 from signing import generate_private_key, load_private_key_pem, save_private_key_pem
 from signing.cosignature import CosignatureVerifier
 from signing.note import NoteError, validate_key_name
@@ -70,21 +65,6 @@ def add_log(
     """Follow a log: cosign its checkpoints from now on."""
     open_witness(state).add_log(origin, log_key)
     typer.echo(f"Witness follows {origin}")
-
-
-@witness_app.command("serve")
-def serve(
-    state: StateOpt,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")],
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-) -> None:
-    """Serve POST /add-checkpoint (C2SP tlog-witness)."""
-    import uvicorn
-
-    from api.http.witness import create_witness_app
-
-    witness = open_witness(state)  # fail here, in one line, if the key or state is unusable
-    uvicorn.run(create_witness_app(witness), host=host, port=port, log_level="info")
 
 
 @witness_app.command("request")

@@ -17,9 +17,8 @@ from fastapi import FastAPI, Request, Response
 
 from api.http import problems
 from api.http.problems import Problem, problem_response
-from ledger.witness.cosigner import (
-    SIZE_CONTENT_TYPE,
-    Witness,
+from ledger.witness.cosigner import SIZE_CONTENT_TYPE, Witness, parse_add_checkpoint_body
+from ledger.witness.errors import (
     WitnessBadProof,
     WitnessBadSignature,
     WitnessConflict,
@@ -27,7 +26,6 @@ from ledger.witness.cosigner import (
     WitnessRollback,
     WitnessSplitView,
     WitnessUnknownLog,
-    parse_add_checkpoint_body,
 )
 
 MAX_BODY = 64 * 1024

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -18,6 +19,8 @@ from eventsourcing.persistence import Notification
 from ledger.log import merkle
 from ledger.log.storage import MerkleLog, StoredCheckpoint
 from ledger.store.events import EventStore
+from ledger.witness.errors import WitnessError
+from ledger.witness.state import WitnessState
 from signing.errors import VerificationError
 from signing.note import NoteVerifier
 
@@ -203,3 +206,15 @@ def _check_witness(witness: WitnessView, roots: dict[int, bytes], report: LogAud
             f"split view: the witness cosigned a different tree of size {witness.size} "
             "than the one these entries make"
         )
+
+
+def load_witness_view(state_path: Path, origin: str) -> WitnessView:
+    """What the witness cosigned last for ``origin``, for ``full_audit_report(witness=...)``."""
+    state = WitnessState.load(state_path)
+    record = state.logs.get(origin)
+    if record is None:
+        known = ", ".join(sorted(state.logs)) or "none"
+        raise WitnessError(f"{state_path}: the witness does not follow log {origin!r} ({known})")
+    if record.size == 0:
+        raise WitnessError(f"{state_path}: the witness has cosigned no checkpoint of {origin!r}")
+    return WitnessView(record.size, record.root)

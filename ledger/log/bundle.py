@@ -12,11 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.errors import NotFound
+from ledger.log.formats import BUNDLE_FORMAT
 from ledger.log.storage import LogError, MerkleLog, StoredCheckpoint
 from signing import b64
 from signing.registry import REGISTRY_STREAM
-
-BUNDLE_FORMAT = "hoso-bundle/v1"
 
 
 def _stream_entries(log: MerkleLog, stream: str, size: int) -> list[dict[str, Any]]:

@@ -21,9 +21,8 @@ from ledger.chain.verify import ChainVerifier
 from ledger.encoding.envelope import Envelope, decode
 from ledger.errors import LedgerError, TamperError
 from ledger.log import merkle
-from ledger.log.bundle import BUNDLE_FORMAT
 from ledger.log.checkpoint import open_checkpoint
-from ledger.log.storage import REGISTRY_HEAD_PREFIX
+from ledger.log.formats import BUNDLE_FORMAT, REGISTRY_HEAD_PREFIX
 from signing import unb64
 from signing.errors import VerificationError
 from signing.note import NoteVerifier

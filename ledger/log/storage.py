@@ -22,6 +22,7 @@ from ledger.encoding.timefmt import format_instant, parse_instant
 from ledger.errors import NotFound
 from ledger.log import merkle
 from ledger.log.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.log.formats import REGISTRY_HEAD_PREFIX
 from ledger.log.integrator import LogError as LogError
 from ledger.log.integrator import fetch_hashes, integrate
 from ledger.store.events import EventStore
@@ -32,7 +33,6 @@ T = TypeVar("T")
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
 BATCH = 10_000
-REGISTRY_HEAD_PREFIX = "hoso-keys "
 
 
 @dataclass(frozen=True)
@@ -234,6 +234,13 @@ class MerkleLog:
             (size,),
         )
         return stored.note + "".join(str(r["signature_line"]) for r in rows)
+
+    def last_cosigned_size(self, witness: str) -> int:
+        """The largest checkpoint size ``witness`` cosigned, as stored here (0 if none)."""
+        rows = self.store.query(
+            "SELECT MAX(size) AS s FROM hoso_log_cosignatures WHERE witness = ?", (witness,)
+        )
+        return int(rows[0]["s"] or 0) if rows else 0
 
 
 class _Wanted:

@@ -1,15 +1,15 @@
-"""A witness (bên chứng kiến) per C2SP tlog-witness, and the log's side of asking one.
+"""A witness (bên chứng kiến) per C2SP tlog-witness: it cosigns what extends what it saw.
 
 The witness keeps, per log origin, the last checkpoint it cosigned, in one JSON state file
-(``ledger.witness_state``, re-exported here with the error tree). It cosigns a new checkpoint
+(``ledger.witness.state``; its errors in ``ledger.witness.errors``). It cosigns a new checkpoint
 only if the log's key signed it and it extends what it cosigned before (RFC 9162 consistency
 proof): never a smaller tree (rollback), never a second root for one size (split view), across
 restarts too. The check and the durable write of the new state happen under
 one lock (threads and processes) *before* the cosignature is returned; a lost state file must not
 be recreated silently, so opening a witness without its state fails.
 
-No HTTP here: ``api.witness_http`` serves ``add-checkpoint``; ``request_cosignature`` takes the
-transport as a function.
+No HTTP here: ``api.http.witness`` serves ``add-checkpoint``; the log's side of asking is
+``ledger.witness.client``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import fcntl
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,56 +27,26 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.log.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
 from ledger.log.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
-from ledger.log.storage import MerkleLog, StoredCheckpoint
-from ledger.witness.state import (
-    LogRecord,
+from ledger.witness.errors import (
     WitnessBadProof,
     WitnessBadSignature,
     WitnessConflict,
     WitnessError,
     WitnessMalformed,
-    WitnessRefused,
-    WitnessRequestError,
     WitnessRollback,
     WitnessSplitView,
-    WitnessState,
     WitnessStateError,
     WitnessUnknownLog,
-    load_witness_view,
 )
+from ledger.witness.state import LogRecord, WitnessState
 from signing.cosignature import MAX_TIMESTAMP, CosignatureSigner, CosignatureVerifier
 from signing.errors import VerificationError
 from signing.keys import b64, unb64
 from signing.note import NoteError, NoteSignature, NoteVerifier, open_note, parse_note
 
-__all__ = [
-    "MAX_PROOF_LINES",
-    "SIZE_CONTENT_TYPE",
-    "LogRecord",
-    "Post",
-    "Witness",
-    "WitnessBadProof",
-    "WitnessBadSignature",
-    "WitnessConflict",
-    "WitnessError",
-    "WitnessMalformed",
-    "WitnessRefused",
-    "WitnessRequestError",
-    "WitnessRollback",
-    "WitnessSplitView",
-    "WitnessState",
-    "WitnessStateError",
-    "WitnessUnknownLog",
-    "add_checkpoint_body",
-    "last_cosigned_size",
-    "load_witness_view",
-    "parse_add_checkpoint_body",
-    "request_cosignature",
-]
-
 MAX_PROOF_LINES = 63
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
-_SIZE = re.compile(r"0|[1-9][0-9]{0,18}")
+SIZE_LINE = re.compile(r"0|[1-9][0-9]{0,18}")
 _OLD = re.compile(r"old (0|[1-9][0-9]{0,18})")
 
 
@@ -258,107 +228,3 @@ def parse_add_checkpoint_body(body: bytes) -> tuple[int, list[bytes], str]:
             raise WitnessMalformed(f"proof line {i + 1} is not a {HASH_SIZE}-byte hash")
         proof.append(h)
     return int(match.group(1)), proof, note
-
-
-# ---------------------------------------------------------------------- the log's side
-Post = Callable[[bytes], tuple[int, str, bytes]]
-"""Send an add-checkpoint body; return (HTTP status, content type, response body)."""
-
-
-def last_cosigned_size(log: MerkleLog, witness_name: str) -> int:
-    """The largest checkpoint size ``witness_name`` cosigned, as stored here (0 if none)."""
-    rows = log.store.query(
-        "SELECT MAX(size) AS s FROM hoso_log_cosignatures WHERE witness = ?", (witness_name,)
-    )
-    return int(rows[0]["s"] or 0) if rows else 0
-
-
-def request_cosignature(
-    log: MerkleLog,
-    post: Post,
-    witness_name: str,
-    guess_old: int = 0,
-    *,
-    verifier: CosignatureVerifier | None = None,
-) -> str:
-    """Ask a witness to cosign the latest checkpoint, store its cosignature, return the line(s).
-
-    On 409 the witness's size is read and the request sent once more from there. Lines by other
-    keys are ignored; with ``verifier`` the witness's lines must also verify before being kept.
-    """
-    latest = log.latest_checkpoint()
-    if latest is None:
-        raise WitnessRequestError("the log has no checkpoint to be cosigned")
-    if verifier is not None and verifier.name != witness_name:
-        raise WitnessRequestError(f"the witness key is {verifier.name!r}, not {witness_name!r}")
-    old = guess_old
-    for attempt in (1, 2):
-        status, content_type, answer = post(_request_body(log, latest, old))
-        if status == 200:
-            break
-        if status == 409:
-            size = _conflict_size(content_type, answer)
-            if size == old:
-                raise WitnessRequestError(
-                    f"witness {witness_name} refuses: it cosigned another tree of size {old} "
-                    "(split view?)"
-                )
-            if attempt == 1:
-                old = size
-                continue
-        raise WitnessRequestError(f"witness {witness_name} answered {status}: {_excerpt(answer)}")
-    lines = _cosignature_lines(latest, answer, witness_name, verifier)
-    for line in lines:
-        log.add_cosignature(latest.size, witness_name, line)
-    return "".join(lines)
-
-
-def _request_body(log: MerkleLog, latest: StoredCheckpoint, old: int) -> bytes:
-    if old < 0 or old > latest.size:
-        raise WitnessRequestError(
-            f"the witness has cosigned size {old}, beyond this log's latest checkpoint of size "
-            f"{latest.size}: this log was rolled back"
-        )
-    proof = [] if old in (0, latest.size) else log.consistency_proof(old, latest.size)
-    return add_checkpoint_body(old, proof, latest.note)
-
-
-def _conflict_size(content_type: str, answer: bytes) -> int:
-    media = content_type.split(";")[0].strip().lower()
-    text = answer.decode("utf-8", errors="replace")
-    if media != SIZE_CONTENT_TYPE or not text.endswith("\n") or not _SIZE.fullmatch(text[:-1]):
-        raise WitnessRequestError(
-            f"the witness's 409 answer is not a tree size: {_excerpt(answer)}"
-        )
-    return int(text[:-1])
-
-
-def _cosignature_lines(
-    latest: StoredCheckpoint, answer: bytes, name: str, verifier: CosignatureVerifier | None
-) -> list[str]:
-    body = parse_note(latest.note).text
-    try:
-        text = answer.decode("utf-8")
-        signatures = parse_note(body + "\n" + text).signatures if text else ()
-    except NoteError as e:
-        raise WitnessRequestError(f"the witness's answer is not signature lines: {e}") from e
-    kept: list[str] = []
-    for sig in signatures:
-        if sig.name != name:
-            continue  # tlog-witness: ignore cosignatures from unknown keys
-        if verifier is not None:
-            if sig.key_hash != verifier.key_hash:
-                continue
-            try:
-                verifier.verify(body, sig)
-            except NoteError as e:
-                raise WitnessRequestError(f"witness {name}'s cosignature is invalid: {e}") from e
-        kept.append(sig.line())
-    if not kept:
-        raise WitnessRequestError(f"the witness's answer holds no cosignature by {name}")
-    return kept
-
-
-def _excerpt(answer: bytes, limit: int = 200) -> str:
-    text = " ".join(answer.decode("utf-8", errors="replace").split())
-    return text[:limit] + ("..." if len(text) > limit else "")

@@ -1,8 +1,7 @@
-"""The witness's error tree and its state file (one JSON document, written atomically).
+"""The witness's state file (trạng thái bên chứng kiến): one JSON document, written atomically.
 
 Per log origin the state holds the log's verifier key and the last checkpoint the witness
 cosigned: ``{"vkey", "size", "root" (base64), "note"}``; size 0 with an empty root means none yet.
-``ledger.witness`` re-exports everything here.
 """
 
 from __future__ import annotations
@@ -16,9 +15,8 @@ from typing import Any
 
 import orjson
 
-from ledger.audit.log_checks import WitnessView
-from ledger.errors import LedgerError
 from ledger.log.merkle import HASH_SIZE
+from ledger.witness.errors import WitnessStateError
 from signing.errors import VerificationError
 from signing.keys import b64, unb64
 from signing.note import NoteVerifier
@@ -26,78 +24,6 @@ from signing.note import NoteVerifier
 STATE_FORMAT = "hoso-witness-state/v1"
 
 
-# --------------------------------------------------------------------------------- errors
-class WitnessError(LedgerError):
-    """Root of the witness's errors; ``status`` is the tlog-witness HTTP status to answer."""
-
-    status = 400
-
-
-class WitnessMalformed(WitnessError):
-    """A request that is not an add-checkpoint request (400)."""
-
-
-class WitnessStateError(WitnessError):
-    """The state file is missing, unreadable, corrupt, or not this witness's."""
-
-    status = 500
-
-
-class WitnessRequestError(WitnessError):
-    """The log's side: the witness could not be reached or did not cosign."""
-
-    status = 502
-
-
-class WitnessRefused(WitnessError):
-    """The witness will not cosign this checkpoint."""
-
-    status = 403
-
-
-class WitnessUnknownLog(WitnessRefused):
-    """The checkpoint's origin is not a log this witness follows (404, as tlog-witness says)."""
-
-    status = 404
-
-
-class WitnessBadSignature(WitnessRefused):
-    """No signature by the log's known key verifies (403)."""
-
-
-class WitnessRollback(WitnessRefused):
-    """The checkpoint is smaller than the tree already cosigned (400: old size > its size)."""
-
-    status = 400
-
-
-class WitnessBadProof(WitnessRefused):
-    """The consistency proof does not verify (422)."""
-
-    status = 422
-
-
-class WitnessConflict(WitnessError):
-    """The old size is not the size the witness last cosigned (409, with that size)."""
-
-    status = 409
-
-    def __init__(self, current_size: int, message: str | None = None) -> None:
-        super().__init__(message or f"the witness last cosigned size {current_size}")
-        self.current_size = current_size
-
-
-class WitnessSplitView(WitnessRefused):
-    """A second root for the size already cosigned (409, as tlog-witness says)."""
-
-    status = 409
-
-    def __init__(self, current_size: int, message: str) -> None:
-        super().__init__(message)
-        self.current_size = current_size
-
-
-# ---------------------------------------------------------------------------------- state
 @dataclass(frozen=True)
 class LogRecord:
     """One followed log: its key, and the last checkpoint cosigned (size 0, root b"": none)."""
@@ -190,15 +116,3 @@ class WitnessState:
                 os.close(dir_fd)
         except OSError as e:
             raise WitnessStateError(f"{path}: cannot write the witness state: {e}") from e
-
-
-def load_witness_view(state_path: Path, origin: str) -> WitnessView:
-    """What the witness cosigned last for ``origin``, for ``full_audit_report(witness=...)``."""
-    state = WitnessState.load(state_path)
-    record = state.logs.get(origin)
-    if record is None:
-        known = ", ".join(sorted(state.logs)) or "none"
-        raise WitnessError(f"{state_path}: the witness does not follow log {origin!r} ({known})")
-    if record.size == 0:
-        raise WitnessError(f"{state_path}: the witness has cosigned no checkpoint of {origin!r}")
-    return WitnessView(record.size, record.root)

@@ -14,7 +14,7 @@ import pytest
 from ledger.store.events import parse_postgres_url
 from tests.conftest import PG_URL
 
-HOSO = [sys.executable, "-c", "from api.cli.main import main; main()"]
+HOSO = [sys.executable, "-c", "from api.main import main; main()"]
 
 
 def hoso(*args: str) -> subprocess.CompletedProcess[str]:

@@ -39,7 +39,7 @@ from signing import KeyDirectory, PrivateKeySigner
 from signing.registry import Role
 from tests.conftest import PG_URL, T0, UNIT, require_postgres, signer
 
-HOSO = [sys.executable, "-c", "from api.cli.main import main; main()"]
+HOSO = [sys.executable, "-c", "from api.main import main; main()"]
 PROBLEM = "application/problem+json"
 PERSON = PersonalData("Trần Thị Bình", "001190054321", "0987654321", "5 Kim Mã, Hà Nội")
 

@@ -42,7 +42,7 @@ HANDOFFS = 8  # per client, alternating an -> binh -> an ...
 
 
 def hoso(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from api.cli.main import main; main()", *args]
+    return [sys.executable, "-c", "from api.main import main; main()", *args]
 
 
 def enrol(data: Path, db: str | None) -> dict[str, str]:

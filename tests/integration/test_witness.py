@@ -30,15 +30,15 @@ from api.cli.witness import register
 from api.http.witness import MAX_BODY, create_witness_app
 from api.settings import load_settings
 from ledger.audit.full import FullAuditReport, full_audit_report
-from ledger.audit.log_checks import WitnessView
+from ledger.audit.log_checks import WitnessView, load_witness_view
 from ledger.chain.service import Ledger
 from ledger.log.checkpoint import Checkpoint, sign_checkpoint
 from ledger.log.merkle import ListReader, leaf_hash
 from ledger.log.storage import MerkleLog
 from ledger.store.events import EventStore, open_sqlite
-from ledger.witness.cosigner import (
-    Post,
-    Witness,
+from ledger.witness.client import Post, last_cosigned_size, request_cosignature
+from ledger.witness.cosigner import Witness, add_checkpoint_body, parse_add_checkpoint_body
+from ledger.witness.errors import (
     WitnessBadProof,
     WitnessBadSignature,
     WitnessConflict,
@@ -48,15 +48,10 @@ from ledger.witness.cosigner import (
     WitnessRequestError,
     WitnessRollback,
     WitnessSplitView,
-    WitnessState,
     WitnessStateError,
     WitnessUnknownLog,
-    add_checkpoint_body,
-    last_cosigned_size,
-    load_witness_view,
-    parse_add_checkpoint_body,
-    request_cosignature,
 )
+from ledger.witness.state import WitnessState
 from signing import generate_private_key
 from signing.cosignature import CosignatureVerifier
 from signing.note import NoteSigner, NoteVerifier, open_note
@@ -566,9 +561,7 @@ def test_cli_init_add_log_serve_and_request(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
     port = free_port()
-    script = (
-        "import typer; from api.cli.witness import register; a = typer.Typer(); register(a); a()"
-    )
+    script = "from api.main import main; main()"
     server = subprocess.Popen(
         [
             sys.executable,
