@@ -96,7 +96,7 @@ def test_append_only_ledger(benchmark: Any, backend: Backend, world: World) -> N
         verifier = ChainVerifier(ledger.origin, ledger.authority_key, ledger.registry())
         verifier.heads[code] = (f.version, head)
         key = world.hand_off_on(code, f)
-        ledger._append(code, f.collect_events(), key, verifier=verifier)
+        ledger.writer.append(code, f.collect_events(), key, verifier=verifier)
 
     benchmark.pedantic(
         append, setup=setup, rounds=APPEND_ROUNDS, warmup_rounds=APPEND_WARMUP, iterations=1

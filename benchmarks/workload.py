@@ -133,7 +133,7 @@ class Workload:
             f = self.files.get(i)
             if f is not None:
                 try:
-                    _command(item)(f)
+                    _command(item, self.cal)(f)
                 except DomainError:
                     self.refused += 1
                     f.collect_events()

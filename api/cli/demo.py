@@ -8,6 +8,7 @@ planned with its instant, then all are executed in time order, so the ledger rea
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import heapq
 import random
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from domain import commands
 from domain.calendar import WorkingCalendar
 from domain.events import Desk, PaymentMethod, Rating, ReturnMethod
 from domain.file import AdministrativeFile
@@ -133,7 +135,7 @@ class Planned:
     seq: int
     actor: str = field(compare=False)
     code_of: int = field(compare=False)  # index of the file this step acts on
-    action: str = field(compare=False)  # an AdministrativeFile command, or "receive"
+    action: str = field(compare=False)  # a ``domain.commands`` action (``BY_ACTION``), or "receive"
     kwargs: dict[str, object] = field(compare=False, default_factory=dict)
 
 
@@ -215,7 +217,7 @@ class Simulation:
         self.plan_lifecycle(index, procedure, counter, at)
 
     def act(self, at: datetime, actor: str, index: int, action: str, **kw: object) -> None:
-        """Plan one command: ``AdministrativeFile.<action>(actor=..., at=..., **kw)``."""
+        """Plan one command: ``domain.commands.BY_ACTION[action](**kw)``, by ``actor`` at ``at``."""
         self._push(at, actor, index, action, **kw)
 
     def plan_lifecycle(self, i: int, procedure: str, counter: str, at: datetime) -> None:
@@ -258,7 +260,7 @@ class Simulation:
                 reason="Thiếu giấy tờ theo quy định",
             )
             t = self.later(t, 480, 1800)
-            self.act(t, officer, i, "receive_supplement", items=items, calendar=cal)
+            self.act(t, officer, i, "receive_supplement", items=items)
         if rng.random() < 0.02:
             self.act(
                 self.later(t, 30, 600),
@@ -300,7 +302,7 @@ class Simulation:
         )
         t = self.later(t, 5, 60)
         method = rng.choices(list(ReturnMethod), [80, 10, 10])[0]
-        self.act(t, counter, i, "return_result", method=method, calendar=cal)
+        self.act(t, counter, i, "return_result", method=method)
         if rng.random() < 0.4:
             rating = rng.choices(list(Rating), [85, 10, 5])[0]
             self.act(self.later(t, 1, 5), s.kiosk, i, "rate_satisfaction", rating=rating)
@@ -345,20 +347,21 @@ class Simulation:
                     signer=self.signer(item.actor),
                     actor=item.actor,
                     at=item.at,
-                    command=_command(item),
+                    command=_command(item, self.cal),
                 )
                 stats.events += len(envelopes)
             yield stats
 
 
-def _command(item: Planned) -> Callable[[AdministrativeFile], None]:
+def _command(item: Planned, calendar: WorkingCalendar) -> Callable[[AdministrativeFile], None]:
+    planned = commands.BY_ACTION[item.action](**item.kwargs)
+
     def command(f: AdministrativeFile) -> None:
-        kwargs = dict(item.kwargs)
-        if item.action == "issue_apology":
-            planned = kwargs["new_appointment_at"]
-            assert isinstance(planned, datetime)
-            kwargs["new_appointment_at"] = max(planned, f.appointment_at + timedelta(days=1))
-        getattr(f, item.action)(actor=item.actor, at=item.at, **kwargs)
+        command = planned
+        if isinstance(command, commands.IssueApology):  # a day after the current appointment
+            later = max(command.new_appointment_at, f.appointment_at + timedelta(days=1))
+            command = dataclasses.replace(command, new_appointment_at=later)
+        command.apply(f, actor=item.actor, at=item.at, calendar=calendar)
 
     return command
 

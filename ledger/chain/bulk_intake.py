@@ -29,14 +29,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
 from domain.file import AdministrativeFile
 from ledger.chain.bulk_checks import FreshVerifier, bad_signatures
-from ledger.chain.intake import Intake, Refused, StaleHead, Submitted
+from ledger.chain.ports import IntakeLedger
+from ledger.chain.submission import Refused, StaleHead, Submitted, replay
 from ledger.chain.verify import ChainVerifier, SignatureCheck
 from ledger.encoding.envelope import GENESIS_HASH, Envelope, decode
 from ledger.errors import ConflictError, LedgerError, PermissionRefused, StoreError, TamperError
@@ -123,8 +124,11 @@ class _File:
 class BulkIntake:
     """The batch path of ``Intake`` (its cache and verifying threads live as long as it does)."""
 
-    def __init__(self, intake: Intake, *, workers: int | None = None) -> None:
-        self.intake = intake
+    def __init__(
+        self, ledger: IntakeLedger, *, max_skew: timedelta, workers: int | None = None
+    ) -> None:
+        self.ledger = ledger
+        self.max_skew = max_skew
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         self.cache = VerifiedFiles()
         self._pool: ThreadPoolExecutor | None = None
@@ -174,8 +178,8 @@ class BulkIntake:
         pending = [f for f in files if isinstance(f, _File)]
         if not pending:
             return [self._outcome(f) for f in files]
-        stored = self.intake.ledger.store.streams([f.code for f in pending])
-        registry = self.intake.ledger.registry()  # once per batch
+        stored = self.ledger.store.streams([f.code for f in pending])
+        registry = self.ledger.registry()  # once per batch
         checks: list[SignatureCheck] = []
         futures: list[Future[list[int]]] = []
         pool = self._executor()
@@ -232,7 +236,7 @@ class BulkIntake:
             fresh.append(env)
         if not fresh:
             return
-        ledger = self.intake.ledger
+        ledger = self.ledger
         verifier = FreshVerifier(ledger.origin, ledger.authority_key, registry)
         try:
             if not f.rows and opening is not None and fresh[0].version == 1:
@@ -252,7 +256,7 @@ class BulkIntake:
             )
             return
         current: Any = f.file
-        skew = self.intake.max_skew
+        skew = self.max_skew
         for env in fresh:
             at = now(env) if callable(now) else now
             if env.unsigned.origin != ledger.origin:
@@ -278,7 +282,7 @@ class BulkIntake:
                 return
             self._defer(f, checks, checked.signature, False, env.version)
             try:
-                current = self.intake._replay(current, env, checked.event)
+                current = replay(self.ledger, current, env, checked.event)
             except LedgerError as e:
                 f.failure = (len(f.checks), e)
                 return
@@ -351,7 +355,7 @@ class BulkIntake:
     def _store(self, accepted: list[_File]) -> None:
         if not accepted:
             return
-        store = self.intake.ledger.store
+        store = self.ledger.store
         try:
             store.append_batch(
                 [_row(env, data) for f in accepted for env, data in f.accepted],

@@ -13,102 +13,31 @@ Resubmitting an envelope already stored is a no-op that returns the stored one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-from domain.deadlines import SupplementPolicy
-from domain.events import Desk, PaymentMethod, Rating, ReturnMethod
+from domain import commands
 from domain.file import AdministrativeFile
-from domain.procedures import Channel, get_procedure
-from ledger.chain.service import Ledger
+from domain.procedures import Channel
+from ledger.chain.bulk_intake import BulkIntake, Clock, FileOutcome, Opening
+from ledger.chain.ports import IntakeLedger
+from ledger.chain.submission import Refused, StaleHead, Submitted, receipt_event, replay
 from ledger.chain.verify import ChainVerifier
 from ledger.encoding import codec
 from ledger.encoding.envelope import GENESIS_HASH, Envelope, UnsignedEnvelope, build, decode
-from ledger.errors import ConflictError, LedgerError, PermissionRefused, TamperError
+from ledger.errors import PermissionRefused, TamperError
 from ledger.store.events import SideWrite
 
-if TYPE_CHECKING:
-    from ledger.chain.bulk_intake import BulkIntake, Clock, FileOutcome, Opening
-
-Command = Callable[[Any, dict[str, Any], str, datetime, Ledger], Any]
-
-
-class StaleHead(ConflictError):
-    """The envelope's prev_hash is not the file's current head: someone acted first."""
-
-
-class Refused(LedgerError):
-    """A submitted envelope breaks a rule (skew, domain rule, form)."""
-
-
-def _desk(d: Mapping[str, str]) -> Desk:
-    return Desk(d["officer"], d["department"], d["agency"])
-
-
-def _receive(f: Any, p: dict[str, Any], actor: str, at: datetime, ledger: Ledger) -> Any:
-    raise Refused("receipts are prepared with prepare_receipt, not replayed")
-
-
-REPLAY: dict[str, Command] = {
-    "FileHandedOff": lambda f, p, a, t, lg: f.hand_off(
-        actor=a, to=_desk(p["to_desk"]), note=p["note"], at=t
-    ),
-    "SupplementRequested": lambda f, p, a, t, lg: f.request_supplement(
-        actor=a, items=tuple(p["items"]), reason=p["reason"], at=t
-    ),
-    "SupplementReceived": lambda f, p, a, t, lg: f.receive_supplement(
-        actor=a, items=tuple(p["items"]), at=t, calendar=lg.calendar
-    ),
-    "FeeRequested": lambda f, p, a, t, lg: f.request_fee(
-        actor=a, amount_vnd=p["amount_vnd"], description=p["description"], at=t
-    ),
-    "FeePaid": lambda f, p, a, t, lg: f.pay_fee(
-        actor=a, amount_vnd=p["amount_vnd"], method=PaymentMethod(p["method"]), at=t
-    ),
-    "SubmittedForSignature": lambda f, p, a, t, lg: f.submit_for_signature(
-        actor=a, leader=p["leader"], at=t
-    ),
-    "ResultSigned": lambda f, p, a, t, lg: f.sign_result(
-        actor=a, document_sha256=p["document_sha256"], at=t
-    ),
-    "ResultReturned": lambda f, p, a, t, lg: f.return_result(
-        actor=a, method=ReturnMethod(p["method"]), at=t, calendar=lg.calendar
-    ),
-    "FileRefused": lambda f, p, a, t, lg: f.refuse(actor=a, reason=p["reason"], at=t),
-    "FileWithdrawn": lambda f, p, a, t, lg: f.withdraw(actor=a, reason=p["reason"], at=t),
-    "ProcessingStopped": lambda f, p, a, t, lg: f.stop_processing(
-        actor=a, reason=p["reason"], at=t
-    ),
-    "ApologyIssued": lambda f, p, a, t, lg: f.issue_apology(
-        actor=a, reason=p["reason"], new_appointment_at=_instant(p["new_appointment_at"]), at=t
-    ),
-    "SatisfactionRated": lambda f, p, a, t, lg: f.rate_satisfaction(
-        actor=a, rating=Rating(p["rating"]), at=t
-    ),
-    "FileReceived": _receive,
-}
-
-
-def _instant(text: str) -> datetime:
-    from ledger.encoding.timefmt import parse_instant
-
-    return parse_instant(text)
-
-
-@dataclass(frozen=True)
-class Submitted:
-    envelope: Envelope
-    stored_before: bool  # True when this envelope was already in the store (idempotent replay)
+__all__ = ["Intake", "Refused", "StaleHead", "Submitted"]
 
 
 class Intake:
     def __init__(
         self,
-        ledger: Ledger,
+        ledger: IntakeLedger,
         *,
         max_skew: timedelta = timedelta(minutes=5),
         workers: int | None = None,
@@ -152,40 +81,8 @@ class Intake:
         applicant_sealed: str,
         code: str,
     ) -> UnsignedEnvelope:
-        event = self._receipt(
-            actor=actor,
-            at=at,
-            unit=unit,
+        receive = commands.Receive(
             procedure=procedure,
-            channel=channel,
-            counter=counter,
-            department=department,
-            documents=documents,
-            applicant_ref=applicant_ref,
-            applicant_sealed=applicant_sealed,
-            code=code,
-        )
-        return self._unsigned(code, event, actor, key_id, GENESIS_HASH)
-
-    def _receipt(
-        self,
-        *,
-        actor: str,
-        at: datetime,
-        unit: str,
-        procedure: str,
-        channel: Channel,
-        counter: str,
-        department: str,
-        documents: Sequence[str],
-        applicant_ref: str,
-        applicant_sealed: str,
-        code: str,
-    ) -> Any:
-        """The receipt event the domain rule gives (``FileReceived``)."""
-        f = AdministrativeFile.receive(
-            code=code,
-            procedure=get_procedure(procedure),
             channel=channel,
             unit=unit,
             counter=counter,
@@ -193,13 +90,9 @@ class Intake:
             documents=tuple(documents),
             applicant_ref=applicant_ref,
             applicant_sealed=applicant_sealed,
-            actor=actor,
-            at=at,
-            calendar=self.ledger.calendar,
-            supplement_policy=SupplementPolicy(self.ledger.supplement_policy),
         )
-        (event,) = f.collect_events()
-        return event
+        event = receipt_event(self.ledger, receive, code=code, actor=actor, at=at)
+        return self._unsigned(code, event, actor, key_id, GENESIS_HASH)
 
     def _unsigned(
         self, code: str, event: Any, actor: str, key_id: str, prev: str
@@ -262,9 +155,7 @@ class Intake:
         ``LedgerError`` it raises refuses that file alone). One outcome per submission, in order.
         """
         if self._bulk is None:
-            from ledger.chain.bulk_intake import BulkIntake
-
-            self._bulk = BulkIntake(self, workers=self.workers)
+            self._bulk = BulkIntake(self.ledger, max_skew=self.max_skew, workers=self.workers)
         return self._bulk.submit_many(submissions, now=now, opening=opening)
 
     def close(self) -> None:
@@ -305,40 +196,6 @@ class Intake:
                 )
             except TamperError as e:
                 raise PermissionRefused(e.reason) from e
-            current = self._replay(current, env, checked.event)
+            current = replay(self.ledger, current, env, checked.event)
             accepted.append(received)
         return accepted
-
-    def _replay(self, current: Any, env: Envelope, event: Any) -> Any:
-        """The domain rule: the same command on the same file must give the very same event."""
-        if env.type == "FileReceived":
-            proc = get_procedure(event.procedure)
-            again = self._receipt(
-                actor=env.actor,
-                at=env.occurred_at,
-                unit=event.unit,
-                procedure=proc.code,
-                channel=Channel(event.channel),
-                counter=event.counter,
-                department=event.department,
-                documents=event.documents,
-                applicant_ref=event.applicant_ref,
-                applicant_sealed=event.applicant_sealed,
-                code=env.stream,
-            )
-            if not codec.payload_equals(again, env.payload):
-                raise Refused(
-                    "the receipt's computed fields (deadline, policy) are not the server's"
-                )
-            return event.mutate(None)
-        replay = REPLAY.get(env.type)
-        if replay is None:
-            raise Refused(f"unknown event type {env.type!r}")
-        try:
-            replay(current, dict(env.payload), env.actor, env.occurred_at, self.ledger)
-        except (KeyError, TypeError, ValueError) as e:
-            raise Refused(f"{env.type} payload is malformed: {e}") from e
-        (produced,) = current.collect_events()
-        if not codec.payload_equals(produced, env.payload):
-            raise Refused(f"{env.type} does not match what the rule produces for this file")
-        return current

@@ -1,70 +1,40 @@
 """The ledger service: commands in, signed and chained envelopes out, verified on every read.
 
-Write path: load the file (verifying every stored event) -> the domain checks the rule -> each new
-event becomes an envelope chained to the file's head and signed by the actor's key, which must be
-valid for that actor at that instant in the key registry -> stored in one transaction with any
-side rows. A concurrent writer that got there first makes the command retry on the new head.
+A facade over its parts, composed once here: the verified key registry (``RegistryCache``) and
+its commands (``RegistryCommands``), the writer every command stores through (``EventWriter``),
+what a receipt issues (``Receipts``: code, applicant key, PIN) and the file commands
+(``FileCommands``: receive, execute, load). Each method below hands over to the part that does
+it; the write path is told in ``ledger.chain.files`` and ``ledger.chain.writer``.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-import threading
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
-from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.persistence import StoredEvent
 
 from domain.calendar import WorkingCalendar
-from domain.codes import check_unit_code, format_file_code
 from domain.deadlines import SupplementPolicy
 from domain.file import AdministrativeFile
-from domain.procedures import Channel, get_procedure
-from ledger.chain import load_cache as lc
-from ledger.chain.key_commands import KeyCommands
-from ledger.chain.load_cache import RegistryMark, VerifiedPrefixCache, VerifiedRow
-from ledger.chain.personal import ERASED, PersonalData, SealError, seal, unseal
-from ledger.chain.verify import ChainVerifier
-from ledger.encoding import codec
-from ledger.encoding.envelope import Envelope, build
-from ledger.encoding.timefmt import format_instant
-from ledger.errors import ConflictError, NotFound, PermissionRefused, TamperError
+from domain.procedures import Channel
+from ledger.chain.files import FileCommands, VerifiedFile
+from ledger.chain.load_cache import VerifiedPrefixCache
+from ledger.chain.personal import PersonalData
+from ledger.chain.receipts import Receipt, Receipts
+from ledger.chain.registry import RegistryCache, RegistryCommands
+from ledger.chain.writer import EventWriter
+from ledger.encoding.envelope import Envelope
 from ledger.store.events import EventStore, SideWrite
 from ledger.store.group_commit import GroupCommit
-from ledger.store.pins import hash_pin, pin_matches
 from signing import Signer
-from signing.registry import REGISTRY_STREAM, KeyRegistry
+from signing.registry import KeyRegistry, Role
 
-MAX_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What the receiving counter prints: the code, the PIN (shown once), the appointment."""
-
-    code: str
-    pin: str
-    applicant_ref: str
-    appointment_at: datetime
+__all__ = ["Ledger", "Receipt", "VerifiedFile"]
 
 
-@dataclass(frozen=True)
-class VerifiedFile:
-    file: AdministrativeFile
-    envelopes: tuple[Envelope, ...]
-    known_head_hash: str | None = None
-
-    @property
-    def head_hash(self) -> str:
-        return self.known_head_hash or self.envelopes[-1].hash()
-
-
-class Ledger(KeyCommands):
+class Ledger:
     def __init__(
         self,
         store: EventStore,
@@ -85,13 +55,44 @@ class Ledger(KeyCommands):
         self.authority_key = authority_key
         self.calendar = calendar
         self.supplement_policy = supplement_policy
-        self._random = random_bytes
-        self.clock = clock
-        self.group_commit = group_commit
         self.load_cache = VerifiedPrefixCache() if load_cache is None else load_cache
-        self._registry_verifier = ChainVerifier(origin, authority_key)
-        self._registry_lock = threading.Lock()
-        self._registry_generation = 0  # + 1 whenever the registry object changes
+        self.registry_cache = RegistryCache(store, origin=origin, authority_key=authority_key)
+        self.writer = EventWriter(
+            store,
+            origin=origin,
+            clock=clock,
+            group_commit=group_commit,
+            load_cache=self.load_cache,
+            unchanged=self.registry_cache.unchanged,
+        )
+        self.registry_commands = RegistryCommands(self.registry_cache, self.writer)
+        self.receipts = Receipts(store, random_bytes)
+        self.files = FileCommands(
+            store,
+            calendar=calendar,
+            supplement_policy=supplement_policy,
+            registry=self.registry_cache,
+            writer=self.writer,
+            receipts=self.receipts,
+            load_cache=self.load_cache,
+        )
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The server's clock (the receipt time of every envelope written)."""
+        return self.writer.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], datetime]) -> None:
+        self.writer.clock = clock
+
+    @property
+    def group_commit(self) -> GroupCommit | None:
+        return self.writer.group_commit
+
+    @group_commit.setter
+    def group_commit(self, group_commit: GroupCommit | None) -> None:
+        self.writer.group_commit = group_commit
 
     def close(self) -> None:
         """Store what the writer still holds, then close the store."""
@@ -102,90 +103,59 @@ class Ledger(KeyCommands):
     # ------------------------------------------------------------- registry
     def registry(self) -> KeyRegistry:
         """The verified key registry, brought up to date with the store."""
-        return self._registry_state()[0]
-
-    def _registry_state(self) -> tuple[KeyRegistry, RegistryMark]:
-        """The registry brought up to date (one SELECT of what is new, outside the lock, so
-        concurrent commands do not queue behind each other's round trip) and its generation."""
-        last = self._head()
-        return self._apply_registry(self.store.stream(REGISTRY_STREAM, gt=last or None))
-
-    def _head(self) -> int:
-        """The version of the registry's last verified row (0: none yet)."""
-        with self._registry_lock:
-            return self._registry_verifier.head(REGISTRY_STREAM)[0]
-
-    def _apply_registry(self, fresh: Sequence[StoredEvent]) -> tuple[KeyRegistry, RegistryMark]:
-        """Apply registry rows read after the head; skip what another thread applied since."""
-        with self._registry_lock:
-            verifier = self._registry_verifier
-            head, _ = verifier.head(REGISTRY_STREAM)
-            if fresh and fresh[0].originator_version > head + 1:  # the verifier was rebuilt
-                fresh = self.store.stream(REGISTRY_STREAM, gt=head or None)
-            for stored in fresh:
-                if stored.originator_version <= verifier.head(REGISTRY_STREAM)[0]:
-                    continue
-                self._registry_generation += 1  # before: a failed check may have mutated it
-                verifier.check(stored)
-            if verifier.registry is None:
-                raise NotFound("the key registry is not established: run `hoso init`")
-            return verifier.registry, self._registry_generation
-
-    def _registry_unchanged(self, mark: RegistryMark) -> bool:
-        with self._registry_lock:
-            return self._registry_generation == mark
+        return self.registry_cache.registry()
 
     def establish_registry(self, authority: Signer, *, actor: str, at: datetime) -> None:
-        if self.authority_key != authority.public_key:
-            raise PermissionRefused("the authority key is not the one pinned in the settings")
-        registry = KeyRegistry.establish(
-            origin=self.origin, authority=actor, public_key=authority.public_key, at=at
+        self.registry_commands.establish(authority, actor=actor, at=at)
+
+    def register_key(
+        self,
+        *,
+        signer: Signer,
+        actor: str,
+        holder: str,
+        role: Role,
+        unit: str,
+        public_key: bytes,
+        valid_from: datetime,
+        at: datetime,
+    ) -> str:
+        return self.registry_commands.register_key(
+            signer=signer,
+            actor=actor,
+            holder=holder,
+            role=role,
+            unit=unit,
+            public_key=public_key,
+            valid_from=valid_from,
+            at=at,
         )
-        verifier = ChainVerifier(self.origin, self.authority_key)
-        self._append(REGISTRY_STREAM, registry.collect_events(), authority, verifier=verifier)
 
-    def _registry_command(
-        self, signer: Signer, actor: str, at: datetime, command: Callable[[KeyRegistry], Any]
-    ) -> Any:
-        """Run a registry command on a freshly verified copy, then drop the cache."""
-        for _attempt in range(MAX_ATTEMPTS):
-            history = self.store.stream(REGISTRY_STREAM)
-            # Two replays: the command mutates one registry, the other checks what it produced.
-            verifier, working = (ChainVerifier(self.origin, self.authority_key) for _ in "ab")
-            for stored in history:
-                verifier.check(stored)
-                working.check(stored)
-            registry = working.registry
-            if registry is None:
-                raise NotFound("the key registry is not established: run `hoso init`")
-            self._check_key(registry, signer, actor, at)
-            result = command(registry)
-            try:
-                self._append(REGISTRY_STREAM, registry.collect_events(), signer, verifier=verifier)
-            except ConflictError:
-                continue
-            finally:
-                with self._registry_lock:
-                    self._registry_verifier = ChainVerifier(self.origin, self.authority_key)
-                    self._registry_generation += 1
-            return result
-        raise ConflictError("the key registry kept changing under this command")
+    def revoke_key(
+        self, *, signer: Signer, actor: str, kid: str, effective_at: datetime, reason: str,
+        at: datetime,
+    ) -> None:  # fmt: skip
+        self.registry_commands.revoke_key(
+            signer=signer, actor=actor, kid=kid, effective_at=effective_at, reason=reason, at=at
+        )
 
-    @staticmethod
-    def _check_key(registry: KeyRegistry, signer: Signer, actor: str, at: datetime) -> None:
-        registry.key_for(actor, signer.key_id, at)
+    def rotate_key(
+        self, *, signer: Signer, actor: str, old_kid: str, new_public_key: bytes,
+        effective_at: datetime, at: datetime,
+    ) -> str:  # fmt: skip
+        return self.registry_commands.rotate_key(
+            signer=signer,
+            actor=actor,
+            old_kid=old_kid,
+            new_public_key=new_public_key,
+            effective_at=effective_at,
+            at=at,
+        )
 
     # ---------------------------------------------------------------- files
     def next_code(self, unit: str, day: date) -> str:
         """The next code of the unit's daily counter; one atomic increment, never reissued."""
-        check_unit_code(unit)
-        rows = self.store.execute(
-            "INSERT INTO hoso_code_counters (unit, day, last) VALUES (?, ?, 1) "
-            "ON CONFLICT (unit, day) DO UPDATE SET last = hoso_code_counters.last + 1 "
-            "RETURNING last",
-            (unit, day.isoformat()),
-        )
-        return format_file_code(unit, day, int(rows[0]["last"]))
+        return self.receipts.next_code(unit, day)
 
     def receive(
         self,
@@ -203,94 +173,23 @@ class Ledger(KeyCommands):
         applicant_ref: str | None = None,
     ) -> Receipt:
         """Tiếp nhận: open a file, seal the applicant's data, issue the code and PIN."""
-        proc = get_procedure(procedure)
-        registry, mark = self._registry_state()
-        self._check_key(registry, signer, actor, at)
-        code = self.next_code(unit, at.astimezone(self.calendar.tz).date())
-        side: list[SideWrite] = []
-        if applicant_ref is None:
-            applicant_ref = "ap-" + self._random(12).hex()
-            secret = self._random(32)
-            side.append(
-                SideWrite(
-                    "INSERT INTO hoso_applicant_keys (applicant_ref, secret, created_at) "
-                    "VALUES (?, ?, ?)",
-                    (applicant_ref, secret, format_instant(at)),
-                )
-            )
-        else:
-            known = self._applicant_secret(applicant_ref)
-            if known is None:
-                raise NotFound(f"applicant {applicant_ref} is unknown or was forgotten")
-            secret = known
-        sealed = seal(secret, self._random(12), applicant_ref, applicant)
-        pin = f"{secrets.randbelow(10**6):06d}"
-        side.append(
-            SideWrite(
-                "INSERT INTO hoso_file_pins (file_code, pin_hash) VALUES (?, ?)",
-                (code, hash_pin(pin, self._random(16))),
-            )
-        )
-        f = AdministrativeFile.receive(
-            code=code,
-            procedure=proc,
+        return self.files.receive(
+            signer=signer,
+            actor=actor,
+            procedure=procedure,
             channel=channel,
             unit=unit,
             counter=counter,
             department=department,
-            documents=tuple(documents),
-            applicant_ref=applicant_ref,
-            applicant_sealed=sealed,
-            actor=actor,
+            documents=documents,
+            applicant=applicant,
             at=at,
-            calendar=self.calendar,
-            supplement_policy=self.supplement_policy,
+            applicant_ref=applicant_ref,
         )
-        verifier = ChainVerifier(self.origin, self.authority_key, registry)
-        with self._expecting():
-            self._append(
-                code, f.collect_events(), signer, verifier=verifier, side_writes=side, mark=mark
-            )
-        return Receipt(code=code, pin=pin, applicant_ref=applicant_ref, appointment_at=f.due_at)
 
     def load(self, code: str) -> VerifiedFile:
-        """The file rebuilt from its events, each one's signature, key and chain link checked.
-
-        Every row is read from the store; a row byte-identical to one this process already
-        verified (same prefix, same registry) reuses that result (``ledger.load_cache``)."""
-        file, rows, _registry, _mark = self._load(code)
-        return VerifiedFile(file, tuple(row.envelope for row in rows), rows[-1].hash)
-
-    def _load(
-        self, code: str, *, tail: bool = False
-    ) -> tuple[AdministrativeFile, tuple[VerifiedRow, ...], KeyRegistry, RegistryMark]:
-        """``tail`` (commands): read only from the last row this process knows of the file
-        on, if it knows the file; anything unexpected falls back to reading it all."""
-        known = self.load_cache.entry(code) if tail else None
-        after = known.last.version - 1 if known is not None else 0
-        # One read: the file's rows (from ``after``) and the registry's after its verified head.
-        stored, news = self.store.stream_with(
-            code, REGISTRY_STREAM, other_after=self._head(), after=after
-        )
-        registry, mark = self._apply_registry(news)
-        verifier = ChainVerifier(self.origin, self.authority_key, registry)
-        if known is not None:
-            found = lc.verify_tail(stored, verifier, self.load_cache, known, mark)
-            if found is None:
-                return self._load(code)
-            rows, aggregate = found
-            if len(rows) > len(known.rows) and self._registry_unchanged(mark):
-                new = rows[len(known.rows) :]
-                self.load_cache.extend(code, mark, known.last.version, new, aggregate)
-        elif not stored:
-            raise NotFound(f"no file {code}")
-        else:
-            rows, fresh = lc.verify_rows(stored, verifier, self.load_cache, code, mark)
-            aggregate = lc.replay(rows)
-            if fresh and self._registry_unchanged(mark):
-                self.load_cache.put(code, mark, rows, aggregate)
-        assert isinstance(aggregate, AdministrativeFile)
-        return aggregate, rows, registry, mark
+        """The file rebuilt from its events, every one verified (``FileCommands.load``)."""
+        return self.files.load(code)
 
     def execute(
         self,
@@ -302,106 +201,20 @@ class Ledger(KeyCommands):
         command: Callable[[AdministrativeFile], None],
     ) -> list[Envelope]:
         """Run a command on the current file and store its events; retry on a concurrent write."""
-        with self._expecting():
-            for _attempt in range(MAX_ATTEMPTS):
-                file, rows, registry, mark = self._load(code, tail=True)
-                self._check_key(registry, signer, actor, at)
-                command(file)
-                events = file.collect_events()
-                verifier = ChainVerifier(self.origin, self.authority_key, registry)
-                verifier.heads[code] = (rows[-1].version, rows[-1].hash)
-                try:
-                    return self._append(code, events, signer, verifier=verifier, mark=mark)
-                except ConflictError:
-                    continue
-        raise ConflictError(f"file {code} kept changing under this command")
-
-    # -------------------------------------------------------------- writing
-    def _append(
-        self,
-        stream: str,
-        events: Sequence[CanMutateAggregate[str]],
-        signer: Signer,
-        *,
-        verifier: ChainVerifier,
-        side_writes: Sequence[SideWrite] = (),
-        mark: RegistryMark | None = None,
-    ) -> list[Envelope]:
-        """Seal, check and store new events atomically.
-
-        Every new envelope goes through the very checks a read applies (``verifier`` holds the
-        stream's head and the registry): what a read would reject is never written. With
-        ``mark`` (the generation of ``verifier``'s registry), what was written joins the
-        load cache.
-        """
-        after, prev = verifier.head(stream)
-        envelopes: list[Envelope] = []
-        stored: list[StoredEvent] = []
-        rows: list[VerifiedRow] = []
-        for event in events:
-            type_name, payload = codec.to_payload(event)
-            env = build(
-                origin=self.origin,
-                stream=stream,
-                version=event.originator_version,
-                type_=type_name,
-                occurred_at=event.timestamp,
-                actor=str(getattr(event, "actor")),  # noqa: B009 - every ledger event has one
-                key_id=signer.key_id,
-                payload=payload,
-                prev_hash=prev,
-            ).sign(signer)
-            env = env.received(self.clock())
-            item = StoredEvent(env.stream, env.version, env.type, env.to_bytes())
-            try:
-                checked = verifier.check(item)
-            except TamperError as e:
-                raise PermissionRefused(f"refused before writing: {e.reason}") from e
-            envelopes.append(env)
-            stored.append(item)
-            prev = verifier.head(stream)[1]
-            rows.append(VerifiedRow.of(item, checked, prev))
-        self.write(stored, side_writes)
-        if mark is not None and stream != REGISTRY_STREAM and self._registry_unchanged(mark):
-            self.load_cache.extend(stream, mark, after, rows)
-        return envelopes
+        return self.files.execute(code, signer=signer, actor=actor, at=at, command=command)
 
     def write(self, stored: Sequence[StoredEvent], side_writes: Sequence[SideWrite] = ()) -> None:
-        """Store checked events and side rows in one transaction (through the group commit
-        when there is one); return once they are durable."""
-        if self.group_commit is not None:
-            self.group_commit.append(stored, side_writes)
-        else:
-            self.store.append(stored, side_writes)
-
-    def _expecting(self) -> Any:
-        return nullcontext() if self.group_commit is None else self.group_commit.expecting()
+        """Store checked events and side rows in one transaction (``EventWriter.write``)."""
+        self.writer.write(stored, side_writes)
 
     # ------------------------------------------------------ personal data, PINs
-    def _applicant_secret(self, applicant_ref: str) -> bytes | None:
-        rows = self.store.query(
-            "SELECT secret FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
-        )
-        return bytes(rows[0]["secret"]) if rows else None
-
     def personal_data(self, f: AdministrativeFile) -> PersonalData:
         """The applicant's data, or every field ``[erased]`` once the applicant was forgotten."""
-        secret = self._applicant_secret(f.applicant_ref)
-        if secret is None:
-            return PersonalData.erased()
-        try:
-            return unseal(secret, f.applicant_ref, f.applicant_sealed)
-        except SealError:
-            return PersonalData(ERASED, ERASED, ERASED, ERASED)
+        return self.receipts.personal_data(f.applicant_ref, f.applicant_sealed)
 
     def forget(self, applicant_ref: str) -> None:
         """Decree 13/2023 erasure: destroy the applicant's key. Events are untouched."""
-        if self._applicant_secret(applicant_ref) is None:
-            raise NotFound(f"applicant {applicant_ref} is unknown or already forgotten")
-        self.store.execute(
-            "DELETE FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
-        )
+        self.receipts.forget(applicant_ref)
 
     def check_pin(self, code: str, pin: str) -> bool:
-        rows = self.store.query("SELECT pin_hash FROM hoso_file_pins WHERE file_code = ?", (code,))
-        return bool(rows) and pin_matches(pin, str(rows[0]["pin_hash"]))
+        return self.receipts.check_pin(code, pin)

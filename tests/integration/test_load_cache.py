@@ -14,7 +14,6 @@ from domain.events import Desk
 from ledger.chain.load_cache import VerifiedPrefixCache
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
-from ledger.chain.verify import ChainVerifier
 from ledger.errors import TamperError
 from ledger.store.events import EventStore
 from signing.registry import REGISTRY_STREAM, Role
@@ -174,7 +173,7 @@ def test_the_cache_is_bounded(store: EventStore, cast: Cast, ledger: Ledger) -> 
     codes = [open_file(small, cast, handoffs=1) for _ in range(3)]
     for code in codes:
         small.load(code)
-    registry_mark = small._registry_state()[1]
+    registry_mark = small.registry_cache.state()[1]
     assert small.load_cache.rows(codes[0], registry_mark) == ()
     assert [len(small.load_cache.rows(c, registry_mark)) for c in codes[1:]] == [2, 2]
     misses = small.load_cache.misses
@@ -187,7 +186,7 @@ def test_registry_rows_read_before_a_rebuild_are_reread(ledger: Ledger) -> None:
     command ran meanwhile): the gap is read again instead of failing as missing events."""
     size = len(ledger.store.stream(REGISTRY_STREAM))
     late = ledger.store.stream(REGISTRY_STREAM, gt=size - 2)
-    ledger._registry_verifier = ChainVerifier(ORIGIN, ledger.authority_key)
-    registry, _mark = ledger._apply_registry(late)
-    assert ledger._registry_verifier.head(REGISTRY_STREAM)[0] == size
+    ledger.registry_cache.reset()
+    registry, _mark = ledger.registry_cache.apply(late)
+    assert ledger.registry_cache.head() == size
     assert {r.holder for r in registry.keys.values()} >= {"an", "binh", "chutich"}

@@ -13,10 +13,7 @@ from api.http.problems import Problem
 from api.http.routes.commands_common import (
     CodePath,
     Officer,
-    applicant_secret,
     authorize_file,
-    check_receipt,
-    intake_of,
     person,
     signature,
 )
@@ -69,13 +66,11 @@ def server_action(action: type[ActionBody], keys: KeyDirectory) -> Callable[...,
 def receive(keys: KeyDirectory) -> Callable[..., ReceiptOut]:
     def receive(request: Request, body: ReceiptIn, who: Officer) -> ReceiptOut:
         """Tiếp nhận: open a file for the caller's unit, signed by the server with the caller's
-        key. The PIN is shown in this answer only."""
+        key. The PIN is shown in this answer only. The ledger checks the receipt's rule and its
+        applicant before it reserves a number, and answers with the envelope it stored."""
         ledger = ledger_of(request)
         signer = _server_signer(keys, who.actor)
         at = ledger.clock()
-        check_receipt(intake_of(request, ledger), body, who.actor, signer.key_id, at, who.unit)
-        if body.applicant_ref is not None:
-            applicant_secret(ledger, body.applicant_ref)  # 404 before a number is reserved
         receipt = ledger.receive(
             signer=signer,
             actor=who.actor,
@@ -89,13 +84,12 @@ def receive(keys: KeyDirectory) -> Callable[..., ReceiptOut]:
             at=at,
             applicant_ref=body.applicant_ref,
         )
-        stored = ledger.load(receipt.code).envelopes
         return ReceiptOut(
             code=receipt.code,
             pin=receipt.pin,
             applicant_ref=receipt.applicant_ref,
             appointment_at=receipt.appointment_at,
-            events=[EventOut.of(e) for e in stored],
+            events=[EventOut.of(e) for e in receipt.envelopes],
         )
 
     return receive

@@ -1,6 +1,7 @@
 """The lifecycle actions' bodies (chuyển xử lý, yêu cầu bổ sung, trình ký, ký duyệt, trả kết quả,
-...): each knows the domain command it stands for (``command``), so the server-side mode and the
-client-side ``prepare`` run the very same command; ``prepare_model`` adds the signing fields.
+...): each maps to its domain command (``domain.commands``, ``to_command``), so the server-side
+mode and the client-side ``prepare`` run the very same command; ``prepare_model`` adds the
+signing fields.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from api.http.schemas.commands import (
     Text,
     strict_config,
 )
+from domain import commands
 from domain.calendar import WorkingCalendar
 from domain.events import Desk, PaymentMethod, Rating, ReturnMethod
 from domain.file import AdministrativeFile
@@ -37,8 +39,14 @@ class ActionBody(BaseModel):
     path: ClassVar[str]
     summary: ClassVar[str]
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
+    def to_command(self) -> commands.FileCommand:
+        """The domain command this body stands for."""
         raise NotImplementedError
+
+    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
+        """The command as ``actor`` gives it at ``at``, ready to run on the file."""
+        command = self.to_command()
+        return lambda f: command.apply(f, actor=actor, at=at, calendar=calendar)
 
 
 class DeskIn(BaseModel):
@@ -62,9 +70,9 @@ class HandOff(ActionBody):
     to_desk: DeskIn
     note: Annotated[str, Field(max_length=500)] = ""
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        to = Desk(self.to_desk.officer, self.to_desk.department, self.to_desk.agency)
-        return lambda f: f.hand_off(actor=actor, to=to, note=self.note, at=at)
+    def to_command(self) -> commands.HandOff:
+        desk = self.to_desk
+        return commands.HandOff(Desk(desk.officer, desk.department, desk.agency), self.note)
 
 
 class RequestSupplement(ActionBody):
@@ -74,9 +82,8 @@ class RequestSupplement(ActionBody):
     items: Items
     reason: Text
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        items = tuple(self.items)
-        return lambda f: f.request_supplement(actor=actor, items=items, reason=self.reason, at=at)
+    def to_command(self) -> commands.RequestSupplement:
+        return commands.RequestSupplement(tuple(self.items), self.reason)
 
 
 class ReceiveSupplement(ActionBody):
@@ -85,9 +92,8 @@ class ReceiveSupplement(ActionBody):
     model_config = strict_config({"items": ["Bản sao CCCD"]})
     items: Items
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        items = tuple(self.items)
-        return lambda f: f.receive_supplement(actor=actor, items=items, at=at, calendar=calendar)
+    def to_command(self) -> commands.ReceiveSupplement:
+        return commands.ReceiveSupplement(tuple(self.items))
 
 
 class RequestFee(ActionBody):
@@ -97,10 +103,8 @@ class RequestFee(ActionBody):
     amount_vnd: Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]
     description: Text
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        return lambda f: f.request_fee(
-            actor=actor, amount_vnd=self.amount_vnd, description=self.description, at=at
-        )
+    def to_command(self) -> commands.RequestFee:
+        return commands.RequestFee(self.amount_vnd, self.description)
 
 
 class PayFee(ActionBody):
@@ -110,10 +114,8 @@ class PayFee(ActionBody):
     amount_vnd: Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]
     method: PaymentMethod
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        return lambda f: f.pay_fee(
-            actor=actor, amount_vnd=self.amount_vnd, method=self.method, at=at
-        )
+    def to_command(self) -> commands.PayFee:
+        return commands.PayFee(self.amount_vnd, self.method)
 
 
 class SubmitForSignature(ActionBody):
@@ -122,8 +124,8 @@ class SubmitForSignature(ActionBody):
     model_config = strict_config({"leader": "chutich"})
     leader: Actor
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        return lambda f: f.submit_for_signature(actor=actor, leader=self.leader, at=at)
+    def to_command(self) -> commands.SubmitForSignature:
+        return commands.SubmitForSignature(self.leader)
 
 
 class SignResult(ActionBody):
@@ -132,8 +134,8 @@ class SignResult(ActionBody):
     model_config = strict_config({"document_sha256": EXAMPLE_HASH})
     document_sha256: Annotated[str, Field(pattern=HEX64)]
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        return lambda f: f.sign_result(actor=actor, document_sha256=self.document_sha256, at=at)
+    def to_command(self) -> commands.SignResult:
+        return commands.SignResult(self.document_sha256)
 
 
 class ReturnResult(ActionBody):
@@ -142,8 +144,8 @@ class ReturnResult(ActionBody):
     model_config = strict_config({"method": "counter"})
     method: ReturnMethod
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        return lambda f: f.return_result(actor=actor, method=self.method, at=at, calendar=calendar)
+    def to_command(self) -> commands.ReturnResult:
+        return commands.ReturnResult(self.method)
 
 
 class Refuse(ActionBody):
@@ -152,8 +154,8 @@ class Refuse(ActionBody):
     model_config = strict_config({"reason": "Hồ sơ không thuộc thẩm quyền"})
     reason: Text
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        return lambda f: f.refuse(actor=actor, reason=self.reason, at=at)
+    def to_command(self) -> commands.Refuse:
+        return commands.Refuse(self.reason)
 
 
 class Withdraw(ActionBody):
@@ -162,8 +164,8 @@ class Withdraw(ActionBody):
     model_config = strict_config({"reason": "Công dân xin rút hồ sơ"})
     reason: Text
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        return lambda f: f.withdraw(actor=actor, reason=self.reason, at=at)
+    def to_command(self) -> commands.Withdraw:
+        return commands.Withdraw(self.reason)
 
 
 class StopProcessing(ActionBody):
@@ -172,8 +174,8 @@ class StopProcessing(ActionBody):
     model_config = strict_config({"reason": "Theo yêu cầu của cơ quan có thẩm quyền"})
     reason: Text
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        return lambda f: f.stop_processing(actor=actor, reason=self.reason, at=at)
+    def to_command(self) -> commands.StopProcessing:
+        return commands.StopProcessing(self.reason)
 
 
 class IssueApology(ActionBody):
@@ -185,10 +187,8 @@ class IssueApology(ActionBody):
     reason: Text
     new_appointment_at: AwareDatetime
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        return lambda f: f.issue_apology(
-            actor=actor, reason=self.reason, new_appointment_at=self.new_appointment_at, at=at
-        )
+    def to_command(self) -> commands.IssueApology:
+        return commands.IssueApology(self.reason, self.new_appointment_at)
 
 
 class RateSatisfaction(ActionBody):
@@ -197,8 +197,8 @@ class RateSatisfaction(ActionBody):
     model_config = strict_config({"rating": "satisfied"})
     rating: Rating
 
-    def command(self, actor: str, at: datetime, calendar: WorkingCalendar) -> Command:
-        return lambda f: f.rate_satisfaction(actor=actor, rating=self.rating, at=at)
+    def to_command(self) -> commands.RateSatisfaction:
+        return commands.RateSatisfaction(self.rating)
 
 
 ACTIONS: tuple[type[ActionBody], ...] = (

@@ -1,0 +1,185 @@
+"""The file commands (lệnh xử lý hồ sơ) on the ledger: receive a file, run a command on it, load
+it verified.
+
+Write path: load the file (verifying every stored event) -> the domain checks the rule -> the
+new events are written (``EventWriter``: chained, signed by the actor's key, checked as a read
+would check them, stored in one transaction with any side rows). A concurrent writer that got
+there first makes the command retry on the new head.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain import commands
+from domain.calendar import WorkingCalendar
+from domain.deadlines import SupplementPolicy
+from domain.file import AdministrativeFile
+from domain.procedures import Channel
+from ledger.chain import load_cache as lc
+from ledger.chain.load_cache import RegistryMark, VerifiedPrefixCache, VerifiedRow
+from ledger.chain.personal import PersonalData, seal
+from ledger.chain.receipts import Receipt, Receipts
+from ledger.chain.registry import RegistryCache, check_key
+from ledger.chain.verify import ChainVerifier
+from ledger.chain.writer import MAX_ATTEMPTS, EventWriter
+from ledger.encoding.envelope import Envelope
+from ledger.errors import ConflictError, NotFound
+from ledger.store.events import EventStore, SideWrite
+from signing import Signer
+from signing.registry import REGISTRY_STREAM, KeyRegistry
+
+
+@dataclass(frozen=True)
+class VerifiedFile:
+    file: AdministrativeFile
+    envelopes: tuple[Envelope, ...]
+    known_head_hash: str | None = None
+
+    @property
+    def head_hash(self) -> str:
+        return self.known_head_hash or self.envelopes[-1].hash()
+
+
+class FileCommands:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        calendar: WorkingCalendar,
+        supplement_policy: SupplementPolicy,
+        registry: RegistryCache,
+        writer: EventWriter,
+        receipts: Receipts,
+        load_cache: VerifiedPrefixCache,
+    ) -> None:
+        self.store = store
+        self.calendar = calendar
+        self.supplement_policy = supplement_policy
+        self.registry = registry
+        self.writer = writer
+        self.receipts = receipts
+        self.load_cache = load_cache
+
+    def _verifier(self, registry: KeyRegistry) -> ChainVerifier:
+        return ChainVerifier(self.registry.origin, self.registry.authority_key, registry)
+
+    def receive(
+        self,
+        *,
+        signer: Signer,
+        actor: str,
+        procedure: str,
+        channel: Channel,
+        unit: str,
+        counter: str,
+        department: str,
+        documents: Sequence[str],
+        applicant: PersonalData,
+        at: datetime,
+        applicant_ref: str | None = None,
+    ) -> Receipt:
+        """Tiếp nhận: open a file, seal the applicant's data, issue the code and PIN.
+
+        The rule is checked once, before a number is reserved (``Receive.draft``); the receipt
+        answers with what it stored."""
+        known = self.receipts.applicant(applicant_ref, at)  # NotFound before a number is reserved
+        sealed = seal(known.secret, self.receipts.random(12), known.ref, applicant)
+        receive = commands.Receive(
+            procedure=procedure,
+            channel=channel,
+            unit=unit,
+            counter=counter,
+            department=department,
+            documents=tuple(documents),
+            applicant_ref=known.ref,
+            applicant_sealed=sealed,
+        )
+        draft = receive.draft(
+            actor=actor,
+            at=at,
+            calendar=self.calendar,
+            supplement_policy=self.supplement_policy,
+        )
+        registry, mark = self.registry.state()
+        check_key(registry, signer, actor, at)
+        code = self.receipts.next_code(unit, at.astimezone(self.calendar.tz).date())
+        pin, pin_write = self.receipts.pin(code)
+        side: list[SideWrite] = [] if known.write is None else [known.write]
+        side.append(pin_write)
+        f = commands.Receive.issue(draft, code)
+        with self.writer.expecting():
+            stored = self.writer.append(
+                code,
+                f.collect_events(),
+                signer,
+                verifier=self._verifier(registry),
+                side_writes=side,
+                mark=mark,
+            )
+        return Receipt(code, pin, known.ref, f.due_at, tuple(stored))
+
+    def load(self, code: str) -> VerifiedFile:
+        """The file rebuilt from its events, each one's signature, key and chain link checked.
+
+        Every row is read from the store; a row byte-identical to one this process already
+        verified (same prefix, same registry) reuses that result (``ledger.load_cache``)."""
+        file, rows, _registry, _mark = self._load(code)
+        return VerifiedFile(file, tuple(row.envelope for row in rows), rows[-1].hash)
+
+    def _load(
+        self, code: str, *, tail: bool = False
+    ) -> tuple[AdministrativeFile, tuple[VerifiedRow, ...], KeyRegistry, RegistryMark]:
+        """``tail`` (commands): read only from the last row this process knows of the file
+        on, if it knows the file; anything unexpected falls back to reading it all."""
+        known = self.load_cache.entry(code) if tail else None
+        after = known.last.version - 1 if known is not None else 0
+        # One read: the file's rows (from ``after``) and the registry's after its verified head.
+        stored, news = self.store.stream_with(
+            code, REGISTRY_STREAM, other_after=self.registry.head(), after=after
+        )
+        registry, mark = self.registry.apply(news)
+        verifier = self._verifier(registry)
+        if known is not None:
+            found = lc.verify_tail(stored, verifier, self.load_cache, known, mark)
+            if found is None:
+                return self._load(code)
+            rows, aggregate = found
+            if len(rows) > len(known.rows) and self.registry.unchanged(mark):
+                new = rows[len(known.rows) :]
+                self.load_cache.extend(code, mark, known.last.version, new, aggregate)
+        elif not stored:
+            raise NotFound(f"no file {code}")
+        else:
+            rows, fresh = lc.verify_rows(stored, verifier, self.load_cache, code, mark)
+            aggregate = lc.replay(rows)
+            if fresh and self.registry.unchanged(mark):
+                self.load_cache.put(code, mark, rows, aggregate)
+        assert isinstance(aggregate, AdministrativeFile)
+        return aggregate, rows, registry, mark
+
+    def execute(
+        self,
+        code: str,
+        *,
+        signer: Signer,
+        actor: str,
+        at: datetime,
+        command: Callable[[AdministrativeFile], None],
+    ) -> list[Envelope]:
+        """Run a command on the current file and store its events; retry on a concurrent write."""
+        with self.writer.expecting():
+            for _attempt in range(MAX_ATTEMPTS):
+                file, rows, registry, mark = self._load(code, tail=True)
+                check_key(registry, signer, actor, at)
+                command(file)
+                events = file.collect_events()
+                verifier = self._verifier(registry)
+                verifier.heads[code] = (rows[-1].version, rows[-1].hash)
+                try:
+                    return self.writer.append(code, events, signer, verifier=verifier, mark=mark)
+                except ConflictError:
+                    continue
+        raise ConflictError(f"file {code} kept changing under this command")

@@ -1,0 +1,41 @@
+"""What the intake of client-signed envelopes needs of the ledger (``Intake``, ``BulkIntake``).
+
+A protocol, so the intake depends on these few things and not on the ledger service: the
+ledger's identity (origin, authority key), its rules' settings (calendar, supplement policy),
+its store, the verified key registry and a verified file.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.calendar import WorkingCalendar
+from domain.deadlines import SupplementPolicy
+from ledger.chain.files import VerifiedFile
+from ledger.store.events import EventStore
+from signing.registry import KeyRegistry
+
+
+class IntakeLedger(Protocol):
+    @property
+    def origin(self) -> str: ...
+
+    @property
+    def authority_key(self) -> bytes | None: ...
+
+    @property
+    def calendar(self) -> WorkingCalendar: ...
+
+    @property
+    def supplement_policy(self) -> SupplementPolicy: ...
+
+    @property
+    def store(self) -> EventStore: ...
+
+    def registry(self) -> KeyRegistry:
+        """The verified key registry, up to date with the store."""
+        ...
+
+    def load(self, code: str) -> VerifiedFile:
+        """The file rebuilt from its events, every one verified."""
+        ...

@@ -1,0 +1,75 @@
+"""What a submission of client-signed envelopes meets, in ``Intake`` and ``BulkIntake`` alike: its
+outcome (``Submitted``), its refusals (``StaleHead``, ``Refused``), and the domain rule replayed
+on each envelope (``replay``: the same command on the same file must give the very same event).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain import commands
+from domain.deadlines import SupplementPolicy
+from ledger.chain.ports import IntakeLedger
+from ledger.encoding import codec
+from ledger.encoding.envelope import Envelope
+from ledger.errors import ConflictError, LedgerError
+
+
+class StaleHead(ConflictError):
+    """The envelope's prev_hash is not the file's current head: someone acted first."""
+
+
+class Refused(LedgerError):
+    """A submitted envelope breaks a rule (skew, domain rule, form)."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    envelope: Envelope
+    stored_before: bool  # True when this envelope was already in the store (idempotent replay)
+
+
+def receipt_event(
+    ledger: IntakeLedger, receive: commands.Receive, *, code: str, actor: str, at: datetime
+) -> Any:
+    """The receipt event the domain rule gives (``FileReceived``)."""
+    f = receive.open(
+        code,
+        actor=actor,
+        at=at,
+        calendar=ledger.calendar,
+        supplement_policy=SupplementPolicy(ledger.supplement_policy),
+    )
+    (event,) = f.collect_events()
+    return event
+
+
+def replay(ledger: IntakeLedger, current: Any, env: Envelope, event: Any) -> Any:
+    """The file after ``env`` (its decoded ``event``), if the domain rule gives that very event
+    on ``current`` (None before a receipt); else ``Refused``."""
+    if env.type == "FileReceived":
+        again = receipt_event(
+            ledger,
+            commands.Receive.of_event(event),
+            code=env.stream,
+            actor=env.actor,
+            at=env.occurred_at,
+        )
+        if not codec.payload_equals(again, env.payload):
+            raise Refused("the receipt's computed fields (deadline, policy) are not the server's")
+        return event.mutate(None)
+    command = commands.BY_EVENT.get(env.type)
+    if command is None:
+        raise Refused(f"unknown event type {env.type!r}")
+    try:
+        command.of_event(event).apply(
+            current, actor=env.actor, at=env.occurred_at, calendar=ledger.calendar
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise Refused(f"{env.type} payload is malformed: {e}") from e
+    (produced,) = current.collect_events()
+    if not codec.payload_equals(produced, env.payload):
+        raise Refused(f"{env.type} does not match what the rule produces for this file")
+    return current
