@@ -16,6 +16,7 @@ from benchmarks.log_fill import SEED
 from ledger.log import integrator as log_integrator
 from ledger.log import merkle
 from ledger.log.storage import MerkleLog
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 
 
@@ -47,7 +48,7 @@ def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
     point: list[int] = []
     for _ in range(count):
         i = rng.randrange(n)
-        dt, _rows = time_calls(lambda i=i: store.query(point_sql, (i,)))
+        dt, _rows = time_calls(lambda i=i: db_sql.rows(store, point_sql, (i,)))
         point.append(dt)
         bar.advance(task)
 

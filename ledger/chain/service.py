@@ -37,6 +37,7 @@ from ledger.errors import ConflictError, NotFound, PermissionRefused, TamperErro
 from ledger.store.events import EventStore, SideWrite
 from ledger.store.group_commit import GroupCommit
 from ledger.store.pins import hash_pin, pin_matches
+from ledger.store.side_tables import ApplicantKeys, CodeCounters, FilePins
 from signing import Signer
 from signing.registry import REGISTRY_STREAM, KeyRegistry
 
@@ -179,13 +180,7 @@ class Ledger(KeyCommands):
     def next_code(self, unit: str, day: date) -> str:
         """The next code of the unit's daily counter; one atomic increment, never reissued."""
         check_unit_code(unit)
-        rows = self.store.execute(
-            "INSERT INTO hoso_code_counters (unit, day, last) VALUES (?, ?, 1) "
-            "ON CONFLICT (unit, day) DO UPDATE SET last = hoso_code_counters.last + 1 "
-            "RETURNING last",
-            (unit, day.isoformat()),
-        )
-        return format_file_code(unit, day, int(rows[0]["last"]))
+        return format_file_code(unit, day, CodeCounters(self.store).next(unit, day.isoformat()))
 
     def receive(
         self,
@@ -211,13 +206,7 @@ class Ledger(KeyCommands):
         if applicant_ref is None:
             applicant_ref = "ap-" + self._random(12).hex()
             secret = self._random(32)
-            side.append(
-                SideWrite(
-                    "INSERT INTO hoso_applicant_keys (applicant_ref, secret, created_at) "
-                    "VALUES (?, ?, ?)",
-                    (applicant_ref, secret, format_instant(at)),
-                )
-            )
+            side.append(ApplicantKeys.adding(applicant_ref, secret, format_instant(at)))
         else:
             known = self._applicant_secret(applicant_ref)
             if known is None:
@@ -225,12 +214,7 @@ class Ledger(KeyCommands):
             secret = known
         sealed = seal(secret, self._random(12), applicant_ref, applicant)
         pin = f"{secrets.randbelow(10**6):06d}"
-        side.append(
-            SideWrite(
-                "INSERT INTO hoso_file_pins (file_code, pin_hash) VALUES (?, ?)",
-                (code, hash_pin(pin, self._random(16))),
-            )
-        )
+        side.append(FilePins.adding(code, hash_pin(pin, self._random(16))))
         f = AdministrativeFile.receive(
             code=code,
             procedure=proc,
@@ -379,10 +363,7 @@ class Ledger(KeyCommands):
 
     # ------------------------------------------------------ personal data, PINs
     def _applicant_secret(self, applicant_ref: str) -> bytes | None:
-        rows = self.store.query(
-            "SELECT secret FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
-        )
-        return bytes(rows[0]["secret"]) if rows else None
+        return ApplicantKeys(self.store).secret(applicant_ref)
 
     def personal_data(self, f: AdministrativeFile) -> PersonalData:
         """The applicant's data, or every field ``[erased]`` once the applicant was forgotten."""
@@ -398,10 +379,8 @@ class Ledger(KeyCommands):
         """Decree 13/2023 erasure: destroy the applicant's key. Events are untouched."""
         if self._applicant_secret(applicant_ref) is None:
             raise NotFound(f"applicant {applicant_ref} is unknown or already forgotten")
-        self.store.execute(
-            "DELETE FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
-        )
+        ApplicantKeys(self.store).erase(applicant_ref)
 
     def check_pin(self, code: str, pin: str) -> bool:
-        rows = self.store.query("SELECT pin_hash FROM hoso_file_pins WHERE file_code = ?", (code,))
-        return bool(rows) and pin_matches(pin, str(rows[0]["pin_hash"]))
+        stored = FilePins(self.store).pin_hash(code)
+        return stored is not None and pin_matches(pin, stored)

@@ -267,10 +267,7 @@ Post = Callable[[bytes], tuple[int, str, bytes]]
 
 def last_cosigned_size(log: MerkleLog, witness_name: str) -> int:
     """The largest checkpoint size ``witness_name`` cosigned, as stored here (0 if none)."""
-    rows = log.store.query(
-        "SELECT MAX(size) AS s FROM hoso_log_cosignatures WHERE witness = ?", (witness_name,)
-    )
-    return int(rows[0]["s"] or 0) if rows else 0
+    return log.last_cosigned_size(witness_name)
 
 
 def request_cosignature(
