@@ -20,7 +20,7 @@ schema ``bench_<hex>`` dropped afterwards):
    The log's root is checked against the root of the hashing baseline.
 3. **proofs**: p50/p99/mean latency of ``inclusion_proof(i, N)`` for random i and
    ``consistency_proof(a, N)`` for random a, each proof then verified (timed separately),
-   beside one indexed point ``SELECT`` of a leaf hash through the same ``EventStore.query``
+   beside one indexed point ``SELECT`` of a leaf hash through the same ``ledger.store.sql.rows``
    (the floor of one round trip). The number of store queries per proof is counted on a
    separate, untimed pass.
 

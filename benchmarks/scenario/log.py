@@ -14,7 +14,7 @@ On a store that already holds ``ctx.events`` real events (not yet integrated):
    note, stored), timed; the note is opened with the log's verifier and its root checked.
 3. **proofs** at sizes N/100, N/10, N/3 and N: inclusion and consistency proofs of random
    (fixed seed) indexes, interleaved with one indexed point ``SELECT`` of a leaf hash through the
-   same ``EventStore.query`` (the floor of one round trip). p50/p99 per size go to the chart
+   same ``ledger.store.sql.rows`` (the floor of one round trip). p50/p99 per size go to the chart
    series ``inclusion p50 ms`` / ``inclusion p99 ms`` (and ``consistency ...``, ``point select
    ...``). A sample of proofs is verified against the root.
 """
