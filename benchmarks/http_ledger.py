@@ -20,6 +20,8 @@ from typing import Any
 import orjson
 import psycopg
 
+from ledger.store import sql as db_sql
+
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 UNIT = "PBADINH"
 DESK = "mot-cua"
@@ -85,7 +87,8 @@ def prepare(data: Path, db: str | None) -> Prepared:
     files: dict[str, str] = {}
     lengths: dict[str, int] = {}
     try:
-        rows = ledger.store.query(
+        rows = db_sql.rows(
+            ledger.store,
             "SELECT DISTINCT originator_id AS code FROM hoso_events WHERE originator_id LIKE ?",
             (UNIT + "-%",),
         )

@@ -16,6 +16,7 @@ from benchmarks.log_fill import SEED
 from ledger.log import integrator as log_integrator
 from ledger.log import merkle
 from ledger.log.storage import MerkleLog
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 
 
@@ -47,7 +48,7 @@ def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
     point: list[int] = []
     for _ in range(count):
         i = rng.randrange(n)
-        dt, _rows = time_calls(lambda i=i: store.query(point_sql, (i,)))
+        dt, _rows = time_calls(lambda i=i: db_sql.rows(store, point_sql, (i,)))
         point.append(dt)
         bar.advance(task)
 
@@ -83,10 +84,10 @@ def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
         con_verify.append(dt)
         bar.advance(task)
 
-    # untimed: how many store queries one proof makes (``EventStore.query`` and the log's
-    # PostgreSQL reads, ``log_integrator.pg_rows``)
+    # untimed: how many store queries one proof makes (``EventStore._query``, which
+    # ``ledger.store.sql.rows`` calls, and the log's PostgreSQL reads, ``log_integrator.pg_rows``)
     calls = 0
-    original, original_pg = store.query, log_integrator.pg_rows
+    original, original_pg = store._query, log_integrator.pg_rows
 
     def counting(sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         nonlocal calls
@@ -98,7 +99,7 @@ def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
         calls += 1
         return original_pg(s, sql, params)
 
-    store.query = counting  # type: ignore[method-assign]
+    store._query = counting  # type: ignore[method-assign]
     log_integrator.pg_rows = counting_pg
     try:
         sample = 100
@@ -109,7 +110,7 @@ def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
             log.consistency_proof(rng.randrange(1, n), n)
         con_queries = calls / sample
     finally:
-        del store.query
+        del store._query
         log_integrator.pg_rows = original_pg
     return {
         "count": count,

@@ -20,7 +20,7 @@ schema ``bench_<hex>`` dropped afterwards):
    The log's root is checked against the root of the hashing baseline.
 3. **proofs**: p50/p99/mean latency of ``inclusion_proof(i, N)`` for random i and
    ``consistency_proof(a, N)`` for random a, each proof then verified (timed separately),
-   beside one indexed point ``SELECT`` of a leaf hash through the same ``EventStore.query``
+   beside one indexed point ``SELECT`` of a leaf hash through the same ``ledger.store.sql.rows``
    (the floor of one round trip). The number of store queries per proof is counted on a
    separate, untimed pass.
 
@@ -60,6 +60,7 @@ from benchmarks.log_fill import (
 from benchmarks.log_profile import breakdown_integrator, breakdown_markdown, profile_integrator
 from benchmarks.log_proofs import proofs
 from ledger.log.storage import BATCH, MerkleLog
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 
 RESULTS = Path(__file__).parent / "results"
@@ -119,13 +120,15 @@ def storage_bound(store: EventStore, n: int, bar: Progress, *, nodes: bool) -> f
     blob = "BYTEA" if store.dialect == "postgresql" else "BLOB"
     suffix = "full" if nodes else "leaves"
     leaves_t, nodes_t = f"bench_raw_leaves_{suffix}", f"bench_raw_nodes_{suffix}"
-    store.execute(
+    db_sql.run(
+        store,
         f"CREATE TABLE {leaves_t} (leaf_index BIGINT PRIMARY KEY, "
-        f"position BIGINT NOT NULL, leaf_hash {blob} NOT NULL)"
+        f"position BIGINT NOT NULL, leaf_hash {blob} NOT NULL)",
     )
-    store.execute(
+    db_sql.run(
+        store,
         f"CREATE TABLE {nodes_t} (level INTEGER NOT NULL, idx BIGINT NOT NULL, "
-        f"hash {blob} NOT NULL, PRIMARY KEY (level, idx))"
+        f"hash {blob} NOT NULL, PRIMARY KEY (level, idx))",
     )
     leaf_sql = store._sql(
         f"INSERT INTO {leaves_t} (leaf_index, position, leaf_hash) VALUES (?, ?, ?)"
@@ -147,14 +150,14 @@ def storage_bound(store: EventStore, n: int, bar: Progress, *, nodes: bool) -> f
             else []
         )
         t0 = time.perf_counter_ns()
-        with store._cursor(commit=True) as curs:
+        with db_sql.transaction(store) as curs:
             curs.executemany(leaf_sql, leaf_rows)
             if node_rows:
                 curs.executemany(node_sql, node_rows)
         elapsed += time.perf_counter_ns() - t0
         bar.advance(task, end - start)
-    store.execute(f"DROP TABLE {leaves_t}")
-    store.execute(f"DROP TABLE {nodes_t}")
+    db_sql.run(store, f"DROP TABLE {leaves_t}")
+    db_sql.run(store, f"DROP TABLE {nodes_t}")
     return elapsed / 1e9
 
 

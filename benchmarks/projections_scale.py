@@ -54,6 +54,7 @@ from benchmarks.projections_fill import Fresh, check, console, fill, fresh_store
 from benchmarks.projections_report import markdown
 from domain.calendar import WorkingCalendar
 from ledger.chain.service import Ledger
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from projections.engine.app import decode_stored
 from projections.engine.runtime import BATCH, ProjectionHost
@@ -124,10 +125,11 @@ def host_for_url(store: EventStore, url: str, calendar: WorkingCalendar) -> Proj
 def write_bound(store: EventStore, n: int, bar: Progress) -> float:
     """Raw executemany of N action-wide rows into a plain table, one commit per BATCH."""
     table = "bench_raw_actions"
-    store.execute(
+    db_sql.run(
+        store,
         f"CREATE TABLE {table} (position BIGINT PRIMARY KEY, code TEXT NOT NULL, "
         "version INTEGER NOT NULL, type TEXT NOT NULL, actor TEXT NOT NULL, unit TEXT NOT NULL, "
-        "occurred_at TEXT NOT NULL)"
+        "occurred_at TEXT NOT NULL)",
     )
     sql = store._sql(
         f"INSERT INTO {table} (position, code, version, type, actor, unit, occurred_at) "
@@ -150,17 +152,17 @@ def write_bound(store: EventStore, n: int, bar: Progress) -> float:
             for j in range(start, end)
         ]
         t0 = time.perf_counter_ns()
-        with store._cursor(commit=True) as curs:
+        with db_sql.transaction(store) as curs:
             curs.executemany(sql, rows)
         elapsed += time.perf_counter_ns() - t0
         bar.advance(task, end - start)
-    store.execute(f"DROP TABLE {table}")
+    db_sql.run(store, f"DROP TABLE {table}")
     return elapsed / 1e9
 
 
 def count_rows(store: EventStore) -> dict[str, int]:
     return {
-        t: int(store.query(f"SELECT COUNT(*) AS n FROM {t}")[0]["n"])
+        t: int(db_sql.rows(store, f"SELECT COUNT(*) AS n FROM {t}")[0]["n"])
         for tables in ROW_COUNTS.values()
         for t in tables
     }

@@ -29,6 +29,7 @@ from ledger.encoding.envelope import decode
 from ledger.log.bundle import build_bundle
 from ledger.log.bundle_verify import verify_bundle
 from ledger.log.storage import MerkleLog
+from ledger.store import sql as db_sql
 from signing import generate_private_key, unb64
 from signing.note import NoteSigner, parse_note
 
@@ -116,7 +117,7 @@ def test_integrate(benchmark: Any, backend: Backend) -> None:
 
         def setup() -> tuple[tuple[()], dict[str, Any]]:
             for table in ("hoso_log_leaves", "hoso_log_nodes"):
-                store.execute(empty.format(table))
+                db_sql.run(store, empty.format(table))
             return (), {}
 
         added = benchmark.pedantic(

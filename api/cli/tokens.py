@@ -28,6 +28,7 @@ from api.settings import DEFAULT_DATA, Settings, load_settings
 from ledger.chain.service import Ledger, Receipt
 from ledger.encoding.timefmt import format_instant, parse_instant
 from ledger.errors import PermissionRefused
+from ledger.store.tokens import TokenRepository
 from signing import b64
 from signing.registry import Role
 
@@ -117,10 +118,7 @@ def token_list(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
     ledger = open_ledger(settings)
     try:
         ensure_table(ledger.store)
-        rows = ledger.store.query(
-            "SELECT token_id, actor, role, units, created_at, revoked_at FROM hoso_tokens "
-            "ORDER BY created_at, token_id"
-        )
+        rows = TokenRepository(ledger.store).all()
     finally:
         ledger.store.close()
     table = Table(title="API tokens")
@@ -130,14 +128,13 @@ def token_list(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
     for col in ("Created", "Revoked"):
         table.add_column(col, no_wrap=True)
     for r in rows:
-        revoked = r["revoked_at"]
         table.add_row(
-            str(r["token_id"]),
-            escape(str(r["actor"])),
-            str(r["role"]),
-            ", ".join(orjson.loads(str(r["units"]))),
-            local(parse_instant(str(r["created_at"]))),
-            local(parse_instant(str(revoked))) if revoked else "",
+            r.token_id,
+            escape(r.actor),
+            r.role,
+            ", ".join(orjson.loads(r.units)),
+            local(parse_instant(r.created_at)),
+            local(parse_instant(r.revoked_at)) if r.revoked_at else "",
         )
     out.print(table)
 

@@ -25,7 +25,8 @@ from ledger.chain.service import Ledger
 from ledger.errors import NotFound
 from projections.engine.runtime import ProjectionHost
 from projections.models.handlers import NAMES
-from projections.queries.reads import actions, citizen_status, workload
+from projections.queries.citizen import citizen_status
+from projections.queries.reads import actions, workload
 
 out = Console()
 projections_app = typer.Typer(help="The read models rebuilt from the events.", no_args_is_help=True)

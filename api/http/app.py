@@ -185,16 +185,10 @@ def bundle(
     """
     merkle_log = _log(request)
     latest = merkle_log.latest_checkpoint()
-    covered = merkle_log.store.query(
-        "SELECT COUNT(*) AS n FROM hoso_log_leaves WHERE stream = ? AND leaf_index < ?",
-        (code, latest.size if latest else 0),
-    )
-    stored = merkle_log.store.query(
-        "SELECT COUNT(*) AS n FROM hoso_events WHERE originator_id = ?", (code,)
-    )
-    if int(stored[0]["n"]) == 0:
+    covered, stored = merkle_log.coverage(code, latest.size if latest else 0)
+    if stored == 0:
         raise not_found(f"no file {code}")
-    if latest is None or int(covered[0]["n"]) != int(stored[0]["n"]):
+    if latest is None or covered != stored:
         raise Problem(
             409,
             "not-yet-checkpointed",

@@ -29,14 +29,9 @@ from domain.codes import check_actor, check_unit_code
 from ledger.encoding.timefmt import format_instant
 from ledger.errors import NotFound
 from ledger.store.events import EventStore
+from ledger.store.tokens import TokenRepository, TokenRow
 
 TOKEN_PREFIX = "hoso_"  # noqa: S105 - a prefix, not a secret
-TOKENS_TABLE = (
-    "CREATE TABLE IF NOT EXISTS hoso_tokens ("
-    "token_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL UNIQUE, actor TEXT NOT NULL,"
-    " role TEXT NOT NULL, unit TEXT NOT NULL, units TEXT NOT NULL, created_at TEXT NOT NULL,"
-    " revoked_at TEXT)"
-)
 
 
 class ApiRole(StrEnum):
@@ -79,7 +74,7 @@ def _hash(token: str) -> str:
 
 
 def ensure_table(store: EventStore) -> None:
-    store.execute(TOKENS_TABLE)
+    TokenRepository(store).ensure_table()
 
 
 def create_token(
@@ -101,50 +96,39 @@ def create_token(
     ensure_table(store)
     token = TOKEN_PREFIX + base64.urlsafe_b64encode(random(32)).decode().rstrip("=")
     token_id = _hash(token)[:16]
-    store.execute(
-        "INSERT INTO hoso_tokens (token_hash, token_id, actor, role, unit, units, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            _hash(token),
-            token_id,
-            actor,
-            role.value,
-            unit,
-            orjson.dumps(sorted(served)).decode(),
-            format_instant(now),
-        ),
+    TokenRepository(store).add(
+        TokenRow(
+            token_hash=_hash(token),
+            token_id=token_id,
+            actor=actor,
+            role=role.value,
+            unit=unit,
+            units=orjson.dumps(sorted(served)).decode(),
+            created_at=format_instant(now),
+            revoked_at=None,
+        )
     )
     return IssuedToken(token, Principal(token_id, actor, role, unit, served))
 
 
 def revoke_token(store: EventStore, token_id: str, *, now: datetime) -> None:
     ensure_table(store)
-    rows = store.execute(
-        "UPDATE hoso_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL "
-        "RETURNING token_id",
-        (format_instant(now), token_id),
-    )
-    if not rows:
+    if not TokenRepository(store).revoke(token_id, format_instant(now)):
         raise NotFound(f"no active token {token_id}")
 
 
 def lookup(store: EventStore, token: str) -> Principal | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    rows = store.query(
-        "SELECT token_hash, token_id, actor, role, unit, units FROM hoso_tokens "
-        "WHERE token_hash = ? AND revoked_at IS NULL",
-        (_hash(token),),
-    )
-    if not rows or not hmac.compare_digest(str(rows[0]["token_hash"]), _hash(token)):
+    r = TokenRepository(store).find_active(_hash(token))
+    if r is None or not hmac.compare_digest(r.token_hash, _hash(token)):
         return None
-    r = rows[0]
     return Principal(
-        token_id=str(r["token_id"]),
-        actor=str(r["actor"]),
-        role=ApiRole(str(r["role"])),
-        unit=str(r["unit"]),
-        units=frozenset(orjson.loads(str(r["units"]))),
+        token_id=r.token_id,
+        actor=r.actor,
+        role=ApiRole(r.role),
+        unit=r.unit,
+        units=frozenset(orjson.loads(r.units)),
     )
 
 

@@ -51,6 +51,7 @@ from benchmarks.http_load import Endpoint, Level, Prepared, Server
 from benchmarks.scenario.context import Context, Figure
 from ledger.chain.service import Ledger
 from ledger.log.storage import MerkleLog
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from ledger.store.pins import hash_pin
 from projections.models.handlers import NAMES
@@ -91,14 +92,18 @@ def catch_up(settings: Settings, ledger: Ledger) -> None:
 
 def give_pins(store: EventStore, n: int, seed: int = SEED) -> list[tuple[str, str]]:
     """PINs for a seeded sample of ``n`` projected files that have none: (code, PIN)."""
-    codes = sorted(str(r["code"]) for r in store.query("SELECT code FROM hoso_p_files"))
-    taken = {str(r["file_code"]) for r in store.query("SELECT file_code FROM hoso_file_pins")}
+    codes = sorted(str(r["code"]) for r in db_sql.rows(store, "SELECT code FROM hoso_p_files"))
+    taken = {
+        str(r["file_code"]) for r in db_sql.rows(store, "SELECT file_code FROM hoso_file_pins")
+    }
     free = [c for c in codes if c not in taken]
     rng = random.Random(seed)
     chosen = rng.sample(free, min(n, len(free)))
     pairs = [(code, f"{rng.randrange(10**6):06d}") for code in chosen]
     rows = [(code, hash_pin(pin, secrets.token_bytes(16))) for code, pin in pairs]
-    store.write_batches([("INSERT INTO hoso_file_pins (file_code, pin_hash) VALUES (?, ?)", rows)])
+    db_sql.run_batches(
+        store, [("INSERT INTO hoso_file_pins (file_code, pin_hash) VALUES (?, ?)", rows)]
+    )
     return pairs
 
 

@@ -14,7 +14,7 @@ On a store that already holds ``ctx.events`` real events (not yet integrated):
    note, stored), timed; the note is opened with the log's verifier and its root checked.
 3. **proofs** at sizes N/100, N/10, N/3 and N: inclusion and consistency proofs of random
    (fixed seed) indexes, interleaved with one indexed point ``SELECT`` of a leaf hash through the
-   same ``EventStore.query`` (the floor of one round trip). p50/p99 per size go to the chart
+   same ``ledger.store.sql.rows`` (the floor of one round trip). p50/p99 per size go to the chart
    series ``inclusion p50 ms`` / ``inclusion p99 ms`` (and ``consistency ...``, ``point select
    ...``). A sample of proofs is verified against the root.
 """
@@ -35,6 +35,7 @@ from benchmarks.scenario.context import Context, Figure
 from ledger.log import merkle
 from ledger.log.integrator import read_entries
 from ledger.log.storage import BATCH, MerkleLog
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from signing import generate_private_key
 from signing.note import NoteSigner
@@ -196,7 +197,7 @@ def _proofs_at(
     for k in range(count):
         i = rng.randrange(size)
         t0 = clock()
-        store.query(point_sql, (i,))
+        db_sql.rows(store, point_sql, (i,))
         t1 = clock()
         proof = log.inclusion_proof(i, size)
         t2 = clock()

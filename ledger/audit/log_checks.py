@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from eventsourcing.persistence import Notification
 
 from ledger.log import merkle
-from ledger.log.storage import MerkleLog, StoredCheckpoint
+from ledger.log.storage import MerkleLog, StoredCheckpoint, StoredLeaf
 from ledger.store.events import EventStore
 from ledger.witness.errors import WitnessError
 from ledger.witness.state import WitnessState
@@ -78,18 +77,14 @@ def _events(store: EventStore) -> Iterator[Notification]:
         start = page[-1].id + 1
 
 
-def _leaves(store: EventStore) -> Iterator[dict[str, Any]]:
+def _leaves(log: MerkleLog) -> Iterator[StoredLeaf]:
     start = 0
     while True:
-        rows = store.query(
-            "SELECT leaf_index, position, stream, version, leaf_hash FROM hoso_log_leaves "
-            "WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
-            (start, PAGE),
-        )
+        rows = log.leaf_rows(start, PAGE)
         yield from rows
         if len(rows) < PAGE:
             return
-        start = int(str(rows[-1]["leaf_index"])) + 1
+        start = rows[-1].leaf_index + 1
 
 
 def log_audit_report(
@@ -111,9 +106,9 @@ def log_audit_report(
     events = _events(log.store)
     pending_event: Notification | None = next(events, None)
     expected_index = 0
-    for row in _leaves(log.store):
-        index, position = int(str(row["leaf_index"])), int(str(row["position"]))
-        where = f"leaf {index} ({row['stream']} version {row['version']}, position {position})"
+    for row in _leaves(log):
+        index, position = row.leaf_index, row.position
+        where = f"leaf {index} ({row.stream} version {row.version}, position {position})"
         if index != expected_index:
             fail(f"the log has a hole: leaf {expected_index} is missing before leaf {index}")
             return report
@@ -127,13 +122,13 @@ def log_audit_report(
             fail(f"{where}: its event is gone from the store (deleted)")
             return report
         event, pending_event = pending_event, next(events, None)
-        if (str(event.originator_id), event.originator_version) != (row["stream"], row["version"]):
+        if (str(event.originator_id), event.originator_version) != (row.stream, row.version):
             fail(
                 f"{where}: the store holds {event.originator_id} v{event.originator_version} there"
             )
             return report
         recomputed = merkle.leaf_hash(event.state)
-        if recomputed != bytes(row["leaf_hash"]):
+        if recomputed != row.leaf_hash:
             fail(f"{where}: the stored event's bytes are not the bytes the log committed to")
             return report
         compact.append(recomputed)

@@ -20,6 +20,7 @@ from ledger.encoding.timefmt import format_instant
 from ledger.errors import NotFound
 from ledger.store.events import EventStore, SideWrite
 from ledger.store.pins import hash_pin, pin_matches
+from ledger.store.side_tables import ApplicantKeys, CodeCounters, FilePins
 
 
 @dataclass(frozen=True)
@@ -53,24 +54,14 @@ class Receipts:
     def next_code(self, unit: str, day: date) -> str:
         """The next code of the unit's daily counter; one atomic increment, never reissued."""
         check_unit_code(unit)
-        rows = self.store.execute(
-            "INSERT INTO hoso_code_counters (unit, day, last) VALUES (?, ?, 1) "
-            "ON CONFLICT (unit, day) DO UPDATE SET last = hoso_code_counters.last + 1 "
-            "RETURNING last",
-            (unit, day.isoformat()),
-        )
-        return format_file_code(unit, day, int(rows[0]["last"]))
+        return format_file_code(unit, day, CodeCounters(self.store).next(unit, day.isoformat()))
 
     def applicant(self, applicant_ref: str | None, at: datetime) -> Applicant:
         """A new applicant (``applicant_ref`` None: a fresh reference and key), or a known one."""
         if applicant_ref is None:
             ref = "ap-" + self.random(12).hex()
             secret = self.random(32)
-            write = SideWrite(
-                "INSERT INTO hoso_applicant_keys (applicant_ref, secret, created_at) "
-                "VALUES (?, ?, ?)",
-                (ref, secret, format_instant(at)),
-            )
+            write = ApplicantKeys.adding(ref, secret, format_instant(at))
             return Applicant(ref, secret, write)
         known = self.applicant_secret(applicant_ref)
         if known is None:
@@ -80,22 +71,16 @@ class Receipts:
     def pin(self, code: str) -> tuple[str, SideWrite]:
         """A new PIN for the file (shown once) and the side row storing its salted hash."""
         pin = f"{secrets.randbelow(10**6):06d}"
-        write = SideWrite(
-            "INSERT INTO hoso_file_pins (file_code, pin_hash) VALUES (?, ?)",
-            (code, hash_pin(pin, self.random(16))),
-        )
+        write = FilePins.adding(code, hash_pin(pin, self.random(16)))
         return pin, write
 
     def check_pin(self, code: str, pin: str) -> bool:
-        rows = self.store.query("SELECT pin_hash FROM hoso_file_pins WHERE file_code = ?", (code,))
-        return bool(rows) and pin_matches(pin, str(rows[0]["pin_hash"]))
+        stored = FilePins(self.store).pin_hash(code)
+        return stored is not None and pin_matches(pin, stored)
 
     # ------------------------------------------------------------ personal data
     def applicant_secret(self, applicant_ref: str) -> bytes | None:
-        rows = self.store.query(
-            "SELECT secret FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
-        )
-        return bytes(rows[0]["secret"]) if rows else None
+        return ApplicantKeys(self.store).secret(applicant_ref)
 
     def personal_data(self, applicant_ref: str, sealed: str) -> PersonalData:
         """The applicant's data, or every field ``[erased]`` once the applicant was forgotten."""
@@ -111,6 +96,4 @@ class Receipts:
         """Decree 13/2023 erasure: destroy the applicant's key. Events are untouched."""
         if self.applicant_secret(applicant_ref) is None:
             raise NotFound(f"applicant {applicant_ref} is unknown or already forgotten")
-        self.store.execute(
-            "DELETE FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
-        )
+        ApplicantKeys(self.store).erase(applicant_ref)

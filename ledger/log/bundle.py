@@ -19,19 +19,13 @@ from signing.registry import REGISTRY_STREAM
 
 
 def _stream_entries(log: MerkleLog, stream: str, size: int) -> list[dict[str, Any]]:
-    rows = log.store.query(
-        "SELECT l.leaf_index AS leaf_index, e.state AS state FROM hoso_log_leaves l "
-        "JOIN hoso_events e ON e.originator_id = l.stream AND e.originator_version = l.version "
-        "WHERE l.stream = ? AND l.leaf_index < ? ORDER BY l.version",
-        (stream, size),
-    )
     return [
         {
-            "leaf_index": int(r["leaf_index"]),
-            "entry": b64(bytes(r["state"])),
-            "inclusion_proof": [b64(h) for h in log.inclusion_proof(int(r["leaf_index"]), size)],
+            "leaf_index": index,
+            "entry": b64(entry),
+            "inclusion_proof": [b64(h) for h in log.inclusion_proof(index, size)],
         }
-        for r in rows
+        for index, entry in log.stream_entries(stream, size)
     ]
 
 
@@ -40,10 +34,7 @@ def build_bundle(log: MerkleLog, code: str, checkpoint: StoredCheckpoint) -> dic
     entries = _stream_entries(log, code, checkpoint.size)
     if not entries:
         raise NotFound(f"no event of file {code} is in the log's first {checkpoint.size} leaves")
-    pending = log.store.query(
-        "SELECT COUNT(*) AS n FROM hoso_events WHERE originator_id = ?", (code,)
-    )
-    if int(pending[0]["n"]) != len(entries):
+    if log.store.stream_length(code) != len(entries):
         raise LogError(
             f"file {code} has events not yet covered by checkpoint {checkpoint.size}: "
             "integrate and checkpoint first"

@@ -27,6 +27,7 @@ from eventsourcing.persistence import PersistenceError
 from psycopg.rows import tuple_row
 
 from ledger.errors import ConflictError, LedgerError, StoreError
+from ledger.store import sql
 from ledger.store.events import EVENTS_TABLE, EventStore
 
 PIPELINE = True  # PostgreSQL: read and hash the next batch while the writer thread stores one
@@ -140,7 +141,7 @@ def copy_nodes(nodes: Sequence[Node]) -> bytes:
 def pg_rows(store: EventStore, sql: str, params: tuple[Any, ...]) -> list[Any]:
     """One read on PostgreSQL as one prepared statement (binary, tuple rows) outside a
     transaction block: the pool's connections are in autocommit mode, and a read inside
-    ``EventStore.query``'s transaction pays BEGIN and ROLLBACK round trips, and the ROLLBACK
+    ``sql.rows``' transaction pays BEGIN and ROLLBACK round trips, and the ROLLBACK
     makes psycopg forget every statement the connection had prepared."""
     try:
         with store._datastore.get_connection() as conn:
@@ -157,7 +158,7 @@ def log_ends(store: EventStore) -> tuple[int, int]:
     if store.dialect == "postgresql":
         m, p = pg_rows(store, _ENDS, ())[0]
     else:
-        row = store.query(_ENDS)[0]
+        row = sql.rows(store, _ENDS)[0]
         m, p = row["m"], row["p"]
     return (0 if m is None else int(m) + 1), int(p or 0)
 
@@ -193,7 +194,9 @@ def fetch_hashes(
     if nodes:
         where = " OR ".join("(level = ? AND idx = ?)" for _ in nodes)
         parts.append(f"SELECT level, idx, hash AS h FROM hoso_log_nodes WHERE {where}")  # noqa: S608
-    rows = store.query(" UNION ALL ".join(parts), (*leaves, *(x for pair in nodes for x in pair)))
+    rows = sql.rows(
+        store, " UNION ALL ".join(parts), (*leaves, *(x for pair in nodes for x in pair))
+    )
     return {(int(r["level"]), int(r["idx"])): bytes(r["h"]) for r in rows}
 
 
@@ -229,7 +232,7 @@ def encode_batch(dialect: str, leaves: Sequence[Leaf], nodes: Sequence[Node]) ->
 def write_batch(store: EventStore, leaves: Any, nodes: Any) -> None:
     """Store a batch's leaves and nodes (as ``encode_batch`` gives them) in one transaction:
     all of them or none."""
-    with store._cursor(commit=True) as curs:
+    with sql.transaction(store) as curs:
         write_leaves(curs, store.dialect, leaves)
         write_nodes(curs, store.dialect, nodes)
 

@@ -22,9 +22,9 @@ from ledger.encoding.timefmt import format_instant, parse_instant
 from ledger.errors import NotFound
 from ledger.log import merkle
 from ledger.log.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from ledger.log.formats import REGISTRY_HEAD_PREFIX
 from ledger.log.integrator import LogError as LogError
 from ledger.log.integrator import fetch_hashes, integrate
+from ledger.store import sql
 from ledger.store.events import EventStore
 from signing.note import NoteSigner, NoteVerifier
 from signing.registry import REGISTRY_STREAM
@@ -33,6 +33,16 @@ T = TypeVar("T")
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
 BATCH = 10_000
+REGISTRY_HEAD_PREFIX = "hoso-keys "
+
+
+@dataclass(frozen=True)
+class StoredLeaf:
+    leaf_index: int
+    position: int  # the event's notification id in the store
+    stream: str
+    version: int
+    leaf_hash: bytes
 
 
 @dataclass(frozen=True)
@@ -53,22 +63,26 @@ class MerkleLog:
     # ------------------------------------------------------------------ reading
     def size(self) -> int:
         # Leaf indices are dense from 0, so the largest one (read from the index) gives the size.
-        rows = self.store.query("SELECT MAX(leaf_index) AS m FROM hoso_log_leaves")
+        rows = sql.rows(self.store, "SELECT MAX(leaf_index) AS m FROM hoso_log_leaves")
         return 0 if rows[0]["m"] is None else int(rows[0]["m"]) + 1
 
     def last_position(self) -> int:
-        rows = self.store.query("SELECT MAX(position) AS p FROM hoso_log_leaves")
+        rows = sql.rows(self.store, "SELECT MAX(position) AS p FROM hoso_log_leaves")
         return int(rows[0]["p"] or 0)
 
     def subtree(self, level: int, index: int) -> bytes:
         """The hash of the complete subtree (level, index): a ``merkle.HashReader``."""
         if level == 0:
-            rows = self.store.query(
-                "SELECT leaf_hash AS h FROM hoso_log_leaves WHERE leaf_index = ?", (index,)
+            rows = sql.rows(
+                self.store,
+                "SELECT leaf_hash AS h FROM hoso_log_leaves WHERE leaf_index = ?",
+                (index,),
             )
         else:
-            rows = self.store.query(
-                "SELECT hash AS h FROM hoso_log_nodes WHERE level = ? AND idx = ?", (level, index)
+            rows = sql.rows(
+                self.store,
+                "SELECT hash AS h FROM hoso_log_nodes WHERE level = ? AND idx = ?",
+                (level, index),
             )
         if not rows:
             raise LogError(f"the log has no complete subtree at level {level}, index {index}")
@@ -77,13 +91,15 @@ class MerkleLog:
     def hashes(self, level: int, start: int, count: int) -> list[bytes]:
         """``count`` consecutive complete-subtree hashes of one level (for tiles)."""
         if level == 0:
-            rows = self.store.query(
+            rows = sql.rows(
+                self.store,
                 "SELECT leaf_hash AS h FROM hoso_log_leaves WHERE leaf_index >= ? "
                 "AND leaf_index < ? ORDER BY leaf_index",
                 (start, start + count),
             )
         else:
-            rows = self.store.query(
+            rows = sql.rows(
+                self.store,
                 "SELECT hash AS h FROM hoso_log_nodes WHERE level = ? AND idx >= ? AND idx < ? "
                 "ORDER BY idx",
                 (level, start, start + count),
@@ -128,7 +144,8 @@ class MerkleLog:
 
     def entries(self, start: int, end: int) -> list[bytes]:
         """The exact leaf bytes (stored envelopes) of leaves [start, end)."""
-        rows = self.store.query(
+        rows = sql.rows(
+            self.store,
             "SELECT e.state AS state FROM hoso_log_leaves l JOIN hoso_events e "
             "ON e.originator_id = l.stream AND e.originator_version = l.version "
             "WHERE l.leaf_index >= ? AND l.leaf_index < ? ORDER BY l.leaf_index",
@@ -139,11 +156,73 @@ class MerkleLog:
         return [bytes(r["state"]) for r in rows]
 
     def leaf_index_of(self, stream: str, version: int) -> int | None:
-        rows = self.store.query(
+        rows = sql.rows(
+            self.store,
             "SELECT leaf_index FROM hoso_log_leaves WHERE stream = ? AND version = ?",
             (stream, version),
         )
         return int(rows[0]["leaf_index"]) if rows else None
+
+    def leaves_of(self, stream: str) -> dict[int, int]:
+        """The leaf index of each integrated event of ``stream``, by version."""
+        rows = sql.rows(
+            self.store,
+            "SELECT version, leaf_index FROM hoso_log_leaves WHERE stream = ?",
+            (stream,),
+        )
+        return {int(r["version"]): int(r["leaf_index"]) for r in rows}
+
+    def stream_entries(self, stream: str, size: int) -> list[tuple[int, bytes]]:
+        """(leaf index, entry) of every event of ``stream`` among the first ``size`` leaves,
+        in version order."""
+        rows = sql.rows(
+            self.store,
+            "SELECT l.leaf_index AS leaf_index, e.state AS state FROM hoso_log_leaves l "
+            "JOIN hoso_events e ON e.originator_id = l.stream AND e.originator_version = l.version "
+            "WHERE l.stream = ? AND l.leaf_index < ? ORDER BY l.version",
+            (stream, size),
+        )
+        return [(int(r["leaf_index"]), bytes(r["state"])) for r in rows]
+
+    def coverage(self, stream: str, size: int) -> tuple[int, int]:
+        """(how many events of ``stream`` the first ``size`` leaves hold, how many it has
+        stored): a checkpoint of that size covers the file when the two are equal."""
+        covered = sql.rows(
+            self.store,
+            "SELECT COUNT(*) AS n FROM hoso_log_leaves WHERE stream = ? AND leaf_index < ?",
+            (stream, size),
+        )
+        return int(covered[0]["n"]), self.store.stream_length(stream)
+
+    def feed(self, after: int, limit: int) -> list[tuple[int, bytes]]:
+        """(leaf index, entry) of up to ``limit`` leaves after leaf ``after``, in log order."""
+        rows = sql.rows(
+            self.store,
+            "SELECT l.leaf_index AS leaf_index, e.state AS state FROM hoso_log_leaves l "
+            "JOIN hoso_events e ON e.originator_id = l.stream AND e.originator_version = l.version "
+            "WHERE l.leaf_index > ? ORDER BY l.leaf_index LIMIT ?",
+            (after, limit),
+        )
+        return [(int(r["leaf_index"]), bytes(r["state"])) for r in rows]
+
+    def leaf_rows(self, start: int, limit: int) -> list[StoredLeaf]:
+        """Up to ``limit`` stored leaves from index ``start``, in order (for the audit)."""
+        rows = sql.rows(
+            self.store,
+            "SELECT leaf_index, position, stream, version, leaf_hash FROM hoso_log_leaves "
+            "WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
+            (start, limit),
+        )
+        return [
+            StoredLeaf(
+                int(r["leaf_index"]),
+                int(r["position"]),
+                str(r["stream"]),
+                int(r["version"]),
+                bytes(r["leaf_hash"]),
+            )
+            for r in rows
+        ]
 
     # --------------------------------------------------------------- integrating
     def integrate(self, batch: int = BATCH, on_batch: Callable[[int], None] | None = None) -> int:
@@ -154,21 +233,25 @@ class MerkleLog:
 
     # --------------------------------------------------------------- checkpoints
     def checkpoints(self) -> list[StoredCheckpoint]:
-        rows = self.store.query(
-            "SELECT size, root, note, created_at FROM hoso_log_checkpoints ORDER BY size"
+        rows = sql.rows(
+            self.store,
+            "SELECT size, root, note, created_at FROM hoso_log_checkpoints ORDER BY size",
         )
         return [self._checkpoint(r) for r in rows]
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        rows = self.store.query(
+        rows = sql.rows(
+            self.store,
             "SELECT size, root, note, created_at FROM hoso_log_checkpoints "
-            "ORDER BY size DESC LIMIT 1"
+            "ORDER BY size DESC LIMIT 1",
         )
         return self._checkpoint(rows[0]) if rows else None
 
     def checkpoint_at(self, size: int) -> StoredCheckpoint:
-        rows = self.store.query(
-            "SELECT size, root, note, created_at FROM hoso_log_checkpoints WHERE size = ?", (size,)
+        rows = sql.rows(
+            self.store,
+            "SELECT size, root, note, created_at FROM hoso_log_checkpoints WHERE size = ?",
+            (size,),
         )
         if not rows:
             raise NotFound(f"no checkpoint of size {size}")
@@ -205,7 +288,8 @@ class MerkleLog:
         root = self.root(size)
         head = registry_head_line(self.store, size)
         note = sign_checkpoint(Checkpoint(self.origin, size, root, (head,)), signer)
-        self.store.execute(
+        sql.run(
+            self.store,
             "INSERT INTO hoso_log_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)",
             (size, root, note, format_instant(now)),
         )
@@ -220,7 +304,8 @@ class MerkleLog:
     # --------------------------------------------------------------- cosignatures
     def add_cosignature(self, size: int, witness: str, signature_line: str) -> None:
         self.checkpoint_at(size)
-        self.store.execute(
+        sql.run(
+            self.store,
             "INSERT INTO hoso_log_cosignatures (size, witness, signature_line) VALUES (?, ?, ?) "
             "ON CONFLICT (size, witness) DO NOTHING",
             (size, witness, signature_line),
@@ -229,7 +314,8 @@ class MerkleLog:
     def cosigned_note(self, size: int) -> str:
         """The checkpoint note with every witness cosignature line appended."""
         stored = self.checkpoint_at(size)
-        rows = self.store.query(
+        rows = sql.rows(
+            self.store,
             "SELECT signature_line FROM hoso_log_cosignatures WHERE size = ? ORDER BY witness",
             (size,),
         )
@@ -237,8 +323,10 @@ class MerkleLog:
 
     def last_cosigned_size(self, witness: str) -> int:
         """The largest checkpoint size ``witness`` cosigned, as stored here (0 if none)."""
-        rows = self.store.query(
-            "SELECT MAX(size) AS s FROM hoso_log_cosignatures WHERE witness = ?", (witness,)
+        rows = sql.rows(
+            self.store,
+            "SELECT MAX(size) AS s FROM hoso_log_cosignatures WHERE witness = ?",
+            (witness,),
         )
         return int(rows[0]["s"] or 0) if rows else 0
 
@@ -272,7 +360,8 @@ def registry_head_line(store: EventStore, size: int) -> str:
     """Checkpoint extension ``hoso-keys <version> <sha256 hex>``: the key registry's last event
     inside the first ``size`` leaves (``0`` and 64 zeros when there is none). A bundle's registry
     must end exactly there, so leaving out a revocation is caught offline."""
-    rows = store.query(
+    rows = sql.rows(
+        store,
         "SELECT l.version AS version, e.state AS state FROM hoso_log_leaves l "
         "JOIN hoso_events e ON e.originator_id = l.stream AND e.originator_version = l.version "
         "WHERE l.stream = ? AND l.leaf_index < ? ORDER BY l.version DESC LIMIT 1",

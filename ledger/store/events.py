@@ -33,6 +33,7 @@ from ledger.errors import ConflictError, StoreError
 from ledger.store.postgres import PING_IDLE_AFTER, SchemaDatastore, SidePostgresRecorder, pg_sql
 from ledger.store.postgres import PostgresTarget as PostgresTarget
 from ledger.store.postgres import parse_postgres_url as parse_postgres_url
+from ledger.store.schema import SIDE_TABLES
 
 EVENTS_TABLE = "hoso_events"
 STREAMS_PER_QUERY = 500  # SQLite: streams named in one IN (...) list
@@ -79,46 +80,6 @@ class _SideSQLiteRecorder(SQLiteApplicationRecorder):
         for sql, rows in kwargs.get("side_batches", ()):
             c.executemany(sql, rows)
         return super()._insert_events(c, stored_events, **kwargs)
-
-
-SIDE_TABLES = {
-    "applicant_keys": (
-        "CREATE TABLE IF NOT EXISTS hoso_applicant_keys ("
-        "applicant_ref TEXT PRIMARY KEY, secret {blob} NOT NULL, created_at TEXT NOT NULL)"
-    ),
-    "file_pins": (
-        "CREATE TABLE IF NOT EXISTS hoso_file_pins ("
-        "file_code TEXT PRIMARY KEY, pin_hash TEXT NOT NULL)"
-    ),
-    "code_counters": (
-        "CREATE TABLE IF NOT EXISTS hoso_code_counters ("
-        "unit TEXT NOT NULL, day TEXT NOT NULL, last INTEGER NOT NULL, PRIMARY KEY (unit, day))"
-    ),
-    "meta": "CREATE TABLE IF NOT EXISTS hoso_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    # The Merkle log (ledger/log.py): one leaf per stored event, in notification order, dense.
-    "log_leaves": (
-        "CREATE TABLE IF NOT EXISTS hoso_log_leaves ("
-        "leaf_index BIGINT PRIMARY KEY, position BIGINT NOT NULL UNIQUE, "
-        "stream TEXT NOT NULL, version INTEGER NOT NULL, leaf_hash {blob} NOT NULL, "
-        "UNIQUE (stream, version))"
-    ),
-    # Complete subtrees above the leaves: level k, index i covers leaves [i*2^k, (i+1)*2^k).
-    "log_nodes": (
-        "CREATE TABLE IF NOT EXISTS hoso_log_nodes ("
-        "level INTEGER NOT NULL, idx BIGINT NOT NULL, hash {blob} NOT NULL, "
-        "PRIMARY KEY (level, idx))"
-    ),
-    "log_checkpoints": (
-        "CREATE TABLE IF NOT EXISTS hoso_log_checkpoints ("
-        "size BIGINT PRIMARY KEY, root {blob} NOT NULL, note TEXT NOT NULL, "
-        "created_at TEXT NOT NULL)"
-    ),
-    "log_cosignatures": (
-        "CREATE TABLE IF NOT EXISTS hoso_log_cosignatures ("
-        "size BIGINT NOT NULL, witness TEXT NOT NULL, signature_line TEXT NOT NULL, "
-        "PRIMARY KEY (size, witness))"
-    ),
-}
 
 
 class EventStore:
@@ -244,6 +205,23 @@ class EventStore:
                     raise
         raise AssertionError("unreachable")
 
+    def stream_length(self, stream: str) -> int:
+        """How many events ``stream`` has stored (0 for a stream that does not exist)."""
+        found = self._query(
+            f"SELECT COUNT(*) AS n FROM {EVENTS_TABLE} WHERE originator_id = ?",  # noqa: S608
+            (stream,),
+        )
+        return int(found[0]["n"])
+
+    def count_after(self, position: int) -> int:
+        """How many events are stored after notification id ``position``."""
+        column = "notification_id" if self.dialect == "postgresql" else "rowid"
+        found = self._query(
+            f"SELECT COUNT(*) AS n FROM {EVENTS_TABLE} WHERE {column} > ?",  # noqa: S608
+            (position,),
+        )
+        return int(found[0]["n"])
+
     def notifications(self, start: int, limit: int) -> Sequence[Notification]:
         """Stored events in insert order from position ``start`` (inclusive)."""
         try:
@@ -271,7 +249,7 @@ class EventStore:
     def _sql(self, sql: str) -> str:
         return pg_sql(sql) if self.dialect == "postgresql" else sql
 
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Rows of one read-only statement (a SELECT runs on PostgreSQL as ``_read_pg``;
         anything else in a transaction that is rolled back)."""
         if self.dialect == "postgresql" and sql.lstrip()[:7].upper() == "SELECT ":
@@ -283,7 +261,7 @@ class EventStore:
             curs.execute(self._sql(sql), params)
             return [dict(row) for row in curs.fetchall()]
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Run one statement in its own committed transaction; return rows (for RETURNING)."""
         with self._cursor(commit=True) as curs:
             curs.execute(self._sql(sql), params)
@@ -291,13 +269,13 @@ class EventStore:
             rows = curs.fetchall() if raw.description else []
             return [dict(row) for row in rows]
 
-    def write(self, writes: Sequence[SideWrite]) -> None:
+    def _write(self, writes: Sequence[SideWrite]) -> None:
         """Run several statements in one transaction: all of them, or none."""
         with self._cursor(commit=True) as curs:
             for w in writes:
                 curs.execute(self._sql(w.sql), w.params)
 
-    def write_batches(self, batches: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
+    def _write_batches(self, batches: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
         """Several statements, each over many rows (``executemany``), in one transaction."""
         with self._cursor(commit=True) as curs:
             for sql, rows in batches:
@@ -307,7 +285,7 @@ class EventStore:
     def create_tables(self) -> None:
         blob = "BYTEA" if self.dialect == "postgresql" else "BLOB"
         for statement in SIDE_TABLES.values():
-            self.execute(statement.format(blob=blob))
+            self._execute(statement.format(blob=blob))
 
     def close(self) -> None:
         self._datastore.close()

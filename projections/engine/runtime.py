@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import (
@@ -30,14 +29,13 @@ from psycopg.rows import tuple_row
 
 from domain.calendar import WorkingCalendar
 from ledger.encoding.fastdecode import decode_event
-from ledger.encoding.timefmt import format_instant
 from ledger.errors import LedgerError
 from ledger.store.events import EventStore
 from projections.engine.app import Hoso, LedgerEvent, environment
 from projections.engine.batch import Batch
 from projections.engine.pipeline import Job, Pipeline, collector_paused
 from projections.engine.views import base_view, view_class
-from projections.models import tables
+from projections.models import storage
 from projections.models.handlers import NAMES, ActionsHandler, FilesHandler, Handler
 
 BATCH = 5000
@@ -105,7 +103,7 @@ class ProjectionHost:
             )
             _retry_busy(view.create_table)
             self.views[name] = view
-        store.execute(tables.STATUS_TABLE)
+        storage.ensure_status_table(store)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -144,43 +142,28 @@ class ProjectionHost:
 
     def status(self) -> list[ProjectionStatus]:
         head = self.store.max_position()
-        id_col = "notification_id" if self.postgres else "rowid"
-        rows = {
-            str(r["name"]): r
-            for r in self.store.query(
-                "SELECT name, failed_position, error FROM hoso_projection_status"
-            )
-        }
+        failures = storage.failures(self.store)
         out = []
         for name in NAMES:
             pos = self.position(name)
-            lag = self.store.query(
-                f"SELECT COUNT(*) AS n FROM hoso_events WHERE {id_col} > ?",  # noqa: S608
-                (pos,),
-            )
-            failed = rows.get(name)
+            failed = failures.get(name)
             out.append(
                 ProjectionStatus(
                     name=name,
                     position=pos,
                     head=head,
-                    lag=int(lag[0]["n"]),
-                    failed_position=int(failed["failed_position"]) if failed else None,
-                    error=str(failed["error"]) if failed else None,
+                    lag=self.store.count_after(pos),
+                    failed_position=failed[0] if failed else None,
+                    error=failed[1] if failed else None,
                 )
             )
         return out
 
     def _record_failure(self, name: str, position: int, error: BaseException) -> None:
-        self.store.execute(
-            "INSERT INTO hoso_projection_status (name, failed_position, error, failed_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET failed_position = "
-            "excluded.failed_position, error = excluded.error, failed_at = excluded.failed_at",
-            (name, position, f"{type(error).__name__}: {error}", format_instant(datetime.now(UTC))),
-        )
+        storage.record_failure(self.store, name, position, f"{type(error).__name__}: {error}")
 
     def _clear_failure(self, name: str) -> None:
-        self.store.execute("DELETE FROM hoso_projection_status WHERE name = ?", (name,))
+        storage.clear_failure(self.store, name)
 
     # --------------------------------------------------------------- catching up
     def catch_up(self, name: str, progress: Callable[[int], None] | None = None) -> int:

@@ -8,11 +8,13 @@ import asyncio
 import httpx
 from fastapi.testclient import TestClient
 
-from api.http.lookup_reads import LookupReads, PostgresReader
+from api.http.lookup_reads import LookupReads
 from api.http.routes.public import CitizenView
 from api.http.state import state_of
+from ledger.store import sql as db_sql
 from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
-from projections.queries.reads import citizen_status
+from projections.models.reader import PostgresReader
+from projections.queries.citizen import CitizenRecord, citizen_status
 from tests.api.test_http_log import assert_problem, db_url
 from tests.api.test_http_reads import World, no_personal_data, world
 from tests.conftest import UNIT
@@ -29,8 +31,8 @@ def fresh_pins(client: TestClient, capacity: int = 1024) -> VerifiedPins:
 
 
 def stored_hash(world: World, code: str) -> str:
-    rows = world.ledger.store.query(
-        "SELECT pin_hash FROM hoso_file_pins WHERE file_code = ?", (code,)
+    rows = db_sql.rows(
+        world.ledger.store, "SELECT pin_hash FROM hoso_file_pins WHERE file_code = ?", (code,)
     )
     return str(rows[0]["pin_hash"])
 
@@ -108,7 +110,8 @@ def test_the_memory_never_turns_a_wrong_pin_into_200(world: World) -> None:
     assert len(pins) == 2
     # A re-issued PIN (a new stored hash) retires the remembered pair at once.
     new_pin = wrong_for(r0.pin)
-    world.ledger.store.execute(
+    db_sql.run(
+        world.ledger.store,
         "UPDATE hoso_file_pins SET pin_hash = ? WHERE file_code = ?",
         (hash_pin(new_pin, b"a-fresh-salt-16b"), r0.code),
     )
@@ -181,18 +184,19 @@ def test_waiting_lookups_share_one_query(world: World) -> None:
     reads = LookupReads(world.ledger.store, reader=reader, max_batch=8)
     codes = [r.code for r in world.receipts] * 5 + [UNKNOWN]
 
-    async def together() -> list[list[dict[str, object]]]:
-        return await asyncio.gather(*(reads.rows(c) for c in codes))
+    async def together() -> list[CitizenRecord | None]:
+        return await asyncio.gather(*(reads.record(c) for c in codes))
 
     got = asyncio.run(together())
-    for code, rows in zip(codes, got, strict=True):
+    for code, record in zip(codes, got, strict=True):
         if code == UNKNOWN:
-            assert rows == []
+            assert record is None
             continue
-        assert rows and {r["file_code"] for r in rows} == {code}
-        assert rows[0]["state"] is not None and rows[0]["pin_hash"] == stored_hash(world, code)
+        assert record is not None and record.code == code
+        assert record.file is not None and record.pin_hash == stored_hash(world, code)
     first = got[0]
-    assert [r["step_type"] for r in first] == ["FileReceived", "FileHandedOff"]
+    assert first is not None and first.file is not None
+    assert [s.type for s in first.file.steps] == ["FileReceived", "FileHandedOff"]
     assert reads.lookups == len(codes) == 21 and reads.queries == 3  # 8 + 8 + 5
     reads.close()
 

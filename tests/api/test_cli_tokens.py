@@ -16,6 +16,7 @@ from api.bootstrap import open_ledger
 from api.http.auth import ApiRole, lookup
 from api.settings import load_settings
 from ledger.chain.service import Ledger
+from ledger.store import sql as db_sql
 from tests.api.test_cli import _assert_one_line_error, hoso
 
 TOKEN_RE = re.compile(r"hoso_[A-Za-z0-9_-]{43}")
@@ -186,7 +187,7 @@ def test_refusals_are_one_line(small: Path) -> None:
     _assert_one_line_error(hoso("token", "list", "--data", str(small / "nothing")))
     # Nothing refused was stored.
     with ledger_of(small) as ledger:
-        actors = {r["actor"] for r in ledger.store.query("SELECT actor FROM hoso_tokens")}
+        actors = {r["actor"] for r in db_sql.rows(ledger.store, "SELECT actor FROM hoso_tokens")}
     assert "mai" not in actors and "x" not in actors
 
 

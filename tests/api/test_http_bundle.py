@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.bootstrap import log_signer, open_log
 from api.http.app import create_app
 from ledger.log.bundle_verify import verify_bundle
+from ledger.store import sql as db_sql
 from tests.api.test_http_log import (
     Demo,
     assert_problem,
@@ -79,7 +80,9 @@ def test_the_service_keeps_projections_following(tmp_path: Path, db_url: str | N
             receive_many(ledger, officer, 1)  # written while the service runs
             code = f"{UNIT}-260302-0003"
             for _ in range(100):
-                rows = ledger.store.query("SELECT state FROM hoso_p_files WHERE code = ?", (code,))
+                rows = db_sql.rows(
+                    ledger.store, "SELECT state FROM hoso_p_files WHERE code = ?", (code,)
+                )
                 if rows:
                     break
                 time.sleep(0.1)

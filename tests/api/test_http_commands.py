@@ -28,6 +28,7 @@ from api.settings import Settings
 from ledger.chain.service import Ledger
 from ledger.encoding.canonical import canonical_bytes
 from ledger.log.storage import MerkleLog
+from ledger.store import sql as db_sql
 from signing import KeyDirectory, PrivateKeySigner, Signer, b64, generate_private_key, unb64
 from signing.registry import Role
 from tests.api.test_http_log import assert_problem
@@ -110,7 +111,7 @@ class Env:
         """Integrate everything stored, then the log's size (= the number of stored events)."""
         log = MerkleLog(self.ledger.store, ORIGIN)
         log.integrate()
-        rows = self.ledger.store.query("SELECT COUNT(*) AS n FROM hoso_events")
+        rows = db_sql.rows(self.ledger.store, "SELECT COUNT(*) AS n FROM hoso_events")
         assert log.size() == int(rows[0]["n"])
         return log.size()
 

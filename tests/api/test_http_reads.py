@@ -23,6 +23,7 @@ from api.settings import Settings
 from domain.events import Desk
 from domain.procedures import Channel
 from ledger.chain.service import Ledger, Receipt
+from ledger.store import sql as db_sql
 from projections.models.handlers import NAMES
 from signing import PrivateKeySigner
 from tests.api.test_http_log import PERSON, assert_problem, db_url, small_ledger
@@ -195,7 +196,7 @@ def test_queues_figures_index_and_workload(world: World) -> None:
 
 
 def test_feed_pages_cover_every_leaf_once_in_order(world: World) -> None:
-    size = int(world.ledger.store.query("SELECT COUNT(*) AS n FROM hoso_log_leaves")[0]["n"])
+    size = int(db_sql.rows(world.ledger.store, "SELECT COUNT(*) AS n FROM hoso_log_leaves")[0]["n"])
     seen: list[int] = []
     after: str | None = None
     pages = 0

@@ -29,6 +29,7 @@ from api.http.middleware import LOOKUP_BURST
 from api.settings import load_settings
 from ledger.audit.full import audit
 from ledger.log.storage import MerkleLog
+from ledger.store import sql as db_sql
 from signing import KeyDirectory
 from signing.registry import Role
 from tests.api.test_http_commands import RECEIPT
@@ -172,12 +173,12 @@ def test_two_workers_share_the_commands_and_the_leader_integrates(
             store = ledger.store
             report = audit(store, origin=ORIGIN, authority_key=ledger.authority_key)
             assert report.ok
-            per_file = store.query(
-                "SELECT originator_id, COUNT(*) AS n FROM hoso_events GROUP BY originator_id"
+            per_file = db_sql.rows(
+                store, "SELECT originator_id, COUNT(*) AS n FROM hoso_events GROUP BY originator_id"
             )
             counts = sorted(int(r["n"]) for r in per_file)
             assert counts.count(1 + HANDOFFS) == CLIENTS  # receipt + every hand-off, per file
-            total = int(store.query("SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
+            total = int(db_sql.rows(store, "SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
             # ... the leader gave every event its leaf (nobody else integrates here) ...
             log = MerkleLog(store, ORIGIN)
             deadline = time.monotonic() + 30

@@ -11,6 +11,7 @@ import pytest
 from benchmarks.scenario.command_clients import OFFICERS, Files, open_files
 from benchmarks.scenario.command_workers import drive_in_processes, split
 from benchmarks.workload import open_ledger
+from ledger.store import sql as db_sql
 from ledger.store.events import open_postgres
 
 
@@ -30,11 +31,11 @@ def test_two_worker_processes_store_every_command_they_count(
     try:
         ledger, sim = open_ledger(store, tmp_path / "keys")
         files = open_files(ledger, sim.signer(OFFICERS[0]), 2)
-        before = int(store.query("SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
+        before = int(db_sql.rows(store, "SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
         spread = drive_in_processes(
             pg_schema, tmp_path / "keys", files, 0.5, processes=2, max_batch=64, max_wait=0.002
         )
-        after = int(store.query("SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
+        after = int(db_sql.rows(store, "SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
     finally:
         store.close()
     assert spread.processes == 2 and len(spread.per_process) == 2

@@ -12,6 +12,7 @@ from benchmarks.scenario.ingest import requests_by_file
 from benchmarks.scenario.ingest_workers import IngestWorkers, share_of
 from benchmarks.workload import ORIGIN, Workload, authority, open_ledger
 from ledger.audit.full import audit_report
+from ledger.store import sql as db_sql
 from ledger.store.events import open_postgres
 
 EVENTS = 400
@@ -30,7 +31,7 @@ def test_two_processes_store_every_event_and_report_a_refused_file(
     store = open_postgres(pg_schema)
     try:
         ledger, sim = open_ledger(store, tmp_path / "keys")
-        before = int(store.query("SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
+        before = int(db_sql.rows(store, "SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
         (chunk,) = list(Workload(ledger, sim).batches(EVENTS, EVENTS))
         batches, codes = requests_by_file(chunk, size=100)
         assert sum(len(files) for files in codes) == len({str(e.originator_id) for e in chunk})
@@ -45,7 +46,7 @@ def test_two_processes_store_every_event_and_report_a_refused_file(
             refusals = workers.submit(batches, codes)
         finally:
             workers.close()
-        after = int(store.query("SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
+        after = int(db_sql.rows(store, "SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
         assert len(refusals) == 1 and refusals[0].startswith(f"{bad_code} refused:"), refusals
         assert after - before == EVENTS - bad_events
         assert store.stream(bad_code) == []

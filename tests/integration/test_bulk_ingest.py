@@ -24,6 +24,7 @@ from ledger.chain.service import Ledger
 from ledger.encoding import codec
 from ledger.encoding.envelope import Envelope, build, decode
 from ledger.errors import ConflictError, LedgerError, PermissionRefused, TamperError
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, SideWrite
 from signing import Signer
 from signing.errors import VerificationError
@@ -93,7 +94,7 @@ def held_by_binh(ledger: Ledger, cast: Cast, n: int) -> list[str]:
 
 def size(store: EventStore) -> int:
     """Stored events (not the last position: a rolled-back write leaves a gap on PostgreSQL)."""
-    return int(store.query("SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
+    return int(db_sql.rows(store, "SELECT COUNT(*) AS n FROM hoso_events")[0]["n"])
 
 
 def audited(ledger: Ledger) -> None:
@@ -250,7 +251,7 @@ def test_a_concurrent_writer_fails_only_its_file(ledger: Ledger, cast: Cast) -> 
     assert [o.ok for o in outcomes] == [True, False, True, True]
     assert isinstance(outcomes[1].error, ConflictError)
     assert size(ledger.store) == before + 1 + 2 + 2 + 1
-    pins = ledger.store.query("SELECT file_code FROM hoso_file_pins WHERE pin_hash = 'x'")
+    pins = db_sql.rows(ledger.store, "SELECT file_code FROM hoso_file_pins WHERE pin_hash = 'x'")
     assert [r["file_code"] for r in pins] == [outcomes[3].code]
     audited(ledger)
 
@@ -265,12 +266,14 @@ def test_a_row_edited_after_caching_is_caught(ledger: Ledger, cast: Cast, intake
     f.submit_for_signature(actor="an", leader="chutich", at=AT)
     prev = ledger.load(code).head_hash
     (second,) = sign(ledger, code, f.collect_events(), [("an", cast.officer)], prev)
-    state = ledger.store.query(
+    state = db_sql.rows(
+        ledger.store,
         "SELECT state FROM hoso_events WHERE originator_id = ? AND originator_version = 1",
         (code,),
     )[0]["state"]
     edited = bytes(state).replace(b'"Q01"', b'"Q02"')
-    ledger.store.execute(
+    db_sql.run(
+        ledger.store,
         "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = 1",
         (edited, code),
     )

@@ -22,6 +22,7 @@ from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.encoding.envelope import Envelope
 from ledger.errors import ConflictError, StoreError
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, SideWrite, open_postgres, open_sqlite
 from ledger.store.group_commit import GroupCommit
 from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, receive_file
@@ -147,7 +148,7 @@ def test_a_conflict_with_the_store_fails_alone(store: EventStore) -> None:
 
 
 def test_a_failing_side_write_fails_alone_and_writes_nothing(store: EventStore) -> None:
-    store.execute("INSERT INTO hoso_meta (key, value) VALUES (?, ?)", ("taken", "1"))
+    db_sql.run(store, "INSERT INTO hoso_meta (key, value) VALUES (?, ?)", ("taken", "1"))
     taken = SideWrite("INSERT INTO hoso_meta (key, value) VALUES (?, ?)", ("taken", "2"))
     free = SideWrite("INSERT INTO hoso_meta (key, value) VALUES (?, ?)", ("free", "3"))
     batches = [[row("gc-a", 1)], [row("gc-b", 1)], [row("gc-c", 1)]]
@@ -155,7 +156,7 @@ def test_a_failing_side_write_fails_alone_and_writes_nothing(store: EventStore) 
     assert isinstance(results[1].get("error"), ConflictError)
     assert "error" not in results[0] and "error" not in results[2]
     assert store.stream("gc-b") == []  # its event did not outlive its side row
-    meta = {r["key"]: r["value"] for r in store.query("SELECT key, value FROM hoso_meta")}
+    meta = {r["key"]: r["value"] for r in db_sql.rows(store, "SELECT key, value FROM hoso_meta")}
     assert meta["taken"] == "1" and meta["free"] == "3"
 
 

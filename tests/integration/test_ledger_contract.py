@@ -14,6 +14,7 @@ from ledger.audit.full import audit, audit_report
 from ledger.chain.personal import ERASED, PersonalData
 from ledger.chain.service import Ledger, Receipt
 from ledger.errors import NotFound, PermissionRefused, TamperError
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from signing.registry import KeyNotValid, RegistryRefused, Role
 from tests.conftest import ORIGIN, T0, UNIT, Cast
@@ -100,7 +101,7 @@ def test_pin_stored_only_as_hash(ledger: Ledger, cast: Cast, store: EventStore) 
     assert ledger.check_pin(receipt.code, receipt.pin)
     assert not ledger.check_pin(receipt.code, "000000" if receipt.pin != "000000" else "111111")
     assert not ledger.check_pin("PTEST-260302-9999", receipt.pin)
-    rows = store.query("SELECT pin_hash FROM hoso_file_pins")
+    rows = db_sql.rows(store, "SELECT pin_hash FROM hoso_file_pins")
     assert receipt.pin not in str(rows)
     for stored in store.stream(receipt.code):
         assert receipt.pin.encode() not in stored.state
@@ -326,11 +327,12 @@ def test_registry_rules(ledger: Ledger, cast: Cast) -> None:
 
 def _tamper(store: EventStore, sql: str, params: tuple[object, ...]) -> None:
     """Direct database access, as an attacker or a broken restore would do it."""
-    store.execute(sql, params)
+    db_sql.run(store, sql, params)
 
 
 def _state(store: EventStore, code: str, version: int) -> bytes:
-    rows = store.query(
+    rows = db_sql.rows(
+        store,
         "SELECT state FROM hoso_events WHERE originator_id = ? AND originator_version = ?",
         (code, version),
     )

@@ -15,6 +15,7 @@ from ledger.chain.load_cache import VerifiedPrefixCache
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.errors import TamperError
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from signing.registry import REGISTRY_STREAM, Role
 from tests.conftest import ORIGIN, T0, UNIT, Cast, receive_file, signer
@@ -54,7 +55,8 @@ def state(store: EventStore, code: str, version: int) -> bytes:
 
 
 def set_state(store: EventStore, code: str, version: int, data: bytes) -> None:
-    store.execute(
+    db_sql.run(
+        store,
         "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
         (data, code, version),
     )
@@ -94,18 +96,22 @@ def test_a_changed_topic_column_and_a_deleted_row_are_seen(ledger: Ledger, cast:
     code = open_file(ledger, cast)
     ledger.load(code)
     store = ledger.store
-    store.execute(
+    db_sql.run(
+        store,
         "UPDATE hoso_events SET topic = ? WHERE originator_id = ? AND originator_version = ?",
         ("FileRefused", code, 2),
     )
     assert failure(ledger, code) == failure(uncached(ledger), code)
-    store.execute(
+    db_sql.run(
+        store,
         "UPDATE hoso_events SET topic = ? WHERE originator_id = ? AND originator_version = ?",
         ("FileHandedOff", code, 2),
     )
     assert ledger.load(code).file.version == 5
-    store.execute(
-        "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = ?", (code, 3)
+    db_sql.run(
+        store,
+        "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = ?",
+        (code, 3),
     )
     assert (
         failure(ledger, code)

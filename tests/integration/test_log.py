@@ -13,6 +13,7 @@ from ledger.errors import ConflictError, StoreError
 from ledger.log import integrator as log_integrator
 from ledger.log import merkle
 from ledger.log.storage import LogError, MerkleLog
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from tests.conftest import ORIGIN, T0, Cast, make_ledger
 from tests.integration.test_tamper_matrix import LOG_SIGNER, LOG_VERIFIER, NOW, add_files
@@ -64,9 +65,9 @@ def test_a_crash_mid_integration_neither_skips_nor_repeats(
     with pytest.raises(StoreError):
         log.integrate(batch=5)
     assert log.size() == 10  # two whole batches, the third rolled back entirely
-    leaves = filled.query("SELECT COUNT(*) AS n FROM hoso_log_leaves")[0]["n"]
+    leaves = db_sql.rows(filled, "SELECT COUNT(*) AS n FROM hoso_log_leaves")[0]["n"]
     assert int(leaves) == 10  # no partial leaves of the crashed batch
-    nodes = filled.query("SELECT level, idx FROM hoso_log_nodes ORDER BY level, idx")
+    nodes = db_sql.rows(filled, "SELECT level, idx FROM hoso_log_nodes ORDER BY level, idx")
     assert all((int(r["idx"]) + 1) << int(r["level"]) <= 10 for r in nodes)
     monkeypatch.setattr(log_integrator, "write_nodes", real)
     log.integrate(batch=5)
@@ -82,9 +83,10 @@ def test_stored_rows_are_exactly_the_pure_tree(filled: EventStore) -> None:
     log.integrate(batch=6)
     notes = list(filled.notifications(1, 100_000))
     reader = merkle.ListReader.from_entries(n.state for n in notes)
-    leaves = filled.query(
+    leaves = db_sql.rows(
+        filled,
         "SELECT leaf_index, position, stream, version, leaf_hash FROM hoso_log_leaves "
-        "ORDER BY leaf_index"
+        "ORDER BY leaf_index",
     )
     assert [
         (
@@ -99,7 +101,7 @@ def test_stored_rows_are_exactly_the_pure_tree(filled: EventStore) -> None:
         (j, n.id, n.originator_id, n.originator_version, reader.subtree(0, j))
         for j, n in enumerate(notes)
     ]
-    nodes = filled.query("SELECT level, idx, hash FROM hoso_log_nodes ORDER BY level, idx")
+    nodes = db_sql.rows(filled, "SELECT level, idx, hash FROM hoso_log_nodes ORDER BY level, idx")
     size = len(notes)
     assert [(int(r["level"]), int(r["idx"]), bytes(r["hash"])) for r in nodes] == [
         (lv, i, reader.subtree(lv, i))
@@ -166,7 +168,9 @@ def test_gaps_in_notification_ids_are_not_holes(filled: EventStore, cast: Cast) 
     if filled.dialect == "postgresql":
         assert positions[0] > before + 1  # ...consumed an id on PostgreSQL: a gap
     log.integrate()
-    rows = filled.query("SELECT leaf_index, position FROM hoso_log_leaves ORDER BY leaf_index")
+    rows = db_sql.rows(
+        filled, "SELECT leaf_index, position FROM hoso_log_leaves ORDER BY leaf_index"
+    )
     assert [int(r["leaf_index"]) for r in rows] == list(range(log.size()))
     assert [int(r["position"]) for r in rows][-len(positions) :] == positions
     assert log.size() == len(_all_entries(filled))

@@ -17,6 +17,7 @@ from ledger.audit.full import AuditReport, audit_report
 from ledger.chain.service import Ledger
 from ledger.chain.verify import ChainVerifier
 from ledger.encoding.envelope import build
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from signing import PrivateKeySigner, signature_ok
 from signing.registry import REGISTRY_STREAM, Role
@@ -43,14 +44,16 @@ class Demo:
         )
 
     def row(self, code: str, version: int) -> bytes:
-        rows = self.store.query(
+        rows = db_sql.rows(
+            self.store,
             "SELECT state FROM hoso_events WHERE originator_id = ? AND originator_version = ?",
             (code, version),
         )
         return bytes(rows[0]["state"])
 
     def set_state(self, code: str, version: int, state: bytes) -> None:
-        self.store.execute(
+        db_sql.run(
+            self.store,
             "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
             (state, code, version),
         )
@@ -63,8 +66,10 @@ class Demo:
 
     def break_chain(self, code: str) -> None:
         """A deleted middle event: version 3 no longer follows anything."""
-        self.store.execute(
-            "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = 2", (code,)
+        db_sql.run(
+            self.store,
+            "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = 2",
+            (code,),
         )
 
     def add_unregistered(self, code: str) -> int:

@@ -13,6 +13,7 @@ import pytest
 
 from ledger.encoding.fastdecode import decode_event, reference
 from ledger.errors import MalformedEnvelope
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from projections.engine import views
 from projections.engine.runtime import ProjectionFailed, ProjectionHost
@@ -179,12 +180,13 @@ def test_a_long_catch_up_refreshes_the_planner_statistics(
 
     def analyzed() -> set[str]:
         if store.dialect == "sqlite":
-            if not store.query("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'"):
+            if not db_sql.rows(store, "SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'"):
                 return set()  # ANALYZE never ran in this database
-            return {str(r["tbl"]) for r in store.query("SELECT tbl FROM sqlite_stat1")}
-        rows = store.query(
+            return {str(r["tbl"]) for r in db_sql.rows(store, "SELECT tbl FROM sqlite_stat1")}
+        rows = db_sql.rows(
+            store,
             "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
-            "AND last_analyze IS NOT NULL"
+            "AND last_analyze IS NOT NULL",
         )
         return {str(r["relname"]) for r in rows}
 

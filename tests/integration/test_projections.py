@@ -21,6 +21,7 @@ from domain.events import Desk, PaymentMethod, Rating, ReturnMethod
 from domain.file import AdministrativeFile
 from domain.procedures import Channel
 from ledger.chain.service import Ledger
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from projections.engine.runtime import ProjectionFailed, ProjectionHost
 from projections.models.handlers import NAMES
@@ -45,12 +46,12 @@ def host_for(store: EventStore, ledger: Ledger, db: str | None) -> ProjectionHos
 
 
 def _sqlite_path(store: EventStore) -> str:
-    rows = store.query("PRAGMA database_list")
+    rows = db_sql.rows(store, "PRAGMA database_list")
     return str(rows[0]["file"])
 
 
 def snapshot(store: EventStore) -> dict[str, list[list[dict[str, Any]]]]:
-    return {name: [store.query(sql) for sql in sqls] for name, sqls in SNAPSHOT.items()}
+    return {name: [db_sql.rows(store, sql) for sql in sqls] for name, sqls in SNAPSHOT.items()}
 
 
 def random_history(
@@ -224,7 +225,7 @@ def test_incremental_equals_rebuild_and_restarts_change_nothing(
         random_history(ledger, cast, random.Random(seed), steps, after_each)
         live = snapshot(store)
         # The stored rows are exactly the pure rows of the verified files.
-        codes = [str(r["code"]) for r in store.query("SELECT code FROM hoso_p_files")]
+        codes = [str(r["code"]) for r in db_sql.rows(store, "SELECT code FROM hoso_p_files")]
         assert sorted(file_rows(store), key=lambda r: r.code) == sorted(
             (row_from_file(ledger.load(c).file, ledger.calendar) for c in codes),
             key=lambda r: r.code,
@@ -281,7 +282,7 @@ def test_a_failing_handler_stops_at_the_last_good_event(
 
 
 def _pg_url(store: EventStore) -> str:
-    schema = store.query("SELECT current_schema() AS s")[0]["s"]
+    schema = db_sql.rows(store, "SELECT current_schema() AS s")[0]["s"]
     return f"{PG_URL}?schema={schema}"
 
 
@@ -319,7 +320,9 @@ def test_postgres_follows_another_process_live(pg_schema: str, cast: Cast) -> No
         assert made.returncode == 0, made.stderr
         code = made.stdout.strip()
         runner.wait(store.max_position(), timeout=20)
-        rows = store.query("SELECT state, holder_officer FROM hoso_p_files WHERE code = ?", (code,))
+        rows = db_sql.rows(
+            store, "SELECT state, holder_officer FROM hoso_p_files WHERE code = ?", (code,)
+        )
         assert rows == [{"state": "received", "holder_officer": "an"}]
     host.close()
     store.close()

@@ -132,7 +132,7 @@ def test_the_store_never_plans_parallel_workers_for_a_files_rows(
 
 
 def test_the_lookups_connection_plans_no_parallel_workers_either(pg_schema: str) -> None:
-    from api.http.lookup_reads import PostgresReader
+    from projections.models.reader import PostgresReader
 
     reads = PostgresReader(pg_schema)
     try:

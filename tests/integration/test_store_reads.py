@@ -22,6 +22,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.events import Desk
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, open_postgres
 from signing.registry import REGISTRY_STREAM, KeyNotValid, Role
 from tests.conftest import ORIGIN, PG_URL, T0, UNIT, Cast, make_ledger, receive_file, signer
@@ -143,7 +144,7 @@ def test_a_registry_change_by_another_ledger_reaches_the_next_command(
 
 
 def backend_pids(store: EventStore, n: int = 4) -> set[int]:
-    return {int(store.query("SELECT pg_backend_pid() AS pid")[0]["pid"]) for _ in range(n)}
+    return {int(db_sql.rows(store, "SELECT pg_backend_pid() AS pid")[0]["pid"]) for _ in range(n)}
 
 
 def terminate(pids: set[int]) -> None:
@@ -173,7 +174,7 @@ def test_an_idle_connection_the_server_ended_is_replaced_unseen(pg_store: EventS
     pids = backend_pids(pg_store)
     assert 1 <= len(pids) <= 2  # the pool holds at most 2 (pool_size 1, overflow 1)
     terminate(pids)
-    assert pg_store.query("SELECT 1 AS one") == [{"one": 1}]
+    assert db_sql.rows(pg_store, "SELECT 1 AS one") == [{"one": 1}]
     assert backend_pids(pg_store).isdisjoint(pids)
     assert pool_stats(pg_store).get("connections_lost", 0) >= 1  # found by the ping
     assert pool_stats(pg_store).get("returns_bad", 0) == 0  # no statement met a dead one
@@ -189,7 +190,7 @@ def test_a_busy_connection_is_not_pinged_and_reads_and_writes_recover(
     recorder's writes run again on a new connection by themselves."""
     pids = backend_pids(pg_store)
     terminate(pids)
-    assert pg_store.query("SELECT 1 AS one") == [{"one": 1}]
+    assert db_sql.rows(pg_store, "SELECT 1 AS one") == [{"one": 1}]
     assert pool_stats(pg_store).get("connections_lost", 0) == 0  # no ping found it
     assert pool_stats(pg_store).get("returns_bad", 0) >= 1  # the statement did, then retried
     assert backend_pids(pg_store).isdisjoint(pids)

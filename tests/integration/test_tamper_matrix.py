@@ -19,6 +19,7 @@ from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.encoding.envelope import build
 from ledger.log.storage import MerkleLog
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from signing import generate_private_key
 from signing.note import NoteSigner, NoteVerifier
@@ -51,14 +52,16 @@ class Demo:
         return "rowid" if self.store.dialect == "sqlite" else "notification_id"
 
     def row(self, code: str, version: int) -> bytes:
-        rows = self.store.query(
+        rows = db_sql.rows(
+            self.store,
             "SELECT state FROM hoso_events WHERE originator_id = ? AND originator_version = ?",
             (code, version),
         )
         return bytes(rows[0]["state"])
 
     def set_state(self, code: str, version: int, state: bytes) -> None:
-        self.store.execute(
+        db_sql.run(
+            self.store,
             "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
             (state, code, version),
         )
@@ -149,8 +152,10 @@ def test_swap_a_signature(demo: Demo) -> None:
 
 def test_delete_a_middle_event(demo: Demo) -> None:
     code = demo.codes[3]
-    demo.store.execute(
-        "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = 2", (code,)
+    db_sql.run(
+        demo.store,
+        "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = 2",
+        (code,),
     )
     assert_fails(demo.audit(), f"file {code} version 3", "missing", "deleted")
 
@@ -158,8 +163,10 @@ def test_delete_a_middle_event(demo: Demo) -> None:
 def test_delete_a_files_last_event(demo: Demo) -> None:
     code = demo.codes[3]
     last = max(e.version for e in demo.ledger.load(code).envelopes)
-    demo.store.execute(
-        "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = ?", (code, last)
+    db_sql.run(
+        demo.store,
+        "DELETE FROM hoso_events WHERE originator_id = ? AND originator_version = ?",
+        (code, last),
     )
     # The file's own chain still verifies; only the log sees the hole.
     report = demo.audit()
@@ -210,7 +217,7 @@ def test_restore_an_older_copy_after_a_witnessed_checkpoint(demo: Demo) -> None:
         ("DELETE FROM hoso_log_nodes WHERE (idx + 1) * (1 << level) > ?", (old_size,)),
         ("DELETE FROM hoso_log_checkpoints WHERE size > ?", (old_size,)),
     ]:
-        demo.store.execute(sql, params)
+        db_sql.run(demo.store, sql, params)
     restored = demo.audit(witness)
     assert restored.chain.ok  # an older copy is internally consistent...
     assert_fails(restored, "rollback", f"size {witnessed.size}")  # ...but the witness saw more

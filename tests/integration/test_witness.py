@@ -35,6 +35,7 @@ from ledger.chain.service import Ledger
 from ledger.log.checkpoint import Checkpoint, sign_checkpoint
 from ledger.log.merkle import ListReader, leaf_hash
 from ledger.log.storage import MerkleLog
+from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, open_sqlite
 from ledger.witness.client import Post, last_cosigned_size, request_cosignature
 from ledger.witness.cosigner import Witness, add_checkpoint_body, parse_add_checkpoint_body
@@ -443,7 +444,7 @@ def test_the_log_stores_cosignatures_and_the_audit_catches_a_restore(
         ("DELETE FROM hoso_log_cosignatures WHERE size > ?", (first.size,)),
         ("DELETE FROM hoso_log_checkpoints WHERE size > ?", (first.size,)),
     ]:
-        store.execute(sql, params)
+        db_sql.run(store, sql, params)
     restored = audit(store, cast, view)
     assert restored.chain.ok  # an older copy is internally consistent...
     assert any("rollback" in f and f"size {grown.size}" in f for f in restored.failures)

@@ -48,6 +48,7 @@ from ledger.encoding.envelope import UnsignedEnvelope
 from ledger.encoding.timefmt import format_instant
 from ledger.errors import MalformedEnvelope
 from ledger.store.events import SideWrite
+from ledger.store.side_tables import ApplicantKeys
 from signing import b64
 
 
@@ -108,10 +109,7 @@ def prepare_receipt(request: Request, body: PrepareReceiptIn, who: Officer) -> P
     ref = body.applicant_ref
     if ref is None:
         ref, secret = "ap-" + secrets.token_hex(12), secrets.token_bytes(32)
-        ledger.store.execute(
-            "INSERT INTO hoso_applicant_keys (applicant_ref, secret, created_at) VALUES (?, ?, ?)",
-            (ref, secret, format_instant(at)),
-        )
+        ApplicantKeys(ledger.store).add(ref, secret, format_instant(at))
     else:
         secret = applicant_secret(ledger, ref)
     code = ledger.next_code(who.unit, at.astimezone(ledger.calendar.tz).date())

@@ -26,6 +26,7 @@ from ledger.chain.service import Ledger
 from ledger.encoding.envelope import Envelope
 from ledger.store.events import SideWrite
 from ledger.store.pins import hash_pin
+from ledger.store.side_tables import ApplicantKeys, CodeCounters, FilePins
 
 CodePath = Annotated[str, Path(pattern=FILE_CODE, max_length=24, examples=[EXAMPLE_CODE])]
 Officer = Annotated[Principal, Depends(require(ApiRole.OFFICER, ApiRole.LEADER))]
@@ -73,12 +74,10 @@ def check_receipt(intake: Intake, body: ReceiptIn, actor: str, key_id: str, at: 
 
 
 def applicant_secret(ledger: Ledger, ref: str) -> bytes:
-    rows = ledger.store.query(
-        "SELECT secret FROM hoso_applicant_keys WHERE applicant_ref = ?", (ref,)
-    )
-    if not rows:
+    secret = ApplicantKeys(ledger.store).secret(ref)
+    if secret is None:
         raise Problem(404, "not-found", "Not found", f"applicant {ref} is unknown or was forgotten")
-    return bytes(rows[0]["secret"])
+    return secret
 
 
 def signature(params: Sequence[tuple[str, Any]], returns: Any) -> inspect.Signature:
@@ -95,21 +94,12 @@ def receipt_writes(
     """For a new file's receipt: its code must have been reserved, its applicant key stored;
     the PIN hash is written in the receipt's own transaction."""
     parsed = parse_file_code(code)
-    rows = ledger.store.query(
-        "SELECT last FROM hoso_code_counters WHERE unit = ? AND day = ?",
-        (parsed.unit, parsed.day.isoformat()),
-    )
-    if not rows or int(rows[0]["last"]) < parsed.number:
+    if CodeCounters(ledger.store).last(parsed.unit, parsed.day.isoformat()) < parsed.number:
         raise Refused(f"file code {code} was not reserved: use POST /files/prepare-receipt")
     ref = first.payload.get("applicant_ref")
-    known = isinstance(ref, str) and ledger.store.query(
-        "SELECT applicant_ref FROM hoso_applicant_keys WHERE applicant_ref = ?", (ref,)
-    )
+    known = isinstance(ref, str) and ApplicantKeys(ledger.store).known(ref)
     if not known:
         raise Refused(f"the receipt's applicant {ref!r} has no key on this server")
     pin = f"{secrets.randbelow(10**6):06d}"
-    write = SideWrite(
-        "INSERT INTO hoso_file_pins (file_code, pin_hash) VALUES (?, ?)",
-        (code, hash_pin(pin, secrets.token_bytes(16))),
-    )
+    write = FilePins.adding(code, hash_pin(pin, secrets.token_bytes(16)))
     return pin, write

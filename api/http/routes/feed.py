@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
+from api.bootstrap import open_log
 from api.http.middleware import problem_responses
 from api.http.replay import replay
 from api.http.routes.common import AUTH, Caller, invalid, ledger_of, reads_router
@@ -87,21 +88,15 @@ def read_feed(
 ) -> FeedPage:
     start = -1 if after is None else decode_cursor(after)
     ledger = ledger_of(request)
-    rows = ledger.store.query(
-        "SELECT l.leaf_index AS leaf_index, e.state AS state FROM hoso_log_leaves l "
-        "JOIN hoso_events e ON e.originator_id = l.stream AND e.originator_version = l.version "
-        "WHERE l.leaf_index > ? ORDER BY l.leaf_index LIMIT ?",
-        (start, limit),
-    )
+    rows = open_log(ledger).feed(start, limit)
     picked: list[tuple[int, bytes, Envelope, str | None]] = []
-    for r in rows:
-        entry = bytes(r["state"])
+    for index, entry in rows:
         env = decode(entry)
         unit = _unit_of(env)
         if who.reads_everything() or (
             env.stream != REGISTRY_STREAM and unit is not None and who.acts_for(unit)
         ):
-            picked.append((int(r["leaf_index"]), entry, env, unit))
+            picked.append((index, entry, env, unit))
     wanted: dict[str, set[int]] = {}
     for _i, _e, env, _u in picked:
         if env.stream != REGISTRY_STREAM:
@@ -122,7 +117,7 @@ def read_feed(
         )
         for index, entry, env, unit in picked
     ]
-    last = int(rows[-1]["leaf_index"]) if rows else start
+    last = rows[-1][0] if rows else start
     return FeedPage(
         items=items,
         next=encode_cursor(last) if last >= 0 else None,

@@ -128,12 +128,7 @@ def _note(env: Envelope) -> str:
 def read_history(request: Request, code: Code, who: Caller) -> HistoryModel:
     verified = _readable(request, who, code)
     ledger = ledger_of(request)
-    leaves = {
-        int(r["version"]): int(r["leaf_index"])
-        for r in ledger.store.query(
-            "SELECT version, leaf_index FROM hoso_log_leaves WHERE stream = ?", (code,)
-        )
-    }
+    leaves = open_log(ledger).leaves_of(code)
     rows: list[SlipRow] = []
     before = None
     for env, after in zip(verified.envelopes, replay(verified.envelopes), strict=True):
@@ -183,14 +178,8 @@ def read_bundle(request: Request, code: Code, who: Caller) -> JSONResponse:
     _readable(request, who, code)
     merkle_log = open_log(ledger_of(request))
     latest = merkle_log.latest_checkpoint()
-    covered = merkle_log.store.query(
-        "SELECT COUNT(*) AS n FROM hoso_log_leaves WHERE stream = ? AND leaf_index < ?",
-        (code, latest.size if latest else 0),
-    )
-    stored = merkle_log.store.query(
-        "SELECT COUNT(*) AS n FROM hoso_events WHERE originator_id = ?", (code,)
-    )
-    if latest is None or int(covered[0]["n"]) != int(stored[0]["n"]):
+    covered, stored = merkle_log.coverage(code, latest.size if latest else 0)
+    if latest is None or covered != stored:
         raise Problem(
             409,
             "not-yet-checkpointed",

@@ -9,7 +9,7 @@ a minute with a burst of 20) and answered 429 with ``Retry-After`` beyond that.
 
 Under load (issue 6) the route is ``async def`` and nothing of a remembered right PIN runs in a
 worker thread but the query: the rows (the PIN hash joined with the file's status row and its
-steps) come from ``api.lookup_reads``, one query for every lookup waiting at that moment, the
+steps) come from ``api.http.lookup_reads``, one query for every lookup waiting at that moment, the
 same for an unknown code and a known one; the answer is written with orjson (the
 ``CitizenView`` model documents it). The PIN check goes through ``ledger.pins.VerifiedPins``
 (the service's ``verified_pins``): a right PIN seen before skips the scrypt, while a wrong
@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio.to_thread
 import orjson
@@ -29,17 +29,17 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.http.lookup_reads import LookupReads, PostgresReader
+from api.http.lookup_reads import LookupReads
 from api.http.middleware import TokenBucket, no_unknown_query, problem_responses, rate_limited
 from api.http.problems import Problem, as_problem, problem_response
 from api.http.routes.common import ledger_of
 from api.http.schemas.reads import CODE_PATTERN, PORTAL_LABELS
 from api.http.state import ServiceState, service_state
 from domain.portal import PortalStatus
-from domain.procedures import CATALOGUE
 from ledger.chain.service import Ledger
 from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
-from projections.queries.reads import STATE_TEXT, STEP_TEXT
+from projections.models.reader import PostgresReader
+from projections.queries.citizen import FileRecord, procedure_names, step_text, where_now
 
 PREFIX = "/public/files/"
 log = logging.getLogger("hoso.http")
@@ -171,57 +171,49 @@ async def citizen_answer(request: Request, code: str, pin: str) -> bytes | None:
     or a file the read model does not hold yet. A right PIN remembered costs no scrypt; any
     other answer waits for one scrypt in a worker thread (the dummy hash for an unknown code)."""
     ledger = ledger_of(request)
-    rows = await lookup_reads(request, ledger).rows(code)
+    record = await lookup_reads(request, ledger).record(code)
     pins = verified_pins(request)
-    stored = str(rows[0]["pin_hash"]) if rows else _DUMMY_HASH
+    stored = record.pin_hash if record is not None else _DUMMY_HASH
     if not pins.known(code, pin, stored):  # never true for the dummy: it is never remembered
         limiter = scrypt_limiter(request)
-        if not rows:
+        if record is None:
             await anyio.to_thread.run_sync(pin_matches, pin, _DUMMY_HASH, limiter=limiter)
             return None
         if not await anyio.to_thread.run_sync(pins.verify, code, pin, stored, limiter=limiter):
             return None
-    if rows[0]["state"] is None:
+    if record is None or record.file is None:
         return None
-    return render(code, rows)
+    return render(code, record.file)
 
 
-def render(code: str, rows: list[dict[str, Any]]) -> bytes:
-    """``CitizenView`` as JSON, from the lookup's rows (times are stored in their one form)."""
-    row = rows[0]
-    state = str(row["state"])
-    proc = CATALOGUE.get(str(row["procedure"]))
-    now_vi, now_en = STATE_TEXT[state]
-    if state in ("in_progress", "received"):
-        now_vi += f" tại {row['holder_department']} ({row['holder_agency']})"
-        now_en += f" at {row['holder_department']} ({row['holder_agency']})"
-    portal = int(row["portal_status"])
-    label_vi, label_en = PORTAL_LABELS[PortalStatus(portal)]
-    text = STEP_TEXT.get
-    steps = [  # every column is TEXT: the values go out as they are stored
+def render(code: str, file: FileRecord) -> bytes:
+    """``CitizenView`` as JSON, from the lookup's record (times go out as they are stored)."""
+    procedure_vi, procedure_en = procedure_names(file.procedure)
+    now_vi, now_en = where_now(file)
+    label_vi, label_en = PORTAL_LABELS[PortalStatus(file.portal_status)]
+    steps = [
         {
-            "at": r["step_at"],
+            "at": s.at,
             "text_vi": vi,
             "text_en": en,
-            "department": r["step_department"],
-            "agency": r["step_agency"],
+            "department": s.department,
+            "agency": s.agency,
         }
-        for r in rows
-        if (kind := r["step_type"]) is not None
-        for vi, en in (text(kind) or (kind, kind),)
+        for s in file.steps
+        for vi, en in (step_text(s.type),)
     ]
     doc = {
         "code": code,
-        "procedure_vi": proc.name_vi if proc else str(row["procedure"]),
-        "procedure_en": proc.name_en if proc else str(row["procedure"]),
-        "state": state,
+        "procedure_vi": procedure_vi,
+        "procedure_en": procedure_en,
+        "state": file.state,
         "now_vi": now_vi,
         "now_en": now_en,
-        "received_at": str(row["received_at"]),
-        "appointment_at": str(row["appointment_at"]),
-        "apology_reason": row["apology_reason"],
-        "missing_items": list(orjson.loads(row["missing_items"])),
-        "portal_status": portal,
+        "received_at": file.received_at,
+        "appointment_at": file.appointment_at,
+        "apology_reason": file.apology_reason,
+        "missing_items": list(file.missing_items),
+        "portal_status": file.portal_status,
         "portal_label_vi": label_vi,
         "portal_label": label_en,
         "steps": steps,

@@ -1,0 +1,102 @@
+"""The ledger's side tables beside the events: daily code counters, PIN hashes, applicant keys.
+
+Each is a small repository over one table. Rows that must be written in the same transaction
+as a file's first events (its PIN hash, a new applicant's key) are given as ``SideWrite``s for
+``EventStore.append``; the rest are written at once. Nothing here touches an event.
+"""
+
+from __future__ import annotations
+
+from ledger.store import sql
+from ledger.store.events import EventStore, SideWrite
+
+_ADD_PIN = "INSERT INTO hoso_file_pins (file_code, pin_hash) VALUES (?, ?)"
+_ADD_KEY = "INSERT INTO hoso_applicant_keys (applicant_ref, secret, created_at) VALUES (?, ?, ?)"
+
+
+class CodeCounters:
+    """The daily file-code counter of each unit (``hoso_code_counters``): numbers are never
+    reissued, and two counters never share a number."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    def next(self, unit: str, day: str) -> int:
+        """The unit's next number of ``day`` (from 1): one atomic increment."""
+        found = sql.run(
+            self.store,
+            "INSERT INTO hoso_code_counters (unit, day, last) VALUES (?, ?, 1) "
+            "ON CONFLICT (unit, day) DO UPDATE SET last = hoso_code_counters.last + 1 "
+            "RETURNING last",
+            (unit, day),
+        )
+        return int(found[0]["last"])
+
+    def last(self, unit: str, day: str) -> int:
+        """The last number issued to the unit on ``day`` (0 if none)."""
+        found = sql.rows(
+            self.store,
+            "SELECT last FROM hoso_code_counters WHERE unit = ? AND day = ?",
+            (unit, day),
+        )
+        return int(found[0]["last"]) if found else 0
+
+
+class FilePins:
+    """Each file's lookup PIN as its salted hash (``hoso_file_pins``; ``ledger.store.pins``)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def adding(code: str, pin_hash: str) -> SideWrite:
+        """The write that stores a new file's PIN hash, for the file's first transaction."""
+        return SideWrite(_ADD_PIN, (code, pin_hash))
+
+    def pin_hash(self, code: str) -> str | None:
+        found = sql.rows(
+            self.store, "SELECT pin_hash FROM hoso_file_pins WHERE file_code = ?", (code,)
+        )
+        return str(found[0]["pin_hash"]) if found else None
+
+
+class ApplicantKeys:
+    """One secret key per applicant (``hoso_applicant_keys``), sealing their personal data.
+    Erasure destroys the key; the events that hold the sealed data stay as they are."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def adding(applicant_ref: str, secret: bytes, created_at: str) -> SideWrite:
+        """The write that stores a new applicant's key, for the receipt's own transaction."""
+        return SideWrite(_ADD_KEY, (applicant_ref, secret, created_at))
+
+    def add(self, applicant_ref: str, secret: bytes, created_at: str) -> None:
+        """Store a new applicant's key now, in its own transaction."""
+        sql.run(self.store, _ADD_KEY, (applicant_ref, secret, created_at))
+
+    def secret(self, applicant_ref: str) -> bytes | None:
+        """The applicant's key, or None if unknown or erased."""
+        found = sql.rows(
+            self.store,
+            "SELECT secret FROM hoso_applicant_keys WHERE applicant_ref = ?",
+            (applicant_ref,),
+        )
+        return bytes(found[0]["secret"]) if found else None
+
+    def known(self, applicant_ref: str) -> bool:
+        """Whether the applicant has a key here (without reading the key)."""
+        return bool(
+            sql.rows(
+                self.store,
+                "SELECT applicant_ref FROM hoso_applicant_keys WHERE applicant_ref = ?",
+                (applicant_ref,),
+            )
+        )
+
+    def erase(self, applicant_ref: str) -> None:
+        """Destroy the applicant's key (erasure); a no-op for an unknown one."""
+        sql.run(
+            self.store, "DELETE FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
+        )

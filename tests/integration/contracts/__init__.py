@@ -1,0 +1,1 @@
+"""Contract suites of the storage repositories, each run on SQLite and PostgreSQL."""
