@@ -63,8 +63,8 @@ def prepare(data: Path, db: str | None) -> Prepared:
     """The demo's day, its credentials, the hand-off pool and a token for the second officer."""
     from api.bootstrap import open_ledger
     from api.cli.tokens import CREDENTIALS_NAME, issue
-    from api.http.auth import ApiRole
     from api.settings import load_settings
+    from api.tokens import ApiRole
     from domain.events import Desk
     from ledger.errors import LedgerError
     from signing import KeyDirectory

@@ -23,8 +23,8 @@ from rich.table import Table
 
 from api.bootstrap import open_ledger
 from api.cli.render import local
-from api.http.auth import ApiRole, IssuedToken, create_token, ensure_table, revoke_token
 from api.settings import DEFAULT_DATA, Settings, load_settings
+from api.tokens import ApiRole, IssuedToken, create_token, ensure_table, revoke_token
 from ledger.chain.service import Ledger, Receipt
 from ledger.encoding.timefmt import format_instant, parse_instant
 from ledger.errors import PermissionRefused

@@ -8,15 +8,10 @@ trace never reaches the client: unexpected failures are logged and answered with
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import psycopg
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
-from eventsourcing.persistence import InterfaceError as StoreInterfaceError
-from eventsourcing.persistence import OperationalError as StoreOperationalError
-from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -31,27 +26,17 @@ from ledger.errors import (
     MalformedEnvelope,
     NotFound,
     PermissionRefused,
-    StoreError,
 )
 from ledger.log.jobs import OutOfRange
 from ledger.log.merkle import ProofRequestError
 from ledger.log.storage import LogError
+from ledger.store.outages import DATABASE_OUTAGES
 from signing.errors import SigningError, VerificationError
 from signing.registry import KeyNotValid
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEMS = "https://hoso.vn/problems/"
 RETRY_AFTER_SECONDS = 5
-# The database went away (server stopped, network cut, pool exhausted): a 503 the client may retry.
-DATABASE_OUTAGES: tuple[type[Exception], ...] = (
-    StoreError,
-    StoreOperationalError,
-    StoreInterfaceError,
-    PersistenceError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    sqlite3.OperationalError,
-)
 log = logging.getLogger("hoso.http")
 
 

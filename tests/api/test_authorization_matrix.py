@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap import open_ledger
 from api.http.app import create_app
-from api.http.auth import ApiRole, create_token
 from api.settings import load_settings
+from api.tokens import ApiRole, create_token
 from tests.api.test_cli import hoso
 
 ANON, OFFICER, LEADER, ADMIN, INTEGRATION, INSPECTOR, STRANGER = (

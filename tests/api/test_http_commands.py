@@ -21,10 +21,10 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap import AUTHORITY, init_data_dir, open_ledger
 from api.http.app import create_app
-from api.http.auth import ApiRole, create_token
 from api.http.schemas.actions import ACTIONS
 from api.http.state import state_of
 from api.settings import Settings
+from api.tokens import ApiRole, create_token
 from ledger.chain.service import Ledger
 from ledger.encoding.canonical import canonical_bytes
 from ledger.log.storage import MerkleLog

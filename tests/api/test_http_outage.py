@@ -24,8 +24,8 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap import integrate_and_checkpoint, open_ledger
 from api.http.app import create_app
-from api.http.auth import ApiRole, create_token
 from api.settings import Settings, load_settings
+from api.tokens import ApiRole, create_token
 from ledger.log.merkle import verify_consistency
 from ledger.store.events import parse_postgres_url
 from tests.api.test_http_log import assert_problem, db_url, receive_many, small_ledger

@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap import integrate_and_checkpoint, open_projections
 from api.http.app import create_app
-from api.http.auth import ApiRole, create_token
 from api.http.middleware import TokenBucket
 from api.http.routes.feed import decode_cursor, encode_cursor
 from api.http.state import state_of
 from api.settings import Settings
+from api.tokens import ApiRole, create_token
 from domain.events import Desk
 from domain.procedures import Channel
 from ledger.chain.service import Ledger, Receipt

@@ -24,9 +24,9 @@ from schemathesis.checks import (
 
 from api.bootstrap import integrate_and_checkpoint
 from api.http.app import create_app
-from api.http.auth import ApiRole, create_token
 from api.http.middleware import TokenBucket
 from api.http.state import state_of
+from api.tokens import ApiRole, create_token
 from domain.events import Desk
 from tests.api.test_http_log import small_ledger
 from tests.api.test_http_reads import project, receive

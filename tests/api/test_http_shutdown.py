@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap import AUTHORITY, init_data_dir, open_ledger
 from api.http.app import create_app
-from api.http.auth import ApiRole, create_token
 from api.http.state import state_of
+from api.tokens import ApiRole, create_token
 from ledger.chain.intake import Intake
 from signing import KeyDirectory, b64, unb64
 from signing.registry import Role

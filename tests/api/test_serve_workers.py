@@ -24,9 +24,9 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap import AUTHORITY, init_data_dir, open_ledger
 from api.http.app import create_app
-from api.http.auth import ApiRole, create_token
 from api.http.middleware import LOOKUP_BURST
 from api.settings import load_settings
+from api.tokens import ApiRole, create_token
 from ledger.audit.full import audit
 from ledger.log.storage import MerkleLog
 from ledger.store import sql as db_sql

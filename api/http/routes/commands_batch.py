@@ -11,12 +11,12 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from api.http.auth import Principal
 from api.http.problems import PROBLEMS, Problem, as_problem
 from api.http.routes.commands_common import Integrator, authorize, receipt_writes
 from api.http.routes.common import ledger_of
 from api.http.schemas.envelopes import BatchIn, BatchOut, EventOut, FileResult, SignedEnvelopeIn
 from api.http.state import ServiceState, service_state
+from api.tokens import Principal
 from domain.codes import parse_file_code
 from ledger.chain.intake import Intake
 from ledger.chain.service import Ledger

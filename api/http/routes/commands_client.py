@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from api.http.auth import ApiRole, Principal, forbidden
+from api.http.auth import forbidden
 from api.http.problems import Problem
 from api.http.routes.commands_common import (
     CodePath,
@@ -39,6 +39,7 @@ from api.http.schemas.envelopes import (
     UnsignedEnvelopeOut,
 )
 from api.http.schemas.receipts import PrepareReceiptIn
+from api.tokens import ApiRole, Principal
 from domain.codes import parse_file_code
 from ledger.chain.intake import Intake, Refused
 from ledger.chain.personal import seal

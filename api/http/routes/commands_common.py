@@ -12,12 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
-from api.http.auth import ApiRole, Principal, forbidden, may_write_file, require
+from api.http.auth import forbidden, may_write_file, require
 from api.http.problems import Problem
 from api.http.schemas.commands import EXAMPLE_CODE, FILE_CODE
 from api.http.schemas.envelopes import SignedEnvelopeIn
 from api.http.schemas.receipts import ApplicantIn, ReceiptIn
 from api.http.state import service_state
+from api.tokens import ApiRole, Principal
 from domain.codes import format_file_code, parse_file_code
 from domain.file import AdministrativeFile
 from ledger.chain.intake import Intake, Refused

@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 from fastapi import Request
 
-from api.http.auth import Principal
 from api.http.problems import Problem
 from api.http.routes.commands_common import (
     CodePath,
@@ -21,6 +20,7 @@ from api.http.routes.common import ledger_of
 from api.http.schemas.actions import ActionBody
 from api.http.schemas.envelopes import EventOut, EventsOut
 from api.http.schemas.receipts import ReceiptIn, ReceiptOut
+from api.tokens import Principal
 from domain.file import AdministrativeFile
 from signing import KeyDirectory, KeyFileError, Signer
 

@@ -14,11 +14,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 
 from api.http import problems
-from api.http.auth import Principal, principal
+from api.http.auth import principal
 from api.http.middleware import no_unknown_query
 from api.http.problems import Problem
 from api.http.schemas.reads import CODE_PATTERN
 from api.http.state import service_state
+from api.tokens import Principal
 from ledger.chain.service import Ledger
 
 Code = Annotated[

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api.bootstrap import open_log
 from api.http import problems
-from api.http.auth import Principal, forbidden, may_read_file
+from api.http.auth import forbidden, may_read_file
 from api.http.middleware import problem_responses
 from api.http.problems import Problem
 from api.http.replay import replay
@@ -23,6 +23,7 @@ from api.http.schemas.reads import (
     PortalStatusModel,
     SlipRow,
 )
+from api.tokens import Principal
 from domain.deadlines import classify
 from domain.events import Desk
 from domain.file import AdministrativeFile

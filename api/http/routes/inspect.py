@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from pydantic import AwareDatetime
 
-from api.http.auth import ApiRole, Principal, forbidden, require
+from api.http.auth import forbidden, require
 from api.http.middleware import problem_responses
 from api.http.routes.common import AUTH, invalid, ledger_of, reads_router
 from api.http.schemas.reads import (
@@ -22,6 +22,7 @@ from api.http.schemas.reads import (
     ActionModel,
     LoadModel,
 )
+from api.tokens import ApiRole, Principal
 from ledger.encoding.timefmt import format_instant
 from projections.queries.reads import actions, workload
 
