@@ -29,7 +29,7 @@ from eventsourcing.utils import Environment
 from psycopg.rows import tuple_row
 
 from domain.calendar import WorkingCalendar
-from ledger.encoding.fastdecode import decode_event
+from ledger.encoding.fast.event import decode_event
 from ledger.encoding.timefmt import format_instant
 from ledger.errors import LedgerError
 from ledger.store.events import EventStore
