@@ -330,6 +330,8 @@ def _body_from_stored(
         if data[start - len(receipt) : start] != receipt:
             return None
         start -= len(receipt)
+    if data[start - 1 : start] != b'"':  # prev_hash's end, not a "recorded_at": null
+        return None
     return data[:start] + data[end:], start
 
 
