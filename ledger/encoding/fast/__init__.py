@@ -11,13 +11,14 @@ send more work to the reference, never pass what the reference refuses. The one 
 | ``codec._FromPayloadPlan`` (in ``codec.from_payload``) | ``codec._decode_value`` per field |
 | ``envelope._body_from_stored`` | ``canonical_bytes(unsigned.body())`` |
 | ``Envelope.to_bytes`` / ``signed_bytes`` (spliced) | ``canonical_bytes`` of the whole document |
-| ``fast.payload.EventKind.values`` | ``codec.from_payload``'s field decoding |
-| ``fast.envelope.decode_fields`` | ``envelope.decode`` then ``codec.from_payload`` |
+| ``fast.payload.instant`` | ``timefmt.parse_instant`` |
+| ``fast.envelope.decode_fields`` (``EventKind.values``) | ``envelope.decode`` + ``from_payload`` |
+| ``fast.envelope.check_fields`` (``EventKind.check``) | the same, without the event |
 | ``fast.envelope.signed_parts`` | ``Envelope.hash``, ``signing_message``, ``signature`` |
 | ``fast.envelope.as_stored`` | ``decode(env.to_bytes())`` of a received envelope |
 | ``fast.event.decode_event`` | ``fast.event.reference`` (``decode`` + ``from_payload``) |
 
 The first four live beside their references (they are those modules' own inner loops); the rest
 are here, used by the projections (``decode_event``), the parallel audit's workers
-(``decode_fields``, ``signed_parts``) and the bulk intake (``as_stored``).
+(``check_fields``, ``signed_parts``) and the bulk intake (``as_stored``).
 """
