@@ -15,33 +15,21 @@ reference's. Fails closed: a wrong fast path can only send more events to the re
 
 from __future__ import annotations
 
-import hashlib
-import re
 import sqlite3
-import typing
-from binascii import a2b_base64, b2a_base64
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import orjson
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from eventsourcing.domain import CanInitAggregate
+from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
 from psycopg.rows import tuple_row
 
 from domain.codes import parse_file_code
-from domain.events import Desk
 from ledger.chain.verify import OFFICERS, unit_roles_allowed
-from ledger.encoding import codec
-from ledger.encoding.canonical import MAX_SAFE_INTEGER
-from ledger.encoding.envelope import _KEYS as ENVELOPE_KEYS
-from ledger.encoding.envelope import FORMAT_VERSION, SIGNING_CONTEXT, decode
-from ledger.encoding.timefmt import _INSTANT as INSTANT_RE
-from ledger.encoding.timefmt import parse_instant
+from ledger.encoding.envelope import decode
+from ledger.encoding.fast.envelope import check_fields, signed_parts
 from ledger.errors import StoreError
 from ledger.store.events import EVENTS_TABLE, EventStore, open_postgres, open_sqlite
 from signing import unb64
@@ -76,72 +64,12 @@ RULES: tuple[tuple[frozenset[Role], bool], ...] = (
 )
 """The (roles, must be of the file's unit) pairs of ``unit_roles_allowed``; anything else is Raw."""
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_WITH_RECEIPT = ENVELOPE_KEYS | {"recorded_at"}
-_DESK_KEYS = frozenset({"officer", "department", "agency"})
-_SORT = orjson.OPT_SORT_KEYS
-
-Check = Callable[[Any], bool]
-
-
-def _is_str(value: Any) -> bool:
-    return type(value) is str
-
-
-def _is_int(value: Any) -> bool:
-    return type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
-
-
-def _is_bool(value: Any) -> bool:
-    return type(value) is bool
-
-
-def _is_instant(value: Any) -> bool:
-    """``parse_instant(value)`` would succeed (same pattern, same date check, no tz object)."""
-    if type(value) is not str or not INSTANT_RE.match(value):
-        return False
-    datetime.fromisoformat(value[:-1])  # raises ValueError: the caller falls back
-    return True
-
-
-def _is_desk(value: Any) -> bool:
-    return (
-        type(value) is dict
-        and value.keys() == _DESK_KEYS
-        and type(value["officer"]) is str
-        and type(value["department"]) is str
-        and type(value["agency"]) is str
-    )
-
-
-def _checker(hint: Any) -> Check | None:
-    """A check that accepts only payload values ``codec`` decodes to ``hint`` and that
-    ``canonical_bytes`` encodes as they are (so no separate walk of the payload is needed);
-    None for a type it does not know (the event then always goes to the reference)."""
-    simple: dict[Any, Check] = {
-        str: _is_str,
-        int: _is_int,
-        bool: _is_bool,
-        datetime: _is_instant,
-        Desk: _is_desk,
-    }
-    if hint in simple:
-        return simple[hint]
-    args = typing.get_args(hint)
-    if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
-        item = _checker(args[0])
-        if item is not None:
-            each = item
-            return lambda value: type(value) is list and all(each(v) for v in value)
-    return None
-
 
 @dataclass(frozen=True)
 class _Kind:
-    """What the fast path knows of one event type once the reference codec decoded one."""
+    """What the worker learnt of one event type from its first event: its rule in ``RULES`` and
+    whether it opens a stream."""
 
-    fields: tuple[tuple[str, Check], ...]
-    names: frozenset[str]
     rule: int
     opens_stream: bool
 
@@ -156,25 +84,12 @@ class FactFinder:
         self._kinds: dict[str, _Kind] = {}
         self._units: dict[str, str] = {}
 
-    def _kind(
-        self, topic: str, payload: Any, stream: str, version: int, at: datetime, actor: str
-    ) -> _Kind | None:
-        """The event type's checks, learnt from ``codec.from_payload`` on its first event."""
-        event = codec.from_payload(
-            topic, payload, stream=stream, version=version, occurred_at=at, actor=actor
-        )
+    def _kind(self, topic: str, event: CanMutateAggregate[str]) -> _Kind | None:
+        """The event type's rule, learnt on its first event."""
         rule = unit_roles_allowed(event)
-        checks = [(name, _checker(hint)) for name, hint in codec._fields(type(event))]
-        if rule not in RULES or any(check is None for _, check in checks):
+        if rule not in RULES:
             return None
-        fields = tuple((name, check) for name, check in checks if check is not None)
-        kind = _Kind(
-            fields,
-            frozenset(name for name, _ in fields),
-            RULES.index(rule),
-            isinstance(event, CanInitAggregate),
-        )
-        self._kinds[topic] = kind
+        kind = self._kinds[topic] = _Kind(RULES.index(rule), isinstance(event, CanInitAggregate))
         return kind
 
     def _unit(self, stream: str) -> str:
@@ -208,65 +123,27 @@ class FactFinder:
     def _fact(
         self, pos: int, stream: str, version: int, topic: str, data: bytes
     ) -> tuple[Fact, Pending] | None:
-        doc = orjson.loads(data)
-        if type(doc) is not dict:
-            return None
-        keys = doc.keys()
-        if keys != ENVELOPE_KEYS and keys != _WITH_RECEIPT:
-            return None
-        v, origin, occurred_at, actor, kid = (
-            doc["v"],
-            doc["origin"],
-            doc["occurred_at"],
-            doc["actor"],
-            doc["key_id"],
-        )
-        prev_hash, sig, payload = doc["prev_hash"], doc["sig"], doc["payload"]
-        recorded_at = doc.get("recorded_at")
-        # Row columns and envelope agree (so stream, version and type are the row's own, of
-        # their types), then the fields' types as decode() requires them.
+        doc, at, event_kind = check_fields(data)  # Declined: the reference's
+        # Row columns and envelope agree (so stream, version and type are the row's own).
         if doc["stream"] != stream or doc["type"] != topic or type(stream) is not str:
             return None
-        if type(doc["version"]) is not int or doc["version"] != version or type(topic) is not str:
-            return None
-        if not -MAX_SAFE_INTEGER <= version <= MAX_SAFE_INTEGER or type(v) is not int:
-            return None
-        if v != FORMAT_VERSION or origin != self.origin or type(origin) is not str:
-            return None
-        if type(actor) is not str or type(kid) is not str or type(payload) is not dict:
-            return None
-        if type(prev_hash) is not str or not _HEX64.fullmatch(prev_hash):
-            return None
-        if recorded_at is not None and not _is_instant(recorded_at):
-            return None
-        if not _is_instant(occurred_at) or orjson.dumps(doc, option=_SORT) != data:
-            return None  # not canonical: whitespace, escapes, key order, duplicates...
-        # unb64(sig): its one canonical text (a2b_base64 alone is lenient; the round trip is not)
-        signature = a2b_base64(sig)
-        if type(sig) is not str or b2a_base64(signature, newline=False) != sig.encode():
+        if doc["version"] != version or type(topic) is not str or doc["origin"] != self.origin:
             return None
         kind = self._kinds.get(topic)
         if kind is None:
-            at = parse_instant(occurred_at)
-            kind = self._kind(topic, payload, stream, version, at, actor)
+            values = event_kind.values(doc["payload"])
+            kind = self._kind(topic, event_kind.event(values, stream, version, at, doc["actor"]))
             if kind is None:
                 return None
-        if payload.keys() != kind.names or (version == 1) != kind.opens_stream:
+        if (version == 1) != kind.opens_stream:
             return None
-        for name, check in kind.fields:
-            if not check(payload[name]):
-                return None
         unit = self._unit(stream)
+        kid = doc["key_id"]
         public_key = self.public_keys.get(kid)
-        if public_key is None or len(signature) != 64:
+        if public_key is None:
             return None
-        # What ChainVerifier hashes and verifies, re-encoded from the checked-canonical document:
-        # canonical_bytes(x) is orjson.dumps(x, OPT_SORT_KEYS) for every x checked above.
-        if recorded_at is not None:
-            del doc["recorded_at"]
-        chain_hash = hashlib.sha256(orjson.dumps(doc, option=_SORT)).hexdigest()
-        del doc["sig"]
-        message = SIGNING_CONTEXT + orjson.dumps(doc, option=_SORT)
+        prev_hash, actor, occurred_at = doc["prev_hash"], doc["actor"], doc["occurred_at"]
+        chain_hash, message, signature = signed_parts(doc)
         key = self._loaded.get(public_key)
         if key is None:
             key = self._loaded[public_key] = Ed25519PublicKey.from_public_bytes(public_key)

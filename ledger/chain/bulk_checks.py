@@ -1,6 +1,6 @@
-"""The per-envelope halves of the bulk intake (``ledger.bulk_intake``): a chain check of a
-just-decoded envelope that does not encode and decode it again, and the signature checks a
-verifying thread runs (``cryptography`` releases the GIL while it verifies)."""
+"""The per-envelope halves of the bulk intake (``ledger.chain.bulk_intake``): a chain check of a
+just-decoded envelope that does not decode it again (``fast.envelope.as_stored``), and the
+signature checks a verifying thread runs (``cryptography`` releases the GIL while it verifies)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from eventsourcing.persistence import StoredEvent
 from ledger.chain.verify import ChainVerifier, Checked, SignatureCheck, check_file_permission
 from ledger.encoding import codec
 from ledger.encoding.envelope import Envelope
+from ledger.encoding.fast.envelope import as_stored
 from ledger.errors import LedgerError, TamperError
 from signing.errors import VerificationError
 from signing.registry import REGISTRY_STREAM
@@ -36,8 +37,9 @@ def bad_signatures(checks: Sequence[SignatureCheck], offset: int) -> list[int]:
 
 
 class FreshVerifier(ChainVerifier):
-    """``ChainVerifier.check(..., verify=False)`` for a just-decoded envelope, without encoding
-    and decoding it again: the same checks in the same order, with the same errors."""
+    """``ChainVerifier.check(..., verify=False)`` for a just-decoded envelope, without decoding
+    the row it becomes (``as_stored``): the same checks in the same order, with the same errors
+    (the row's columns are the envelope's own, so they agree with it)."""
 
     def check_fresh(self, env: Envelope) -> tuple[Checked, bytes]:
         """Check ``env`` (with its receipt time) as the stored row it becomes; that row's bytes."""
@@ -53,16 +55,14 @@ class FreshVerifier(ChainVerifier):
             raise TamperError(env.stream, env.version, str(e)) from e
 
     def _check_fresh(self, env: Envelope) -> tuple[Checked, bytes]:
+        env, data = as_stored(env)  # the row read back: this envelope, if it came from decode
         stream, version, unsigned = env.stream, env.version, env.unsigned
 
         def fail(reason: str) -> TamperError:
             return TamperError(stream, version, reason)
 
-        # A decoded envelope's body bytes are cut from its canonical bytes (decode checked them)
-        # once: what was signed, the chain hash's bytes and the stored row are spliced from them.
         assert env.recorded_at is not None
-        sent = env.signed_bytes()
-        data = env.to_bytes()
+        sent = env.signed_bytes()  # spliced from the stored bytes' cut, as to_bytes() was
         if unsigned.origin != self.origin:
             raise fail(f"envelope belongs to ledger {unsigned.origin!r}, not {self.origin!r}")
         last_version, last_hash = self.head(stream)

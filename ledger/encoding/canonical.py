@@ -104,25 +104,26 @@ def _check(value: object, depth: int, strings: bool) -> None:
     raise _Refused(f"{_describe(value)} not allowed")
 
 
-def _plain(value: Any, depth: int) -> bool:
-    """True only if ``_check(value, depth, strings=False)`` would pass, for exact ``dict``,
-    ``list``, ``tuple``, ``str``, ``int`` and ``bool`` values and ``None`` (what ``orjson.loads``
-    gives and what the ledger builds); False means "not sure": ``_check`` decides and names why.
-    No exceptions and no path bookkeeping, and scalars inside containers are checked inline
-    (a call only per nested container), so it is the cheap test on the hot path."""
+def _check_fast(value: Any, depth: int) -> bool:
+    """Shortcut of ``_check(value, depth, strings=False)`` (the reference): True only if it
+    would pass, and True exactly when it passes for exact ``dict``, ``list``, ``tuple``, ``str``,
+    ``int`` and ``bool`` values and ``None`` (what ``orjson.loads`` gives and what the ledger
+    builds); False means "not sure": ``_check`` decides and names why. No exceptions and no path
+    bookkeeping, and scalars inside containers are checked inline (a call only per nested
+    container), so it is the cheap test on the hot path."""
     t = type(value)
     if t is dict:
         if depth >= MAX_DEPTH:
             return False
         for key, item in value.items():
-            if type(key) is not str or not key.isascii() or not _plain_item(item, depth):
+            if type(key) is not str or not key.isascii() or not _check_fast_item(item, depth):
                 return False
         return True
     if t is list or t is tuple:
         if depth >= MAX_DEPTH:
             return False
         for item in value:  # noqa: SIM110 (a loop: no generator frame on the hot path)
-            if not _plain_item(item, depth):
+            if not _check_fast_item(item, depth):
                 return False
         return True
     if t is str or t is bool or value is None:
@@ -132,15 +133,15 @@ def _plain(value: Any, depth: int) -> bool:
     return False
 
 
-def _plain_item(item: Any, depth: int) -> bool:
-    """``_plain(item, depth + 1)`` with its scalar cases inline."""
+def _check_fast_item(item: Any, depth: int) -> bool:
+    """``_check_fast(item, depth + 1)`` with its scalar cases inline."""
     t = type(item)
     if t is str or t is bool or item is None:
         return True
     if t is int:
         return bool(-MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER)
     if t is dict or t is list or t is tuple:
-        return _plain(item, depth + 1)
+        return _check_fast(item, depth + 1)
     return False
 
 
@@ -151,7 +152,7 @@ def _error(refused: _Refused) -> CanonicalError:
 
 def canonical_bytes(value: object) -> bytes:
     """The RFC 8785 canonical JSON bytes of ``value``; ``CanonicalError`` if it has none."""
-    if not _plain(value, 0):
+    if not _check_fast(value, 0):
         try:
             _check(value, 0, strings=False)
         except _Refused as r:

@@ -125,20 +125,21 @@ def _decoder(hint: Any) -> Decoder:
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """How to decode one event class's payload: per field its name, its name in errors, the
-    exact scalar type a plain value has (``str``, ``int``, ``bool``: taken as it is) or None,
-    and the decoder otherwise."""
+class _FromPayloadPlan:
+    """How ``from_payload`` decodes one event class's payload: per field its name, its name in
+    errors, the exact scalar type a plain value has (``str``, ``int``, ``bool``) or None, and its
+    decoder. Shortcut of ``_decode_value(hint, value, where)`` per field (the reference): a
+    value of exactly that scalar type is taken as it is, which is what its decoder returns."""
 
     fields: tuple[tuple[str, str, type | None, Decoder], ...]
     names: frozenset[str]
     topic: str | None
 
 
-_PLANS: dict[type, _Plan] = {}
+_PLANS: dict[type, _FromPayloadPlan] = {}
 
 
-def _plan(cls: Any) -> _Plan:
+def _plan(cls: Any) -> _FromPayloadPlan:
     found = _PLANS.get(cls)
     if found is None:
         fields = tuple(
@@ -147,7 +148,7 @@ def _plan(cls: Any) -> _Plan:
             for name, hint in _fields(cls)
         )  # fmt: skip
         names = frozenset(name for name, *_ in fields)
-        found = _PLANS[cls] = _Plan(fields, names, _CREATED_TOPICS.get(cls))
+        found = _PLANS[cls] = _FromPayloadPlan(fields, names, _CREATED_TOPICS.get(cls))
     return found
 
 

@@ -36,7 +36,7 @@ from signing.verify import verify_signature
 FORMAT_VERSION = 1
 SIGNING_CONTEXT = b"hoso/envelope/v1\x00"
 GENESIS_HASH = "0" * 64
-_KEYS = frozenset(
+ENVELOPE_KEYS = frozenset(
     {
         "v",
         "origin",
@@ -100,7 +100,7 @@ class UnsignedEnvelope:
         found: tuple[bytes, int] | None = self.__dict__.get("_body_cut")
         if found is None:
             stored = self.__dict__.get("_stored")
-            found = _cut_stored(self, *stored) if stored is not None else None
+            found = _body_from_stored(self, *stored) if stored is not None else None
             if found is None:
                 body = canonical_bytes(self.body())
                 tail = self._tail()
@@ -257,8 +257,8 @@ def decode(data: bytes) -> Envelope:
         raise MalformedEnvelope(f"not a canonical envelope: {e}") from e
     if not isinstance(doc, dict):
         raise MalformedEnvelope("envelope fields are missing or unknown")
-    size = len(doc)  # exactly _KEYS, with or without "recorded_at"
-    if not (size == 11 or (size == 12 and "recorded_at" in doc)) or not doc.keys() >= _KEYS:
+    size = len(doc)  # exactly ENVELOPE_KEYS, with or without "recorded_at"
+    if not (size == 11 or (size == 12 and "recorded_at" in doc)) or not doc.keys() >= ENVELOPE_KEYS:
         raise MalformedEnvelope("envelope fields are missing or unknown")
     recorded_at = doc.get("recorded_at")
     if recorded_at is not None:
@@ -309,12 +309,14 @@ def decode(data: bytes) -> Envelope:
     return env
 
 
-def _cut_stored(
+def _body_from_stored(
     unsigned: UnsignedEnvelope, data: bytes, sig: str, recorded_at: str | None
 ) -> tuple[bytes, int] | None:
-    """The body's canonical bytes cut out of the canonical stored bytes ``data``:
-    ``{..prev_hash} [,"recorded_at":R] ,"sig":S ,"stream"..}`` without the two members (each
-    piece checked where it must be; None, and the general encoding, if one is not)."""
+    """Shortcut of ``canonical_bytes(unsigned.body())`` (the reference) and the offset where
+    ``"recorded_at"`` and ``"sig"`` go, for an envelope ``decode`` read from ``data``: the body's
+    bytes cut out of the canonical stored bytes ``{..prev_hash} [,"recorded_at":R] ,"sig":S
+    ,"stream"..}`` without those two members (each piece checked where it must be; None, and
+    the reference encoding, if one is not)."""
     tail = unsigned._tail()
     end = len(data) - len(tail)
     if data[end:] != b"," + tail[1:]:
@@ -328,6 +330,8 @@ def _cut_stored(
         if data[start - len(receipt) : start] != receipt:
             return None
         start -= len(receipt)
+    if data[start - 1 : start] != b'"':  # prev_hash's end, not a "recorded_at": null
+        return None
     return data[:start] + data[end:], start
 
 

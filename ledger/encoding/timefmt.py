@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from ledger.errors import MalformedEnvelope
 
 # ASCII digits only and ``\Z`` (not ``$``, which also matches before a final newline), so that
-# ``_INSTANT.match`` accepts exactly the texts ``format_instant`` writes.
-_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
+# ``INSTANT_FORM.match`` accepts exactly the texts ``format_instant`` writes.
+INSTANT_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
 
 
 def format_instant(at: datetime) -> str:
@@ -23,7 +23,7 @@ def format_instant(at: datetime) -> str:
 
 
 def parse_instant(text: str) -> datetime:
-    if not _INSTANT.match(text):
+    if not INSTANT_FORM.match(text):
         raise MalformedEnvelope(f"instant {text!r} is not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
     try:
         # The pattern fixed the form; fromisoformat reads the final "Z" as UTC (Python 3.11+).

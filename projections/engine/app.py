@@ -15,7 +15,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, Transcoder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
 
-from ledger.encoding.fastdecode import LedgerEvent, decode_event
+from ledger.encoding.fast.event import LedgerEvent, decode_event
 from ledger.store.events import EVENTS_TABLE, PostgresTarget, parse_postgres_url
 
 __all__ = ["APP_NAME", "Hoso", "LedgerEvent", "decode_stored", "environment"]

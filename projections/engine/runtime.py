@@ -28,7 +28,7 @@ from eventsourcing.utils import Environment
 from psycopg.rows import tuple_row
 
 from domain.calendar import WorkingCalendar
-from ledger.encoding.fastdecode import decode_event
+from ledger.encoding.fast.event import decode_event
 from ledger.errors import LedgerError
 from ledger.store.events import EventStore
 from projections.engine.app import Hoso, LedgerEvent, environment

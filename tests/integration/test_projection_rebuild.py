@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ledger.encoding.fastdecode import decode_event, reference
+from ledger.encoding.fast.event import decode_event, reference
 from ledger.errors import MalformedEnvelope
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore

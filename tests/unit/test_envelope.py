@@ -11,15 +11,12 @@ import orjson
 import pytest
 import rfc8785
 
-from ledger.encoding.canonical import CanonicalError, canonical_bytes
+from ledger.encoding.canonical import CanonicalError
 from ledger.encoding.envelope import GENESIS_HASH, SIGNING_CONTEXT, Envelope, build, decode
 from ledger.encoding.timefmt import format_instant
 from ledger.errors import MalformedEnvelope
-from signing import PrivateKeySigner, b64, generate_private_key
 from signing.errors import VerificationError
-
-SIGNER = PrivateKeySigner(generate_private_key(bytes([9]) * 32))
-OTHER = PrivateKeySigner(generate_private_key(bytes([10]) * 32))
+from tests.support.envelopes import AT, OTHER, SIGNER, doc_of, general, handoff, raw
 
 
 def sample() -> Envelope:
@@ -114,36 +111,6 @@ def test_recorded_at_sits_beside_the_signature_but_inside_the_hash() -> None:
         decode(data.replace(b'"recorded_at":"2026-03-02T01:02:04.000000Z"', b'"recorded_at":7'))
 
 
-# --- strict fields, and the bytes spliced from one encoding (the hot path's shortcuts) ---------
-
-AT = datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=UTC)
-
-
-def handoff(payload: dict[str, Any] | None = None) -> Envelope:
-    return build(
-        origin="test.hoso.vn/ledger",
-        stream="PTEST-260302-0001",
-        version=2,
-        type_="FileHandedOff",
-        occurred_at=AT,
-        actor="an",
-        key_id=SIGNER.key_id,
-        payload=payload if payload is not None else {"note": "x", "n": 3},
-        prev_hash=GENESIS_HASH,
-    ).sign(SIGNER)
-
-
-def doc_of(env: Envelope) -> dict[str, Any]:
-    value = orjson.loads(env.to_bytes())
-    assert isinstance(value, dict)
-    return value
-
-
-def raw(doc: dict[str, Any]) -> bytes:
-    """``doc`` as orjson writes it with sorted keys: canonical unless ``doc`` is out of range."""
-    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
-
-
 # --- envelope fields ------------------------------------------------------------------------
 
 
@@ -205,44 +172,6 @@ def test_a_non_canonical_signature_text_is_refused() -> None:
 
 
 # --- the envelope's bytes spliced from one encoding -------------------------------------------
-
-
-def general(env: Envelope, *, receipt: bool = True) -> bytes:
-    """The envelope's bytes as the general encoder gives them (no cache, no splice)."""
-    doc: dict[str, Any] = {**env.unsigned.body(), "sig": b64(env.signature)}
-    if receipt and env.recorded_at is not None:
-        doc["recorded_at"] = env.recorded_at
-    return canonical_bytes(doc)
-
-
-PAYLOADS: list[dict[str, Any]] = [
-    {},
-    {"note": "x", "n": 3},
-    {"stream": "PX-1", "sig": "a", "recorded_at": "b", "nested": {"sig": "c", "stream": "d"}},
-    {"text": 'quote " backslash \\ newline \n tab \t ctrl \x01 Hồ sơ 😀 \u2028'},
-    {"z": [1, [2, [3]], {"y": None, "a": True}], "a": -(2**53 - 1)},
-]
-
-
-@pytest.mark.parametrize("payload", PAYLOADS)
-def test_spliced_bytes_are_the_general_encoding(payload: dict[str, Any]) -> None:
-    env = handoff(payload)
-    message = env.unsigned.signing_message()
-    assert message == b"hoso/envelope/v1\x00" + canonical_bytes(env.unsigned.body())
-    assert env.signed_bytes() == env.to_bytes() == general(env)
-    received = env.received(AT + timedelta(seconds=3))
-    assert received.to_bytes() == general(received)
-    assert received.signed_bytes() == general(received, receipt=False) == env.signed_bytes()
-    for data in (env.to_bytes(), received.to_bytes()):
-        again = decode(data)
-        assert again.to_bytes() == data
-        assert again.signed_bytes() == env.signed_bytes()
-        assert again.unsigned.signing_message() == message
-        assert again.hash() == env.hash()
-        later = again.received(AT + timedelta(seconds=9))
-        assert later.to_bytes() == general(later)
-        assert decode(later.to_bytes()) == later
-    again.verify(SIGNER.public_key)
 
 
 def test_a_receipt_time_not_from_received_is_encoded_by_the_general_path() -> None:

@@ -1,9 +1,9 @@
 """The per-event shortcuts of the hot path refuse exactly what the general code refuses.
 
-Each shortcut (cached instants, the canonical fast walk, the compiled payload decoders, the
-replay's event comparison, the cached file-code parse) is tested against the general code it
-stands in for, and against inputs it must still refuse. The envelope's strict fields and its
-bytes spliced from one encoding are tested in ``test_envelope.py``.
+The instant format, the canonical depth limit, the compiled payload decoders' errors, the
+replay's event comparison and the cached file-code parse, each against the inputs it must still
+refuse. Every fast encoding or decoding path is proven equal to its reference path in
+``test_encoding_equivalence.py``; the envelope's strict fields are tested in ``test_envelope.py``.
 """
 
 from __future__ import annotations
@@ -15,27 +15,21 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from domain.calendar import VN_TZ, vietnam_calendar
+from domain.calendar import VN_TZ
 from domain.codes import FileCode, parse_file_code
-from domain.deadlines import SupplementPolicy
 from domain.errors import InvalidValue
-from domain.events import Desk, FileHandedOff, PaymentMethod, Rating, ReturnMethod
-from domain.file import AdministrativeFile
-from domain.procedures import Channel, get_procedure
-from ledger.encoding import canonical, codec
+from domain.events import Desk, FileHandedOff
+from ledger.encoding import codec
 from ledger.encoding.canonical import MAX_DEPTH, CanonicalError, canonical_bytes, parse_canonical
 from ledger.encoding.envelope import decode
 from ledger.encoding.timefmt import format_instant, parse_instant
 from ledger.errors import MalformedEnvelope
 from signing import b64
-from tests.unit.test_envelope import doc_of, raw
-from tests.unit.test_envelope import handoff as sample
+from tests.support.envelopes import doc_of, lifecycle, raw
+from tests.support.envelopes import handoff as sample
 
 AT = datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=UTC)
-CAL = vietnam_calendar()
 
 
 # --- instants -------------------------------------------------------------------------------
@@ -101,32 +95,6 @@ def test_decode_caches_the_instant_and_the_signature_text() -> None:
 
 # --- the canonical fast walk ----------------------------------------------------------------
 
-json_values = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(min_value=-(2**63), max_value=2**64 - 1),
-        st.floats(allow_nan=False, allow_infinity=False),
-        st.text(max_size=4),
-    ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4),
-        st.dictionaries(st.text(max_size=3), inner, max_size=4),
-    ),
-    max_leaves=20,
-)
-
-
-@settings(max_examples=400)
-@given(json_values)
-def test_fast_walk_never_passes_what_the_full_check_refuses(value: Any) -> None:
-    try:
-        canonical._check(value, 0, strings=False)
-        full = True
-    except canonical._Refused:
-        full = False
-    assert not canonical._plain(value, 0) or full
-
 
 @pytest.mark.parametrize(
     "bad",
@@ -151,21 +119,6 @@ def test_depth_is_still_limited_on_the_fast_path() -> None:
     with pytest.raises(CanonicalError, match="nesting deeper"):
         canonical_bytes(deep)
     assert canonical_bytes(deep[0]).startswith(b"[[")
-
-
-@pytest.mark.parametrize("wrap", [lambda v: [v], lambda v: {"k": v}, lambda v: (v,)])
-@pytest.mark.parametrize("leaf", ["x", 1, None, [], {}])
-def test_fast_walk_and_full_check_agree_at_the_depth_limit(wrap: Any, leaf: Any) -> None:
-    for levels in (MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1):
-        value = leaf
-        for _ in range(levels):
-            value = wrap(value)
-        try:
-            canonical._check(value, 0, strings=False)
-            full = True
-        except canonical._Refused:
-            full = False
-        assert canonical._plain(value, 0) is full
 
 
 # --- compiled payload decoders --------------------------------------------------------------
@@ -248,44 +201,6 @@ def test_wrong_typed_fields_of_other_events_are_refused(
 
 
 # --- the replay's payload comparison and the cached file-code parse ---------------------------
-
-
-def lifecycle() -> list[Any]:
-    """One file's events through most commands, instants in Vietnam's zone (UTC+7)."""
-    t = [datetime(2026, 3, 2, 9, 0, tzinfo=VN_TZ)]
-
-    def at() -> datetime:
-        t[0] += timedelta(minutes=30)
-        return t[0]
-
-    f = AdministrativeFile.receive(
-        code="PBD-260302-0001",
-        procedure=get_procedure("birth_residence_insurance"),
-        channel=Channel.IN_PERSON,
-        unit="PBD",
-        counter="counter-3",
-        department="one-stop",
-        documents=("Tờ khai", "Giấy chứng sinh"),
-        applicant_ref="applicant-0001",
-        applicant_sealed="sealed",
-        actor="thu",
-        at=t[0],
-        calendar=CAL,
-        supplement_policy=SupplementPolicy.EXTEND,
-    )
-    f.hand_off(actor="thu", to=Desk("lan", "justice", "PBD"), note="", at=at())
-    f.request_supplement(actor="lan", items=("Bản sao",), reason="thiếu", at=at())
-    f.receive_supplement(actor="lan", items=("Bản sao",), at=at(), calendar=CAL)
-    f.request_fee(actor="lan", amount_vnd=20_000, description="lệ phí", at=at())
-    f.pay_fee(actor="lan", amount_vnd=20_000, method=PaymentMethod.COUNTER, at=at())
-    f.issue_apology(
-        actor="lan", reason="trễ", new_appointment_at=f.appointment_at + timedelta(days=2), at=at()
-    )
-    f.submit_for_signature(actor="lan", leader="chu-tich", at=at())
-    f.sign_result(actor="chu-tich", document_sha256="ab" * 32, at=at())
-    f.return_result(actor="chu-tich", method=ReturnMethod.COUNTER, at=at(), calendar=CAL)
-    f.rate_satisfaction(actor="thu", rating=Rating.SATISFIED, at=at())
-    return list(f.collect_events())
 
 
 def variants(payload: dict[str, Any]) -> list[dict[str, Any]]:
