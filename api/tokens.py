@@ -11,8 +11,6 @@ an inspector reads everything and writes nothing.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from domain.codes import check_actor, check_unit_code
 from ledger.encoding.timefmt import format_instant
 from ledger.errors import NotFound
 from ledger.store.events import EventStore
-from ledger.store.tokens import TokenRepository, TokenRow
+from ledger.store.tokens import TokenRepository, TokenRow, token_hash
 
 TOKEN_PREFIX = "hoso_"  # noqa: S105 - a prefix, not a secret
 
@@ -65,10 +63,6 @@ class IssuedToken:
     principal: Principal
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def ensure_table(store: EventStore) -> None:
     TokenRepository(store).ensure_table()
 
@@ -91,10 +85,10 @@ def create_token(
         check_unit_code(u)
     ensure_table(store)
     token = TOKEN_PREFIX + base64.urlsafe_b64encode(random(32)).decode().rstrip("=")
-    token_id = _hash(token)[:16]
+    token_id = token_hash(token)[:16]
     TokenRepository(store).add(
         TokenRow(
-            token_hash=_hash(token),
+            token_hash=token_hash(token),
             token_id=token_id,
             actor=actor,
             role=role.value,
@@ -111,18 +105,3 @@ def revoke_token(store: EventStore, token_id: str, *, now: datetime) -> None:
     ensure_table(store)
     if not TokenRepository(store).revoke(token_id, format_instant(now)):
         raise NotFound(f"no active token {token_id}")
-
-
-def lookup(store: EventStore, token: str) -> Principal | None:
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
-        return None
-    r = TokenRepository(store).find_active(_hash(token))
-    if r is None or not hmac.compare_digest(r.token_hash, _hash(token)):
-        return None
-    return Principal(
-        token_id=r.token_id,
-        actor=r.actor,
-        role=ApiRole(r.role),
-        unit=r.unit,
-        units=frozenset(orjson.loads(r.units)),
-    )

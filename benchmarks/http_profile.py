@@ -122,7 +122,7 @@ NAMED = {
     "Ledger._append (sign, check, insert)": "service.py:_append",
     "Ledger.registry()": "service.py:registry",
     "ChainVerifier.check (per event)": "verify.py:check",
-    "Ed25519 verify": "signing/verify.py:verify_signature",
+    "Ed25519 verify": "signing/keys.py:verify_signature",
     "Ed25519 sign": "signing/signer.py:sign",
     "auth: bearer token lookup": "auth.py:",
     "citizen_status (projection rows)": "queries.py:citizen_status",

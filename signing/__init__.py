@@ -16,10 +16,11 @@ from signing.keys import (
     load_public_key,
     public_key_raw,
     save_private_key_pem,
+    signature_ok,
     unb64,
+    verify_signature,
 )
 from signing.signer import KeyDirectory, KeyFileSigner, PrivateKeySigner, Signer
-from signing.verify import signature_ok, verify_signature
 
 __all__ = [
     "BadSignature",

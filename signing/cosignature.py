@@ -17,7 +17,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from signing.errors import VerificationError
-from signing.keys import PUBLIC_KEY_SIZE, public_key_raw
+from signing.keys import PUBLIC_KEY_SIZE, SIGNATURE_SIZE, public_key_raw, verify_signature
 from signing.note import (
     NoteError,
     NoteSignature,
@@ -27,7 +27,6 @@ from signing.note import (
     validate_key_name,
     validate_text,
 )
-from signing.verify import SIGNATURE_SIZE, verify_signature
 
 __all__ = [
     "COSIGNATURE_KEY_TYPE",

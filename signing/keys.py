@@ -1,4 +1,7 @@
-"""Ed25519 key material: generation, raw encodings, key ids, PEM key files, base64.
+"""Ed25519 key material and signature checks: generation, raw encodings, key ids, PEM key files,
+base64, and ``verify_signature`` (fails closed: ``None`` means valid, anything else raises;
+OpenSSL through ``cryptography`` rejects non-canonical ``S``, so a valid signature cannot be
+mutated into a second valid one).
 
 Private key files follow the ssh rules: created with mode 0600 without ever overwriting an existing
 file, and refused on load when group or others may read them. Nothing here runs at import time.
@@ -14,14 +17,21 @@ import os
 import stat
 from pathlib import Path
 
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
 
-from signing.errors import EncodingError, KeyFileError, MalformedKey, SigningError
+from signing.errors import (
+    BadSignature,
+    EncodingError,
+    KeyFileError,
+    MalformedKey,
+    SigningError,
+    VerificationError,
+)
 
 __all__ = [
     "KEY_ID_DOMAIN",
@@ -161,3 +171,32 @@ def unb64(text: str) -> bytes:
     if b64(data) != text:
         raise EncodingError("non-canonical base64")
     return data
+
+
+# ------------------------------------------------------------------ signature checks
+SIGNATURE_SIZE = 64
+
+
+def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> None:
+    """Return None if ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``.
+
+    Raises ``MalformedKey`` for a bad public key and ``BadSignature`` for everything else.
+    """
+    key = load_public_key(public_key)
+    if not isinstance(signature, bytes) or len(signature) != SIGNATURE_SIZE:
+        raise BadSignature(f"an Ed25519 signature must be exactly {SIGNATURE_SIZE} bytes")
+    if not isinstance(message, bytes):
+        raise BadSignature("the signed message must be bytes")
+    try:
+        key.verify(signature, message)
+    except InvalidSignature as e:
+        raise BadSignature("Ed25519 signature does not verify") from e
+
+
+def signature_ok(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """Report twin of ``verify_signature``: True if valid, False on any verification failure."""
+    try:
+        verify_signature(public_key, message, signature)
+    except VerificationError:
+        return False
+    return True

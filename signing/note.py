@@ -18,8 +18,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from signing.errors import VerificationError
-from signing.keys import PUBLIC_KEY_SIZE, b64, public_key_raw, unb64
-from signing.verify import verify_signature
+from signing.keys import PUBLIC_KEY_SIZE, b64, public_key_raw, unb64, verify_signature
 
 __all__ = [
     "ED25519_KEY_TYPE",

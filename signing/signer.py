@@ -7,6 +7,7 @@ a raw public key and ``sign``.
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -108,6 +109,8 @@ class KeyDirectory:
 
     def __init__(self, root: Path) -> None:
         self._root = root
+        self._lock = threading.Lock()
+        self._kept: dict[str, tuple[tuple[int, ...], KeyFileSigner]] = {}
 
     @property
     def root(self) -> Path:
@@ -127,8 +130,26 @@ class KeyDirectory:
         return KeyFileSigner(key, path)
 
     def signer(self, name: str) -> KeyFileSigner:
-        """The signer for an existing key; ``KeyFileError`` if it is missing or unusable."""
-        return KeyFileSigner.from_file(self._path(name))
+        """The signer for an existing key; ``KeyFileError`` if it is missing or unusable.
+
+        A key read before is kept while its file is unchanged (same inode, mode, size and
+        modification time), so a service signing many commands does not parse the PEM each
+        time; a replaced, changed or removed file is read (or refused) again.
+        """
+        path = self._path(name)
+        try:
+            st = path.stat()
+        except OSError:
+            return KeyFileSigner.from_file(path)  # its own one-line reason
+        stamp = (st.st_ino, st.st_mode, st.st_size, st.st_mtime_ns)
+        with self._lock:
+            kept = self._kept.get(name)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        signer = KeyFileSigner.from_file(path)
+        with self._lock:
+            self._kept[name] = (stamp, signer)
+        return signer
 
     def exists(self, name: str) -> bool:
         return self._path(name).is_file()

@@ -25,6 +25,7 @@ from api.http import problems
 from api.http.followers import Followers
 from api.http.middleware import (
     BodySizeLimit,
+    FastPath,
     install_openapi,
 )
 from api.http.problems import Problem, not_found
@@ -32,7 +33,6 @@ from api.http.routes import commands as routes_commands
 from api.http.routes import commands_batch
 from api.http.routes import public as routes_public
 from api.http.routes import reads as routes_reads
-from api.http.routes.common import ledger_of as _ledger
 from api.http.schemas.examples import (
     BUNDLE_EXAMPLE,
     CHECKPOINT_EXAMPLE,
@@ -40,6 +40,7 @@ from api.http.schemas.examples import (
     INCLUSION_EXAMPLE,
 )
 from api.http.state import ServiceState
+from api.http.state import ledger_of as _ledger
 from api.settings import Settings
 from ledger.chain.service import Ledger
 from ledger.log.bundle import build_bundle
@@ -272,9 +273,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.hoso = state  # the one typed state: api.http.state.service_state(request)
-    # The fast lookup runs inside the body limit (a GET has no body).
-    app.add_middleware(routes_public.FastLookup, state=state)
-    app.add_middleware(BodySizeLimit, limit=lambda: state.max_body_bytes)
+    # The lookup's fast path runs inside the body limit (a GET has no body).
+    fast = routes_public.fast_lookup(state)
+    app.add_middleware(FastPath, prefix=routes_public.PREFIX, handler=fast)
+    app.add_middleware(BodySizeLimit, limits=state)
     problems.install(app)
     # The citizen's lookup first: routes are matched in order, one by one (issue 6: the public
     # route is the hot one; no other path starts with /public, so the order changes no answer).

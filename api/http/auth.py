@@ -8,15 +8,37 @@ an inspector reads everything and writes nothing.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.http.problems import Problem
 from api.http.state import service_state
-from api.tokens import ApiRole, Principal, lookup
+from api.tokens import TOKEN_PREFIX, ApiRole, Principal
+from domain.file import AdministrativeFile
+from ledger.store.events import EventStore
+from ledger.store.tokens import TokenRepository, token_hash
+
+
+def lookup(store: EventStore, token: str) -> Principal | None:
+    """The caller a token stands for, if the token is known and not revoked."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    r = TokenRepository(store).find_active(token_hash(token))
+    if r is None or not hmac.compare_digest(r.token_hash, token_hash(token)):
+        return None
+    return Principal(
+        token_id=r.token_id,
+        actor=r.actor,
+        role=ApiRole(r.role),
+        unit=r.unit,
+        units=frozenset(orjson.loads(r.units)),
+    )
+
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `hoso token create`.")
 
@@ -70,13 +92,22 @@ def may_write_file(who: Principal, unit: str, holder_officer: str | None) -> boo
     """Officers and leaders: their own unit's files, or files handed to them. Integration
     clients: the units they serve. Inspectors and administrators write nothing here."""
     if who.role in (ApiRole.OFFICER, ApiRole.LEADER):
-        return who.acts_for(unit) or (holder_officer is not None and holder_officer == who.actor)
+        return unit in who.units or (holder_officer is not None and holder_officer == who.actor)
     if who.role is ApiRole.INTEGRATION:
-        return who.acts_for(unit)
+        return unit in who.units
     return False
 
 
 def may_read_file(who: Principal, unit: str, holder_officer: str | None) -> bool:
     if who.reads_everything():
         return True
-    return who.acts_for(unit) or (holder_officer is not None and holder_officer == who.actor)
+    return unit in who.units or (holder_officer is not None and holder_officer == who.actor)
+
+
+def authorize(who: Principal, unit: str, holder: str | None, code: str) -> None:
+    if not may_write_file(who, unit, holder or None):
+        raise forbidden(f"{who.actor} ({who.role.value}) may not act on file {code}")
+
+
+def authorize_file(who: Principal, f: AdministrativeFile) -> None:
+    authorize(who, f.unit, f.holder.officer, f.code)

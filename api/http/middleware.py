@@ -17,7 +17,7 @@ import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -42,23 +42,53 @@ def too_large(limit: int) -> Problem:
     )
 
 
+FastHandler = Callable[[Scope, Receive, Send], Awaitable[bool]]
+"""Answers a request itself (True) or leaves it to the app (False)."""
+
+
+class FastPath:
+    """ASGI middleware: every GET under ``prefix`` is offered first to ``handler``, a route's
+    fast path without FastAPI's per-request machinery; it answers (True) or leaves the request
+    to the app (False). Every other request goes straight on, touching nothing of the route."""
+
+    def __init__(self, app: ASGIApp, *, prefix: str, handler: FastHandler) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"].startswith(self.prefix)
+            and await self.handler(scope, receive, send)
+        ):
+            return
+        await self.app(scope, receive, send)
+
+
+class BodyLimits(Protocol):
+    """Where ``BodySizeLimit`` reads its limit (the service's state: tests change it)."""
+
+    max_body_bytes: int
+
+
 class BodySizeLimit:
-    """ASGI middleware: refuse bodies over ``limit()`` bytes (the service's ``max_body_bytes``)
-    with a 413 problem.
+    """ASGI middleware: refuse bodies over ``limits.max_body_bytes`` with a 413 problem.
 
     A declared ``Content-Length`` is checked before anything is read (the server enforces it);
     a body without one (chunked) is read here up to the limit and then handed on unchanged.
     """
 
-    def __init__(self, app: ASGIApp, limit: Callable[[], int] = lambda: MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, limits: BodyLimits) -> None:
         self.app = app
-        self.limit = limit
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit()
+        limit = self.limits.max_body_bytes
         declared = _content_length(scope)
         if declared is not None:
             if declared > limit:

@@ -17,7 +17,9 @@ import anyio
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 
+from api.http import problems
 from api.http.middleware import LOOKUP_BURST, LOOKUP_RATE_PER_MINUTE, MAX_BODY_BYTES, TokenBucket
+from api.http.problems import Problem
 from api.settings import Settings
 from ledger.store.pins import VerifiedPins
 
@@ -57,6 +59,20 @@ class ServiceState:
             raise ValueError("processes must be >= 1")
         bucket = TokenBucket(LOOKUP_RATE_PER_MINUTE / processes, max(1, LOOKUP_BURST // processes))
         return cls(settings=settings, processes=processes, lookup_bucket=bucket)
+
+
+def ledger_of(request: HTTPConnection) -> Ledger:
+    """The open ledger; 503 with ``Retry-After`` while there is none (starting or stopping)."""
+    ledger = service_state(request).ledger
+    if ledger is None:
+        raise Problem(
+            503,
+            "unavailable",
+            "Service unavailable",
+            "the ledger is not open (the service is starting or stopping)",
+            headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)},
+        )
+    return ledger
 
 
 def service_state(request: HTTPConnection) -> ServiceState:

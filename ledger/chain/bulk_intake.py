@@ -43,8 +43,8 @@ from ledger.encoding.envelope import GENESIS_HASH, Envelope, decode
 from ledger.errors import ConflictError, LedgerError, PermissionRefused, StoreError, TamperError
 from ledger.store.events import SideWrite, group_side_writes
 from signing.errors import BadSignature, VerificationError
+from signing.keys import verify_signature
 from signing.registry import KeyRegistry
-from signing.verify import verify_signature
 
 CHUNK = 128  # signatures per task handed to a verifying thread
 CACHE_FILES = 10_000

@@ -19,10 +19,9 @@ from domain.deadlines import SupplementPolicy
 from domain.file import AdministrativeFile
 from domain.procedures import Channel
 from ledger.chain import load_cache as lc
-from ledger.chain.load_cache import RegistryMark, VerifiedPrefixCache, VerifiedRow
+from ledger.chain.load_cache import RegistryCache, RegistryMark, VerifiedPrefixCache, VerifiedRow
 from ledger.chain.personal import PersonalData, seal
 from ledger.chain.receipts import Receipt, Receipts
-from ledger.chain.registry import RegistryCache, check_key
 from ledger.chain.verify import ChainVerifier
 from ledger.chain.writer import MAX_ATTEMPTS, EventWriter
 from ledger.encoding.envelope import Envelope
@@ -104,7 +103,7 @@ class FileCommands:
             supplement_policy=self.supplement_policy,
         )
         registry, mark = self.registry.state()
-        check_key(registry, signer, actor, at)
+        registry.key_for(actor, signer.key_id, at)  # valid for this actor now
         code = self.receipts.next_code(unit, at.astimezone(self.calendar.tz).date())
         pin, pin_write = self.receipts.pin(code)
         side: list[SideWrite] = [] if known.write is None else [known.write]
@@ -120,6 +119,10 @@ class FileCommands:
                 mark=mark,
             )
         return Receipt(code, pin, known.ref, f.due_at, tuple(stored))
+
+    def now(self) -> datetime:
+        """The server's clock: the receipt time of what is written now."""
+        return self.writer.clock()
 
     def load(self, code: str) -> VerifiedFile:
         """The file rebuilt from its events, each one's signature, key and chain link checked.
@@ -173,7 +176,7 @@ class FileCommands:
         with self.writer.expecting():
             for _attempt in range(MAX_ATTEMPTS):
                 file, rows, registry, mark = self._load(code, tail=True)
-                check_key(registry, signer, actor, at)
+                registry.key_for(actor, signer.key_id, at)  # valid for this actor now
                 command(file)
                 events = file.collect_events()
                 verifier = self._verifier(registry)

@@ -1,4 +1,6 @@
-"""The verified-prefix cache of ``Ledger.load``: verify each stored event once per process.
+"""What this process has verified, kept (caches of verified state): the verified prefix of each
+file (``Ledger.load``: verify each stored event once per process) and the verified key registry
+(``RegistryCache``, brought up to date with the store on every use).
 
 A file load still reads every row of the file from the store (one query) and checks it; what is
 cached is the *result* of checking a row: its decoded envelope and event, and the chain head
@@ -38,6 +40,9 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.chain.verify import ChainVerifier, Checked
 from ledger.encoding.envelope import Envelope
+from ledger.errors import NotFound
+from ledger.store.events import EventStore
+from signing.registry import REGISTRY_STREAM, KeyRegistry
 
 T = TypeVar("T")
 
@@ -252,3 +257,56 @@ def verify_tail(
     new = _verified(stored[1:], verifier, stream)
     cache.count(len(known.rows), len(new), tail=True)
     return known.rows + new, replay(new, snapshot(known.state))
+
+
+class RegistryCache:
+    """The verified key registry, brought up to date with the store on every use, and its
+    generation (``RegistryMark``: + 1 whenever the registry object changes)."""
+
+    def __init__(self, store: EventStore, *, origin: str, authority_key: bytes | None) -> None:
+        self.store = store
+        self.origin = origin
+        self.authority_key = authority_key
+        self._verifier = ChainVerifier(origin, authority_key)
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    def registry(self) -> KeyRegistry:
+        return self.state()[0]
+
+    def state(self) -> tuple[KeyRegistry, RegistryMark]:
+        """The registry brought up to date (one SELECT of what is new, outside the lock, so
+        concurrent commands do not queue behind each other's round trip) and its generation."""
+        last = self.head()
+        return self.apply(self.store.stream(REGISTRY_STREAM, gt=last or None))
+
+    def head(self) -> int:
+        """The version of the registry's last verified row (0: none yet)."""
+        with self._lock:
+            return self._verifier.head(REGISTRY_STREAM)[0]
+
+    def apply(self, fresh: Sequence[StoredEvent]) -> tuple[KeyRegistry, RegistryMark]:
+        """Apply registry rows read after the head; skip what another thread applied since."""
+        with self._lock:
+            verifier = self._verifier
+            head, _ = verifier.head(REGISTRY_STREAM)
+            if fresh and fresh[0].originator_version > head + 1:  # the verifier was rebuilt
+                fresh = self.store.stream(REGISTRY_STREAM, gt=head or None)
+            for stored in fresh:
+                if stored.originator_version <= verifier.head(REGISTRY_STREAM)[0]:
+                    continue
+                self._generation += 1  # before: a failed check may have mutated it
+                verifier.check(stored)
+            if verifier.registry is None:
+                raise NotFound("the key registry is not established: run `hoso init`")
+            return verifier.registry, self._generation
+
+    def unchanged(self, mark: RegistryMark) -> bool:
+        with self._lock:
+            return self._generation == mark
+
+    def reset(self) -> None:
+        """Drop the verified copy: the next use verifies the registry from its first row."""
+        with self._lock:
+            self._verifier = ChainVerifier(self.origin, self.authority_key)
+            self._generation += 1

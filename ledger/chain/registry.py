@@ -1,5 +1,5 @@
-"""The key registry on the ledger: its verified copy kept up to date (``RegistryCache``) and its
-commands (``RegistryCommands``: establish it; register, revoke and rotate an actor's key).
+"""The key registry's commands on the ledger (``RegistryCommands``: establish it; register, revoke
+and rotate an actor's key). Its verified copy, kept up to date, is ``load_cache.RegistryCache``.
 
 Each command runs on a freshly verified copy of the registry, signed by the acting administrator,
 is stored, and is retried if the registry changed meanwhile; the cache is then dropped.
@@ -7,78 +7,16 @@ is stored, and is retried if the registry changed meanwhile; the cache is then d
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
-
-from ledger.chain.load_cache import RegistryMark
+from ledger.chain.load_cache import RegistryCache
 from ledger.chain.verify import ChainVerifier
 from ledger.chain.writer import MAX_ATTEMPTS, EventWriter
 from ledger.errors import ConflictError, NotFound, PermissionRefused
-from ledger.store.events import EventStore
 from signing import Signer
 from signing.registry import REGISTRY_STREAM, KeyRegistry, Role
-
-
-def check_key(registry: KeyRegistry, signer: Signer, actor: str, at: datetime) -> None:
-    """``signer``'s key must be valid for ``actor`` at ``at`` (else the registry's refusal)."""
-    registry.key_for(actor, signer.key_id, at)
-
-
-class RegistryCache:
-    """The verified key registry, brought up to date with the store on every use, and its
-    generation (``RegistryMark``: + 1 whenever the registry object changes)."""
-
-    def __init__(self, store: EventStore, *, origin: str, authority_key: bytes | None) -> None:
-        self.store = store
-        self.origin = origin
-        self.authority_key = authority_key
-        self._verifier = ChainVerifier(origin, authority_key)
-        self._lock = threading.Lock()
-        self._generation = 0
-
-    def registry(self) -> KeyRegistry:
-        return self.state()[0]
-
-    def state(self) -> tuple[KeyRegistry, RegistryMark]:
-        """The registry brought up to date (one SELECT of what is new, outside the lock, so
-        concurrent commands do not queue behind each other's round trip) and its generation."""
-        last = self.head()
-        return self.apply(self.store.stream(REGISTRY_STREAM, gt=last or None))
-
-    def head(self) -> int:
-        """The version of the registry's last verified row (0: none yet)."""
-        with self._lock:
-            return self._verifier.head(REGISTRY_STREAM)[0]
-
-    def apply(self, fresh: Sequence[StoredEvent]) -> tuple[KeyRegistry, RegistryMark]:
-        """Apply registry rows read after the head; skip what another thread applied since."""
-        with self._lock:
-            verifier = self._verifier
-            head, _ = verifier.head(REGISTRY_STREAM)
-            if fresh and fresh[0].originator_version > head + 1:  # the verifier was rebuilt
-                fresh = self.store.stream(REGISTRY_STREAM, gt=head or None)
-            for stored in fresh:
-                if stored.originator_version <= verifier.head(REGISTRY_STREAM)[0]:
-                    continue
-                self._generation += 1  # before: a failed check may have mutated it
-                verifier.check(stored)
-            if verifier.registry is None:
-                raise NotFound("the key registry is not established: run `hoso init`")
-            return verifier.registry, self._generation
-
-    def unchanged(self, mark: RegistryMark) -> bool:
-        with self._lock:
-            return self._generation == mark
-
-    def reset(self) -> None:
-        """Drop the verified copy: the next use verifies the registry from its first row."""
-        with self._lock:
-            self._verifier = ChainVerifier(self.origin, self.authority_key)
-            self._generation += 1
 
 
 class RegistryCommands:
@@ -184,7 +122,7 @@ class RegistryCommands:
             registry = working.registry
             if registry is None:
                 raise NotFound("the key registry is not established: run `hoso init`")
-            check_key(registry, signer, actor, at)
+            registry.key_for(actor, signer.key_id, at)  # valid for this actor now
             result = command(registry)
             try:
                 self.writer.append(

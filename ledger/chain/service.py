@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from eventsourcing.persistence import StoredEvent
 
@@ -20,11 +20,11 @@ from domain.deadlines import SupplementPolicy
 from domain.file import AdministrativeFile
 from domain.procedures import Channel
 from ledger.chain.files import FileCommands, VerifiedFile
-from ledger.chain.load_cache import VerifiedPrefixCache
+from ledger.chain.load_cache import RegistryCache, VerifiedPrefixCache
 from ledger.chain.personal import PersonalData
 from ledger.chain.receipts import Receipt, Receipts
-from ledger.chain.registry import RegistryCache, RegistryCommands
-from ledger.chain.writer import EventWriter
+from ledger.chain.registry import RegistryCommands
+from ledger.chain.writer import EventWriter, server_clock
 from ledger.encoding.envelope import Envelope
 from ledger.store.events import EventStore, SideWrite
 from ledger.store.group_commit import GroupCommit
@@ -44,7 +44,7 @@ class Ledger:
         calendar: WorkingCalendar,
         supplement_policy: SupplementPolicy = SupplementPolicy.EXTEND,
         random_bytes: Callable[[int], bytes] = os.urandom,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = server_clock,
         group_commit: GroupCommit | None = None,
         load_cache: VerifiedPrefixCache | None = None,
     ) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime
+from datetime import UTC, datetime
 
 from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.persistence import StoredEvent
@@ -28,6 +28,11 @@ from signing import Signer
 from signing.registry import REGISTRY_STREAM
 
 MAX_ATTEMPTS = 5
+
+
+def server_clock() -> datetime:
+    """The server's clock: now, in UTC (the receipt time of what is written)."""
+    return datetime.now(UTC)
 
 
 class EventWriter:

@@ -31,7 +31,7 @@ from ledger.encoding.timefmt import format_instant, parse_instant
 from ledger.errors import MalformedEnvelope
 from signing import Signer, b64, unb64
 from signing.errors import VerificationError
-from signing.verify import verify_signature
+from signing.keys import verify_signature
 
 FORMAT_VERSION = 1
 SIGNING_CONTEXT = b"hoso/envelope/v1\x00"

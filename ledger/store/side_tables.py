@@ -7,7 +7,6 @@ as a file's first events (its PIN hash, a new applicant's key) are given as ``Si
 
 from __future__ import annotations
 
-from ledger.store import sql
 from ledger.store.events import EventStore, SideWrite
 
 _ADD_PIN = "INSERT INTO hoso_file_pins (file_code, pin_hash) VALUES (?, ?)"
@@ -23,8 +22,7 @@ class CodeCounters:
 
     def next(self, unit: str, day: str) -> int:
         """The unit's next number of ``day`` (from 1): one atomic increment."""
-        found = sql.run(
-            self.store,
+        found = self.store._execute(
             "INSERT INTO hoso_code_counters (unit, day, last) VALUES (?, ?, 1) "
             "ON CONFLICT (unit, day) DO UPDATE SET last = hoso_code_counters.last + 1 "
             "RETURNING last",
@@ -34,8 +32,7 @@ class CodeCounters:
 
     def last(self, unit: str, day: str) -> int:
         """The last number issued to the unit on ``day`` (0 if none)."""
-        found = sql.rows(
-            self.store,
+        found = self.store._query(
             "SELECT last FROM hoso_code_counters WHERE unit = ? AND day = ?",
             (unit, day),
         )
@@ -54,8 +51,8 @@ class FilePins:
         return SideWrite(_ADD_PIN, (code, pin_hash))
 
     def pin_hash(self, code: str) -> str | None:
-        found = sql.rows(
-            self.store, "SELECT pin_hash FROM hoso_file_pins WHERE file_code = ?", (code,)
+        found = self.store._query(
+            "SELECT pin_hash FROM hoso_file_pins WHERE file_code = ?", (code,)
         )
         return str(found[0]["pin_hash"]) if found else None
 
@@ -74,12 +71,11 @@ class ApplicantKeys:
 
     def add(self, applicant_ref: str, secret: bytes, created_at: str) -> None:
         """Store a new applicant's key now, in its own transaction."""
-        sql.run(self.store, _ADD_KEY, (applicant_ref, secret, created_at))
+        self.store._execute(_ADD_KEY, (applicant_ref, secret, created_at))
 
     def secret(self, applicant_ref: str) -> bytes | None:
         """The applicant's key, or None if unknown or erased."""
-        found = sql.rows(
-            self.store,
+        found = self.store._query(
             "SELECT secret FROM hoso_applicant_keys WHERE applicant_ref = ?",
             (applicant_ref,),
         )
@@ -88,8 +84,7 @@ class ApplicantKeys:
     def known(self, applicant_ref: str) -> bool:
         """Whether the applicant has a key here (without reading the key)."""
         return bool(
-            sql.rows(
-                self.store,
+            self.store._query(
                 "SELECT applicant_ref FROM hoso_applicant_keys WHERE applicant_ref = ?",
                 (applicant_ref,),
             )
@@ -97,6 +92,6 @@ class ApplicantKeys:
 
     def erase(self, applicant_ref: str) -> None:
         """Destroy the applicant's key (erasure); a no-op for an unknown one."""
-        sql.run(
-            self.store, "DELETE FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
+        self.store._execute(
+            "DELETE FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
         )

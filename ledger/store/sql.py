@@ -2,7 +2,8 @@
 
 SQL text lives in three places: the store itself (``ledger.store``), the Merkle log's storage
 (``ledger.log.storage`` and its integrator) and the read models' storage
-(``projections.models``). They reach the database through these functions; everything else
+(``projections.models``). The storage modules outside ``ledger.store`` reach the database
+through these functions (the store's own repositories use it directly); everything else
 calls their repositories' domain-named methods (``TokenRepository.find_active``,
 ``MerkleLog.feed``, ``FileViews.citizen_records``...), never SQL. Statements are written with
 ``?`` placeholders for both dialects.

@@ -7,11 +7,17 @@ made on first use.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
-from ledger.store import sql
 from ledger.store.events import EventStore
 from ledger.store.schema import TOKENS_TABLE
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a bearer token: its SHA-256, hex (enough for a secret of 256 random
+    bits; the hash is what a database thief gets)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -36,12 +42,11 @@ class TokenRepository:
         self.store = store
 
     def ensure_table(self) -> None:
-        sql.run(self.store, TOKENS_TABLE)
+        self.store._execute(TOKENS_TABLE)
 
     def add(self, row: TokenRow) -> None:
         """Store a new token (its hash and id must be new)."""
-        sql.run(
-            self.store,
+        self.store._execute(
             "INSERT INTO hoso_tokens (token_hash, token_id, actor, role, unit, units, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -58,8 +63,7 @@ class TokenRepository:
     def revoke(self, token_id: str, at: str) -> bool:
         """Mark an active token revoked at ``at``; False if there is no such active token."""
         return bool(
-            sql.run(
-                self.store,
+            self.store._execute(
                 "UPDATE hoso_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL "
                 "RETURNING token_id",
                 (at, token_id),
@@ -68,8 +72,7 @@ class TokenRepository:
 
     def find_active(self, token_hash: str) -> TokenRow | None:
         """The token of this hash, if it was issued and not revoked."""
-        found = sql.rows(
-            self.store,
+        found = self.store._query(
             f"SELECT {_COLUMNS} FROM hoso_tokens WHERE token_hash = ? AND revoked_at IS NULL",  # noqa: S608
             (token_hash,),
         )
@@ -77,8 +80,7 @@ class TokenRepository:
 
     def all(self) -> list[TokenRow]:
         """Every token, active or revoked, oldest first."""
-        found = sql.rows(
-            self.store,
+        found = self.store._query(
             f"SELECT {_COLUMNS} FROM hoso_tokens ORDER BY created_at, token_id",  # noqa: S608
         )
         return [_row(r) for r in found]

@@ -202,7 +202,7 @@ def test_waiting_lookups_share_one_query(world: World) -> None:
 
 
 def test_the_fast_path_answers_as_the_route_does(world: World) -> None:
-    """``?pin=X`` is answered by ``FastLookup``; ``?pin=X&`` goes on to the FastAPI route."""
+    """``?pin=X`` is answered by the fast path; ``?pin=X&`` goes on to the FastAPI route."""
     fresh_pins(world.client)
     r = world.receipts[3]
     cases = [(r.code, r.pin, 200), (r.code, wrong_for(r.pin), 404), (UNKNOWN, r.pin, 404)]

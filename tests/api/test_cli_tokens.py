@@ -13,8 +13,9 @@ import orjson
 import pytest
 
 from api.bootstrap import open_ledger
+from api.http.auth import lookup
 from api.settings import load_settings
-from api.tokens import ApiRole, lookup
+from api.tokens import ApiRole
 from ledger.chain.service import Ledger
 from ledger.store import sql as db_sql
 from tests.api.test_cli import _assert_one_line_error, hoso

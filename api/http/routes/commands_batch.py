@@ -11,11 +11,11 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from api.http.auth import authorize
 from api.http.problems import PROBLEMS, Problem, as_problem
-from api.http.routes.commands_common import Integrator, authorize, receipt_writes
-from api.http.routes.common import ledger_of
+from api.http.routes.commands_common import Integrator, receipt_writes
 from api.http.schemas.envelopes import BatchIn, BatchOut, EventOut, FileResult, SignedEnvelopeIn
-from api.http.state import ServiceState, service_state
+from api.http.state import ServiceState, ledger_of, service_state
 from api.tokens import Principal
 from domain.codes import parse_file_code
 from ledger.chain.intake import Intake

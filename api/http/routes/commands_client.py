@@ -12,22 +12,19 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from api.http.auth import forbidden
+from api.http.auth import authorize, authorize_file, forbidden
 from api.http.problems import Problem
 from api.http.routes.commands_common import (
     CodePath,
     Officer,
     Preparer,
     applicant_secret,
-    authorize,
-    authorize_file,
     check_receipt,
     intake_of,
     person,
     receipt_writes,
     signature,
 )
-from api.http.routes.common import ledger_of
 from api.http.schemas.actions import ActionBody, prepare_model
 from api.http.schemas.envelopes import (
     EnvelopesIn,
@@ -39,6 +36,7 @@ from api.http.schemas.envelopes import (
     UnsignedEnvelopeOut,
 )
 from api.http.schemas.receipts import PrepareReceiptIn
+from api.http.state import ledger_of
 from api.tokens import ApiRole, Principal
 from domain.codes import parse_file_code
 from ledger.chain.intake import Intake, Refused

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
-from api.http.auth import forbidden, may_write_file, require
+from api.http.auth import require
 from api.http.problems import Problem
 from api.http.schemas.commands import EXAMPLE_CODE, FILE_CODE
 from api.http.schemas.envelopes import SignedEnvelopeIn
@@ -20,7 +20,6 @@ from api.http.schemas.receipts import ApplicantIn, ReceiptIn
 from api.http.state import service_state
 from api.tokens import ApiRole, Principal
 from domain.codes import format_file_code, parse_file_code
-from domain.file import AdministrativeFile
 from ledger.chain.intake import Intake, Refused
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
@@ -40,15 +39,6 @@ Integrator = Annotated[Principal, Depends(require(ApiRole.INTEGRATION))]
 def intake_of(request: Request, ledger: Ledger) -> Intake:
     max_skew = service_state(request).max_skew
     return Intake(ledger, max_skew=max_skew)
-
-
-def authorize(who: Principal, unit: str, holder: str | None, code: str) -> None:
-    if not may_write_file(who, unit, holder or None):
-        raise forbidden(f"{who.actor} ({who.role.value}) may not act on file {code}")
-
-
-def authorize_file(who: Principal, f: AdministrativeFile) -> None:
-    authorize(who, f.unit, f.holder.officer, f.code)
 
 
 def person(a: ApplicantIn) -> PersonalData:

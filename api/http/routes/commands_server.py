@@ -8,18 +8,13 @@ from collections.abc import Callable
 
 from fastapi import Request
 
+from api.http.auth import authorize_file
 from api.http.problems import Problem
-from api.http.routes.commands_common import (
-    CodePath,
-    Officer,
-    authorize_file,
-    person,
-    signature,
-)
-from api.http.routes.common import ledger_of
+from api.http.routes.commands_common import CodePath, Officer, person, signature
 from api.http.schemas.actions import ActionBody
 from api.http.schemas.envelopes import EventOut, EventsOut
 from api.http.schemas.receipts import ReceiptIn, ReceiptOut
+from api.http.state import ledger_of
 from api.tokens import Principal
 from domain.file import AdministrativeFile
 from signing import KeyDirectory, KeyFileError, Signer
@@ -40,20 +35,20 @@ def _server_signer(keys: KeyDirectory, actor: str) -> Signer:
 
 def server_action(action: type[ActionBody], keys: KeyDirectory) -> Callable[..., EventsOut]:
     def endpoint(request: Request, code: str, body: ActionBody, who: Principal) -> EventsOut:
-        ledger = ledger_of(request)
+        files = ledger_of(request).files  # the file commands, not the whole service
         try:
             signer = _server_signer(keys, who.actor)
         except Problem:  # say "forbidden" before "no key", to whoever may not touch the file
-            authorize_file(who, ledger.load(code).file)
+            authorize_file(who, files.load(code).file)
             raise
-        at = ledger.clock()
-        act = body.command(who.actor, at, ledger.calendar)
+        at = files.now()
+        act = body.command(who.actor, at, files.calendar)
 
         def command(f: AdministrativeFile) -> None:
             authorize_file(who, f)  # on the file execute() has just loaded and verified
             act(f)
 
-        stored = ledger.execute(code, signer=signer, actor=who.actor, at=at, command=command)
+        stored = files.execute(code, signer=signer, actor=who.actor, at=at, command=command)
         return EventsOut(events=[EventOut.of(e) for e in stored])
 
     endpoint.__signature__ = signature(  # type: ignore[attr-defined]

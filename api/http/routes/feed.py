@@ -15,8 +15,9 @@ from fastapi import Query, Request
 from api.bootstrap import open_log
 from api.http.middleware import problem_responses
 from api.http.replay import replay
-from api.http.routes.common import AUTH, Caller, invalid, ledger_of, reads_router
+from api.http.routes.common import AUTH, Caller, invalid, reads_router
 from api.http.schemas.reads import CURSOR_PATTERN, FeedItem, FeedPage
+from api.http.state import ledger_of
 from domain.codes import parse_file_code
 from domain.errors import DomainError
 from ledger.chain.service import Ledger

@@ -13,7 +13,7 @@ from api.http.auth import forbidden, may_read_file
 from api.http.middleware import problem_responses
 from api.http.problems import Problem
 from api.http.replay import replay
-from api.http.routes.common import AUTH, Caller, Code, ledger_of, reads_router
+from api.http.routes.common import AUTH, Caller, Code, reads_router
 from api.http.schemas.examples import BUNDLE_EXAMPLE
 from api.http.schemas.reads import (
     PORTAL_LABELS,
@@ -23,6 +23,7 @@ from api.http.schemas.reads import (
     PortalStatusModel,
     SlipRow,
 )
+from api.http.state import ledger_of
 from api.tokens import Principal
 from domain.deadlines import classify
 from domain.events import Desk

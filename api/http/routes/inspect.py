@@ -12,7 +12,7 @@ from pydantic import AwareDatetime
 
 from api.http.auth import forbidden, require
 from api.http.middleware import problem_responses
-from api.http.routes.common import AUTH, invalid, ledger_of, reads_router
+from api.http.routes.common import AUTH, invalid, reads_router
 from api.http.schemas.reads import (
     ACTOR_PATTERN,
     EARLIEST,
@@ -22,6 +22,7 @@ from api.http.schemas.reads import (
     ActionModel,
     LoadModel,
 )
+from api.http.state import ledger_of
 from api.tokens import ApiRole, Principal
 from ledger.encoding.timefmt import format_instant
 from projections.queries.reads import actions, workload

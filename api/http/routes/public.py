@@ -27,14 +27,19 @@ import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from api.http.lookup_reads import LookupReads
-from api.http.middleware import TokenBucket, no_unknown_query, problem_responses, rate_limited
+from api.http.middleware import (
+    FastHandler,
+    TokenBucket,
+    no_unknown_query,
+    problem_responses,
+    rate_limited,
+)
 from api.http.problems import Problem, as_problem, problem_response
-from api.http.routes.common import ledger_of
 from api.http.schemas.reads import CODE_PATTERN, PORTAL_LABELS
-from api.http.state import ServiceState, service_state
+from api.http.state import ServiceState, ledger_of, service_state
 from domain.portal import PortalStatus
 from ledger.chain.service import Ledger
 from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
@@ -258,38 +263,30 @@ _FAST_QUERY = re.compile(rb"pin=([0-9]{6})")
 _limit = rate_limited(_bucket)
 
 
-class FastLookup:
-    """ASGI middleware: a well-formed lookup answered without FastAPI's per-request machinery.
+def fast_lookup(state: ServiceState) -> FastHandler:
+    """The lookup's fast path (``api.http.middleware.FastPath`` offers it every GET under
+    ``PREFIX``): a well-formed lookup answered without FastAPI's per-request machinery.
 
     ``GET /public/files/<code>?pin=<6 digits>``, with nothing else in the query and a code of
     the documented pattern, is answered here: the same rate limit, the same ``citizen_answer``,
     the same 404 and 429 problems and the same 503 on an outage as the route gives (its
-    exception handlers' ``as_problem``). Anything else (another path, a malformed or
-    percent-encoded query, an unknown parameter, HEAD, the ledger not open yet) goes on to the
-    app, where the route and its validation answer as before. The route stays the documented
-    contract (OpenAPI); this is its fast path, stricter in what it takes, never looser.
+    exception handlers' ``as_problem``). Anything else (a malformed or percent-encoded query, an
+    unknown parameter, HEAD, the ledger not open yet) goes on to the app (False), where the route
+    and its validation answer as before. The route stays the documented contract (OpenAPI);
+    this is its fast path, stricter in what it takes, never looser.
     """
 
-    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
-            await self.app(scope, receive, send)
-            return
+    async def handle(scope: Scope, receive: Receive, send: Send) -> bool:
         path: str = scope["path"]
         code = path[len(PREFIX) :]
         query = _FAST_QUERY.fullmatch(scope.get("query_string", b""))
         if (
             query is None
-            or not path.startswith(PREFIX)
             or len(code) > 24
             or _FAST_CODE.fullmatch(code) is None
-            or self.state.ledger is None
+            or state.ledger is None
         ):
-            await self.app(scope, receive, send)
-            return
+            return False
         request = Request(scope, receive)
         try:
             await _limit(request)
@@ -305,3 +302,6 @@ class FastLookup:
                 log.warning("GET %s: %s", request.url.path, e)
             response = problem_response(problem, request.url.path)
         await response(scope, receive, send)
+        return True
+
+    return handle

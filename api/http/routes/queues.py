@@ -9,7 +9,7 @@ from fastapi import Path, Query, Request
 
 from api.http.auth import forbidden
 from api.http.middleware import problem_responses
-from api.http.routes.common import AUTH, Caller, ledger_of, reads_router
+from api.http.routes.common import AUTH, Caller, reads_router
 from api.http.schemas.reads import (
     ACTOR_PATTERN,
     UNIT_PATTERN,
@@ -17,6 +17,7 @@ from api.http.schemas.reads import (
     QueueEntryModel,
     QueueModel,
 )
+from api.http.state import ledger_of
 from ledger.encoding.timefmt import format_instant
 from projections.queries.queues import queue
 from projections.queries.reads import file_rows

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from api.http.middleware import problem_responses
-from api.http.routes.common import AUTH, Caller, invalid, ledger_of, reads_router
+from api.http.routes.common import AUTH, Caller, invalid, reads_router
 from api.http.schemas.figures import TransparencyModel, UnitRank, figures_model
 from api.http.schemas.reads import PERIOD_PATTERN, PROCEDURE_PATTERN, UNIT_PATTERN
+from api.http.state import ledger_of
 from projections.queries.figures import rank_units, render_ratio, transparency
 from projections.queries.periods import PeriodError, parse_period
 from projections.queries.reads import file_rows
