@@ -1,0 +1,1 @@
+"""Test support library: builders, helpers and fixtures' pieces shared by the test modules."""
