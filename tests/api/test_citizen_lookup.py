@@ -12,11 +12,9 @@ from api.http.lookup_reads import LookupReads, PostgresReader
 from api.http.routes.public import SCRYPT_LIMITER, VERIFIED_PINS, CitizenView
 from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
 from projections.queries.reads import citizen_status
-from tests.api.test_http_log import assert_problem, db_url
-from tests.api.test_http_reads import World, no_personal_data, world
-from tests.conftest import UNIT
-
-__all__ = ["db_url", "world"]
+from tests.support.cast import UNIT
+from tests.support.http import World, no_personal_data
+from tests.support.problems import assert_problem
 
 UNKNOWN = f"{UNIT}-260302-0999"
 

@@ -16,7 +16,7 @@ from api.bootstrap import open_ledger
 from api.http.auth import ApiRole, lookup
 from api.settings import load_settings
 from ledger.chain.service import Ledger
-from tests.api.test_cli import _assert_one_line_error, hoso
+from tests.support.cli import assert_one_line_error, hoso
 
 TOKEN_RE = re.compile(r"hoso_[A-Za-z0-9_-]{43}")
 
@@ -103,7 +103,7 @@ def test_create_list_revoke(small: Path) -> None:
     row = next(line for line in after.stdout.splitlines() if officer_id in line)
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}\D+\d{4}-\d{2}-\d{2} \d{2}:\d{2}", row), row
     # Revoking twice is an error, in one line.
-    _assert_one_line_error(hoso("token", "revoke", officer_id, "--data", str(small)))
+    assert_one_line_error(hoso("token", "revoke", officer_id, "--data", str(small)))
 
 
 def test_the_table_holds_hashes_never_tokens(small: Path) -> None:
@@ -122,10 +122,10 @@ def test_the_table_holds_hashes_never_tokens(small: Path) -> None:
 def test_refusals_are_one_line(small: Path) -> None:
     data = str(small)
     bad_role = hoso("token", "create", "--actor", "lan", "--role", "god", "--unit", "PHN")
-    _assert_one_line_error(bad_role)
+    assert_one_line_error(bad_role)
     assert bad_role.returncode == 2
     unknown = hoso("token", "revoke", "0123456789abcdef", "--data", data)
-    _assert_one_line_error(unknown)
+    assert_one_line_error(unknown)
     assert "0123456789abcdef" in unknown.stderr
     # No key at all, a key of another role, a key of another unit.
     for actor, role, unit in (
@@ -137,9 +137,9 @@ def test_refusals_are_one_line(small: Path) -> None:
         refused = hoso(
             "token", "create", "--actor", actor, "--role", role, "--unit", unit, "--data", data
         )
-        _assert_one_line_error(refused)
+        assert_one_line_error(refused)
         assert f"{actor} holds no valid {role} key for unit {unit}" in refused.stderr
-    _assert_one_line_error(
+    assert_one_line_error(
         hoso(
             "token",
             "create",
@@ -155,7 +155,7 @@ def test_refusals_are_one_line(small: Path) -> None:
             data,
         )
     )
-    _assert_one_line_error(
+    assert_one_line_error(
         hoso(
             "token",
             "create",
@@ -169,7 +169,7 @@ def test_refusals_are_one_line(small: Path) -> None:
             data,
         )
     )
-    _assert_one_line_error(
+    assert_one_line_error(
         hoso(
             "token",
             "create",
@@ -183,7 +183,7 @@ def test_refusals_are_one_line(small: Path) -> None:
             data,
         )
     )
-    _assert_one_line_error(hoso("token", "list", "--data", str(small / "nothing")))
+    assert_one_line_error(hoso("token", "list", "--data", str(small / "nothing")))
     # Nothing refused was stored.
     with ledger_of(small) as ledger:
         actors = {r["actor"] for r in ledger.store.query("SELECT actor FROM hoso_tokens")}

@@ -29,9 +29,9 @@ from ledger.encoding import codec
 from ledger.errors import TamperError
 from ledger.store.events import EventStore
 from signing.registry import REGISTRY_STREAM
-from tests.conftest import ORIGIN, T0, Cast, make_ledger
-from tests.integration.test_parallel_audit import Demo
-from tests.integration.test_tamper_matrix import add_files
+from tests.support.audits import Demo
+from tests.support.cast import ORIGIN, T0, Cast, make_ledger
+from tests.support.lifecycle import add_files
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from ledger.log.storage import MerkleLog
 from ledger.store.events import EventStore
 from signing import b64, generate_private_key, unb64
 from signing.note import NoteSigner
-from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger
-from tests.integration.test_tamper_matrix import LOG_SIGNER, NOW, add_files
+from tests.support.cast import LOG_SIGNER, NOW, ORIGIN, T0, UNIT, Cast, make_ledger
+from tests.support.lifecycle import add_files
 
 VKEY = LOG_SIGNER.vkey()
 

@@ -24,7 +24,8 @@ from ledger.encoding.envelope import Envelope
 from ledger.errors import ConflictError, StoreError
 from ledger.store.events import EventStore, SideWrite, open_postgres, open_sqlite
 from ledger.store.group_commit import GroupCommit
-from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, receive_file
+from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger
+from tests.support.lifecycle import receive_file
 
 PERSON = PersonalData("Lê Văn Cường", "001090099999", "0912000000", "Hà Nội")
 T1 = T0 + timedelta(hours=1)

@@ -16,7 +16,7 @@ from ledger.chain.service import Ledger, Receipt
 from ledger.errors import NotFound, PermissionRefused, TamperError
 from ledger.store.events import EventStore
 from signing.registry import KeyNotValid, RegistryRefused, Role
-from tests.conftest import ORIGIN, T0, UNIT, Cast
+from tests.support.cast import ORIGIN, T0, UNIT, Cast
 
 PERSON = PersonalData("Nguyễn Văn An", "001090012345", "0912345678", "12 Đội Cấn, Hà Nội")
 T1 = T0 + timedelta(hours=1)

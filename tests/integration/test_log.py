@@ -14,8 +14,8 @@ from ledger.log import integrator as log_integrator
 from ledger.log import merkle
 from ledger.log.storage import LogError, MerkleLog
 from ledger.store.events import EventStore
-from tests.conftest import ORIGIN, T0, Cast, make_ledger
-from tests.integration.test_tamper_matrix import LOG_SIGNER, LOG_VERIFIER, NOW, add_files
+from tests.support.cast import LOG_SIGNER, LOG_VERIFIER, NOW, ORIGIN, T0, Cast, make_ledger
+from tests.support.lifecycle import add_files
 
 
 def _all_entries(store: EventStore) -> list[bytes]:

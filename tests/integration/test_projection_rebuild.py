@@ -17,14 +17,14 @@ from ledger.store.events import EventStore
 from projections.engine import views
 from projections.engine.runtime import ProjectionFailed, ProjectionHost
 from projections.models.handlers import NAMES
-from tests.conftest import Cast, make_ledger
-from tests.integration.test_projections import _pg_url, host_for, random_history, snapshot
+from tests.support.cast import Cast, make_ledger
+from tests.support.projections import host_for, pg_url_of, random_history, snapshot
 
 
 def _host(store: EventStore, cast: Cast, steps: int, seed: int) -> tuple[ProjectionHost, Any]:
     """A random history, projected event by event; the snapshot after every event."""
     ledger = make_ledger(store, cast)
-    host = host_for(store, ledger, None if store.dialect == "sqlite" else _pg_url(store))
+    host = host_for(store, ledger, None if store.dialect == "sqlite" else pg_url_of(store))
     host.catch_up_all()
     after: dict[int, Any] = {store.max_position(): snapshot(store)}
 
@@ -175,7 +175,7 @@ def test_a_long_catch_up_refreshes_the_planner_statistics(
 
     ledger = make_ledger(store, cast)
     random_history(ledger, cast, random.Random(5), 10, lambda: None)
-    host = host_for(store, ledger, None if store.dialect == "sqlite" else _pg_url(store))
+    host = host_for(store, ledger, None if store.dialect == "sqlite" else pg_url_of(store))
 
     def analyzed() -> set[str]:
         if store.dialect == "sqlite":

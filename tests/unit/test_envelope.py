@@ -17,8 +17,8 @@ from ledger.encoding.timefmt import format_instant
 from ledger.errors import MalformedEnvelope
 from signing import PrivateKeySigner, b64, generate_private_key
 from signing.errors import VerificationError
+from tests.support.envelopes import AT, SIGNER, doc_of, handoff, raw
 
-SIGNER = PrivateKeySigner(generate_private_key(bytes([9]) * 32))
 OTHER = PrivateKeySigner(generate_private_key(bytes([10]) * 32))
 
 
@@ -115,34 +115,6 @@ def test_recorded_at_sits_beside_the_signature_but_inside_the_hash() -> None:
 
 
 # --- strict fields, and the bytes spliced from one encoding (the hot path's shortcuts) ---------
-
-AT = datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=UTC)
-
-
-def handoff(payload: dict[str, Any] | None = None) -> Envelope:
-    return build(
-        origin="test.hoso.vn/ledger",
-        stream="PTEST-260302-0001",
-        version=2,
-        type_="FileHandedOff",
-        occurred_at=AT,
-        actor="an",
-        key_id=SIGNER.key_id,
-        payload=payload if payload is not None else {"note": "x", "n": 3},
-        prev_hash=GENESIS_HASH,
-    ).sign(SIGNER)
-
-
-def doc_of(env: Envelope) -> dict[str, Any]:
-    value = orjson.loads(env.to_bytes())
-    assert isinstance(value, dict)
-    return value
-
-
-def raw(doc: dict[str, Any]) -> bytes:
-    """``doc`` as orjson writes it with sorted keys: canonical unless ``doc`` is out of range."""
-    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
-
 
 # --- envelope fields ------------------------------------------------------------------------
 

@@ -31,10 +31,9 @@ from ledger.encoding.envelope import decode
 from ledger.encoding.timefmt import format_instant, parse_instant
 from ledger.errors import MalformedEnvelope
 from signing import b64
-from tests.unit.test_envelope import doc_of, raw
-from tests.unit.test_envelope import handoff as sample
+from tests.support.envelopes import AT, doc_of, raw
+from tests.support.envelopes import handoff as sample
 
-AT = datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=UTC)
 CAL = vietnam_calendar()
 
 
