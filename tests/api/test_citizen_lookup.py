@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.http.lookup_reads import LookupReads, PostgresReader
@@ -219,8 +220,9 @@ def test_concurrent_lookups_each_get_their_own_answer(world: World) -> None:
     """Many lookups at once (batched reads, scrypts queued one at a time): no answer is mixed
     up, a wrong PIN or an unknown code is never let through by the queue."""
     app = world.client.app
+    assert isinstance(app, FastAPI)
     fresh_pins(world.client)
-    app.state.scrypt_threads = 1  # type: ignore[attr-defined]
+    app.state.scrypt_threads = 1
     asks: list[tuple[str, str, int]] = []
     for r in world.receipts:
         asks += [(r.code, r.pin, 200), (r.code, wrong_for(r.pin), 404), (r.code, r.pin, 200)]

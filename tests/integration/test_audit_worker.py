@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 
 from domain.codes import parse_file_code
 from ledger.audit.worker import (
@@ -107,7 +107,7 @@ def reference(verifier: ChainVerifier, row: StoredEvent) -> str | None:
             verifier.heads[stream] = saved
 
 
-def rows(store: EventStore) -> list[StoredEvent]:
+def rows(store: EventStore) -> list[Notification]:
     return list(store.notifications(1, 10_000))
 
 

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk
 from domain.file import AdministrativeFile
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.errors import TamperError
-from ledger.store.events import EventStore, StoredEvent
+from ledger.store.events import EventStore
 from signing.registry import Role
 from tests.support.cast import T0, UNIT, Cast, make_ledger, signer
 from tests.support.lifecycle import receive_file

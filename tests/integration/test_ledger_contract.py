@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -22,7 +23,9 @@ PERSON = PersonalData("Nguyễn Văn An", "001090012345", "0912345678", "12 Đ�
 T1 = T0 + timedelta(hours=1)
 
 
-def receive(ledger: Ledger, cast: Cast, at=T1, procedure: str = "certified_copy") -> Receipt:
+def receive(
+    ledger: Ledger, cast: Cast, at: datetime = T1, procedure: str = "certified_copy"
+) -> Receipt:
     return ledger.receive(
         signer=cast.officer,
         actor="an",
@@ -74,9 +77,7 @@ def full_cycle(ledger: Ledger, cast: Cast, code: str) -> None:
     ]
     for signer, actor, step in steps:
         t = t + timedelta(minutes=10)
-        ledger.execute(
-            code, signer=signer, actor=actor, at=t, command=lambda f, step=step, t=t: step(f, t)
-        )
+        ledger.execute(code, signer=signer, actor=actor, at=t, command=partial(step, t=t))
 
 
 def test_receive_and_lifecycle_verify_on_read(ledger: Ledger, cast: Cast) -> None:

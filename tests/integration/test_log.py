@@ -58,7 +58,7 @@ def test_a_crash_mid_integration_neither_skips_nor_repeats(
         calls["n"] += 1
         if calls["n"] == 3:  # the third batch's leaves are already sent in its transaction
             raise StoreError("power cut")
-        real(curs, dialect, nodes)  # type: ignore[arg-type]
+        real(curs, dialect, nodes)
 
     monkeypatch.setattr(log_integrator, "write_nodes", crash_on_third)
     with pytest.raises(StoreError):

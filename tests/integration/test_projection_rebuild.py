@@ -76,7 +76,7 @@ def test_a_failure_mid_batch_stops_at_the_last_good_event(
             if when == "after":
                 real(item, position)  # the cached file now holds the failing event
             if when == "midway":  # an apply that raised halfway: state changed, version not
-                handler._files[item.stream].apologies += 99
+                handler._files[item.stream].apologies += 99  # type: ignore[attr-defined]  # FilesHandler's cache
             raise ValueError("boom")
         return real(item, position)
 

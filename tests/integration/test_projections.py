@@ -56,11 +56,11 @@ def test_incremental_equals_rebuild_and_restarts_change_nothing(
     try:
         ledger = make_ledger(store, cast)
         db = backend[1].replace("?schema=", f"?schema={tag}_") if backend[1] else None
-        state = {"host": host_for(store, ledger, db), "n": 0}
+        state: dict[str, Any] = {"host": host_for(store, ledger, db), "n": 0}
 
         def after_each() -> None:  # event by event, with a restart in the middle
             state["n"] = int(state["n"]) + 1
-            host: ProjectionHost = state["host"]  # type: ignore[assignment]
+            host: ProjectionHost = state["host"]
             if state["n"] == restart_at:
                 host.close()
                 state["host"] = host = host_for(store, ledger, db)

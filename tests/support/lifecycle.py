@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from domain.events import Desk, ReturnMethod
 from domain.procedures import Channel
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
+from signing import Signer
 from tests.support.cast import UNIT, Cast
 
 PERSON = PersonalData("Trần Thị Bình", "001190000001", "0900000001", "Hà Nội")
@@ -42,7 +44,7 @@ def add_files(ledger: Ledger, cast: Cast, start: datetime, n: int) -> list[str]:
     for i in range(n):
         t = start + timedelta(minutes=10 * i)
         code = receive_file(ledger, cast, t, PERSON)
-        steps: list[tuple[object, str, Callable[..., None]]] = [
+        steps: list[tuple[Signer, str, Callable[..., None]]] = [
             (
                 cast.officer,
                 "an",
@@ -74,8 +76,8 @@ def add_files(ledger: Ledger, cast: Cast, start: datetime, n: int) -> list[str]:
                 code,
                 signer=s,
                 actor=actor,
-                at=at,  # type: ignore[arg-type]
-                command=lambda f, step=step, at=at: step(f, at),
+                at=at,
+                command=partial(step, t=at),
             )
         codes.append(code)
     return codes

@@ -7,10 +7,12 @@ a ledger that has verified nothing yet, a row's bytes, and the ``TamperError`` a
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
 from domain.events import Desk
+from domain.file import AdministrativeFile
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.errors import TamperError
@@ -32,11 +34,13 @@ def open_file(ledger: Ledger, cast: Cast, handoffs: int = 4) -> str:
             signer=cast.officer,
             actor="an",
             at=T1,
-            command=lambda f, n=n, dept=dept: f.hand_off(
-                actor="an", to=Desk("an", dept, UNIT), note=f"chuyển lần {n}", at=T1
-            ),
+            command=partial(_hand_off, to=Desk("an", dept, UNIT), note=f"chuyển lần {n}"),
         )
     return code
+
+
+def _hand_off(f: AdministrativeFile, *, to: Desk, note: str) -> None:
+    f.hand_off(actor="an", to=to, note=note, at=T1)
 
 
 def uncached(ledger: Ledger) -> Ledger:
