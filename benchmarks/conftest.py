@@ -28,7 +28,7 @@ from ledger.store.events import EventStore, open_postgres, open_sqlite
 from signing import PrivateKeySigner, generate_private_key
 from signing.registry import Role
 
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
+PG: dict[str, Any] = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 ORIGIN = "bench.hoso/pbd"
 UNIT = "PBD"
 DEPARTMENT = "justice"
@@ -55,7 +55,7 @@ class Backend:
 
 def _pg_unreachable() -> str | None:
     try:
-        with psycopg.connect(connect_timeout=3, **PG) as conn:  # type: ignore[arg-type]
+        with psycopg.connect(connect_timeout=3, **PG) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as e:
         return (
@@ -81,7 +81,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     if reason:
         pytest.skip(reason)
     schema = "bench_" + os.urandom(6).hex()
-    with psycopg.connect(autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+    with psycopg.connect(autocommit=True, **PG) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     url = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{PG['dbname']}?schema={schema}"
     try:
@@ -99,7 +99,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
             },
         )
     finally:
-        with psycopg.connect(autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+        with psycopg.connect(autocommit=True, **PG) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
@@ -238,7 +238,7 @@ class Baseline:
 
     def hand_off(self, file_id: Any) -> None:
         """One command: get the aggregate, hand it on, save the new event."""
-        agg = self.app.repository.get(file_id)
+        agg: Any = self.app.repository.get(file_id)
         self.hand_off_on(agg)
         self.app.save(agg)
 

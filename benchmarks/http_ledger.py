@@ -107,8 +107,11 @@ def prepare(data: Path, db: str | None) -> Prepared:
                         signer=keys.signer(actor),
                         actor=actor,
                         at=ledger.clock(),
-                        command=lambda g, a=actor: g.hand_off(
-                            actor=a, to=target, note=NOTE, at=ledger.clock()
+                        command=lambda g: g.hand_off(  # runs within this iteration
+                            actor=actor,  # noqa: B023
+                            to=target,
+                            note=NOTE,
+                            at=ledger.clock(),
                         ),
                     )
                 except (LedgerError, ValueError) as e:

@@ -207,7 +207,7 @@ def run_block(
 def machine() -> dict[str, Any]:
     import importlib.metadata as md
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for pkg in ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "h11", "pydantic"):
         try:
             versions[pkg] = md.version(pkg)

@@ -68,7 +68,7 @@ def profile(prep: Prepared, requests: int) -> dict[str, Any]:
                 result[name]["mean_events"] = round(
                     (before + sum(prep.lengths.values()) / len(prep.lengths)) / 2, 1
                 )
-    threading.setprofile(None)  # type: ignore[arg-type]
+    threading.setprofile(None)
     return result
 
 
@@ -100,8 +100,9 @@ class ThreadProfiles:
         with self.lock:
             for prof in self.profiles:
                 prof.snapshot_stats()  # without disabling it in its own thread
-                if prof.stats:  # type: ignore[attr-defined]
-                    merged.add(_Snapshot(prof.stats))  # type: ignore[attr-defined]
+                if prof.stats:
+                    # pstats accepts any object with create_stats() and stats (its own duck type)
+                    merged.add(_Snapshot(prof.stats))  # type: ignore[arg-type]
         return merged
 
 

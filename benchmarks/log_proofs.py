@@ -48,7 +48,7 @@ def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
     point: list[int] = []
     for _ in range(count):
         i = rng.randrange(n)
-        dt, _rows = time_calls(lambda i=i: db_sql.rows(store, point_sql, (i,)))
+        dt, _rows = time_calls(lambda: db_sql.rows(store, point_sql, (i,)))  # noqa: B023
         point.append(dt)
         bar.advance(task)
 
@@ -64,7 +64,7 @@ def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
     inc, inc_verify = [], []
     for _ in range(count):
         i = rng.randrange(n)
-        dt, proof = time_calls(lambda i=i: log.inclusion_proof(i, n))
+        dt, proof = time_calls(lambda: log.inclusion_proof(i, n))  # noqa: B023
         inc.append(dt)
         leaf = log.subtree(0, i)
         dt, _ = time_calls(lambda: merkle.verify_inclusion(leaf, i, n, proof, root))  # noqa: B023
@@ -75,7 +75,7 @@ def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
     con, con_verify = [], []
     for _ in range(count):
         a = rng.randrange(1, n)
-        dt, proof = time_calls(lambda a=a: log.consistency_proof(a, n))
+        dt, proof = time_calls(lambda: log.consistency_proof(a, n))  # noqa: B023
         con.append(dt)
         root_a = log.root(a)
         dt, _ = time_calls(
@@ -94,10 +94,10 @@ def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
         calls += 1
         return original(sql, params)
 
-    def counting_pg(s: EventStore, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    def counting_pg(store: EventStore, sql: str, params: tuple[Any, ...]) -> list[Any]:
         nonlocal calls
         calls += 1
-        return original_pg(s, sql, params)
+        return original_pg(store, sql, params)
 
     store._query = counting  # type: ignore[method-assign]
     log_integrator.pg_rows = counting_pg

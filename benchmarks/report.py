@@ -44,7 +44,8 @@ def rows(data: dict[str, Any]) -> list[str]:
     for case, backend in sorted(order, key=lambda k: (k[0], k[1])):
         group = groups[(case, backend)]
         for system in group["system"]:
-            for base in group["baseline"] or [None]:
+            bases: list[dict[str, Any] | None] = [*group["baseline"]] or [None]
+            for base in bases:
                 s_ops = _ops(system)
                 if base is None:
                     lines.append(

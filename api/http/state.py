@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp
 
 from api.http import problems
 from api.http.middleware import LOOKUP_BURST, LOOKUP_RATE_PER_MINUTE, MAX_BODY_BYTES, TokenBucket
@@ -81,7 +82,9 @@ def service_state(request: HTTPConnection) -> ServiceState:
     return state
 
 
-def state_of(app: Starlette) -> ServiceState:
+def state_of(app: ASGIApp) -> ServiceState:
     """The ``ServiceState`` of an app made by ``create_app`` (for tests and benchmarks)."""
+    if not isinstance(app, Starlette):
+        raise TypeError(f"not an app made by create_app: {app!r}")
     state: ServiceState = app.state.hoso
     return state

@@ -20,7 +20,7 @@ from api.bootstrap import open_ledger
 from api.http.app import create_app
 from api.settings import load_settings
 from api.tokens import ApiRole, create_token
-from tests.api.test_cli import hoso
+from tests.support.cli import hoso
 
 ANON, OFFICER, LEADER, ADMIN, INTEGRATION, INSPECTOR, STRANGER = (
     "anonymous",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.http.lookup_reads import LookupReads
@@ -15,11 +16,9 @@ from ledger.store import sql as db_sql
 from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
 from projections.models.reader import PostgresReader
 from projections.queries.citizen import CitizenRecord, citizen_status
-from tests.api.test_http_log import assert_problem, db_url
-from tests.api.test_http_reads import World, no_personal_data, world
-from tests.conftest import UNIT
-
-__all__ = ["db_url", "world"]
+from tests.support.cast import UNIT
+from tests.support.http import World, no_personal_data
+from tests.support.problems import assert_problem
 
 UNKNOWN = f"{UNIT}-260302-0999"
 
@@ -226,6 +225,7 @@ def test_concurrent_lookups_each_get_their_own_answer(world: World) -> None:
     """Many lookups at once (batched reads, scrypts queued one at a time): no answer is mixed
     up, a wrong PIN or an unknown code is never let through by the queue."""
     app = world.client.app
+    assert isinstance(app, FastAPI)
     fresh_pins(world.client)
     state_of(app).scrypt_threads = 1
     asks: list[tuple[str, str, int]] = []

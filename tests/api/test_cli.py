@@ -5,26 +5,14 @@ from __future__ import annotations
 import re
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from ledger.store.events import parse_postgres_url
-from tests.conftest import PG_URL
-
-HOSO = [sys.executable, "-c", "from api.main import main; main()"]
-
-
-def hoso(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*HOSO, *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(Path.home())},
-    )
+from tests.support.cli import assert_one_line_error, hoso
+from tests.support.postgres import PG_URL
 
 
 def _bump_digit(state: bytes) -> bytes:
@@ -33,13 +21,6 @@ def _bump_digit(state: bytes) -> bytes:
         at += 1
     digit = state[at : at + 1]
     return state[:at] + (b"1" if digit != b"1" else b"2") + state[at + 1 :]
-
-
-def _assert_one_line_error(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr + result.stdout
-    assert result.stderr.strip().count("\n") == 0, result.stderr
-    assert result.stderr.startswith("error:")
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +86,11 @@ def test_forget_keeps_audit_green(demo_dir: Path, tmp_path: Path) -> None:
 
 
 def test_bad_input_is_one_line_and_nonzero(tmp_path: Path, demo_dir: Path) -> None:
-    _assert_one_line_error(hoso("audit", "--data", str(tmp_path / "nothing")))
-    _assert_one_line_error(hoso("file", "show", "NOPE-1", "--data", str(demo_dir)))
-    _assert_one_line_error(hoso("forget", "ap-unknown", "--data", str(demo_dir)))
-    _assert_one_line_error(hoso("demo", "--data", str(demo_dir)))
-    _assert_one_line_error(hoso("audit", "--data", str(tmp_path), "--db", "mysql://x"))
+    assert_one_line_error(hoso("audit", "--data", str(tmp_path / "nothing")))
+    assert_one_line_error(hoso("file", "show", "NOPE-1", "--data", str(demo_dir)))
+    assert_one_line_error(hoso("forget", "ap-unknown", "--data", str(demo_dir)))
+    assert_one_line_error(hoso("demo", "--data", str(demo_dir)))
+    assert_one_line_error(hoso("audit", "--data", str(tmp_path), "--db", "mysql://x"))
 
 
 @pytest.mark.usefixtures("pg_schema")
@@ -172,7 +153,7 @@ def test_keys_add_revoke_and_usage_errors(tmp_path: Path) -> None:
     kid = re.search(r"Registered key ([0-9a-f]{32})", officer.stdout)
     assert kid
     assert (tmp_path / "k" / "keys" / "lan.pem").stat().st_mode & 0o077 == 0
-    _assert_one_line_error(
+    assert_one_line_error(
         hoso(
             "keys",
             "add",
@@ -187,10 +168,10 @@ def test_keys_add_revoke_and_usage_errors(tmp_path: Path) -> None:
             data,
         )
     )
-    _assert_one_line_error(
+    assert_one_line_error(
         hoso("keys", "add", "x", "--role", "bogus", "--unit", "PHN", "--data", data)
     )
-    _assert_one_line_error(hoso("--bogus"))
+    assert_one_line_error(hoso("--bogus"))
     revoked = hoso(
         "keys",
         "revoke",

@@ -18,7 +18,7 @@ from api.settings import load_settings
 from api.tokens import ApiRole
 from ledger.chain.service import Ledger
 from ledger.store import sql as db_sql
-from tests.api.test_cli import _assert_one_line_error, hoso
+from tests.support.cli import assert_one_line_error, hoso
 
 TOKEN_RE = re.compile(r"hoso_[A-Za-z0-9_-]{43}")
 
@@ -105,7 +105,7 @@ def test_create_list_revoke(small: Path) -> None:
     row = next(line for line in after.stdout.splitlines() if officer_id in line)
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}\D+\d{4}-\d{2}-\d{2} \d{2}:\d{2}", row), row
     # Revoking twice is an error, in one line.
-    _assert_one_line_error(hoso("token", "revoke", officer_id, "--data", str(small)))
+    assert_one_line_error(hoso("token", "revoke", officer_id, "--data", str(small)))
 
 
 def test_the_table_holds_hashes_never_tokens(small: Path) -> None:
@@ -124,10 +124,10 @@ def test_the_table_holds_hashes_never_tokens(small: Path) -> None:
 def test_refusals_are_one_line(small: Path) -> None:
     data = str(small)
     bad_role = hoso("token", "create", "--actor", "lan", "--role", "god", "--unit", "PHN")
-    _assert_one_line_error(bad_role)
+    assert_one_line_error(bad_role)
     assert bad_role.returncode == 2
     unknown = hoso("token", "revoke", "0123456789abcdef", "--data", data)
-    _assert_one_line_error(unknown)
+    assert_one_line_error(unknown)
     assert "0123456789abcdef" in unknown.stderr
     # No key at all, a key of another role, a key of another unit.
     for actor, role, unit in (
@@ -139,9 +139,9 @@ def test_refusals_are_one_line(small: Path) -> None:
         refused = hoso(
             "token", "create", "--actor", actor, "--role", role, "--unit", unit, "--data", data
         )
-        _assert_one_line_error(refused)
+        assert_one_line_error(refused)
         assert f"{actor} holds no valid {role} key for unit {unit}" in refused.stderr
-    _assert_one_line_error(
+    assert_one_line_error(
         hoso(
             "token",
             "create",
@@ -157,7 +157,7 @@ def test_refusals_are_one_line(small: Path) -> None:
             data,
         )
     )
-    _assert_one_line_error(
+    assert_one_line_error(
         hoso(
             "token",
             "create",
@@ -171,7 +171,7 @@ def test_refusals_are_one_line(small: Path) -> None:
             data,
         )
     )
-    _assert_one_line_error(
+    assert_one_line_error(
         hoso(
             "token",
             "create",
@@ -185,7 +185,7 @@ def test_refusals_are_one_line(small: Path) -> None:
             data,
         )
     )
-    _assert_one_line_error(hoso("token", "list", "--data", str(small / "nothing")))
+    assert_one_line_error(hoso("token", "list", "--data", str(small / "nothing")))
     # Nothing refused was stored.
     with ledger_of(small) as ledger:
         actors = {r["actor"] for r in db_sql.rows(ledger.store, "SELECT actor FROM hoso_tokens")}

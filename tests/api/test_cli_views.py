@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from api.cli.demo import GIVEN, SURNAMES, staff
-from tests.api.test_cli import _assert_one_line_error, hoso
+from tests.support.cli import assert_one_line_error, hoso
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,8 @@ def test_citizen_status_by_code_and_pin(demo_run: tuple[Path, str, str]) -> None
         "status", code, "--pin", "000000" if pin != "000000" else "111111", "--data", str(data)
     )
     unknown = hoso("status", "PBADINH-260428-9999", "--pin", pin, "--data", str(data))
-    _assert_one_line_error(wrong)
-    _assert_one_line_error(unknown)
+    assert_one_line_error(wrong)
+    assert_one_line_error(unknown)
     assert wrong.stderr == unknown.stderr  # no enumeration oracle
 
 
@@ -60,8 +60,8 @@ def test_queue_transparency_inspect_workload(demo_run: tuple[Path, str, str]) ->
     assert "Ký duyệt" in i.stdout
     w = hoso("workload", "--data", data)
     assert w.returncode == 0 and "Officers' workload" in w.stdout
-    _assert_one_line_error(hoso("transparency", "--period", "2026-Q5", "--data", data))
-    _assert_one_line_error(hoso("inspect", "--from", "yesterday", "--data", data))
+    assert_one_line_error(hoso("transparency", "--period", "2026-Q5", "--data", data))
+    assert_one_line_error(hoso("inspect", "--from", "yesterday", "--data", data))
 
 
 def test_projection_status_and_rebuild(demo_run: tuple[Path, str, str]) -> None:
@@ -72,4 +72,4 @@ def test_projection_status_and_rebuild(demo_run: tuple[Path, str, str]) -> None:
     status = hoso("projections", "status", "--data", data)
     assert status.returncode == 0
     assert re.search(r"files\s+│\s+(\d+)\s+│\s+\1\s+│\s+0", status.stdout), status.stdout
-    _assert_one_line_error(hoso("projections", "rebuild", "nope", "--data", data))
+    assert_one_line_error(hoso("projections", "rebuild", "nope", "--data", data))

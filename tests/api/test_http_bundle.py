@@ -13,19 +13,10 @@ from api.bootstrap import log_signer, open_log
 from api.http.app import create_app
 from ledger.log.bundle_verify import verify_bundle
 from ledger.store import sql as db_sql
-from tests.api.test_http_log import (
-    Demo,
-    assert_problem,
-    db_url,
-    demo,
-    hoso,
-    http,
-    receive_many,
-    small_ledger,
-)
-from tests.conftest import T0, UNIT
-
-__all__ = ["db_url", "demo", "http"]  # fixtures shared with test_http_log
+from tests.support.cast import T0, UNIT
+from tests.support.cli import hoso
+from tests.support.http import Demo, receive_many, small_ledger
+from tests.support.problems import assert_problem
 
 CODE = "PBADINH-260212-0003"
 

@@ -31,12 +31,13 @@ from ledger.log.storage import MerkleLog
 from ledger.store import sql as db_sql
 from signing import KeyDirectory, PrivateKeySigner, Signer, b64, generate_private_key, unb64
 from signing.registry import Role
-from tests.api.test_http_log import assert_problem
-from tests.conftest import T0, UNIT
+from tests.support.cast import T0, UNIT
+from tests.support.clock import Clock
+from tests.support.http import COMMANDS_ORIGIN, RECEIPT, START
+from tests.support.problems import assert_problem
 
-ORIGIN = "test.hoso.vn/commands"
+ORIGIN = COMMANDS_ORIGIN
 OTHER = "PKHAC"
-START = T0 + timedelta(hours=1)  # Monday 08:30 in Hanoi
 EVENT_FIELDS = {
     "v",
     "origin",
@@ -52,19 +53,6 @@ EVENT_FIELDS = {
     "sig",
     "hash",
 }
-RECEIPT: dict[str, Any] = {
-    "procedure": "certified_copy",
-    "channel": "in_person",
-    "counter": "Q01",
-    "department": "mot-cua",
-    "documents": ["Bản chính giấy khai sinh"],
-    "applicant": {
-        "full_name": "Trần Thị Bình",
-        "id_number": "001190054321",
-        "phone": "0987654321",
-        "address": "5 Kim Mã, Hà Nội",
-    },
-}
 # name, registry role, unit, API role, does the server hold the key?
 PEOPLE = [
     ("an", Role.OFFICER, UNIT, ApiRole.OFFICER, True),
@@ -73,23 +61,6 @@ PEOPLE = [
     ("dung", Role.OFFICER, UNIT, ApiRole.OFFICER, False),
     ("khac", Role.OFFICER, OTHER, ApiRole.OFFICER, True),
 ]
-
-
-class Clock:
-    """The server's clock: one second further on every reading, thread-safe."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            self.now += timedelta(seconds=1)
-            return self.now
-
-    def advance(self, by: timedelta) -> None:
-        with self._lock:
-            self.now += by
 
 
 @dataclass

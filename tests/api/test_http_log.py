@@ -10,48 +10,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import secrets
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
-import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
 
-from api.bootstrap import AUTHORITY, init_data_dir, integrate_and_checkpoint, open_ledger
+from api.bootstrap import integrate_and_checkpoint
 from api.http.app import create_app
-from api.settings import Settings, load_settings
-from domain.procedures import Channel
-from ledger.chain.personal import PersonalData
-from ledger.chain.service import Ledger
 from ledger.errors import StoreError
 from ledger.log.storage import MerkleLog
 from ledger.log.tiles import BadTilePath, encode_index, parse_tile_path
-from signing import KeyDirectory, PrivateKeySigner
-from signing.registry import Role
-from tests.conftest import PG_URL, T0, UNIT, require_postgres, signer
-
-HOSO = [sys.executable, "-c", "from api.main import main; main()"]
-PROBLEM = "application/problem+json"
-PERSON = PersonalData("Trần Thị Bình", "001190054321", "0987654321", "5 Kim Mã, Hà Nội")
-
-
-def hoso(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*HOSO, *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(Path.home())},
-    )
+from tests.support.cli import hoso
+from tests.support.http import Demo, receive_many, small_ledger
+from tests.support.problems import assert_problem
 
 
 # ------------------------------------------------------ a client written from the specs only
@@ -194,103 +170,6 @@ def spec_client(http: Any, vkey: str) -> Seen:
         entries.extend(got)
     assert spec_root([spec_leaf(e) for e in entries]) == root
     return Seen(origin, size, root, entries)
-
-
-# ------------------------------------------------------------------------------- fixtures
-@dataclass
-class Demo:
-    data: Path
-    db: str | None
-    settings: Settings
-    vkey: str
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def demo(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Demo]:
-    """One demo working day (about 1,700 events), integrated and checkpointed by the CLI."""
-    schema = None
-    db: list[str] = []
-    if request.param == "postgres":
-        require_postgres()
-        schema = "hoso_t_" + secrets.token_hex(6)
-        db = ["--db", f"{PG_URL}?schema={schema}"]
-    data = tmp_path_factory.mktemp("httplog") / "d"
-    try:
-        made = hoso("demo", "--days", "1", "--data", str(data), "--start", "2026-02-12", *db)
-        assert made.returncode == 0, made.stderr
-        signed = hoso("log", "checkpoint", "--data", str(data), *db)
-        assert signed.returncode == 0, signed.stderr
-        assert signed.stdout.startswith("demo.hoso.vn/phuong-ba-dinh\n")
-        key = hoso("log", "key", "--data", str(data), *db)
-        assert key.returncode == 0, key.stderr
-        url = db[1] if db else None
-        yield Demo(data, url, load_settings(data, url), key.stdout.strip())
-    finally:
-        if schema:
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-@pytest.fixture(scope="module")
-def http(demo: Demo) -> Iterator[TestClient]:
-    with TestClient(create_app(demo.settings, integrate_every=None)) as client:
-        yield client
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest) -> str | None:
-    return None if request.param == "sqlite" else str(request.getfixturevalue("pg_schema"))
-
-
-def small_ledger(data: Path, db: str | None) -> tuple[Settings, Ledger, PrivateKeySigner]:
-    """A fresh data directory with an officer ``an`` who can receive files."""
-    settings = init_data_dir(data, origin="test.hoso.vn/log", db=db, at=T0, seed=b"\x01" * 32)
-    ledger = open_ledger(settings)
-    authority = KeyDirectory(settings.keys_dir).signer(AUTHORITY)
-    admin, officer = signer(2), signer(3)
-    for by, holder, role, key in [
-        (authority, "admin", Role.UNIT_ADMIN, admin),
-        (admin, "an", Role.OFFICER, officer),
-    ]:
-        ledger.register_key(
-            signer=by,
-            actor=AUTHORITY if by is authority else "admin",
-            holder=holder,
-            role=role,
-            unit=UNIT,
-            public_key=key.public_key,
-            valid_from=T0,
-            at=T0,
-        )
-    return settings, ledger, officer
-
-
-def receive_many(ledger: Ledger, officer: PrivateKeySigner, n: int) -> None:
-    for i in range(n):
-        ledger.receive(
-            signer=officer,
-            actor="an",
-            procedure="certified_copy",
-            channel=Channel.IN_PERSON,
-            unit=UNIT,
-            counter="Q01",
-            department="mot-cua",
-            documents=("Bản chính giấy khai sinh",),
-            applicant=PERSON,
-            at=T0 + timedelta(hours=1, seconds=i),
-        )
-
-
-def assert_problem(r: Any, status: int, kind: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = r.json()
-    assert body["type"] == f"https://hoso.vn/problems/{kind}"
-    assert body["status"] == status and body["title"] and body["detail"]
-    assert "Traceback" not in r.text
-    return body
 
 
 # ---------------------------------------------------------------------------------- tests

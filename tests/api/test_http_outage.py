@@ -28,11 +28,9 @@ from api.settings import Settings, load_settings
 from api.tokens import ApiRole, create_token
 from ledger.log.merkle import verify_consistency
 from ledger.store.events import parse_postgres_url
-from tests.api.test_http_log import assert_problem, db_url, receive_many, small_ledger
-from tests.api.test_http_reads import project, receive
-from tests.conftest import T0, UNIT
-
-__all__ = ["db_url"]
+from tests.support.cast import T0, UNIT
+from tests.support.http import project, receive, receive_many, small_ledger
+from tests.support.problems import assert_problem
 
 
 class Proxy:

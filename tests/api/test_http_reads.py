@@ -5,116 +5,19 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
-
-from api.bootstrap import integrate_and_checkpoint, open_projections
-from api.http.app import create_app
 from api.http.middleware import TokenBucket
 from api.http.routes.feed import decode_cursor, encode_cursor
 from api.http.state import state_of
-from api.settings import Settings
-from api.tokens import ApiRole, create_token
-from domain.events import Desk
-from domain.procedures import Channel
-from ledger.chain.service import Ledger, Receipt
 from ledger.store import sql as db_sql
-from projections.models.handlers import NAMES
-from signing import PrivateKeySigner
-from tests.api.test_http_log import PERSON, assert_problem, db_url, small_ledger
-from tests.conftest import T0, UNIT
-
-__all__ = ["db_url"]
-
-SECRETS = (PERSON.full_name, PERSON.id_number, PERSON.phone, PERSON.address)
-
-
-@dataclass
-class World:
-    settings: Settings
-    ledger: Ledger
-    officer: PrivateKeySigner
-    receipts: list[Receipt]
-    tokens: dict[str, str]
-    client: TestClient
-
-    def get(self, who: str, path: str, **params: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
-        return self.client.get(path, params=params, headers=headers)
-
-
-def receive(ledger: Ledger, officer: PrivateKeySigner, i: int) -> Receipt:
-    return ledger.receive(
-        signer=officer,
-        actor="an",
-        procedure="certified_copy",
-        channel=Channel.IN_PERSON,
-        unit=UNIT,
-        counter="Q01",
-        department="mot-cua",
-        documents=("Bản chính giấy khai sinh",),
-        applicant=PERSON,
-        at=T0 + timedelta(hours=1, seconds=i),
-    )
-
-
-def project(settings: Settings, ledger: Ledger) -> None:
-    host = open_projections(settings, ledger)
-    try:
-        for name in NAMES:
-            host.catch_up(name)
-    finally:
-        host.close()
-
-
-@pytest.fixture
-def world(tmp_path: Path, db_url: str | None) -> Iterator[World]:
-    settings, ledger, officer = small_ledger(tmp_path / "d", db_url)
-    try:
-        receipts = [receive(ledger, officer, i) for i in range(4)]
-        ledger.execute(
-            receipts[0].code,
-            signer=officer,
-            actor="an",
-            at=T0 + timedelta(hours=2),
-            command=lambda f: f.hand_off(
-                actor="an",
-                to=Desk("an", "tu-phap", UNIT),
-                note="chứng thực",
-                at=T0 + timedelta(hours=2),
-            ),
-        )
-        integrate_and_checkpoint(settings, ledger, force=True)
-        project(settings, ledger)
-        now = T0
-        tokens = {
-            name: create_token(
-                ledger.store, actor=actor, role=role, unit=unit, units=units, now=now
-            ).token
-            for name, actor, role, unit, units in [
-                ("inspector", "thanhtra", ApiRole.INSPECTOR, "PINSPECT", ()),
-                ("officer", "an", ApiRole.OFFICER, UNIT, ()),
-                ("stranger", "lan", ApiRole.OFFICER, "POTHER", ()),
-                ("integration", "tinh", ApiRole.INTEGRATION, "PSOFT", (UNIT,)),
-                ("admin", "admin", ApiRole.UNIT_ADMIN, UNIT, ()),
-                ("otheradmin", "admin2", ApiRole.UNIT_ADMIN, "POTHER", ()),
-            ]
-        }
-        with TestClient(create_app(settings, integrate_every=None)) as client:
-            yield World(settings, ledger, officer, receipts, tokens, client)
-    finally:
-        ledger.store.close()
-
-
-def no_personal_data(text: str) -> None:
-    for secret in SECRETS:
-        assert secret not in text
-    assert "applicant" not in text and "ap-" not in text
+from tests.support.cast import UNIT
+from tests.support.http import (
+    World,
+    no_personal_data,
+    receive,
+)
+from tests.support.problems import assert_problem
 
 
 def test_file_views_for_the_right_roles(world: World) -> None:

@@ -28,9 +28,8 @@ from api.http.middleware import TokenBucket
 from api.http.state import state_of
 from api.tokens import ApiRole, create_token
 from domain.events import Desk
-from tests.api.test_http_log import small_ledger
-from tests.api.test_http_reads import project, receive
-from tests.conftest import T0, UNIT
+from tests.support.cast import T0, UNIT
+from tests.support.http import project, receive, small_ledger
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 TOKENS: dict[str, str] = {}

@@ -18,8 +18,9 @@ from api.tokens import ApiRole, create_token
 from ledger.chain.intake import Intake
 from signing import KeyDirectory, b64, unb64
 from signing.registry import Role
-from tests.api.test_http_commands import ORIGIN, RECEIPT, START, Clock
-from tests.conftest import T0, UNIT
+from tests.support.cast import T0, UNIT
+from tests.support.clock import Clock
+from tests.support.http import COMMANDS_ORIGIN, RECEIPT, START
 
 
 def verifying_threads() -> set[threading.Thread]:
@@ -28,7 +29,9 @@ def verifying_threads() -> set[threading.Thread]:
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: a batch is verified inline")
 def test_the_batch_intake_stops_its_threads_at_shutdown(tmp_path: Path) -> None:
-    settings = init_data_dir(tmp_path / "d", origin=ORIGIN, db=None, at=T0, seed=b"\x01" * 32)
+    settings = init_data_dir(
+        tmp_path / "d", origin=COMMANDS_ORIGIN, db=None, at=T0, seed=b"\x01" * 32
+    )
     keys = KeyDirectory(settings.keys_dir)
     officer = keys.create("an", bytes([20]) * 32)
     ledger = open_ledger(settings)

@@ -8,7 +8,7 @@ from typing import Any
 
 from api.bootstrap import init_data_dir
 from api.http.app import create_app
-from tests.conftest import T0
+from tests.support.cast import T0
 
 
 def _has_example(content: dict[str, Any], schemas: dict[str, Any]) -> bool:

@@ -32,9 +32,8 @@ from ledger.log.storage import MerkleLog
 from ledger.store import sql as db_sql
 from signing import KeyDirectory
 from signing.registry import Role
-from tests.api.test_http_commands import RECEIPT
-from tests.conftest import T0, UNIT
-from tests.integration.test_witness import free_port
+from tests.support.cast import T0, UNIT
+from tests.support.http import RECEIPT, free_port
 
 ORIGIN = "test.hoso.vn/workers"
 OFFICERS = ("an", "binh")

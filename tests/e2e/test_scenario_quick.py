@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_URL, require_postgres
+from tests.support.postgres import PG_URL, require_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETED = {

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 
 from domain.codes import parse_file_code
 from ledger.audit.worker import (
@@ -29,9 +29,9 @@ from ledger.encoding import codec
 from ledger.errors import TamperError
 from ledger.store.events import EventStore
 from signing.registry import REGISTRY_STREAM
-from tests.conftest import ORIGIN, T0, Cast, make_ledger
-from tests.integration.test_parallel_audit import Demo
-from tests.integration.test_tamper_matrix import add_files
+from tests.support.audits import Demo
+from tests.support.cast import ORIGIN, T0, Cast, make_ledger
+from tests.support.lifecycle import add_files
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def reference(verifier: ChainVerifier, row: StoredEvent) -> str | None:
             verifier.heads[stream] = saved
 
 
-def rows(store: EventStore) -> list[StoredEvent]:
+def rows(store: EventStore) -> list[Notification]:
     return list(store.notifications(1, 10_000))
 
 

@@ -7,7 +7,7 @@ transaction; a concurrent writer or a bad file fails alone; idempotent; statemen
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,32 +28,11 @@ from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, SideWrite
 from signing import Signer
 from signing.errors import VerificationError
-from tests.conftest import UNIT, Cast
-from tests.integration.test_tamper_matrix import T0, add_files
+from tests.support.cast import T0, UNIT, Cast
+from tests.support.intake import sign
+from tests.support.lifecycle import add_files
 
 START = T0 + timedelta(hours=1)
-
-
-def sign(ledger: Ledger, code: str, events: Sequence[Any], who: Sequence[tuple[str, Signer]],
-         prev: str) -> list[bytes]:  # fmt: skip
-    """The client's side: each collected event as an envelope chained to ``prev``, signed."""
-    out = []
-    for event, (actor, key) in zip(events, who, strict=True):
-        type_, payload = codec.to_payload(event)
-        env = build(
-            origin=ledger.origin,
-            stream=code,
-            version=event.originator_version,
-            type_=type_,
-            occurred_at=event.timestamp,
-            actor=actor,
-            key_id=key.key_id,
-            payload=payload,
-            prev_hash=prev,
-        ).sign(key)
-        prev = env.hash()
-        out.append(env.to_bytes())
-    return out
 
 
 def hand_offs(ledger: Ledger, cast: Cast, code: str, at: datetime) -> list[bytes]:

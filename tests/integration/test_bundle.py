@@ -15,8 +15,8 @@ from ledger.log.storage import MerkleLog
 from ledger.store.events import EventStore
 from signing import b64, generate_private_key, unb64
 from signing.note import NoteSigner
-from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger
-from tests.integration.test_tamper_matrix import LOG_SIGNER, NOW, add_files
+from tests.support.cast import LOG_SIGNER, NOW, ORIGIN, T0, UNIT, Cast, make_ledger
+from tests.support.lifecycle import add_files
 
 VKEY = LOG_SIGNER.vkey()
 
@@ -29,7 +29,8 @@ def bundle(store: EventStore, cast: Cast) -> dict[str, Any]:
     log.integrate()
     checkpoint = log.make_checkpoint(LOG_SIGNER, NOW)
     doc = build_bundle(log, codes[3], checkpoint)
-    return json.loads(json.dumps(doc))  # exactly what an inspector receives
+    received: dict[str, Any] = json.loads(json.dumps(doc))  # exactly what an inspector receives
+    return received
 
 
 def test_bundle_verifies_offline_with_a_timeline(bundle: dict[str, Any]) -> None:
@@ -103,7 +104,8 @@ def test_every_changed_byte_fails(bundle: dict[str, Any]) -> None:
 
 
 def test_malformed_documents_fail_closed() -> None:
-    for doc in (None, [], {}, {"format": "hoso-bundle/v1"}, {"format": "other"}):
+    docs: list[object] = [None, [], {}, {"format": "hoso-bundle/v1"}, {"format": "other"}]
+    for doc in docs:
         report = verify_bundle_report(doc, VKEY)
         assert not report.ok
     report = verify_bundle_report({"format": "hoso-bundle/v1"}, "not a key")

@@ -11,16 +11,18 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk
 from domain.file import AdministrativeFile
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.errors import TamperError
-from ledger.store.events import EventStore, StoredEvent
+from ledger.store.events import EventStore
 from signing.registry import Role
-from tests.conftest import T0, UNIT, Cast, make_ledger, receive_file, signer
-from tests.integration.test_load_cache import failure, open_file, set_state, state, uncached
+from tests.support.cast import T0, UNIT, Cast, make_ledger, signer
+from tests.support.lifecycle import receive_file
+from tests.support.tamper import failure, open_file, set_state, state, uncached
 
 PERSON = PersonalData("Lê Minh Tâm", "001190000088", "0900000088", "Hà Nội")
 T1 = T0 + timedelta(hours=1)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eventsourcing.persistence import StoredEvent
@@ -25,7 +26,8 @@ from ledger.errors import ConflictError, StoreError
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, SideWrite, open_postgres, open_sqlite
 from ledger.store.group_commit import GroupCommit
-from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, receive_file
+from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger
+from tests.support.lifecycle import receive_file
 
 PERSON = PersonalData("Lê Văn Cường", "001090099999", "0912000000", "Hà Nội")
 T1 = T0 + timedelta(hours=1)
@@ -76,9 +78,11 @@ def row(stream: str, version: int, body: bytes = b"x") -> StoredEvent:
     return StoredEvent(stream, version, "Test", body)
 
 
-def submit(gc: GroupCommit, events: list[StoredEvent], side=()) -> tuple[threading.Thread, dict]:
+def submit(
+    gc: GroupCommit, events: list[StoredEvent], side: Sequence[SideWrite] = ()
+) -> tuple[threading.Thread, dict[str, Any]]:
     """Submit from a new thread; wait until it is queued. The result dict gets ids or error."""
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
     queued = gc.received + 1
 
     def go() -> None:
@@ -94,7 +98,11 @@ def submit(gc: GroupCommit, events: list[StoredEvent], side=()) -> tuple[threadi
     return t, out
 
 
-def line_up(store: EventStore, batches: list[list[StoredEvent]], side=None):
+def line_up(
+    store: EventStore,
+    batches: list[list[StoredEvent]],
+    side: dict[int, Sequence[SideWrite]] | None = None,
+) -> tuple[GroupCommit, HeldStore, list[dict[str, Any]]]:
     """Hold the writer on a first submission, queue ``batches`` behind it, then release."""
     held = HeldStore(store)
     gc = GroupCommit(held, max_batch=64, max_wait=0)
@@ -110,7 +118,7 @@ def line_up(store: EventStore, batches: list[list[StoredEvent]], side=None):
 
 
 def positions(store: EventStore) -> list[tuple[str, int]]:
-    return [(n.originator_id, n.originator_version) for n in store.notifications(1, 10_000)]
+    return [(str(n.originator_id), n.originator_version) for n in store.notifications(1, 10_000)]
 
 
 def test_a_group_is_one_write_in_arrival_order(store: EventStore) -> None:
@@ -191,7 +199,7 @@ def test_close_stores_what_was_queued_then_refuses(store: EventStore) -> None:
 
 
 # ------------------------------------------------------------ through the Ledger
-def receive(ledger: Ledger, cast: Cast, at=T1) -> str:
+def receive(ledger: Ledger, cast: Cast, at: datetime = T1) -> str:
     return receive_file(ledger, cast, at, PERSON)
 
 

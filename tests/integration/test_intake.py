@@ -10,9 +10,9 @@ from domain.events import Desk
 from ledger.chain.intake import Intake, Refused, StaleHead
 from ledger.encoding.envelope import build
 from ledger.store.events import EventStore
-from tests.conftest import UNIT, Cast, make_ledger
-from tests.integration.test_bulk_ingest import sign
-from tests.integration.test_tamper_matrix import T0, add_files
+from tests.support.cast import T0, UNIT, Cast, make_ledger
+from tests.support.intake import sign
+from tests.support.lifecycle import add_files
 
 
 def test_a_client_chains_two_envelopes_in_one_submission(store: EventStore, cast: Cast) -> None:

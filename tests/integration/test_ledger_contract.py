@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -17,13 +18,15 @@ from ledger.errors import NotFound, PermissionRefused, TamperError
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from signing.registry import KeyNotValid, RegistryRefused, Role
-from tests.conftest import ORIGIN, T0, UNIT, Cast
+from tests.support.cast import ORIGIN, T0, UNIT, Cast
 
 PERSON = PersonalData("Nguyễn Văn An", "001090012345", "0912345678", "12 Đội Cấn, Hà Nội")
 T1 = T0 + timedelta(hours=1)
 
 
-def receive(ledger: Ledger, cast: Cast, at=T1, procedure: str = "certified_copy") -> Receipt:
+def receive(
+    ledger: Ledger, cast: Cast, at: datetime = T1, procedure: str = "certified_copy"
+) -> Receipt:
     return ledger.receive(
         signer=cast.officer,
         actor="an",
@@ -75,9 +78,7 @@ def full_cycle(ledger: Ledger, cast: Cast, code: str) -> None:
     ]
     for signer, actor, step in steps:
         t = t + timedelta(minutes=10)
-        ledger.execute(
-            code, signer=signer, actor=actor, at=t, command=lambda f, step=step, t=t: step(f, t)
-        )
+        ledger.execute(code, signer=signer, actor=actor, at=t, command=partial(step, t=t))
 
 
 def test_receive_and_lifecycle_verify_on_read(ledger: Ledger, cast: Cast) -> None:

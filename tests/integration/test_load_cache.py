@@ -8,64 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from domain.events import Desk
 from ledger.chain.load_cache import VerifiedPrefixCache
-from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
-from ledger.errors import TamperError
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from signing.registry import REGISTRY_STREAM, Role
-from tests.conftest import ORIGIN, T0, UNIT, Cast, receive_file, signer
-
-PERSON = PersonalData("Phạm Thu Hà", "001190000077", "0900000077", "Hà Nội")
-T1 = T0 + timedelta(hours=1)
-
-
-def open_file(ledger: Ledger, cast: Cast, handoffs: int = 4) -> str:
-    code = receive_file(ledger, cast, T1, PERSON)
-    for n in range(handoffs):
-        dept = ("phong-a", "phong-b")[n % 2]
-        ledger.execute(
-            code,
-            signer=cast.officer,
-            actor="an",
-            at=T1,
-            command=lambda f, n=n, dept=dept: f.hand_off(
-                actor="an", to=Desk("an", dept, UNIT), note=f"chuyển lần {n}", at=T1
-            ),
-        )
-    return code
-
-
-def uncached(ledger: Ledger) -> Ledger:
-    """A ledger on the same store that has verified nothing yet."""
-    return Ledger(
-        ledger.store,
-        origin=ORIGIN,
-        authority_key=ledger.authority_key,
-        calendar=ledger.calendar,
-    )
-
-
-def state(store: EventStore, code: str, version: int) -> bytes:
-    return bytes(store.stream(code, gt=version - 1)[0].state)
-
-
-def set_state(store: EventStore, code: str, version: int, data: bytes) -> None:
-    db_sql.run(
-        store,
-        "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
-        (data, code, version),
-    )
-
-
-def failure(ledger: Ledger, code: str) -> tuple[int, str]:
-    with pytest.raises(TamperError) as e:
-        ledger.load(code)
-    return e.value.version, e.value.reason
+from tests.support.cast import ORIGIN, UNIT, Cast, signer
+from tests.support.tamper import T1, failure, open_file, set_state, state, uncached
 
 
 def test_written_and_loaded_rows_are_not_verified_again(ledger: Ledger, cast: Cast) -> None:

@@ -15,8 +15,8 @@ from ledger.log import merkle
 from ledger.log.storage import LogError, MerkleLog
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
-from tests.conftest import ORIGIN, T0, Cast, make_ledger
-from tests.integration.test_tamper_matrix import LOG_SIGNER, LOG_VERIFIER, NOW, add_files
+from tests.support.cast import LOG_SIGNER, LOG_VERIFIER, NOW, ORIGIN, T0, Cast, make_ledger
+from tests.support.lifecycle import add_files
 
 
 def _all_entries(store: EventStore) -> list[bytes]:
@@ -59,7 +59,7 @@ def test_a_crash_mid_integration_neither_skips_nor_repeats(
         calls["n"] += 1
         if calls["n"] == 3:  # the third batch's leaves are already sent in its transaction
             raise StoreError("power cut")
-        real(curs, dialect, nodes)  # type: ignore[arg-type]
+        real(curs, dialect, nodes)
 
     monkeypatch.setattr(log_integrator, "write_nodes", crash_on_third)
     with pytest.raises(StoreError):

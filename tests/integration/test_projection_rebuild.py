@@ -18,14 +18,14 @@ from ledger.store.events import EventStore
 from projections.engine import views
 from projections.engine.runtime import ProjectionFailed, ProjectionHost
 from projections.models.handlers import NAMES
-from tests.conftest import Cast, make_ledger
-from tests.integration.test_projections import _pg_url, host_for, random_history, snapshot
+from tests.support.cast import Cast, make_ledger
+from tests.support.projections import host_for, pg_url_of, random_history, snapshot
 
 
 def _host(store: EventStore, cast: Cast, steps: int, seed: int) -> tuple[ProjectionHost, Any]:
     """A random history, projected event by event; the snapshot after every event."""
     ledger = make_ledger(store, cast)
-    host = host_for(store, ledger, None if store.dialect == "sqlite" else _pg_url(store))
+    host = host_for(store, ledger, None if store.dialect == "sqlite" else pg_url_of(store))
     host.catch_up_all()
     after: dict[int, Any] = {store.max_position(): snapshot(store)}
 
@@ -77,7 +77,7 @@ def test_a_failure_mid_batch_stops_at_the_last_good_event(
             if when == "after":
                 real(item, position)  # the cached file now holds the failing event
             if when == "midway":  # an apply that raised halfway: state changed, version not
-                handler._files[item.stream].apologies += 99
+                handler._files[item.stream].apologies += 99  # type: ignore[attr-defined]  # FilesHandler's cache
             raise ValueError("boom")
         return real(item, position)
 
@@ -176,7 +176,7 @@ def test_a_long_catch_up_refreshes_the_planner_statistics(
 
     ledger = make_ledger(store, cast)
     random_history(ledger, cast, random.Random(5), 10, lambda: None)
-    host = host_for(store, ledger, None if store.dialect == "sqlite" else _pg_url(store))
+    host = host_for(store, ledger, None if store.dialect == "sqlite" else pg_url_of(store))
 
     def analyzed() -> set[str]:
         if store.dialect == "sqlite":

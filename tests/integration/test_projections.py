@@ -1,4 +1,3 @@
-# ruff: noqa: B023  (each lambda runs within its own loop iteration)
 """Projections on both backends: incremental equals rebuilt, restarts change nothing, failures
 stop loudly at the right position, and PostgreSQL follows another process live."""
 
@@ -8,175 +7,22 @@ import random
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.errors import DomainError
-from domain.events import Desk, PaymentMethod, Rating, ReturnMethod
-from domain.file import AdministrativeFile
-from domain.procedures import Channel
-from ledger.chain.service import Ledger
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from projections.engine.runtime import ProjectionFailed, ProjectionHost
 from projections.models.handlers import NAMES
 from projections.models.rows import row_from_file
 from projections.queries.reads import file_rows
-from tests.conftest import ORIGIN, PG_URL, T0, UNIT, Cast, make_ledger, require_postgres
-from tests.integration.test_tamper_matrix import PERSON
-
-SNAPSHOT = {
-    "files": (
-        "SELECT * FROM hoso_p_files ORDER BY code",
-        "SELECT * FROM hoso_p_steps ORDER BY code, version",
-        "SELECT * FROM hoso_p_holdings ORDER BY code, version",
-    ),
-    "actions": ("SELECT * FROM hoso_p_actions ORDER BY position",),
-}
-
-
-def host_for(store: EventStore, ledger: Ledger, db: str | None) -> ProjectionHost:
-    path = "" if db else str(_sqlite_path(store))
-    return ProjectionHost(store, db, path, ledger.calendar)
-
-
-def _sqlite_path(store: EventStore) -> str:
-    rows = db_sql.rows(store, "PRAGMA database_list")
-    return str(rows[0]["file"])
-
-
-def snapshot(store: EventStore) -> dict[str, list[list[dict[str, Any]]]]:
-    return {name: [db_sql.rows(store, sql) for sql in sqls] for name, sqls in SNAPSHOT.items()}
-
-
-def random_history(
-    ledger: Ledger, cast: Cast, rng: random.Random, steps: int, after_each: Callable[[], None]
-) -> None:
-    """Random but legal-looking commands on a few files, time always moving forward."""
-    people = {
-        "an": cast.officer,
-        "binh": cast.officer2,
-        "chutich": cast.leader,
-        "kiosk": cast.kiosk,
-    }
-    t = T0 + timedelta(hours=1)
-    codes: list[str] = []
-    for _ in range(steps):
-        t += timedelta(minutes=rng.randint(1, 600))
-        if not codes or rng.random() < 0.25:
-            codes.append(
-                ledger.receive(
-                    signer=cast.officer,
-                    actor="an",
-                    procedure=rng.choice(
-                        ["certified_copy", "permanent_residence", "birth_registration"]
-                    ),
-                    channel=rng.choice([Channel.IN_PERSON, Channel.ONLINE]),
-                    unit=UNIT,
-                    counter="Q1",
-                    department="mot-cua",
-                    documents=("Giấy tờ",),
-                    applicant=PERSON,
-                    at=t,
-                ).code
-            )
-            after_each()
-            continue
-        code = rng.choice(codes)
-        f = ledger.load(code).file
-        actor = f.holder.officer if f.holder.officer in people else "an"
-        at = t
-        options: list[tuple[str, Callable[[AdministrativeFile], None]]] = [
-            (
-                "an",
-                lambda f: f.hand_off(
-                    actor=f.holder.officer,
-                    to=Desk(rng.choice(["an", "binh"]), "tu-phap", UNIT),
-                    note="",
-                    at=at,
-                ),
-            ),
-            (
-                actor,
-                lambda f: f.request_supplement(
-                    actor=f.holder.officer, items=("CT01",), reason="thiếu", at=at
-                ),
-            ),
-            (
-                actor,
-                lambda f: f.receive_supplement(
-                    actor=actor, items=("CT01",), at=at, calendar=ledger.calendar
-                ),
-            ),
-            (
-                actor,
-                lambda f: f.submit_for_signature(actor=f.holder.officer, leader="chutich", at=at),
-            ),
-            ("chutich", lambda f: f.sign_result(actor="chutich", document_sha256="e" * 64, at=at)),
-            (
-                actor,
-                lambda f: f.return_result(
-                    actor=actor, method=ReturnMethod.COUNTER, at=at, calendar=ledger.calendar
-                ),
-            ),
-            (
-                actor,
-                lambda f: f.request_fee(actor=actor, amount_vnd=2000, description="phí", at=at),
-            ),
-            (
-                actor,
-                lambda f: f.pay_fee(
-                    actor=actor, amount_vnd=2000, method=PaymentMethod.ONLINE, at=at
-                ),
-            ),
-            (
-                actor,
-                lambda f: f.issue_apology(
-                    actor=actor,
-                    reason="trễ",
-                    at=at,
-                    new_appointment_at=f.appointment_at + timedelta(days=3)
-                    if f.appointment_at > at
-                    else at + timedelta(days=3),
-                ),
-            ),
-            (actor, lambda f: f.refuse(actor=actor, reason="không đủ", at=at)),
-            (actor, lambda f: f.withdraw(actor=actor, reason="rút", at=at)),
-            (
-                "kiosk",
-                lambda f: f.rate_satisfaction(
-                    actor="kiosk", rating=rng.choice(list(Rating)), at=at
-                ),
-            ),
-        ]
-        natural = {  # the usual next step for the state: most moves take it, some do anything
-            "received": rng.choice([0, 0, 1, 3, 6]),
-            "in_progress": rng.choice([0, 1, 3, 3, 8]),
-            "awaiting_supplement": 2,
-            "awaiting_signature": 4,
-            "signed": 7 if f.fee_due_vnd else 5,
-        }.get(f.state.value, 11)
-        who, command = options[natural] if rng.random() < 0.7 else rng.choice(options)
-        if who == "an" and f.holder.officer in people:
-            who = f.holder.officer
-        try:
-            ledger.execute(
-                code, signer=people.get(who, cast.officer), actor=who, at=at, command=command
-            )
-        except (DomainError, Exception) as e:
-            if (
-                not isinstance(e, DomainError)
-                and "not a registered" not in str(e)
-                and "belongs to" not in str(e)
-            ):
-                raise
-            continue
-        after_each()
+from tests.support.cast import ORIGIN, Cast, make_ledger
+from tests.support.postgres import PG_URL, require_postgres
+from tests.support.projections import host_for, pg_url_of, random_history, snapshot
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -211,11 +57,11 @@ def test_incremental_equals_rebuild_and_restarts_change_nothing(
     try:
         ledger = make_ledger(store, cast)
         db = backend[1].replace("?schema=", f"?schema={tag}_") if backend[1] else None
-        state = {"host": host_for(store, ledger, db), "n": 0}
+        state: dict[str, Any] = {"host": host_for(store, ledger, db), "n": 0}
 
         def after_each() -> None:  # event by event, with a restart in the middle
             state["n"] = int(state["n"]) + 1
-            host: ProjectionHost = state["host"]  # type: ignore[assignment]
+            host: ProjectionHost = state["host"]
             if state["n"] == restart_at:
                 host.close()
                 state["host"] = host = host_for(store, ledger, db)
@@ -253,7 +99,7 @@ def test_a_failing_handler_stops_at_the_last_good_event(
     ledger = make_ledger(store, cast)
     rng = random.Random(3)
     random_history(ledger, cast, rng, 12, lambda: None)
-    db = None if store.dialect == "sqlite" else _pg_url(store)
+    db = None if store.dialect == "sqlite" else pg_url_of(store)
     host = host_for(store, ledger, db)
     head = store.max_position()
     bad = head - 3
@@ -281,11 +127,6 @@ def test_a_failing_handler_stops_at_the_last_good_event(
     host.close()
 
 
-def _pg_url(store: EventStore) -> str:
-    schema = db_sql.rows(store, "SELECT current_schema() AS s")[0]["s"]
-    return f"{PG_URL}?schema={schema}"
-
-
 def test_postgres_follows_another_process_live(pg_schema: str, cast: Cast) -> None:
     require_postgres()
     from ledger.store.events import open_postgres
@@ -304,7 +145,7 @@ def test_postgres_follows_another_process_live(pg_schema: str, cast: Cast) -> No
             from ledger.chain.personal import PersonalData
             from ledger.chain.service import Ledger
             from ledger.store.events import open_postgres
-            from tests.conftest import ORIGIN, T0, UNIT, signer
+            from tests.support.cast import ORIGIN, T0, UNIT, signer
             store = open_postgres({pg_schema!r})
             ledger = Ledger(store, origin=ORIGIN, authority_key=signer(1).public_key,
                             calendar=vietnam_calendar())

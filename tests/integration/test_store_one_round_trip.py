@@ -19,7 +19,7 @@ from ledger.errors import ConflictError
 from ledger.store.events import _WITH_TAIL_PG, EventStore, open_postgres
 from ledger.store.postgres import SidePostgresRecorder
 from signing.registry import REGISTRY_STREAM
-from tests.conftest import PG_URL
+from tests.support.postgres import PG_URL
 
 pytestmark = pytest.mark.postgres
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from ledger.store.events import EventStore, open_postgres
-from tests.conftest import PG_URL, require_postgres
+from tests.support.postgres import PG_URL, require_postgres
 
 OPENERS = 8
 

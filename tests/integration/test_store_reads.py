@@ -25,7 +25,9 @@ from ledger.chain.service import Ledger
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, open_postgres
 from signing.registry import REGISTRY_STREAM, KeyNotValid, Role
-from tests.conftest import ORIGIN, PG_URL, T0, UNIT, Cast, make_ledger, receive_file, signer
+from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger, signer
+from tests.support.lifecycle import receive_file
+from tests.support.postgres import PG_URL
 
 PERSON = PersonalData("Đỗ Minh Châu", "001190000123", "0900000123", "Hà Nội")
 T1 = T0 + timedelta(hours=1)

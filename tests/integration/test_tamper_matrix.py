@@ -5,30 +5,30 @@ The full audit (events and log) must fail on every one and name what it found.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain.events import Desk, ReturnMethod
 from ledger.audit.full import FullAuditReport, full_audit_report
 from ledger.audit.log_checks import WitnessView
-from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.encoding.envelope import build
 from ledger.log.storage import MerkleLog
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
-from signing import generate_private_key
-from signing.note import NoteSigner, NoteVerifier
-from tests.conftest import ORIGIN, T0, UNIT, Cast, make_ledger, receive_file, signer
-
-PERSON = PersonalData("Trần Thị Bình", "001190000001", "0900000001", "Hà Nội")
-LOG_SIGNER = NoteSigner(ORIGIN, generate_private_key(bytes([42]) * 32))
-LOG_VERIFIER = NoteVerifier.from_vkey(LOG_SIGNER.vkey())
-NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
+from tests.support.cast import (
+    LOG_SIGNER,
+    LOG_VERIFIER,
+    NOW,
+    ORIGIN,
+    T0,
+    Cast,
+    make_ledger,
+    signer,
+)
+from tests.support.lifecycle import add_files
 
 
 @dataclass
@@ -65,50 +65,6 @@ class Demo:
             "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
             (state, code, version),
         )
-
-
-def add_files(ledger: Ledger, cast: Cast, start: datetime, n: int) -> list[str]:
-    codes = []
-    for i in range(n):
-        t = start + timedelta(minutes=10 * i)
-        code = receive_file(ledger, cast, t, PERSON)
-        steps: list[tuple[object, str, Callable[..., None]]] = [
-            (
-                cast.officer,
-                "an",
-                lambda f, t: f.hand_off(
-                    actor="an", to=Desk("binh", "tu-phap", UNIT), note="", at=t
-                ),
-            ),
-            (
-                cast.officer2,
-                "binh",
-                lambda f, t: f.submit_for_signature(actor="binh", leader="chutich", at=t),
-            ),
-            (
-                cast.leader,
-                "chutich",
-                lambda f, t: f.sign_result(actor="chutich", document_sha256="cd" * 32, at=t),
-            ),
-            (
-                cast.leader,
-                "chutich",
-                lambda f, t: f.return_result(
-                    actor="chutich", method=ReturnMethod.COUNTER, at=t, calendar=ledger.calendar
-                ),
-            ),
-        ]
-        for k, (s, actor, step) in enumerate(steps[: 1 + i % 4]):
-            at = t + timedelta(minutes=k + 1)
-            ledger.execute(
-                code,
-                signer=s,
-                actor=actor,
-                at=at,  # type: ignore[arg-type]
-                command=lambda f, step=step, at=at: step(f, at),
-            )
-        codes.append(code)
-    return codes
 
 
 @pytest.fixture

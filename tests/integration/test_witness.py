@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -56,8 +55,9 @@ from ledger.witness.state import WitnessState
 from signing import generate_private_key
 from signing.cosignature import CosignatureVerifier
 from signing.note import NoteSigner, NoteVerifier, open_note
-from tests.conftest import ORIGIN, T0, Cast, make_ledger
-from tests.integration.test_tamper_matrix import LOG_SIGNER, LOG_VERIFIER, NOW, add_files
+from tests.support.cast import LOG_SIGNER, LOG_VERIFIER, NOW, ORIGIN, T0, Cast, make_ledger
+from tests.support.http import free_port
+from tests.support.lifecycle import add_files
 
 WITNESS_NAME = "witness.test/w1"
 WITNESS_KEY = generate_private_key(bytes([77]) * 32)
@@ -522,12 +522,6 @@ def test_load_witness_view_fails_clearly(witness: Witness) -> None:
 
 
 # ---------------------------------------------------------------------------------- CLI
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_cli_init_add_log_serve_and_request(tmp_path: Path) -> None:
     app = typer.Typer()
     register(app)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,10 +31,7 @@ from signing.note import (
     open_note,
     parse_note,
 )
-
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "testvectors"
-CASES: list[dict[str, Any]] = json.loads((VECTORS / "signed-note.json").read_text())
-SUMDB = next(c for c in CASES if "real sum.golang.org" in c["desc"])
+from tests.support import vectors
 
 ORIGIN = "test.hoso.vn/ledger"
 LOG = NoteSigner(ORIGIN, generate_private_key(bytes(range(32))))
@@ -60,13 +55,14 @@ def test_body_format() -> None:
 
 
 def test_sumdb_checkpoint_vector() -> None:
+    sumdb = next(c for c in vectors.signed_notes() if "real sum.golang.org" in c["desc"])
     cp, note = open_checkpoint(
-        SUMDB["note"], NoteVerifier.from_vkey(SUMDB["vkey"]), origin="go.sum database tree"
+        sumdb["note"], NoteVerifier.from_vkey(sumdb["vkey"]), origin="go.sum database tree"
     )
     assert cp.size == 52544510
     assert cp.body() == note.text
     with pytest.raises(CheckpointError):
-        open_checkpoint(SUMDB["note"], NoteVerifier.from_vkey(SUMDB["vkey"]), origin=ORIGIN)
+        open_checkpoint(sumdb["note"], NoteVerifier.from_vkey(sumdb["vkey"]), origin=ORIGIN)
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import json
 import struct
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -21,9 +19,7 @@ from ledger.log.integrator import (
     frontier,
 )
 from ledger.log.merkle import ListReader, leaf_hash, node_hash, root_of, subtree_root
-
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "testvectors" / "rfc9162"
-ROOTS = json.loads((VECTORS / "roots.json").read_text())
+from tests.support import vectors
 
 
 def _entries(data: list[bytes], first_position: int = 1) -> list[Entry]:
@@ -58,8 +54,9 @@ def test_frontier_is_the_perfect_subtrees_largest_first() -> None:
 
 
 def test_extend_gives_the_rfc9162_roots_of_every_prefix() -> None:
-    data = [bytes.fromhex(h) for h in ROOTS["leaf_inputs_hex"]]
-    want = [bytes.fromhex(h) for h in ROOTS["root_hash_by_tree_size_hex"]]
+    roots = vectors.rfc9162_roots()
+    data = [bytes.fromhex(h) for h in roots["leaf_inputs_hex"]]
+    want = [bytes.fromhex(h) for h in roots["root_hash_by_tree_size_hex"]]
     for split in range(len(data) + 1):  # two batches, split anywhere
         reader = ListReader()
         first, nodes1, stack = extend(0, [], _entries(data[:split]))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import math
 from functools import cache
 from pathlib import Path
@@ -34,11 +33,7 @@ from ledger.log.merkle import (
     verify_inclusion,
 )
 from signing.errors import VerificationError
-
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "testvectors" / "rfc9162"
-ROOTS = json.loads((VECTORS / "roots.json").read_text())
-INCLUSION = sorted((VECTORS / "inclusion").rglob("*.json"))
-CONSISTENCY = sorted((VECTORS / "consistency").rglob("*.json"))
+from tests.support import vectors
 
 
 def _b(text: str) -> bytes:
@@ -46,7 +41,7 @@ def _b(text: str) -> bytes:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text())
+    data: dict[str, Any] = vectors.read_json(path)
     return data
 
 
@@ -54,12 +49,15 @@ def _proof(case: dict[str, Any]) -> list[bytes]:
     return [_b(p) for p in case["proof"] or []]
 
 
-def _id(path: Path) -> str:
-    return str(path.relative_to(VECTORS))
+@cache
+def vector_leaves() -> list[bytes]:
+    """The leaf hashes of ``roots.json``'s leaf inputs (skips without the vectors)."""
+    return [leaf_hash(bytes.fromhex(x)) for x in vectors.rfc9162_roots()["leaf_inputs_hex"]]
 
 
-VECTOR_LEAVES = [leaf_hash(bytes.fromhex(x)) for x in ROOTS["leaf_inputs_hex"]]
-VECTOR_TREE = ListReader(VECTOR_LEAVES)
+@cache
+def vector_tree() -> ListReader:
+    return ListReader(vector_leaves())
 
 
 @cache
@@ -115,12 +113,13 @@ def test_hash_primitives() -> None:
     assert HASH_SIZE == 32
 
 
-@pytest.mark.parametrize("size", range(len(ROOTS["root_hash_by_tree_size_hex"])))
+@pytest.mark.parametrize("size", vectors.rfc9162_root_sizes())
 def test_roots_vectors(size: int) -> None:
-    want = bytes.fromhex(ROOTS["root_hash_by_tree_size_hex"][size])
-    assert root_of(VECTOR_LEAVES[:size]) == want
-    assert root_at(VECTOR_TREE, size) == want
-    assert naive_mth(VECTOR_LEAVES[:size]) == want
+    want = bytes.fromhex(vectors.rfc9162_roots()["root_hash_by_tree_size_hex"][size])
+    leaves = vector_leaves()
+    assert root_of(leaves[:size]) == want
+    assert root_at(vector_tree(), size) == want
+    assert naive_mth(leaves[:size]) == want
 
 
 @pytest.mark.parametrize("size", [*range(0, 70), 127, 128, 129, 1000])
@@ -157,7 +156,7 @@ def test_list_reader_refuses_incomplete_subtrees() -> None:
 # --- the vectors ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", INCLUSION, ids=_id)
+@pytest.mark.parametrize("path", vectors.rfc9162_files("inclusion"))
 def test_inclusion_vectors(path: Path) -> None:
     case = _load(path)
     args = (_b(case["leafHash"]), case["leafIdx"], case["treeSize"], _proof(case), _b(case["root"]))
@@ -169,7 +168,7 @@ def test_inclusion_vectors(path: Path) -> None:
         verify_inclusion(*args)
 
 
-@pytest.mark.parametrize("path", CONSISTENCY, ids=_id)
+@pytest.mark.parametrize("path", vectors.rfc9162_files("consistency"))
 def test_consistency_vectors(path: Path) -> None:
     case = _load(path)
     args = (case["size1"], case["size2"], _proof(case), _b(case["root1"]), _b(case["root2"]))
@@ -182,30 +181,36 @@ def test_consistency_vectors(path: Path) -> None:
 
 
 def test_vectors_are_all_there() -> None:
-    assert len(INCLUSION) >= 60
-    assert len(CONSISTENCY) >= 60
-    happy = [p for p in INCLUSION + CONSISTENCY if not _load(p)["wantErr"]]
+    inclusion = vectors.rfc9162_file_paths("inclusion")
+    consistency = vectors.rfc9162_file_paths("consistency")
+    assert len(inclusion) >= 60
+    assert len(consistency) >= 60
+    happy = [p for p in inclusion + consistency if not _load(p)["wantErr"]]
     assert len(happy) >= 10
 
 
-@pytest.mark.parametrize("path", [p for p in INCLUSION if p.name == "happy-path.json"], ids=_id)
+@pytest.mark.parametrize(
+    "path", vectors.rfc9162_files("inclusion", where=lambda p: p.name == "happy-path.json")
+)
 def test_generated_inclusion_proofs_equal_vectors(path: Path) -> None:
     case = _load(path)
     index, size = case["leafIdx"], case["treeSize"]
-    assert _b(case["leafHash"]) == VECTOR_LEAVES[index]
-    assert _b(case["root"]) == root_at(VECTOR_TREE, size)
-    assert inclusion_proof(VECTOR_TREE, index, size) == _proof(case)
+    reader = vector_tree()
+    assert _b(case["leafHash"]) == vector_leaves()[index]
+    assert _b(case["root"]) == root_at(reader, size)
+    assert inclusion_proof(reader, index, size) == _proof(case)
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in CONSISTENCY if _load(p)["desc"] == "happy path"], ids=_id
+    "path", vectors.rfc9162_files("consistency", where=lambda p: _load(p)["desc"] == "happy path")
 )
 def test_generated_consistency_proofs_equal_vectors(path: Path) -> None:
     case = _load(path)
     size1, size2 = case["size1"], case["size2"]
-    assert _b(case["root1"]) == root_at(VECTOR_TREE, size1)
-    assert _b(case["root2"]) == root_at(VECTOR_TREE, size2)
-    assert consistency_proof(VECTOR_TREE, size1, size2) == _proof(case)
+    reader = vector_tree()
+    assert _b(case["root1"]) == root_at(reader, size1)
+    assert _b(case["root2"]) == root_at(reader, size2)
+    assert consistency_proof(reader, size1, size2) == _proof(case)
 
 
 # --- generated proofs verify ------------------------------------------------------------------

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,9 +19,10 @@ from signing.note import (
     open_note,
     parse_note,
 )
+from tests.support import vectors
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "testvectors"
-CASES: list[dict[str, Any]] = json.loads((VECTORS / "signed-note.json").read_text())
+# The C2SP signed-note spec's example key, the first case of the shared vectors (checked below).
+SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
 
 SIGNER = NoteSigner("hoso.test/log", generate_private_key(bytes(range(32))))
 OTHER = NoteSigner("hoso.test/other", generate_private_key(bytes(range(1, 33))))
@@ -38,8 +36,9 @@ def signed(text: str = TEXT, *signers: NoteSigner) -> str:
 # --- vectors ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["desc"] for c in CASES])
-def test_signed_note_vectors(case: dict[str, Any]) -> None:
+@pytest.mark.parametrize("index", vectors.signed_note_indexes())
+def test_signed_note_vectors(index: int) -> None:
+    case = vectors.signed_notes()[index]
     verifier = NoteVerifier.from_vkey(case["vkey"])
     assert verifier.vkey() == case["vkey"]
     if case["want_verified"]:
@@ -52,12 +51,14 @@ def test_signed_note_vectors(case: dict[str, Any]) -> None:
 
 
 def test_vectors_include_failures() -> None:
-    assert sum(not c["want_verified"] for c in CASES) >= 2
-    assert sum(c["want_verified"] for c in CASES) >= 3
+    cases = vectors.signed_notes()
+    assert sum(not c["want_verified"] for c in cases) >= 2
+    assert sum(c["want_verified"] for c in cases) >= 3
 
 
 def test_spec_key_id_example() -> None:
-    vkey = CASES[0]["vkey"]
+    vkey = vectors.signed_notes()[0]["vkey"]
+    assert vkey == SPEC_VKEY
     name, hash_hex, key_b64 = vkey.split("+", 2)
     key = base64.b64decode(key_b64)
     assert note_key_id(name, key[0], key[1:]).hex() == hash_hex
@@ -257,11 +258,11 @@ def test_text_must_end_in_newline() -> None:
         "nohash",
         "name+zzzzzzzz+AQ==",
         "name+1234567+AQ==",
-        CASES[0]["vkey"].replace("+530d903a+", "+530d903b+"),  # key hash mismatch
-        CASES[0]["vkey"].replace("example.com/foo", "example.com/bar"),
-        CASES[0]["vkey"].replace("+AekyeR", "+BekyeR"),  # wrong key type / key
-        CASES[0]["vkey"][:-4],  # truncated key
-        CASES[0]["vkey"] + "AAAA",  # long key
+        SPEC_VKEY.replace("+530d903a+", "+530d903b+"),  # key hash mismatch
+        SPEC_VKEY.replace("example.com/foo", "example.com/bar"),
+        SPEC_VKEY.replace("+AekyeR", "+BekyeR"),  # wrong key type / key
+        SPEC_VKEY[:-4],  # truncated key
+        SPEC_VKEY + "AAAA",  # long key
         "a b+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
     ],
 )

@@ -1,4 +1,6 @@
-"""Work queues over the hand-built history of ``test_figures`` (now: Fri 2026-05-08 14:00).
+"""Work queues over the hand-built history of ``tests/support/history.py``.
+
+Now is Fri 2026-05-08 14:00.
 
 One working day from now ends Mon 05-11 14:00: Fri 14:00-17:00 (180 min) + Mon 07:30-11:30
 (240) + 13:00-14:00 (60) = 480 office minutes; the weekend does not count.
@@ -16,7 +18,7 @@ from domain.file import AdministrativeFile
 from domain.procedures import Channel
 from projections.models.rows import row_from_file
 from projections.queries.queues import QueueEntry, format_working_time, queue
-from tests.unit.test_figures import ALL, CAL, EXTRACT, NOW, PBD_COUNTER, PBD_OFFICER, ROWS, vn
+from tests.support.history import ALL, CAL, EXTRACT, NOW, PBD_COUNTER, PBD_OFFICER, ROWS, vn
 
 
 def summary(entries: tuple[QueueEntry, ...]) -> list[tuple[str, int | None, bool, bool]]:

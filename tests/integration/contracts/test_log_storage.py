@@ -15,7 +15,8 @@ from ledger.store.events import EventStore
 from signing import generate_private_key
 from signing.note import NoteSigner
 from signing.registry import REGISTRY_STREAM
-from tests.conftest import ORIGIN, T0, Cast, receive_file
+from tests.support.cast import ORIGIN, T0, Cast
+from tests.support.lifecycle import receive_file
 
 SIGNER = NoteSigner(ORIGIN, generate_private_key(bytes([7]) * 32))
 

@@ -18,7 +18,8 @@ from projections.engine.runtime import ProjectionHost
 from projections.models import storage
 from projections.queries.citizen import citizen_records
 from signing.registry import REGISTRY_STREAM
-from tests.conftest import T0, UNIT, Cast, receive_file
+from tests.support.cast import T0, UNIT, Cast
+from tests.support.lifecycle import receive_file
 
 
 @pytest.fixture
@@ -56,8 +57,9 @@ def test_lookup_rows_for_many_codes_in_one_read(
     assert {r["pin_hash"] for r in after[a]} == {FilePins(store).pin_hash(a)}
     assert after[a][0]["state"] == "in_progress" and after[b][0]["state"] == "received"
     records = citizen_records(store, [a, "NONE-260302-0001"])
-    assert set(records) == {a} and records[a].file is not None
-    assert [s.type for s in records[a].file.steps] == ["FileReceived", "FileHandedOff"]
+    found = records[a].file
+    assert set(records) == {a} and found is not None
+    assert [s.type for s in found.steps] == ["FileReceived", "FileHandedOff"]
     assert storage.citizen_rows(store, []) == {}
 
 

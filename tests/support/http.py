@@ -1,0 +1,150 @@
+"""The API's test worlds: a small data directory with an officer, receipts, a served World.
+
+The applicant of the API tests is ``PERSON`` (``RECEIPT`` is the same file as a JSON body);
+public views must never show their data (``no_personal_data``).
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.bootstrap import AUTHORITY, init_data_dir, open_ledger, open_projections
+from api.settings import Settings
+from domain.procedures import Channel
+from ledger.chain.personal import PersonalData
+from ledger.chain.service import Ledger, Receipt
+from projections.models.handlers import NAMES
+from signing import KeyDirectory, PrivateKeySigner
+from signing.registry import Role
+from tests.support.cast import T0, UNIT, signer
+
+PERSON = PersonalData("Trần Thị Bình", "001190054321", "0987654321", "5 Kim Mã, Hà Nội")
+SECRETS = (PERSON.full_name, PERSON.id_number, PERSON.phone, PERSON.address)
+COMMANDS_ORIGIN = "test.hoso.vn/commands"
+START = T0 + timedelta(hours=1)  # Monday 08:30 in Hanoi
+
+RECEIPT: dict[str, Any] = {
+    "procedure": "certified_copy",
+    "channel": "in_person",
+    "counter": "Q01",
+    "department": "mot-cua",
+    "documents": ["Bản chính giấy khai sinh"],
+    "applicant": {
+        "full_name": "Trần Thị Bình",
+        "id_number": "001190054321",
+        "phone": "0987654321",
+        "address": "5 Kim Mã, Hà Nội",
+    },
+}
+
+
+@dataclass
+class Demo:
+    """A demo data directory made by the CLI (SQLite, or PostgreSQL ``db``), and its log key."""
+
+    data: Path
+    db: str | None
+    settings: Settings
+    vkey: str
+
+
+@dataclass
+class World:
+    """A small ledger served over HTTP: receipts, projections caught up, tokens by role."""
+
+    settings: Settings
+    ledger: Ledger
+    officer: PrivateKeySigner
+    receipts: list[Receipt]
+    tokens: dict[str, str]
+    client: TestClient
+
+    def get(self, who: str, path: str, **params: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return self.client.get(path, params=params, headers=headers)
+
+
+def small_ledger(data: Path, db: str | None) -> tuple[Settings, Ledger, PrivateKeySigner]:
+    """A fresh data directory with an officer ``an`` who can receive files."""
+    settings = init_data_dir(data, origin="test.hoso.vn/log", db=db, at=T0, seed=b"\x01" * 32)
+    ledger = open_ledger(settings)
+    authority = KeyDirectory(settings.keys_dir).signer(AUTHORITY)
+    admin, officer = signer(2), signer(3)
+    for by, holder, role, key in [
+        (authority, "admin", Role.UNIT_ADMIN, admin),
+        (admin, "an", Role.OFFICER, officer),
+    ]:
+        ledger.register_key(
+            signer=by,
+            actor=AUTHORITY if by is authority else "admin",
+            holder=holder,
+            role=role,
+            unit=UNIT,
+            public_key=key.public_key,
+            valid_from=T0,
+            at=T0,
+        )
+    return settings, ledger, officer
+
+
+def receive_many(ledger: Ledger, officer: PrivateKeySigner, n: int) -> None:
+    """``n`` files received by ``an`` for ``PERSON``, a second apart."""
+    for i in range(n):
+        ledger.receive(
+            signer=officer,
+            actor="an",
+            procedure="certified_copy",
+            channel=Channel.IN_PERSON,
+            unit=UNIT,
+            counter="Q01",
+            department="mot-cua",
+            documents=("Bản chính giấy khai sinh",),
+            applicant=PERSON,
+            at=T0 + timedelta(hours=1, seconds=i),
+        )
+
+
+def receive(ledger: Ledger, officer: PrivateKeySigner, i: int) -> Receipt:
+    """File ``i`` received by ``an`` for ``PERSON``, ``i`` seconds after 08:30."""
+    return ledger.receive(
+        signer=officer,
+        actor="an",
+        procedure="certified_copy",
+        channel=Channel.IN_PERSON,
+        unit=UNIT,
+        counter="Q01",
+        department="mot-cua",
+        documents=("Bản chính giấy khai sinh",),
+        applicant=PERSON,
+        at=T0 + timedelta(hours=1, seconds=i),
+    )
+
+
+def project(settings: Settings, ledger: Ledger) -> None:
+    """Every read model caught up with the ledger."""
+    host = open_projections(settings, ledger)
+    try:
+        for name in NAMES:
+            host.catch_up(name)
+    finally:
+        host.close()
+
+
+def no_personal_data(text: str) -> None:
+    """``text`` shows none of ``PERSON``'s data and no applicant reference."""
+    for secret in SECRETS:
+        assert secret not in text
+    assert "applicant" not in text and "ap-" not in text
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

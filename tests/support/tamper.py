@@ -1,0 +1,72 @@
+"""Stored rows read and edited behind the ledger's back, and what a fresh verification says.
+
+For the tests of the verified-prefix cache and the command tail: a file with a few hand-offs,
+a ledger that has verified nothing yet, a row's bytes, and the ``TamperError`` a load raises.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+import pytest
+
+from domain.events import Desk
+from domain.file import AdministrativeFile
+from ledger.chain.personal import PersonalData
+from ledger.chain.service import Ledger
+from ledger.errors import TamperError
+from ledger.store import sql as db_sql
+from ledger.store.events import EventStore
+from tests.support.cast import ORIGIN, T0, UNIT, Cast
+from tests.support.lifecycle import receive_file
+
+PERSON = PersonalData("Phạm Thu Hà", "001190000077", "0900000077", "Hà Nội")
+T1 = T0 + timedelta(hours=1)
+
+
+def open_file(ledger: Ledger, cast: Cast, handoffs: int = 4) -> str:
+    """A file received at ``T1`` and handed off ``handoffs`` times by ``an``; its code."""
+    code = receive_file(ledger, cast, T1, PERSON)
+    for n in range(handoffs):
+        dept = ("phong-a", "phong-b")[n % 2]
+        ledger.execute(
+            code,
+            signer=cast.officer,
+            actor="an",
+            at=T1,
+            command=partial(_hand_off, to=Desk("an", dept, UNIT), note=f"chuyển lần {n}"),
+        )
+    return code
+
+
+def _hand_off(f: AdministrativeFile, *, to: Desk, note: str) -> None:
+    f.hand_off(actor="an", to=to, note=note, at=T1)
+
+
+def uncached(ledger: Ledger) -> Ledger:
+    """A ledger on the same store that has verified nothing yet."""
+    return Ledger(
+        ledger.store,
+        origin=ORIGIN,
+        authority_key=ledger.authority_key,
+        calendar=ledger.calendar,
+    )
+
+
+def state(store: EventStore, code: str, version: int) -> bytes:
+    return bytes(store.stream(code, gt=version - 1)[0].state)
+
+
+def set_state(store: EventStore, code: str, version: int, data: bytes) -> None:
+    db_sql.run(
+        store,
+        "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
+        (data, code, version),
+    )
+
+
+def failure(ledger: Ledger, code: str) -> tuple[int, str]:
+    with pytest.raises(TamperError) as e:
+        ledger.load(code)
+    return e.value.version, e.value.reason
