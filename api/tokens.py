@@ -20,7 +20,7 @@ from enum import StrEnum
 import orjson
 
 from domain.codes import check_actor, check_unit_code
-from ledger.encoding.timefmt import format_instant
+from ledger.encoding.canonical import format_instant
 from ledger.errors import NotFound
 from ledger.store.events import EventStore
 from ledger.store.tokens import TokenRepository, TokenRow, token_hash

@@ -26,7 +26,7 @@ from api.cli.render import local
 from api.settings import DEFAULT_DATA, Settings, load_settings
 from api.tokens import ApiRole, IssuedToken, create_token, ensure_table, revoke_token
 from ledger.chain.service import Ledger, Receipt
-from ledger.encoding.timefmt import format_instant, parse_instant
+from ledger.encoding.canonical import format_instant, parse_instant
 from ledger.errors import PermissionRefused
 from ledger.store.tokens import TokenRepository
 from signing import b64

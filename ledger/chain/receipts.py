@@ -15,8 +15,8 @@ from datetime import date, datetime
 
 from domain.codes import check_unit_code, format_file_code
 from ledger.chain.personal import ERASED, PersonalData, SealError, unseal
+from ledger.encoding.canonical import format_instant
 from ledger.encoding.envelope import Envelope
-from ledger.encoding.timefmt import format_instant
 from ledger.errors import NotFound
 from ledger.store.events import EventStore, SideWrite
 from ledger.store.pins import hash_pin, pin_matches

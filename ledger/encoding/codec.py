@@ -2,7 +2,7 @@
 
 The type name is the event class's name (``FileReceived``...): stable, never a Python path.
 Payload fields are the event's own dataclass fields; the envelope carries the common ones
-(stream, version, time, actor). Instants are encoded as in ``ledger.timefmt``.
+(stream, version, time, actor). Instants are encoded as in ``ledger.encoding.canonical``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 
 from domain.events import FILE_EVENT_TYPES, Desk, FileReceived
 from domain.file import AdministrativeFile
-from ledger.encoding.timefmt import format_instant, parse_instant
+from ledger.encoding.canonical import format_instant, parse_instant
 from ledger.errors import MalformedEnvelope
 from signing.registry import REGISTRY_EVENT_TYPES, KeyRegistry, RegistryEstablished
 

@@ -26,8 +26,13 @@ from typing import Any
 
 import orjson
 
-from ledger.encoding.canonical import CanonicalError, canonical_bytes, parse_canonical
-from ledger.encoding.timefmt import format_instant, parse_instant
+from ledger.encoding.canonical import (
+    CanonicalError,
+    canonical_bytes,
+    format_instant,
+    parse_canonical,
+    parse_instant,
+)
 from ledger.errors import MalformedEnvelope
 from signing import Signer, b64, unb64
 from signing.errors import VerificationError

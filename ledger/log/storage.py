@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ledger.encoding.timefmt import format_instant, parse_instant
+from ledger.encoding.canonical import format_instant, parse_instant
 from ledger.errors import NotFound
 from ledger.log import merkle
 from ledger.log.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint

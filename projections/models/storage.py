@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ledger.encoding.timefmt import format_instant
+from ledger.encoding.canonical import format_instant
 from ledger.store import sql
 from ledger.store.events import EventStore
 from projections.models import tables

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from ledger.encoding.timefmt import format_instant, parse_instant
+from ledger.encoding.canonical import format_instant, parse_instant
 from projections.models.rows import FileRow
 
 FILE_COLUMNS: tuple[str, ...] = tuple(FileRow.__dataclass_fields__)
@@ -89,7 +89,7 @@ _TEXTS: dict[datetime, str] = {}
 
 
 def instant(at: datetime) -> str:
-    """``ledger.timefmt.format_instant``, remembered: a file's row repeats its instants (received,
+    """``canonical.format_instant``, remembered: a file's row repeats its instants (received,
     due, appointment...) at every event, so most are formatted once."""
     text = _TEXTS.get(at)  # equal instants (whatever their zone) have one text
     if text is None:

@@ -19,7 +19,7 @@ import orjson
 
 from domain.procedures import CATALOGUE
 from ledger.chain.service import Ledger
-from ledger.encoding.timefmt import parse_instant
+from ledger.encoding.canonical import parse_instant
 from ledger.store.events import EventStore
 from ledger.store.pins import pin_matches
 from projections.models import storage

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.calendar import WorkingCalendar
-from ledger.encoding.timefmt import format_instant, parse_instant
+from ledger.encoding.canonical import format_instant, parse_instant
 from ledger.store.events import EventStore
 from projections.models import storage
 from projections.models.storage import file_rows as file_rows

@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 
 from domain.events import Desk
 from ledger.encoding import codec
-from ledger.encoding.canonical import MAX_SAFE_INTEGER
+from ledger.encoding.canonical import MAX_SAFE_INTEGER, format_instant
 from ledger.encoding.envelope import GENESIS_HASH, build
-from ledger.encoding.timefmt import format_instant
 from tests.support.envelopes import AT, ORIGIN, SIGNER, endings, lifecycle, registry_events, stored
 
 SORT = orjson.OPT_SORT_KEYS

@@ -30,7 +30,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.encoding import canonical, codec
-from ledger.encoding.canonical import MAX_DEPTH, MAX_SAFE_INTEGER, CanonicalError
+from ledger.encoding.canonical import (
+    MAX_DEPTH,
+    MAX_SAFE_INTEGER,
+    CanonicalError,
+    format_instant,
+    parse_instant,
+)
 from ledger.encoding.envelope import (
     Envelope,
     UnsignedEnvelope,
@@ -40,7 +46,6 @@ from ledger.encoding.envelope import (
 from ledger.encoding.fast import envelope as fast_envelope
 from ledger.encoding.fast import event as fast_event
 from ledger.encoding.fast.payload import Declined, instant
-from ledger.encoding.timefmt import format_instant, parse_instant
 from ledger.errors import MalformedEnvelope
 from tests.support import encoding_inputs as inputs
 from tests.support.encoding_inputs import doc_bytes, payload_bytes

@@ -21,9 +21,15 @@ from domain.codes import FileCode, parse_file_code
 from domain.errors import InvalidValue
 from domain.events import Desk, FileHandedOff
 from ledger.encoding import codec
-from ledger.encoding.canonical import MAX_DEPTH, CanonicalError, canonical_bytes, parse_canonical
+from ledger.encoding.canonical import (
+    MAX_DEPTH,
+    CanonicalError,
+    canonical_bytes,
+    format_instant,
+    parse_canonical,
+    parse_instant,
+)
 from ledger.encoding.envelope import decode
-from ledger.encoding.timefmt import format_instant, parse_instant
 from ledger.errors import MalformedEnvelope
 from signing import b64
 from tests.support.envelopes import doc_of, lifecycle, raw

@@ -42,9 +42,8 @@ from domain.codes import parse_file_code
 from ledger.chain.intake import Intake, Refused
 from ledger.chain.personal import seal
 from ledger.chain.service import Ledger
-from ledger.encoding.canonical import CanonicalError, canonical_bytes
+from ledger.encoding.canonical import CanonicalError, canonical_bytes, format_instant
 from ledger.encoding.envelope import UnsignedEnvelope
-from ledger.encoding.timefmt import format_instant
 from ledger.errors import MalformedEnvelope
 from ledger.store.events import SideWrite
 from ledger.store.side_tables import ApplicantKeys

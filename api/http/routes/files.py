@@ -31,8 +31,8 @@ from domain.file import AdministrativeFile
 from domain.portal import PortalStatus, portal_status
 from domain.procedures import CATALOGUE
 from ledger.chain.service import VerifiedFile
+from ledger.encoding.canonical import format_instant
 from ledger.encoding.envelope import Envelope
-from ledger.encoding.timefmt import format_instant
 from ledger.log.bundle import build_bundle
 
 router = reads_router()

@@ -24,7 +24,7 @@ from api.http.schemas.reads import (
 )
 from api.http.state import ledger_of
 from api.tokens import ApiRole, Principal
-from ledger.encoding.timefmt import format_instant
+from ledger.encoding.canonical import format_instant
 from projections.queries.reads import actions, workload
 
 router = reads_router()

@@ -18,7 +18,7 @@ from api.http.schemas.reads import (
     QueueModel,
 )
 from api.http.state import ledger_of
-from ledger.encoding.timefmt import format_instant
+from ledger.encoding.canonical import format_instant
 from projections.queries.queues import queue
 from projections.queries.reads import file_rows
 

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from api.http.schemas.reads import INSTANT, with_examples
-from ledger.encoding.timefmt import format_instant
+from ledger.encoding.canonical import format_instant
 from projections.queries.figures import Figures, render_days, render_ratio
 
 FIGURES_EXAMPLE: dict[str, Any] = {

@@ -11,7 +11,7 @@ send more work to the reference, never pass what the reference refuses. The one 
 | ``codec._FromPayloadPlan`` (in ``codec.from_payload``) | ``codec._decode_value`` per field |
 | ``envelope._body_from_stored`` | ``canonical_bytes(unsigned.body())`` |
 | ``Envelope.to_bytes`` / ``signed_bytes`` (spliced) | ``canonical_bytes`` of the whole document |
-| ``fast.payload.instant`` | ``timefmt.parse_instant`` |
+| ``fast.payload.instant`` | ``canonical.parse_instant`` |
 | ``fast.envelope.decode_fields`` (``EventKind.values``) | ``envelope.decode`` + ``from_payload`` |
 | ``fast.envelope.check_fields`` (``EventKind.check``) | the same, without the event |
 | ``fast.envelope.signed_parts`` | ``Envelope.hash``, ``signing_message``, ``signature`` |

@@ -20,8 +20,7 @@ from eventsourcing.domain import CanMutateAggregate
 
 from domain.events import Desk
 from ledger.encoding import codec
-from ledger.encoding.canonical import MAX_SAFE_INTEGER
-from ledger.encoding.timefmt import INSTANT_FORM
+from ledger.encoding.canonical import INSTANT_FORM, MAX_SAFE_INTEGER
 
 _is_instant_form = INSTANT_FORM.match
 Converter = Callable[[Any], Any]

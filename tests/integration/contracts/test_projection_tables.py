@@ -11,7 +11,7 @@ import pytest
 
 from domain.events import Desk
 from ledger.chain.service import Ledger
-from ledger.encoding.timefmt import format_instant
+from ledger.encoding.canonical import format_instant
 from ledger.store.events import EventStore
 from ledger.store.side_tables import FilePins
 from projections.engine.runtime import ProjectionHost
