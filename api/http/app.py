@@ -28,11 +28,12 @@ from api.http.middleware import (
     FastPath,
     install_openapi,
 )
-from api.http.problems import Problem, not_found
+from api.http.problems import not_found
 from api.http.routes import commands as routes_commands
 from api.http.routes import commands_batch
 from api.http.routes import public as routes_public
 from api.http.routes import reads as routes_reads
+from api.http.routes.files import bundle_answer
 from api.http.schemas.examples import (
     BUNDLE_EXAMPLE,
     CHECKPOINT_EXAMPLE,
@@ -43,7 +44,6 @@ from api.http.state import ServiceState
 from api.http.state import ledger_of as _ledger
 from api.settings import Settings
 from ledger.chain.service import Ledger
-from ledger.log.bundle import build_bundle
 from ledger.log.jobs import consistency_document, inclusion_document
 from ledger.log.storage import TILE_HEIGHT, MerkleLog
 from ledger.log.tiles import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
@@ -184,22 +184,7 @@ def bundle(
 
     Everything in it is already public through the tiles; the bundle gathers it with proofs.
     """
-    merkle_log = _log(request)
-    latest = merkle_log.latest_checkpoint()
-    covered, stored = merkle_log.coverage(code, latest.size if latest else 0)
-    if stored == 0:
-        raise not_found(f"no file {code}")
-    if latest is None or covered != stored:
-        raise Problem(
-            409,
-            "not-yet-checkpointed",
-            "Not yet in a checkpoint",
-            f"file {code} has events that no checkpoint covers yet; retry shortly",
-            headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)},
-        )
-    return JSONResponse(
-        build_bundle(merkle_log, code, latest), headers={"Cache-Control": "no-store"}
-    )
+    return bundle_answer(_log(request), code)
 
 
 def _proof(doc: dict[str, Any], *, pinned: bool) -> JSONResponse:

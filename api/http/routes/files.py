@@ -11,7 +11,7 @@ from api.bootstrap import open_log
 from api.http import problems
 from api.http.auth import forbidden, may_read_file
 from api.http.middleware import problem_responses
-from api.http.problems import Problem
+from api.http.problems import Problem, not_found
 from api.http.replay import replay
 from api.http.routes.common import AUTH, Caller, Code, reads_router
 from api.http.schemas.examples import BUNDLE_EXAMPLE
@@ -34,6 +34,7 @@ from ledger.chain.service import VerifiedFile
 from ledger.encoding.canonical import format_instant
 from ledger.encoding.envelope import Envelope
 from ledger.log.bundle import build_bundle
+from ledger.log.storage import MerkleLog
 
 router = reads_router()
 
@@ -178,9 +179,16 @@ def _desk_of(holder: Desk) -> DeskModel:
 )
 def read_bundle(request: Request, code: Code, who: Caller) -> JSONResponse:
     _readable(request, who, code)
-    merkle_log = open_log(ledger_of(request))
+    return bundle_answer(open_log(ledger_of(request)), code)
+
+
+def bundle_answer(merkle_log: MerkleLog, code: str) -> JSONResponse:
+    """The file's evidence bundle at the latest checkpoint: 404 for no such file, 409 (with
+    ``Retry-After``) while the latest checkpoint does not cover all its events."""
     latest = merkle_log.latest_checkpoint()
     covered, stored = merkle_log.coverage(code, latest.size if latest else 0)
+    if stored == 0:
+        raise not_found(f"no file {code}")
     if latest is None or covered != stored:
         raise Problem(
             409,
