@@ -3,7 +3,8 @@ builds objects from configuration. The HTTP service, ``hoso serve`` and the CLI 
 
 from __future__ import annotations
 
-from dataclasses import replace
+import functools
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -43,9 +44,37 @@ def open_ledger(settings: Settings, *, group_commit: bool = False) -> Ledger:
     )
 
 
-def open_service_ledger(settings: Settings) -> Ledger:
-    """The ledger of ``hoso serve``: with group commit."""
-    return open_ledger(settings, group_commit=True)
+@dataclass
+class Services:
+    """What a long-running process of hoso works with, built once from the settings
+    (``open_services``): the ledger, its Merkle log, the log's checkpoint key and policy."""
+
+    settings: Settings
+    ledger: Ledger
+    log: MerkleLog
+    policy: jobs.CheckpointPolicy
+
+    @functools.cached_property
+    def log_signer(self) -> NoteSigner:
+        """The log's checkpoint key, read on first use (a reader-only process never needs it)."""
+        return log_signer(self.settings)
+
+    def integrate_logged(self, *, failing: bool) -> bool:
+        """One step of the integrator's loop (``ledger.log.jobs.integrate_logged``)."""
+        return jobs.integrate_logged(self.log, self.log_signer, self.policy, failing=failing)
+
+    def projections(self) -> ProjectionHost:
+        """The read models of this ledger (created on first use, then followed)."""
+        return open_projections(self.settings, self.ledger)
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def open_services(settings: Settings, *, group_commit: bool = True) -> Services:
+    """The services of ``hoso serve`` (group commit on by default; close with ``close``)."""
+    ledger = open_ledger(settings, group_commit=group_commit)
+    return Services(settings, ledger, open_log(ledger), checkpoint_policy(settings))
 
 
 def open_log(ledger: Ledger) -> MerkleLog:
@@ -71,13 +100,6 @@ def integrate_and_checkpoint(
     """``ledger.log.jobs.integrate_and_checkpoint`` with this ledger's log, key and policy."""
     return jobs.integrate_and_checkpoint(
         open_log(ledger), log_signer(settings), checkpoint_policy(settings), now=now, force=force
-    )
-
-
-def integrate_logged(settings: Settings, ledger: Ledger, *, failing: bool) -> bool:
-    """``ledger.log.jobs.integrate_logged`` with this ledger's log, key and policy."""
-    return jobs.integrate_logged(
-        open_log(ledger), log_signer(settings), checkpoint_policy(settings), failing=failing
     )
 
 

@@ -32,14 +32,13 @@ import orjson
 import typer
 from fastapi import FastAPI
 
-from api.bootstrap import integrate_logged, open_ledger
+from api.bootstrap import Services, open_services
 from api.cli.base import DataOpt, DbOpt, opened
 from api.cli.witness import StateOpt, open_witness
 from api.http.app import create_app
 from api.http.followers import Followers
 from api.http.witness import create_witness_app
 from api.settings import DEFAULT_DATA, Settings, load_settings
-from ledger.chain.service import Ledger
 from ledger.errors import ConfigurationError
 
 WORKER_ENV = "HOSO_SERVE_WORKER"
@@ -135,18 +134,19 @@ class Leader:
         self.every = every
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._ledger: Ledger | None = None
+        self._services: Services | None = None
         self._followers: Followers | None = None
 
     def start(self) -> None:
-        ledger = open_ledger(self.settings)
+        services = open_services(self.settings, group_commit=False)
+        ledger = services.ledger
         if ledger.store.dialect != "postgresql":
-            ledger.close()
+            services.close()
             raise ConfigurationError(
                 "more than one worker needs PostgreSQL (--db postgresql://...): SQLite takes one "
                 "writer at a time, so several processes would only wait for each other"
             )
-        self._ledger = ledger
+        self._services = services
         try:
             # The read models' tables exist before any worker starts (no CREATE race).
             self._followers = Followers(self.settings, ledger)
@@ -158,10 +158,10 @@ class Leader:
         self._thread.start()
 
     def _integrate(self) -> None:
-        assert self._ledger is not None
+        assert self._services is not None
         failing = False
         while True:
-            failing = integrate_logged(self.settings, self._ledger, failing=failing)
+            failing = self._services.integrate_logged(failing=failing)
             if self._stop.wait(self.every):
                 return
 
@@ -173,6 +173,6 @@ class Leader:
         if self._followers is not None:
             self._followers.stop()
             self._followers = None
-        if self._ledger is not None:
-            self._ledger.close()
-            self._ledger = None
+        if self._services is not None:
+            self._services.close()
+            self._services = None

@@ -20,7 +20,7 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.bootstrap import integrate_logged, open_log, open_projections, open_service_ledger
+from api.bootstrap import Services, open_log, open_services
 from api.http import problems
 from api.http.followers import Followers
 from api.http.middleware import (
@@ -43,7 +43,6 @@ from api.http.schemas.examples import (
 from api.http.state import ServiceState
 from api.http.state import ledger_of as _ledger
 from api.settings import Settings
-from ledger.chain.service import Ledger
 from ledger.log.jobs import consistency_document, inclusion_document
 from ledger.log.storage import TILE_HEIGHT, MerkleLog
 from ledger.log.tiles import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
@@ -192,12 +191,12 @@ def _proof(doc: dict[str, Any], *, pinned: bool) -> JSONResponse:
     return JSONResponse(doc, headers={"Cache-Control": cache})
 
 
-async def _integrator(settings: Settings, ledger: Ledger, every: float) -> None:
+async def _integrator(services: Services, every: float) -> None:
     """Integrate and checkpoint now, then every ``every`` seconds, until cancelled."""
     failing = False
     while True:
         failing = await anyio.to_thread.run_sync(
-            functools.partial(integrate_logged, settings, ledger, failing=failing)
+            functools.partial(services.integrate_logged, failing=failing)
         )
         await asyncio.sleep(every)
 
@@ -216,8 +215,9 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ledger = await anyio.to_thread.run_sync(open_service_ledger, settings)
-        state.ledger = ledger
+        services = await anyio.to_thread.run_sync(open_services, settings)
+        ledger = services.ledger
+        state.services = services
         # The read models' tables first (SQLite cannot change its schema under a busy writer),
         # then the projections' followers, then the log's integrator.
         followers = None
@@ -225,7 +225,7 @@ def create_app(
             followers = Followers(settings, ledger)
             await anyio.to_thread.run_sync(followers.start)
         else:  # the tables must exist even when nobody follows here
-            host = await anyio.to_thread.run_sync(open_projections, settings, ledger)
+            host = await anyio.to_thread.run_sync(services.projections)
             await anyio.to_thread.run_sync(host.close)
         # What start-up built (the caught-up read models, the key registry, imported code)
         # lives as long as the process: keep it out of the cyclic collector's full passes,
@@ -234,7 +234,7 @@ def create_app(
         gc.freeze()
         task = None
         if integrate_every is not None and integrate_every > 0:
-            task = asyncio.create_task(_integrator(settings, ledger, integrate_every))
+            task = asyncio.create_task(_integrator(services, integrate_every))
         try:
             yield
         finally:
@@ -245,10 +245,10 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            state.ledger = None
+            state.services = None
             await anyio.to_thread.run_sync(commands_batch.close_batch_intake, state)
             await anyio.to_thread.run_sync(routes_public.close_lookup_reads, state)
-            await anyio.to_thread.run_sync(ledger.close)
+            await anyio.to_thread.run_sync(services.close)
 
     app = FastAPI(
         title="hoso ledger",

@@ -25,6 +25,7 @@ from api.settings import Settings
 from ledger.store.pins import VerifiedPins
 
 if TYPE_CHECKING:
+    from api.bootstrap import Services
     from api.http.lookup_reads import LookupReads
     from ledger.chain.intake import Intake
     from ledger.chain.service import Ledger
@@ -39,7 +40,7 @@ class ServiceState:
 
     settings: Settings
     processes: int = 1
-    ledger: Ledger | None = None  # open between start-up and shutdown
+    services: Services | None = None  # open between start-up and shutdown
     # How far a client-signed event's occurred_at may be from the server's clock.
     max_skew: timedelta = DEFAULT_MAX_SKEW
     max_body_bytes: int = MAX_BODY_BYTES
@@ -51,6 +52,11 @@ class ServiceState:
     batch_intake: Intake | None = None
     scrypt_threads: int = SCRYPT_THREADS
     scrypt_limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = None
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """The open ledger (None while starting or stopping)."""
+        return None if self.services is None else self.services.ledger
 
     @classmethod
     def for_settings(cls, settings: Settings, *, processes: int = 1) -> ServiceState:
