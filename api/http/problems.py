@@ -31,8 +31,7 @@ from ledger.log.jobs import OutOfRange
 from ledger.log.merkle import ProofRequestError
 from ledger.log.storage import LogError
 from ledger.store.outages import DATABASE_OUTAGES
-from signing.errors import SigningError, VerificationError
-from signing.registry import KeyNotValid
+from signing.errors import KeyNotValid, SigningError, VerificationError
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEMS = "https://hoso.vn/problems/"

@@ -16,17 +16,9 @@ import re
 from dataclasses import dataclass
 
 from ledger.log.merkle import HASH_SIZE
-from signing.errors import VerificationError
+from signing.errors import NoteError, VerificationError
 from signing.keys import b64, unb64
-from signing.note import (
-    Note,
-    NoteError,
-    NoteSigner,
-    NoteVerifier,
-    format_note,
-    open_note,
-    validate_text,
-)
+from signing.note import Note, NoteSigner, NoteVerifier, format_note, open_note, validate_text
 
 __all__ = [
     "MAX_TREE_SIZE",

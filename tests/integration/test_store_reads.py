@@ -24,7 +24,8 @@ from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, open_postgres
-from signing.registry import REGISTRY_STREAM, KeyNotValid, Role
+from signing.errors import KeyNotValid
+from signing.registry import REGISTRY_STREAM, Role
 from tests.conftest import ORIGIN, PG_URL, T0, UNIT, Cast, make_ledger, receive_file, signer
 
 PERSON = PersonalData("Đỗ Minh Châu", "001190000123", "0900000123", "Hà Nội")

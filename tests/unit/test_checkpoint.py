@@ -24,15 +24,8 @@ from signing.cosignature import (
     CosignatureVerifier,
     cosigned_message,
 )
-from signing.note import (
-    NoteError,
-    NoteSignature,
-    NoteSigner,
-    NoteVerifier,
-    format_note,
-    open_note,
-    parse_note,
-)
+from signing.errors import NoteError
+from signing.note import NoteSignature, NoteSigner, NoteVerifier, format_note, open_note, parse_note
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "testvectors"
 CASES: list[dict[str, Any]] = json.loads((VECTORS / "signed-note.json").read_text())

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from signing import VerificationError, generate_private_key
+from signing.errors import NoteError
 from signing.note import (
     MAX_SIGNATURES,
     Note,
-    NoteError,
     NoteSignature,
     NoteSigner,
     NoteVerifier,
