@@ -42,10 +42,11 @@ from api.http.schemas.examples import (
 from api.http.state import ServiceState
 from api.settings import Settings
 from ledger.chain.service import Ledger
+from ledger.errors import BadTilePath
 from ledger.log.bundle import build_bundle
 from ledger.log.jobs import consistency_document, inclusion_document
 from ledger.log.storage import TILE_HEIGHT, MerkleLog
-from ledger.log.tiles import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
+from ledger.log.tiles import TILE_WIDTH, TileRef, parse_tile_path
 
 log = logging.getLogger("hoso.http")
 

@@ -18,18 +18,18 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, IllegalTransition
-from ledger.chain.intake import Refused
 from ledger.errors import (
     ConfigurationError,
     ConflictError,
     LedgerError,
+    LogError,
     MalformedEnvelope,
     NotFound,
+    OutOfRange,
     PermissionRefused,
+    ProofRequestError,
+    Refused,
 )
-from ledger.log.jobs import OutOfRange
-from ledger.log.merkle import ProofRequestError
-from ledger.log.storage import LogError
 from ledger.store.outages import DATABASE_OUTAGES
 from signing.errors import KeyNotValid, SigningError, VerificationError
 

@@ -26,9 +26,9 @@ from typing import Any
 
 import orjson
 
-from ledger.encoding.canonical import CanonicalError, canonical_bytes, parse_canonical
+from ledger.encoding.canonical import canonical_bytes, parse_canonical
 from ledger.encoding.timefmt import format_instant, parse_instant
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope
 from signing import Signer, b64, unb64
 from signing.errors import VerificationError
 from signing.verify import verify_signature

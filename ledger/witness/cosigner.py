@@ -25,7 +25,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.log.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
+from ledger.errors import CheckpointError
+from ledger.log.checkpoint import Checkpoint, parse_checkpoint
 from ledger.log.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
 from ledger.witness.errors import (
     WitnessBadProof,

@@ -32,9 +32,9 @@ from api.settings import Settings, load_settings
 from domain.procedures import Channel
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
-from ledger.errors import StoreError
+from ledger.errors import BadTilePath, StoreError
 from ledger.log.storage import MerkleLog
-from ledger.log.tiles import BadTilePath, encode_index, parse_tile_path
+from ledger.log.tiles import encode_index, parse_tile_path
 from signing import KeyDirectory, PrivateKeySigner
 from signing.registry import Role
 from tests.conftest import PG_URL, T0, UNIT, require_postgres, signer

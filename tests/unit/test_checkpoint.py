@@ -9,13 +9,8 @@ from typing import Any
 
 import pytest
 
-from ledger.log.checkpoint import (
-    Checkpoint,
-    CheckpointError,
-    open_checkpoint,
-    parse_checkpoint,
-    sign_checkpoint,
-)
+from ledger.errors import CheckpointError
+from ledger.log.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint, sign_checkpoint
 from ledger.log.merkle import ListReader
 from signing import VerificationError, generate_private_key
 from signing.cosignature import (

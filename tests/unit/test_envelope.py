@@ -11,10 +11,10 @@ import orjson
 import pytest
 import rfc8785
 
-from ledger.encoding.canonical import CanonicalError, canonical_bytes
+from ledger.encoding.canonical import canonical_bytes
 from ledger.encoding.envelope import GENESIS_HASH, SIGNING_CONTEXT, Envelope, build, decode
 from ledger.encoding.timefmt import format_instant
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope
 from signing import PrivateKeySigner, b64, generate_private_key
 from signing.errors import VerificationError
 

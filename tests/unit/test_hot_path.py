@@ -26,10 +26,10 @@ from domain.events import Desk, FileHandedOff, PaymentMethod, Rating, ReturnMeth
 from domain.file import AdministrativeFile
 from domain.procedures import Channel, get_procedure
 from ledger.encoding import canonical, codec
-from ledger.encoding.canonical import MAX_DEPTH, CanonicalError, canonical_bytes, parse_canonical
+from ledger.encoding.canonical import MAX_DEPTH, canonical_bytes, parse_canonical
 from ledger.encoding.envelope import decode
 from ledger.encoding.timefmt import format_instant, parse_instant
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope
 from signing import b64
 from tests.unit.test_envelope import doc_of, raw
 from tests.unit.test_envelope import handoff as sample

@@ -20,9 +20,9 @@ from api.tokens import Principal
 from domain.codes import parse_file_code
 from ledger.chain.intake import Intake
 from ledger.chain.service import Ledger
-from ledger.encoding.canonical import CanonicalError, canonical_bytes
+from ledger.encoding.canonical import canonical_bytes
 from ledger.encoding.envelope import Envelope
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope
 from ledger.store.events import SideWrite
 
 log = logging.getLogger("hoso.http")

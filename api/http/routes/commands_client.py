@@ -41,13 +41,13 @@ from api.http.schemas.envelopes import (
 from api.http.schemas.receipts import PrepareReceiptIn
 from api.tokens import ApiRole, Principal
 from domain.codes import parse_file_code
-from ledger.chain.intake import Intake, Refused
+from ledger.chain.intake import Intake
 from ledger.chain.personal import seal
 from ledger.chain.service import Ledger
-from ledger.encoding.canonical import CanonicalError, canonical_bytes
+from ledger.encoding.canonical import canonical_bytes
 from ledger.encoding.envelope import UnsignedEnvelope
 from ledger.encoding.timefmt import format_instant
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope, Refused
 from ledger.store.events import SideWrite
 from ledger.store.side_tables import ApplicantKeys
 from signing import b64

@@ -21,10 +21,11 @@ from api.http.state import service_state
 from api.tokens import ApiRole, Principal
 from domain.codes import format_file_code, parse_file_code
 from domain.file import AdministrativeFile
-from ledger.chain.intake import Intake, Refused
+from ledger.chain.intake import Intake
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.encoding.envelope import Envelope
+from ledger.errors import Refused
 from ledger.store.events import SideWrite
 from ledger.store.pins import hash_pin
 from ledger.store.side_tables import ApplicantKeys, CodeCounters, FilePins
