@@ -16,7 +16,8 @@ from ledger.errors import MalformedEnvelope
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from projections.engine import views
-from projections.engine.runtime import ProjectionFailed, ProjectionHost
+from projections.engine.runtime import ProjectionHost
+from projections.errors import ProjectionFailed
 from projections.models.handlers import NAMES
 from tests.conftest import Cast, make_ledger
 from tests.integration.test_projections import _pg_url, host_for, random_history, snapshot

@@ -23,7 +23,8 @@ from domain.procedures import Channel
 from ledger.chain.service import Ledger
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
-from projections.engine.runtime import ProjectionFailed, ProjectionHost
+from projections.engine.runtime import ProjectionHost
+from projections.errors import ProjectionFailed
 from projections.models.handlers import NAMES
 from projections.models.rows import row_from_file
 from projections.queries.reads import file_rows
