@@ -21,13 +21,14 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.bootstrap import integrate_logged, open_log, open_projections, open_service_ledger
+from api.errors import Problem
 from api.http import problems
 from api.http.followers import Followers
 from api.http.middleware import (
     BodySizeLimit,
     install_openapi,
 )
-from api.http.problems import Problem, not_found
+from api.http.problems import not_found
 from api.http.routes import commands as routes_commands
 from api.http.routes import commands_batch
 from api.http.routes import public as routes_public

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.http.problems import Problem
+from api.errors import Problem
 from api.http.state import service_state
 from api.tokens import ApiRole, Principal, lookup
 

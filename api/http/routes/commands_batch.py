@@ -11,7 +11,8 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from api.http.problems import PROBLEMS, Problem, as_problem
+from api.errors import Problem
+from api.http.problems import PROBLEMS, as_problem
 from api.http.routes.commands_common import Integrator, authorize, receipt_writes
 from api.http.routes.common import ledger_of
 from api.http.schemas.envelopes import BatchIn, BatchOut, EventOut, FileResult, SignedEnvelopeIn

@@ -12,8 +12,8 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from api.errors import Problem
 from api.http.auth import forbidden
-from api.http.problems import Problem
 from api.http.routes.commands_common import (
     CodePath,
     Officer,

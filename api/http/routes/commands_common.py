@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
+from api.errors import Problem
 from api.http.auth import forbidden, may_write_file, require
-from api.http.problems import Problem
 from api.http.schemas.commands import EXAMPLE_CODE, FILE_CODE
 from api.http.schemas.envelopes import SignedEnvelopeIn
 from api.http.schemas.receipts import ApplicantIn, ReceiptIn

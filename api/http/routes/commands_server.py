@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from fastapi import Request
 
-from api.http.problems import Problem
+from api.errors import Problem
 from api.http.routes.commands_common import (
     CodePath,
     Officer,

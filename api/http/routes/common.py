@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 
+from api.errors import Problem
 from api.http import problems
 from api.http.auth import principal
 from api.http.middleware import no_unknown_query
-from api.http.problems import Problem
 from api.http.schemas.reads import CODE_PATTERN
 from api.http.state import service_state
 from api.tokens import Principal

@@ -29,9 +29,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.errors import Problem
 from api.http.lookup_reads import LookupReads
 from api.http.middleware import TokenBucket, no_unknown_query, problem_responses, rate_limited
-from api.http.problems import Problem, as_problem, problem_response
+from api.http.problems import as_problem, problem_response
 from api.http.routes.common import ledger_of
 from api.http.schemas.reads import CODE_PATTERN, PORTAL_LABELS
 from api.http.state import ServiceState, service_state
