@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from signing.errors import VerificationError
+from signing.errors import NoteError, VerificationError
 from signing.keys import PUBLIC_KEY_SIZE, SIGNATURE_SIZE, public_key_raw, verify_signature
 from signing.note import (
-    NoteError,
     NoteSignature,
     format_vkey,
     note_key_id,

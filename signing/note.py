@@ -17,7 +17,7 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from signing.errors import VerificationError
+from signing.errors import NoteError, VerificationError
 from signing.keys import PUBLIC_KEY_SIZE, b64, public_key_raw, unb64, verify_signature
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "KEY_HASH_SIZE",
     "MAX_SIGNATURES",
     "Note",
-    "NoteError",
     "NoteSignature",
     "NoteSigner",
     "NoteVerifier",
@@ -47,10 +46,6 @@ SIGNATURE_PREFIX = "\u2014 "  # em dash, space
 
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 _HEX8 = re.compile(r"[0-9a-fA-F]{8}")
-
-
-class NoteError(VerificationError, ValueError):
-    """A note, note signature or verifier key that is malformed or does not verify."""
 
 
 def validate_key_name(name: object) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
 
-from signing.errors import SigningError, VerificationError
+from signing.errors import KeyNotValid, RegistryRefused
 from signing.keys import b64, key_id, unb64
 
 REGISTRY_STREAM = "KEYS"
@@ -31,14 +31,6 @@ class Role(StrEnum):
     KIOSK = "kiosk"
     INTEGRATION = "integration"
     INSPECTOR = "inspector"
-
-
-class RegistryRefused(SigningError):
-    """A registry command broke a rule (unauthorised admin, duplicate key, retroactive revoke)."""
-
-
-class KeyNotValid(VerificationError):
-    """The key is unknown, belongs to someone else, or was not valid at that instant."""
 
 
 @dataclass(frozen=True)

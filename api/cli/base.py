@@ -1,5 +1,6 @@
-"""What the ``hoso`` commands share: the consoles, the ``--data`` and ``--db`` options, the exit
-codes, the one-line failure (``CliError``) and the ledger opened for one command."""
+"""What the ``hoso`` commands share: the consoles, the ``--data`` and ``--db`` options and the
+ledger opened for one command. The one-line failure (``CliError``) and the exit codes are in
+``api.errors``, with the table that answers every known error."""
 
 from __future__ import annotations
 
@@ -24,12 +25,6 @@ DbOpt = Annotated[
     str | None,
     typer.Option("--db", help="Database URL (postgresql://...); default: SQLite in the data dir."),
 ]
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A user-facing failure: printed as one line."""
 
 
 @contextmanager

@@ -14,8 +14,9 @@ from api.cli.render import local
 from api.cli.views import DataOpt, DbOpt, fresh
 from api.settings import DEFAULT_DATA
 from domain.procedures import CATALOGUE
+from projections.errors import PeriodError
 from projections.queries.figures import Figures, rank_units, render_days, render_ratio, transparency
-from projections.queries.periods import PeriodError, parse_period
+from projections.queries.periods import parse_period
 from projections.queries.queues import format_working_time, queue
 from projections.queries.reads import file_rows
 

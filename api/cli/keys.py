@@ -8,7 +8,8 @@ import typer
 
 from api.bootstrap import AUTHORITY
 from api.cli import render
-from api.cli.base import CliError, DataOpt, DbOpt, now, opened, out
+from api.cli.base import DataOpt, DbOpt, now, opened, out
+from api.errors import CliError
 from api.settings import DEFAULT_DATA
 from domain.calendar import VN_TZ
 from signing import KeyDirectory

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from api.bootstrap import open_log
-from api.cli.base import CliError, DataOpt, DbOpt, now, opened
+from api.cli.base import DataOpt, DbOpt, now, opened
+from api.errors import CliError
 from api.settings import CONFIG_NAME, DEFAULT_DATA, load_settings
 
 log_app = typer.Typer(help="The Merkle log: its key, checkpoints and proofs.", no_args_is_help=True)

@@ -21,14 +21,12 @@ from api.cli import render
 from api.cli import tokens as cli_tokens
 from api.cli import views as cli_views
 from api.cli import witness as cli_witness
-from api.cli.base import EXIT_FAILED, EXIT_USAGE, CliError, DataOpt, DbOpt, err, now, opened, out
+from api.cli.base import DataOpt, DbOpt, err, now, opened, out
+from api.errors import EXIT_FAILED, EXIT_USAGE, CliError, answer_for
 from api.settings import CONFIG_NAME, DEFAULT_DATA
 from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
-from domain.errors import DomainError
 from ledger.audit.full import full_audit_report
-from ledger.errors import LedgerError
 from signing import KeyDirectory, KeyFileSigner
-from signing.errors import SigningError
 
 app = typer.Typer(help="hoso: the signed ledger of administrative files.", no_args_is_help=True)
 
@@ -218,13 +216,15 @@ def main() -> None:
             sys.exit(code)
     except typer.Exit as e:
         sys.exit(e.exit_code)
-    except (CliError, LedgerError, DomainError, SigningError) as e:
-        err.print(f"[red]error:[/] {_one_line(str(e))}", highlight=False)
-        sys.exit(EXIT_USAGE if not isinstance(e, LedgerError) else EXIT_FAILED)
     except KeyboardInterrupt:
         err.print("aborted")
         sys.exit(EXIT_FAILED)
-    except Exception as e:  # the last line of defence: never a stack trace
+    except Exception as e:
+        answer = answer_for(e)  # the known errors: api.errors' table, shared with HTTP
+        if answer is not None and answer.exit_code is not None:
+            err.print(f"[red]error:[/] {_one_line(str(e))}", highlight=False)
+            sys.exit(answer.exit_code)
+        # the last line of defence: never a stack trace
         if type(e).__name__ == "Abort":
             err.print("aborted")
             sys.exit(EXIT_FAILED)

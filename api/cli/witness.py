@@ -18,7 +18,8 @@ from ledger.witness.cosigner import Witness
 from ledger.witness.errors import WitnessError, WitnessRequestError
 from signing import generate_private_key, load_private_key_pem, save_private_key_pem
 from signing.cosignature import CosignatureVerifier
-from signing.note import NoteError, validate_key_name
+from signing.errors import NoteError
+from signing.note import validate_key_name
 
 KEY_FILE = "witness.pem"
 STATE_FILE = "state.json"

@@ -43,9 +43,10 @@ from api.http.schemas.examples import (
 from api.http.state import ServiceState
 from api.http.state import ledger_of as _ledger
 from api.settings import Settings
+from ledger.errors import BadTilePath
 from ledger.log.jobs import consistency_document, inclusion_document
 from ledger.log.storage import TILE_HEIGHT, MerkleLog
-from ledger.log.tiles import TILE_WIDTH, BadTilePath, TileRef, parse_tile_path
+from ledger.log.tiles import TILE_WIDTH, TileRef, parse_tile_path
 
 log = logging.getLogger("hoso.http")
 

@@ -16,7 +16,7 @@ import orjson
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.http.problems import Problem
+from api.errors import Problem
 from api.http.state import service_state
 from api.tokens import TOKEN_PREFIX, ApiRole, Principal
 from domain.file import AdministrativeFile

@@ -14,7 +14,8 @@ from typing import Any
 from api.bootstrap import open_projections
 from api.settings import Settings
 from ledger.chain.service import Ledger
-from projections.engine.runtime import ProjectionFailed, ProjectionHost
+from projections.engine.runtime import ProjectionHost
+from projections.errors import ProjectionFailed
 from projections.models.handlers import NAMES
 
 log = logging.getLogger("hoso.projections")

@@ -25,7 +25,8 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.problems import PROBLEM_JSON, Problem, problem_response
+from api.errors import Problem
+from api.http.problems import PROBLEM_JSON, problem_response
 
 MAX_BODY_BYTES = 1 << 20
 LOOKUP_RATE_PER_MINUTE = 10.0

@@ -18,9 +18,9 @@ from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp
 
+from api.errors import Problem
 from api.http import problems
 from api.http.middleware import LOOKUP_BURST, LOOKUP_RATE_PER_MINUTE, MAX_BODY_BYTES, TokenBucket
-from api.http.problems import Problem
 from api.settings import Settings
 from ledger.store.pins import VerifiedPins
 

@@ -3,7 +3,7 @@
 Answers as the spec says: 200 with the cosignature line(s); 409 ``text/x.tlog.size`` with the size
 last cosigned (wrong old size, or a second root for that size); 404 unknown log; 403 no valid
 log signature; 422 bad consistency proof; 400 malformed or a rollback; 413 too large. Every error
-other than 409 is problem+json (``api.problems``).
+other than 409 is problem+json (kinds and titles in ``api.errors``).
 """
 
 from __future__ import annotations
@@ -15,42 +15,19 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 
+from api.errors import Problem, witness_answer
 from api.http import problems
-from api.http.problems import Problem, problem_response
+from api.http.problems import answer_problem, problem_response
 from ledger.witness.cosigner import SIZE_CONTENT_TYPE, Witness, parse_add_checkpoint_body
-from ledger.witness.errors import (
-    WitnessBadProof,
-    WitnessBadSignature,
-    WitnessConflict,
-    WitnessError,
-    WitnessRollback,
-    WitnessSplitView,
-    WitnessUnknownLog,
-)
+from ledger.witness.errors import WitnessConflict, WitnessError, WitnessSplitView
 
 MAX_BODY = 64 * 1024
 SIGNATURES = "text/plain; charset=utf-8"
 
-_KINDS: list[tuple[type[WitnessError], str, str]] = [
-    (WitnessUnknownLog, "witness-unknown-log", "Unknown log"),
-    (WitnessBadSignature, "witness-bad-signature", "Checkpoint signature not verified"),
-    (WitnessBadProof, "witness-bad-proof", "Consistency proof does not verify"),
-    (WitnessRollback, "witness-rollback", "Checkpoint older than the one cosigned"),
-]
-
-
-def _problem(e: WitnessError) -> Problem:
-    for cls, kind, title in _KINDS:
-        if isinstance(e, cls):
-            return Problem(e.status, kind, title, str(e))
-    if e.status >= 500:
-        return Problem(500, "witness-state", "Witness unavailable", "the witness state is unusable")
-    return Problem(e.status, "bad-request", "Bad request", str(e))
-
 
 async def _on_witness_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WitnessError)
-    return problem_response(_problem(exc), request.url.path)
+    return problem_response(answer_problem(witness_answer(exc), exc), request.url.path)
 
 
 def _size_answer(size: int) -> Response:

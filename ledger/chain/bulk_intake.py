@@ -37,10 +37,18 @@ from eventsourcing.persistence import StoredEvent
 from domain.file import AdministrativeFile
 from ledger.chain.bulk_checks import FreshVerifier, bad_signatures
 from ledger.chain.ports import IntakeLedger
-from ledger.chain.submission import Refused, StaleHead, Submitted, replay
+from ledger.chain.submission import Submitted, replay
 from ledger.chain.verify import ChainVerifier, SignatureCheck
 from ledger.encoding.envelope import GENESIS_HASH, Envelope, decode
-from ledger.errors import ConflictError, LedgerError, PermissionRefused, StoreError, TamperError
+from ledger.errors import (
+    ConflictError,
+    LedgerError,
+    PermissionRefused,
+    Refused,
+    StaleHead,
+    StoreError,
+    TamperError,
+)
 from ledger.store.events import SideWrite, group_side_writes
 from signing.errors import BadSignature, VerificationError
 from signing.keys import verify_signature

@@ -24,11 +24,11 @@ from domain.file import AdministrativeFile
 from domain.procedures import Channel
 from ledger.chain.bulk_intake import BulkIntake, Clock, FileOutcome, Opening
 from ledger.chain.ports import IntakeLedger
-from ledger.chain.submission import Refused, StaleHead, Submitted, receipt_event, replay
+from ledger.chain.submission import Submitted, receipt_event, replay
 from ledger.chain.verify import ChainVerifier
 from ledger.encoding import codec
 from ledger.encoding.envelope import GENESIS_HASH, Envelope, UnsignedEnvelope, build, decode
-from ledger.errors import PermissionRefused, TamperError
+from ledger.errors import PermissionRefused, Refused, StaleHead, TamperError
 from ledger.store.events import SideWrite
 
 __all__ = ["Intake", "Refused", "StaleHead", "Submitted"]

@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ledger.encoding.canonical import canonical_bytes, parse_canonical
-from ledger.errors import LedgerError
+from ledger.errors import SealError
 from signing import b64, unb64
 from signing.errors import VerificationError
 
@@ -22,10 +22,6 @@ _AAD = b"hoso/personal/v1\x00"
 _FIELDS = ("full_name", "id_number", "phone", "address")
 NONCE_BYTES = 12
 SECRET_BYTES = 32
-
-
-class SealError(LedgerError):
-    """Sealed personal data that cannot be opened with the applicant's key."""
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain.codes import check_unit_code, format_file_code
-from ledger.chain.personal import ERASED, PersonalData, SealError, unseal
+from ledger.chain.personal import ERASED, PersonalData, unseal
 from ledger.encoding.canonical import format_instant
 from ledger.encoding.envelope import Envelope
-from ledger.errors import NotFound
+from ledger.errors import NotFound, SealError
 from ledger.store.events import EventStore, SideWrite
 from ledger.store.pins import hash_pin, pin_matches
 from ledger.store.side_tables import ApplicantKeys, CodeCounters, FilePins

@@ -14,15 +14,7 @@ from domain.deadlines import SupplementPolicy
 from ledger.chain.ports import IntakeLedger
 from ledger.encoding import codec
 from ledger.encoding.envelope import Envelope
-from ledger.errors import ConflictError, LedgerError
-
-
-class StaleHead(ConflictError):
-    """The envelope's prev_hash is not the file's current head: someone acted first."""
-
-
-class Refused(LedgerError):
-    """A submitted envelope breaks a rule (skew, domain rule, form)."""
+from ledger.errors import Refused
 
 
 @dataclass(frozen=True)

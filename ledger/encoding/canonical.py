@@ -31,18 +31,14 @@ from typing import Any
 
 import orjson
 
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope
 
-__all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "CanonicalError", "canonical_bytes", "parse_canonical"]
+__all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "canonical_bytes", "parse_canonical"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEPTH = 64
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
-
-class CanonicalError(ValueError):
-    """A value that has no canonical encoding, or bytes that are not a canonical encoding."""
 
 
 class _Refused(Exception):

@@ -27,13 +27,12 @@ from typing import Any
 import orjson
 
 from ledger.encoding.canonical import (
-    CanonicalError,
     canonical_bytes,
     format_instant,
     parse_canonical,
     parse_instant,
 )
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope
 from signing import Signer, b64, unb64
 from signing.errors import VerificationError
 from signing.keys import verify_signature

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.errors import NotFound
+from ledger.errors import LogError, NotFound
 from ledger.log.formats import BUNDLE_FORMAT
-from ledger.log.storage import LogError, MerkleLog, StoredCheckpoint
+from ledger.log.storage import MerkleLog, StoredCheckpoint
 from signing import b64
 from signing.registry import REGISTRY_STREAM
 

@@ -19,7 +19,7 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.chain.verify import ChainVerifier
 from ledger.encoding.envelope import Envelope, decode
-from ledger.errors import LedgerError, TamperError
+from ledger.errors import BundleError, LedgerError, TamperError
 from ledger.log import merkle
 from ledger.log.checkpoint import open_checkpoint
 from ledger.log.formats import BUNDLE_FORMAT, REGISTRY_HEAD_PREFIX
@@ -27,14 +27,6 @@ from signing import unb64
 from signing.errors import VerificationError
 from signing.note import NoteVerifier
 from signing.registry import REGISTRY_STREAM
-
-
-class BundleError(VerificationError):
-    """The bundle does not prove what it claims; ``failures`` says each thing that failed."""
-
-    def __init__(self, failures: list[str]) -> None:
-        super().__init__("; ".join(failures))
-        self.failures = failures
 
 
 @dataclass(frozen=True)

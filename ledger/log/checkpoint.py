@@ -15,23 +15,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ledger.errors import CheckpointError
 from ledger.log.merkle import HASH_SIZE
-from signing.errors import VerificationError
+from signing.errors import NoteError, VerificationError
 from signing.keys import b64, unb64
-from signing.note import (
-    Note,
-    NoteError,
-    NoteSigner,
-    NoteVerifier,
-    format_note,
-    open_note,
-    validate_text,
-)
+from signing.note import Note, NoteSigner, NoteVerifier, format_note, open_note, validate_text
 
 __all__ = [
     "MAX_TREE_SIZE",
     "Checkpoint",
-    "CheckpointError",
     "open_checkpoint",
     "parse_checkpoint",
     "sign_checkpoint",
@@ -39,10 +31,6 @@ __all__ = [
 
 MAX_TREE_SIZE = 2**63 - 1
 _SIZE = re.compile(r"0|[1-9][0-9]*")
-
-
-class CheckpointError(VerificationError, ValueError):
-    """A checkpoint body that is malformed, or not the log (origin) we expected."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from psycopg.rows import tuple_row
 
-from ledger.errors import ConflictError, LedgerError, StoreError
+from ledger.errors import ConflictError, LogError, StoreError
 from ledger.store import sql
 from ledger.store.events import EVENTS_TABLE, EventStore
 
@@ -59,10 +59,6 @@ _COPY_TRAILER = struct.pack(">h", -1)
 _LEAF_HEAD = struct.Struct(">hiqiqi").pack  # 5 fields: leaf_index, position, stream length
 _LEAF_TAIL = struct.Struct(">iii").pack  # version (int4), leaf_hash length
 _NODE_ROW = struct.Struct(">hiiiqi").pack  # 3 fields: level (int4), idx (int8), hash length
-
-
-class LogError(LedgerError):
-    """The stored tree is missing a hash it should have, or a request is out of range."""
 
 
 Entry = tuple[int, str, int, bytes]  # notification id (position), stream, version, state

@@ -14,15 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ledger.errors import ConflictError, NotFound
-from ledger.log.storage import LogError, MerkleLog, StoredCheckpoint
+from ledger.errors import ConflictError, NotFound, OutOfRange
+from ledger.log.storage import MerkleLog, StoredCheckpoint
 from signing.note import NoteSigner
 
 log = logging.getLogger("hoso.log")
-
-
-class OutOfRange(LogError):
-    """A proof request names a leaf or a tree size the log cannot answer (the caller's mistake)."""
 
 
 @dataclass(frozen=True)

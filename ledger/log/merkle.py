@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from ledger.errors import LedgerError
+from ledger.errors import ProofError, ProofRequestError
 from signing.errors import VerificationError
 
 __all__ = [
@@ -26,8 +26,6 @@ __all__ = [
     "HASH_SIZE",
     "HashReader",
     "ListReader",
-    "ProofError",
-    "ProofRequestError",
     "consistency_ok",
     "consistency_proof",
     "inclusion_ok",
@@ -46,14 +44,6 @@ HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 _LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
-
-
-class ProofError(VerificationError):
-    """An inclusion or consistency proof, or a root, does not verify."""
-
-
-class ProofRequestError(LedgerError, ValueError):
-    """A proof or root was asked for an impossible range (index >= size, size1 > size2, ...)."""
 
 
 def leaf_hash(entry: bytes) -> bytes:

@@ -19,10 +19,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from ledger.encoding.canonical import format_instant, parse_instant
-from ledger.errors import NotFound
+from ledger.errors import LogError, NotFound, ProofRequestError
 from ledger.log import merkle
 from ledger.log.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from ledger.log.integrator import LogError as LogError
 from ledger.log.integrator import fetch_hashes, integrate
 from ledger.store import sql
 from ledger.store.events import EventStore
@@ -127,7 +126,7 @@ class MerkleLog:
         wanted = _Wanted()
         try:
             compute(wanted)
-        except merkle.ProofRequestError:
+        except ProofRequestError:
             self._check_size(check)  # a too large size is reported first, as a LogError
             raise
         coordinates = wanted.coordinates

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ledger.errors import BadTilePath
+
 TILE_WIDTH = 256
 MAX_LEVEL = 63
-
-
-class BadTilePath(ValueError):
-    """A tile path that is not the canonical spelling of a tile."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from ledger.log.storage import MerkleLog, StoredCheckpoint
 from ledger.witness.cosigner import SIZE_CONTENT_TYPE, SIZE_LINE, add_checkpoint_body
 from ledger.witness.errors import WitnessRequestError
 from signing.cosignature import CosignatureVerifier
-from signing.note import NoteError, parse_note
+from signing.errors import NoteError
+from signing.note import parse_note
 
 Post = Callable[[bytes], tuple[int, str, bytes]]
 """Send an add-checkpoint body; return (HTTP status, content type, response body)."""

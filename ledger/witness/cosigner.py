@@ -25,7 +25,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.log.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
+from ledger.errors import CheckpointError
+from ledger.log.checkpoint import Checkpoint, parse_checkpoint
 from ledger.log.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
 from ledger.witness.errors import (
     WitnessBadProof,
@@ -40,9 +41,9 @@ from ledger.witness.errors import (
 )
 from ledger.witness.state import LogRecord, WitnessState
 from signing.cosignature import MAX_TIMESTAMP, CosignatureSigner, CosignatureVerifier
-from signing.errors import VerificationError
+from signing.errors import NoteError, VerificationError
 from signing.keys import b64, unb64
-from signing.note import NoteError, NoteSignature, NoteVerifier, open_note, parse_note
+from signing.note import NoteSignature, NoteVerifier, open_note, parse_note
 
 MAX_PROOF_LINES = 63
 SIZE_CONTENT_TYPE = "text/x.tlog.size"

@@ -35,6 +35,7 @@ from projections.engine.app import Hoso, LedgerEvent, environment
 from projections.engine.batch import Batch
 from projections.engine.pipeline import Job, Pipeline, collector_paused
 from projections.engine.views import base_view, view_class
+from projections.errors import ProjectionFailed
 from projections.models import storage
 from projections.models.handlers import NAMES, ActionsHandler, FilesHandler, Handler
 
@@ -43,12 +44,6 @@ BATCH = 5000
 
 ANALYZE_AFTER = 20_000  # events applied in one catch-up after which the planner's statistics
 # of the projection's tables are refreshed (a rebuild, a long catch-up)
-
-
-class ProjectionFailed(LedgerError):
-    def __init__(self, name: str, position: int, error: str) -> None:
-        super().__init__(f"projection {name} stopped at event {position}: {error}")
-        self.name, self.position, self.error = name, position, error
 
 
 @dataclass(frozen=True)

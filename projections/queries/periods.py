@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from domain.calendar import VN_TZ
+from projections.errors import PeriodError
 
 __all__ = [
     "Period",
-    "PeriodError",
     "PeriodKind",
     "parse_period",
     "period_containing",
@@ -33,10 +33,6 @@ _DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 _QUARTER = re.compile(r"([0-9]{4})-[Qq]([0-9])")
 _YEAR = re.compile(r"([0-9]{4})")
-
-
-class PeriodError(ValueError):
-    """A period label or value that does not name a valid reporting period."""
 
 
 class PeriodKind(StrEnum):

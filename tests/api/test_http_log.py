@@ -22,9 +22,9 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap import integrate_and_checkpoint
 from api.http.app import create_app
-from ledger.errors import StoreError
+from ledger.errors import BadTilePath, StoreError
 from ledger.log.storage import MerkleLog
-from ledger.log.tiles import BadTilePath, encode_index, parse_tile_path
+from ledger.log.tiles import encode_index, parse_tile_path
 from tests.support.cli import hoso
 from tests.support.http import Demo, receive_many, small_ledger
 from tests.support.problems import assert_problem

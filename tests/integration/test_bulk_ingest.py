@@ -19,11 +19,18 @@ from eventsourcing.sqlite import SQLiteCursor
 from domain.events import Desk
 from domain.procedures import Channel
 from ledger.audit.full import audit_report
-from ledger.chain.intake import Intake, Refused, StaleHead
+from ledger.chain.intake import Intake
 from ledger.chain.service import Ledger
 from ledger.encoding import codec
 from ledger.encoding.envelope import Envelope, build, decode
-from ledger.errors import ConflictError, LedgerError, PermissionRefused, TamperError
+from ledger.errors import (
+    ConflictError,
+    LedgerError,
+    PermissionRefused,
+    Refused,
+    StaleHead,
+    TamperError,
+)
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, SideWrite
 from signing import Signer

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from ledger.errors import BundleError
 from ledger.log.bundle import build_bundle
-from ledger.log.bundle_verify import BundleError, verify_bundle, verify_bundle_report
+from ledger.log.bundle_verify import verify_bundle, verify_bundle_report
 from ledger.log.storage import MerkleLog
 from ledger.store.events import EventStore
 from signing import b64, generate_private_key, unb64

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from domain.events import Desk
-from ledger.chain.intake import Intake, Refused, StaleHead
+from ledger.chain.intake import Intake
 from ledger.encoding.envelope import build
+from ledger.errors import Refused, StaleHead
 from ledger.store.events import EventStore
 from tests.support.cast import T0, UNIT, Cast, make_ledger
 from tests.support.intake import sign

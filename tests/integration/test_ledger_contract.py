@@ -17,7 +17,8 @@ from ledger.chain.service import Ledger, Receipt
 from ledger.errors import NotFound, PermissionRefused, TamperError
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
-from signing.registry import KeyNotValid, RegistryRefused, Role
+from signing.errors import KeyNotValid, RegistryRefused
+from signing.registry import Role
 from tests.support.cast import ORIGIN, T0, UNIT, Cast
 
 PERSON = PersonalData("Nguyễn Văn An", "001090012345", "0912345678", "12 Đội Cấn, Hà Nội")

@@ -16,7 +16,8 @@ from ledger.errors import MalformedEnvelope
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from projections.engine import views
-from projections.engine.runtime import ProjectionFailed, ProjectionHost
+from projections.engine.runtime import ProjectionHost
+from projections.errors import ProjectionFailed
 from projections.models.handlers import NAMES
 from tests.support.cast import Cast, make_ledger
 from tests.support.projections import host_for, pg_url_of, random_history, snapshot

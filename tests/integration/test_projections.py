@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
-from projections.engine.runtime import ProjectionFailed, ProjectionHost
+from projections.engine.runtime import ProjectionHost
+from projections.errors import ProjectionFailed
 from projections.models.handlers import NAMES
 from projections.models.rows import row_from_file
 from projections.queries.reads import file_rows

@@ -24,7 +24,8 @@ from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, open_postgres
-from signing.registry import REGISTRY_STREAM, KeyNotValid, Role
+from signing.errors import KeyNotValid
+from signing.registry import REGISTRY_STREAM, Role
 from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger, signer
 from tests.support.lifecycle import receive_file
 from tests.support.postgres import PG_URL

@@ -15,7 +15,8 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.encoding.canonical import MAX_DEPTH, CanonicalError, canonical_bytes, parse_canonical
+from ledger.encoding.canonical import MAX_DEPTH, canonical_bytes, parse_canonical
+from ledger.errors import CanonicalError
 
 SAFE = 2**53 - 1
 SPECIAL = ['"', "\\", "/", "\x00", "\x1f", "\x7f", "\b", "\f", "\n", "\r", "\t", "\u2028", "\u2029"]

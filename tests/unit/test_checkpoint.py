@@ -7,13 +7,8 @@ from typing import Any
 
 import pytest
 
-from ledger.log.checkpoint import (
-    Checkpoint,
-    CheckpointError,
-    open_checkpoint,
-    parse_checkpoint,
-    sign_checkpoint,
-)
+from ledger.errors import CheckpointError
+from ledger.log.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint, sign_checkpoint
 from ledger.log.merkle import ListReader
 from signing import VerificationError, generate_private_key
 from signing.cosignature import (
@@ -22,15 +17,8 @@ from signing.cosignature import (
     CosignatureVerifier,
     cosigned_message,
 )
-from signing.note import (
-    NoteError,
-    NoteSignature,
-    NoteSigner,
-    NoteVerifier,
-    format_note,
-    open_note,
-    parse_note,
-)
+from signing.errors import NoteError
+from signing.note import NoteSignature, NoteSigner, NoteVerifier, format_note, open_note, parse_note
 from tests.support import vectors
 
 ORIGIN = "test.hoso.vn/ledger"

@@ -33,7 +33,6 @@ from ledger.encoding import canonical, codec
 from ledger.encoding.canonical import (
     MAX_DEPTH,
     MAX_SAFE_INTEGER,
-    CanonicalError,
     format_instant,
     parse_instant,
 )
@@ -46,7 +45,7 @@ from ledger.encoding.envelope import (
 from ledger.encoding.fast import envelope as fast_envelope
 from ledger.encoding.fast import event as fast_event
 from ledger.encoding.fast.payload import Declined, instant
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope
 from tests.support import encoding_inputs as inputs
 from tests.support.encoding_inputs import doc_bytes, payload_bytes
 from tests.support.envelopes import (

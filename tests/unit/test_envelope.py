@@ -11,9 +11,9 @@ import orjson
 import pytest
 import rfc8785
 
-from ledger.encoding.canonical import CanonicalError, format_instant
+from ledger.encoding.canonical import format_instant
 from ledger.encoding.envelope import GENESIS_HASH, SIGNING_CONTEXT, Envelope, build, decode
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope
 from signing.errors import VerificationError
 from tests.support.envelopes import AT, OTHER, SIGNER, doc_of, general, handoff, raw
 

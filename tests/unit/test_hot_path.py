@@ -23,14 +23,13 @@ from domain.events import Desk, FileHandedOff
 from ledger.encoding import codec
 from ledger.encoding.canonical import (
     MAX_DEPTH,
-    CanonicalError,
     canonical_bytes,
     format_instant,
     parse_canonical,
     parse_instant,
 )
 from ledger.encoding.envelope import decode
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope
 from signing import b64
 from tests.support.envelopes import doc_of, lifecycle, raw
 from tests.support.envelopes import handoff as sample

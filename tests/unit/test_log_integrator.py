@@ -9,15 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.log.integrator import (
-    MAX_ENTRY,
-    Entry,
-    LogError,
-    copy_leaves,
-    copy_nodes,
-    extend,
-    frontier,
-)
+from ledger.errors import LogError
+from ledger.log.integrator import MAX_ENTRY, Entry, copy_leaves, copy_nodes, extend, frontier
 from ledger.log.merkle import ListReader, leaf_hash, node_hash, root_of, subtree_root
 from tests.support import vectors
 

@@ -13,12 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.errors import ProofError, ProofRequestError
 from ledger.log.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     ListReader,
-    ProofError,
-    ProofRequestError,
     consistency_ok,
     consistency_proof,
     inclusion_ok,

@@ -7,10 +7,10 @@ import base64
 import pytest
 
 from signing import VerificationError, generate_private_key
+from signing.errors import NoteError
 from signing.note import (
     MAX_SIGNATURES,
     Note,
-    NoteError,
     NoteSignature,
     NoteSigner,
     NoteVerifier,

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from domain.calendar import VN_TZ
+from projections.errors import PeriodError
 from projections.queries.periods import (
     Period,
-    PeriodError,
     PeriodKind,
     parse_period,
     period_containing,

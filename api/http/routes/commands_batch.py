@@ -11,8 +11,9 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from api.errors import Problem
 from api.http.auth import authorize
-from api.http.problems import PROBLEMS, Problem, as_problem
+from api.http.problems import PROBLEMS, as_problem
 from api.http.routes.commands_common import Integrator, receipt_writes
 from api.http.schemas.envelopes import BatchIn, BatchOut, EventOut, FileResult, SignedEnvelopeIn
 from api.http.state import ServiceState, ledger_of, service_state
@@ -20,9 +21,9 @@ from api.tokens import Principal
 from domain.codes import parse_file_code
 from ledger.chain.intake import Intake
 from ledger.chain.service import Ledger
-from ledger.encoding.canonical import CanonicalError, canonical_bytes
+from ledger.encoding.canonical import canonical_bytes
 from ledger.encoding.envelope import Envelope
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope
 from ledger.store.events import SideWrite
 
 log = logging.getLogger("hoso.http")

@@ -12,8 +12,8 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from api.errors import Problem
 from api.http.auth import authorize, authorize_file, forbidden
-from api.http.problems import Problem
 from api.http.routes.commands_common import (
     CodePath,
     Officer,
@@ -39,12 +39,12 @@ from api.http.schemas.receipts import PrepareReceiptIn
 from api.http.state import ledger_of
 from api.tokens import ApiRole, Principal
 from domain.codes import parse_file_code
-from ledger.chain.intake import Intake, Refused
+from ledger.chain.intake import Intake
 from ledger.chain.personal import seal
 from ledger.chain.service import Ledger
-from ledger.encoding.canonical import CanonicalError, canonical_bytes, format_instant
+from ledger.encoding.canonical import canonical_bytes, format_instant
 from ledger.encoding.envelope import UnsignedEnvelope
-from ledger.errors import MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope, Refused
 from ledger.store.events import SideWrite
 from ledger.store.side_tables import ApplicantKeys
 from signing import b64

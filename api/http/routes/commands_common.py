@@ -12,18 +12,19 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
+from api.errors import Problem
 from api.http.auth import require
-from api.http.problems import Problem
 from api.http.schemas.commands import EXAMPLE_CODE, FILE_CODE
 from api.http.schemas.envelopes import SignedEnvelopeIn
 from api.http.schemas.receipts import ApplicantIn, ReceiptIn
 from api.http.state import service_state
 from api.tokens import ApiRole, Principal
 from domain.codes import format_file_code, parse_file_code
-from ledger.chain.intake import Intake, Refused
+from ledger.chain.intake import Intake
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.encoding.envelope import Envelope
+from ledger.errors import Refused
 from ledger.store.events import SideWrite
 from ledger.store.pins import hash_pin
 from ledger.store.side_tables import ApplicantKeys, CodeCounters, FilePins

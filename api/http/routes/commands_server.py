@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from fastapi import Request
 
+from api.errors import Problem
 from api.http.auth import authorize_file
-from api.http.problems import Problem
 from api.http.routes.commands_common import CodePath, Officer, person, signature
 from api.http.schemas.actions import ActionBody
 from api.http.schemas.envelopes import EventOut, EventsOut

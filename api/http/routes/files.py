@@ -8,10 +8,11 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from api.bootstrap import open_log
+from api.errors import Problem
 from api.http import problems
 from api.http.auth import forbidden, may_read_file
 from api.http.middleware import problem_responses
-from api.http.problems import Problem, not_found
+from api.http.problems import not_found
 from api.http.replay import replay
 from api.http.routes.common import AUTH, Caller, Code, reads_router
 from api.http.schemas.examples import BUNDLE_EXAMPLE

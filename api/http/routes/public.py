@@ -29,6 +29,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import Receive, Scope, Send
 
+from api.errors import Problem
 from api.http.lookup_reads import LookupReads
 from api.http.middleware import (
     FastHandler,
@@ -37,7 +38,7 @@ from api.http.middleware import (
     problem_responses,
     rate_limited,
 )
-from api.http.problems import Problem, as_problem, problem_response
+from api.http.problems import as_problem, problem_response
 from api.http.schemas.reads import CODE_PATTERN, PORTAL_LABELS
 from api.http.state import ServiceState, ledger_of, service_state
 from domain.portal import PortalStatus

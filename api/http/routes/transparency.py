@@ -13,8 +13,9 @@ from api.http.routes.common import AUTH, Caller, invalid, reads_router
 from api.http.schemas.figures import TransparencyModel, UnitRank, figures_model
 from api.http.schemas.reads import PERIOD_PATTERN, PROCEDURE_PATTERN, UNIT_PATTERN
 from api.http.state import ledger_of
+from projections.errors import PeriodError
 from projections.queries.figures import rank_units, render_ratio, transparency
-from projections.queries.periods import PeriodError, parse_period
+from projections.queries.periods import parse_period
 from projections.queries.reads import file_rows
 
 router = reads_router()

@@ -1,0 +1,28 @@
+"""The projections' one error tree: every error the read side raises on purpose is a
+``ProjectionError``::
+
+    ProjectionError
+    ├── ProjectionFailed                  a projection stopped at an event (engine)
+    └── PeriodError (also ValueError)     a reporting period that does not parse (queries)
+"""
+
+from __future__ import annotations
+
+__all__ = ["PeriodError", "ProjectionError", "ProjectionFailed"]
+
+
+class ProjectionError(Exception):
+    """Root of every error the projections raise."""
+
+
+class ProjectionFailed(ProjectionError):
+    """A projection's handler or write failed: it stopped at the event before ``position`` and
+    will stop there again until the cause is fixed (nothing is skipped)."""
+
+    def __init__(self, name: str, position: int, error: str) -> None:
+        super().__init__(f"projection {name} stopped at event {position}: {error}")
+        self.name, self.position, self.error = name, position, error
+
+
+class PeriodError(ProjectionError, ValueError):
+    """A period label or value that does not name a valid reporting period (kỳ báo cáo)."""
