@@ -9,6 +9,7 @@ fails closed with one ``except VerificationError``; errors that callers have alw
     ├── TamperError
     ├── MalformedEnvelope
     ├── CanonicalError (also ValueError)               encoding
+    ├── Declined                                       encoding (fast decoders' fallback)
     ├── ConflictError
     │   └── StaleHead                                  chain (intake)
     ├── NotFound
@@ -149,3 +150,8 @@ class BundleError(VerificationError, LedgerError):
     def __init__(self, failures: list[str]) -> None:
         super().__init__("; ".join(failures))
         self.failures = failures
+
+
+class Declined(LedgerError):
+    """Internal to the fast decoders (``ledger.encoding.fast``): not sure, so the reference path
+    decides. Never an answer to anyone: every caller catches it (or anything) and falls back."""

@@ -44,8 +44,8 @@ from ledger.encoding.envelope import (
 )
 from ledger.encoding.fast import envelope as fast_envelope
 from ledger.encoding.fast import event as fast_event
-from ledger.encoding.fast.payload import Declined, instant
-from ledger.errors import CanonicalError, MalformedEnvelope
+from ledger.encoding.fast.payload import instant
+from ledger.errors import CanonicalError, Declined, MalformedEnvelope
 from tests.support import encoding_inputs as inputs
 from tests.support.encoding_inputs import doc_bytes, payload_bytes
 from tests.support.envelopes import (

@@ -26,7 +26,8 @@ from ledger.encoding.envelope import (
     Envelope,
     decode,
 )
-from ledger.encoding.fast.payload import KINDS, Declined, EventKind, instant
+from ledger.encoding.fast.payload import KINDS, EventKind, instant
+from ledger.errors import Declined
 
 _KEYS_RECORDED = ENVELOPE_KEYS | {"recorded_at"}
 _is_hex64 = re.compile(r"[0-9a-f]{64}").fullmatch

@@ -16,7 +16,7 @@ from eventsourcing.domain import CanMutateAggregate
 from ledger.encoding import codec
 from ledger.encoding.envelope import Envelope, decode
 from ledger.encoding.fast.envelope import decode_fields
-from ledger.encoding.fast.payload import Declined
+from ledger.errors import Declined
 
 
 class LedgerEvent(NamedTuple):

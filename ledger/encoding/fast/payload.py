@@ -21,14 +21,11 @@ from eventsourcing.domain import CanMutateAggregate
 from domain.events import Desk
 from ledger.encoding import codec
 from ledger.encoding.canonical import INSTANT_FORM, MAX_SAFE_INTEGER
+from ledger.errors import Declined
 
 _is_instant_form = INSTANT_FORM.match
 Converter = Callable[[Any], Any]
 """Decodes one payload value as ``codec`` does, or raises ``Declined``."""
-
-
-class Declined(Exception):
-    """Internal to the fast paths: not sure, the reference path decides (never an error)."""
 
 
 def instant(value: Any) -> datetime:
