@@ -24,10 +24,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from benchmarks.scenario.context import Context, Figure
 from ledger.audit.worker import registry_public_keys
-from ledger.audit.worker import store_url as url_of_store
 from ledger.chain.verify import ChainVerifier
 from ledger.encoding.envelope import decode
 from ledger.store.events import EventStore
+from ledger.store.rows import store_url as url_of_store
 from signing.registry import REGISTRY_STREAM
 
 RATIO_TARGET = 1.6

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.audit.full import audit_report
-from ledger.audit.worker import reopen
+from ledger.store.rows import reopen
 
 
 def _children(pid: int) -> list[int]:

@@ -27,13 +27,13 @@ from ledger.audit.worker import (
     audit_range,
     init_worker,
     registry_public_keys,
-    store_url,
 )
 from ledger.chain.verify import ChainVerifier
 from ledger.encoding.envelope import GENESIS_HASH
 from ledger.errors import TamperError
 from ledger.log.storage import MerkleLog
 from ledger.store.events import EventStore
+from ledger.store.rows import store_url
 from signing.note import NoteVerifier
 from signing.registry import REGISTRY_STREAM, KeyRegistry
 

@@ -25,7 +25,6 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.projection import Projection, ProjectionRunner
 from eventsourcing.utils import Environment
-from psycopg.rows import tuple_row
 
 from domain.calendar import WorkingCalendar
 from ledger.encoding.fast.event import decode_event
@@ -34,10 +33,10 @@ from ledger.store.events import EventStore
 from projections.engine.app import Hoso, LedgerEvent, environment
 from projections.engine.batch import Batch
 from projections.engine.pipeline import Job, Pipeline, collector_paused
-from projections.engine.views import base_view, view_class
 from projections.errors import ProjectionFailed
 from projections.models import storage
 from projections.models.handlers import NAMES, ActionsHandler, FilesHandler, Handler
+from projections.models.recorders import base_view, view_class
 
 BATCH = 5000
 
@@ -113,15 +112,8 @@ class ProjectionHost:
         if not self.postgres:
             return [(n.id, n.state) for n in self.app.recorder.select_notifications(start, limit)]
         datastore: Any = self.app.factory.datastore  # type: ignore[attr-defined]
-        table = f'"{datastore.schema}".{self.app.recorder.events_table_name}'  # type: ignore[attr-defined]
-        with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(
-                f"SELECT notification_id, state FROM {table} "  # noqa: S608
-                "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s",
-                (start, limit),
-                prepare=True,
-            )
-            return [(pos, bytes(state)) for pos, state in curs.fetchall()]
+        table = self.app.recorder.events_table_name  # type: ignore[attr-defined]
+        return storage.notification_page(datastore, table, start, limit)
 
     def _read_stream(self, code: str, upto: int) -> Sequence[StoredEvent]:
         return self.app.recorder.select_events(code, lte=upto)

@@ -1,5 +1,5 @@
 """The read models' reads (and the projections' status rows), the only SQL of the read side
-outside the writers (``projections.engine.views``): the queries in ``projections.queries``
+outside the writers (``projections.models.recorders``): the queries in ``projections.queries``
 call these, never SQL.
 
 The citizen's lookup rows are read in one statement for many codes at once (``citizen_rows``):
@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from psycopg.rows import tuple_row
 
 from ledger.encoding.canonical import format_instant
 from ledger.store import sql
@@ -136,3 +138,20 @@ def record_failure(store: EventStore, name: str, position: int, error: str) -> N
 
 def clear_failure(store: EventStore, name: str) -> None:
     sql.run(store, "DELETE FROM hoso_projection_status WHERE name = ?", (name,))
+
+
+def notification_page(
+    datastore: Any, table: str, start: int, limit: int
+) -> list[tuple[int, bytes]]:
+    """(position, stored bytes) of up to ``limit`` events from ``start``, on the projection
+    application's PostgreSQL datastore: one plain query of the two columns a projection reads
+    (the library's page builds a dict and a ``Notification`` per row)."""
+    qualified = f'"{datastore.schema}".{table}'
+    with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+        curs.execute(
+            f"SELECT notification_id, state FROM {qualified} "  # noqa: S608
+            "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s",
+            (start, limit),
+            prepare=True,
+        )
+        return [(pos, bytes(state)) for pos, state in curs.fetchall()]

@@ -22,12 +22,12 @@ from ledger.audit.worker import (
     audit_range,
     init_worker,
     registry_public_keys,
-    store_url,
 )
 from ledger.chain.verify import ChainVerifier, unit_roles_allowed
 from ledger.encoding import codec
 from ledger.errors import TamperError
 from ledger.store.events import EventStore
+from ledger.store.rows import store_url
 from signing.registry import REGISTRY_STREAM
 from tests.support.audits import Demo
 from tests.support.cast import ORIGIN, T0, Cast, make_ledger

@@ -15,9 +15,9 @@ from ledger.encoding.fast.event import decode_event, reference
 from ledger.errors import MalformedEnvelope
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
-from projections.engine import views
 from projections.engine.runtime import ProjectionHost
 from projections.errors import ProjectionFailed
+from projections.models import recorders
 from projections.models.handlers import NAMES
 from tests.support.cast import Cast, make_ledger
 from tests.support.projections import host_for, pg_url_of, random_history, snapshot
@@ -51,7 +51,7 @@ def test_rebuild_in_batches_gives_the_rows_of_event_by_event(
         host.catch_up_all(batch=batch)
         assert snapshot(store) == live, f"batch of {batch}"
     for few in (1, 10**9):  # PostgreSQL: COPY and staging for every batch, or never
-        monkeypatch.setattr(views, "FEW", few)
+        monkeypatch.setattr(recorders, "FEW", few)
         assert host.rebuild_all() == dict.fromkeys(NAMES, head)
         assert snapshot(store) == live, f"FEW = {few}"
     assert all(s.position == head and s.lag == 0 for s in host.status())
