@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import orjson
 
@@ -79,9 +80,9 @@ class CitizenStatus:
     steps: tuple[Step, ...]
 
 
-@dataclass(frozen=True)
-class StepRecord:
-    """One step as stored (times in their one text form)."""
+class StepRecord(NamedTuple):
+    """One step as stored (times in their one text form). A named tuple: every lookup builds
+    these, and a tuple is built several times faster than a frozen dataclass."""
 
     type: str
     at: str
@@ -89,8 +90,7 @@ class StepRecord:
     agency: str
 
 
-@dataclass(frozen=True)
-class FileRecord:
+class FileRecord(NamedTuple):
     """The citizen's columns of a file's status row, as stored."""
 
     procedure: str
@@ -105,8 +105,7 @@ class FileRecord:
     steps: tuple[StepRecord, ...]
 
 
-@dataclass(frozen=True)
-class CitizenRecord:
+class CitizenRecord(NamedTuple):
     """What one lookup reads: the file's PIN hash and, once projected, its status."""
 
     code: str
@@ -134,14 +133,13 @@ def citizen_records(
                 missing_items=tuple(orjson.loads(row["missing_items"])),
                 portal_status=int(row["portal_status"]),
                 steps=tuple(
-                    StepRecord(
-                        str(r["step_type"]),
-                        str(r["step_at"]),
-                        str(r["step_department"]),
-                        str(r["step_agency"]),
-                    )
-                    for r in rows
-                    if r["step_type"] is not None
+                    [  # TEXT columns: the values as stored
+                        StepRecord(
+                            r["step_type"], r["step_at"], r["step_department"], r["step_agency"]
+                        )
+                        for r in rows
+                        if r["step_type"] is not None
+                    ]
                 ),
             )
         found[code] = CitizenRecord(code, str(row["pin_hash"]), file)

@@ -45,7 +45,7 @@ from domain.portal import PortalStatus
 from ledger.chain.service import Ledger
 from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
 from projections.models.reader import PostgresReader
-from projections.queries.citizen import FileRecord, procedure_names, step_text, where_now
+from projections.queries.citizen import STEP_TEXT, FileRecord, procedure_names, where_now
 
 PREFIX = "/public/files/"
 log = logging.getLogger("hoso.http")
@@ -197,6 +197,7 @@ def render(code: str, file: FileRecord) -> bytes:
     procedure_vi, procedure_en = procedure_names(file.procedure)
     now_vi, now_en = where_now(file)
     label_vi, label_en = PORTAL_LABELS[PortalStatus(file.portal_status)]
+    text = STEP_TEXT.get  # as step_text, inline: every lookup renders every step
     steps = [
         {
             "at": s.at,
@@ -206,7 +207,7 @@ def render(code: str, file: FileRecord) -> bytes:
             "agency": s.agency,
         }
         for s in file.steps
-        for vi, en in (step_text(s.type),)
+        for vi, en in (text(s.type) or (s.type, s.type),)
     ]
     doc = {
         "code": code,
