@@ -1,5 +1,5 @@
 """Where the log's integrator spends its time, on a second fill: cProfile of
-``MerkleLog.integrate()``, or each step of ``ledger.log_integrator`` timed without a profiler
+``MerkleLog.integrate()``, or each step of ``ledger.log.integrator`` timed without a profiler
 (with its Markdown table)."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def profile_integrator(backend: str, n: int, fill_batch: int, top: int = 25) -> 
 
 def breakdown_integrator(backend: str, n: int, fill_batch: int) -> dict[str, Any]:
     """Where ``integrate()`` spends its time, without cProfile: each step of
-    ``ledger.log_integrator`` is timed (one ``perf_counter_ns`` pair per call, on a second fill).
+    ``ledger.log.integrator`` is timed (one ``perf_counter_ns`` pair per call, on a second fill).
     Shares are of the whole call; on PostgreSQL ``write_batch`` runs in the writer thread beside
     the next batch's read and hashing, so the shares may add up to more than 100%."""
     acc: dict[str, list[int]] = {}

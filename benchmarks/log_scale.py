@@ -14,7 +14,7 @@ schema ``bench_<hex>`` dropped afterwards):
    (a) bare ``hashlib.sha256`` of the N leaves plus the N - popcount(N) node hashes (the
    hashing bound; entries are regenerated in chunks outside the timer);
    (b) raw ``executemany`` of N rows (index, position, 32-byte hash) into a plain table, one
-   transaction per ``ledger.log.BATCH`` rows (the storage bound for the leaves);
+   transaction per ``ledger.log.storage.BATCH`` rows (the storage bound for the leaves);
    (c) the same plus the node rows (level, idx, hash), also by ``executemany`` (the storage
    bound for everything the integrator writes).
    The log's root is checked against the root of the hashing baseline.

@@ -4,8 +4,8 @@
     python -m benchmarks.projections_lag --backend postgres
 
 Each run uses a fresh ledger (fresh SQLite file or PostgreSQL schema ``bench_<hex>``), the
-demo's registry and staff (``api.demo.enroll``), and one writer thread that drives the demo's
-workload (``api.demo.Simulation``: about 300 files a day) through the real ``Ledger.receive`` /
+demo's registry and staff (``api.cli.demo.enroll``), and one writer thread that drives the demo's
+workload (``api.cli.demo.Simulation``: about 300 files a day) through the real ``Ledger.receive`` /
 ``Ledger.execute``, one command at a time. The projections follow as ``hoso serve`` runs them:
 PostgreSQL, ``ProjectionHost.runner(name)`` entered as a context manager for both projections
 (the library's LISTEN/NOTIFY runner); SQLite, one thread calling ``ProjectionHost.catch_up``

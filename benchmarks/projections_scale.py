@@ -12,12 +12,12 @@ schema ``bench_<hex>`` dropped afterwards):
    ``EventStore.append`` in batches of ``--fill-batch``. Generation (domain + encode + sign)
    and the store's insert are timed separately.
 2. **check** (``--check``, sizes up to 100k only): ``Ledger.load`` of a sample of files and the full
-   ``ledger.audit.audit_report`` (every signature and link), timed.
+   ``ledger.audit.full.audit_report`` (every signature and link), timed.
 3. **rebuild**: ``ProjectionHost.rebuild("files")`` and ``rebuild("actions")`` from zero, each
    timed as one call -> events/s. Baselines in the same run, same store:
    (a) ``eventsourcing``'s bare notification read, ``select_notifications`` pages of
-   ``projections.runtime.BATCH``, no decode (the read bound);
-   (b) the same pages, each event decoded with ``projections.app.decode_stored`` (the read +
+   ``projections.engine.runtime.BATCH``, no decode (the read bound);
+   (b) the same pages, each event decoded with ``projections.engine.app.decode_stored`` (the read +
    decode bound: what every projection pays before its handler);
    (c) raw ``executemany`` of N rows as wide as an action row (position, code, version, type,
    actor, unit, occurred_at) into a plain table, one transaction per ``BATCH`` rows (the

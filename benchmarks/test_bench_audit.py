@@ -5,7 +5,7 @@ One SQLite store of ``EVENTS`` real signed envelopes of the demo's workload
 
 * ``audit_report(workers=1)``: decode, chain, key, role and signature of every event, in-process.
 * ``audit_report(workers=os.cpu_count())``: the same verdict; worker processes read ranges of
-  the log themselves and do every stateless check and the signature (``ledger.audit_worker``),
+  the log themselves and do every stateless check and the signature (``ledger.audit.worker``),
   this process only the chain links, keys and roles (pool start-up included in every round).
 * baseline: the bare ``Ed25519PublicKey.verify`` of the same signatures on one core
   (``cryptography``, public keys decoded once).

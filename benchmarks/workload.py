@@ -1,13 +1,13 @@
 """The demo's workload as real signed envelopes, for benchmarks that need many stored events.
 
-``Workload`` plans working days with ``api.demo.Simulation`` (the demo's mix of procedures,
+``Workload`` plans working days with ``api.cli.demo.Simulation`` (the demo's mix of procedures,
 handoffs, supplements, fees, apologies, refusals and ratings, times moving forward), runs each
 planned command on the pure ``AdministrativeFile`` aggregate, and turns every collected event
 into an envelope exactly as ``Ledger._append`` does: ``codec.to_payload`` + ``envelope.build``
 signed by the acting officer's registered key, chained to the file's previous envelope
 (SHA-256 of its bytes; ``GENESIS_HASH`` for version 1). It skips ``Ledger.execute``'s per-command
 load and verification, so a million events are generated in minutes. The keys are registered
-through the real ``Ledger`` (``api.demo.enroll``), so ``Ledger.load`` and the audit accept
+through the real ``Ledger`` (``api.cli.demo.enroll``), so ``Ledger.load`` and the audit accept
 every generated event.
 """
 

@@ -1,7 +1,7 @@
 """``hoso token``: the HTTP API's bearer tokens (create, list, revoke), and the demo's credentials.
 
 A token is shown once, when it is created; the database keeps only its SHA-256 hash (see
-``api.auth``). Officer, leader and unit-administrator tokens go only to actors who hold a valid
+``api.http.auth``). Officer, leader and unit-administrator tokens go only to actors who hold a valid
 key for that role and unit in the key registry: the token says who may call, the key signs what
 they do. Inspectors and integration clients need no key (an integration client submits envelopes
 already signed with its officers' keys).

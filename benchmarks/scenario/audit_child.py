@@ -1,9 +1,9 @@
 """The full audit (events half) in a process of its own, for the scenario's audit stage.
 
 ``python -m benchmarks.scenario.audit_child URL ORIGIN AUTHORITY_HEX [--workers N]`` audits the
-store at URL with ``ledger.audit.audit_report`` and prints, one per line, ``P done total`` as it
-advances and finally ``R {json}``: the report's counts and rate, and the memory and CPU time of
-this process and of its worker processes. Peak memory: the ``VmHWM`` of this process and of each
+store at URL with ``ledger.audit.full.audit_report`` and prints, one per line, ``P done total``
+as it advances and finally ``R {json}``: the report's counts and rate, and the memory and CPU time
+of this process and of its worker processes. Peak memory: the ``VmHWM`` of this process and of each
 worker, read from ``/proc`` (the workers' while they run), so the sum over all processes is known
 too. Not ``ru_maxrss`` of this process: Linux carries it across ``execve``, so a child started by a
 large process (the scenario runner holds hundreds of MB at 1M events) would report its parent's

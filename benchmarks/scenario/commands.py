@@ -5,7 +5,7 @@ On a store of its own (``ctx.fresh_store("commands")``) with the demo's staff en
 and forth between two counter officers, one server-signed ``hand_off`` per ``Ledger.execute``
 (``command_clients.drive``): load and verify the file, check the actor's key, run the domain
 rule, build, sign and check the envelope, store it; a file the ledger already knows is read
-from its last verified row on (the tail read, ``ledger.load_cache``). Each command's event is
+from its last verified row on (the tail read, ``ledger.chain.load_cache``). Each command's event is
 durable when the call returns.
 
 On PostgreSQL the 8 clients are served by worker processes, as ``hoso serve --workers N``

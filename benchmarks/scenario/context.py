@@ -120,7 +120,7 @@ class Context:
         return store
 
     def store_url(self, store: EventStore) -> str:
-        """The URL that reopens ``store`` in another process (``ledger.store.open_store``)."""
+        """The URL that reopens ``store`` in another process (``events.open_store``)."""
         return self._urls[id(store)]
 
     def fresh_schema(self, name: str) -> str:

@@ -5,11 +5,11 @@
 - ``store``: the run's ledger store, holding the demo workload's events (``benchmarks.workload``:
   its key registry and files); ``ledger``: the ``Ledger`` over it (its ``origin`` and
   ``authority_key`` go into the service's configuration); ``store_url``: ``ctx.store_url(store)``,
-  which the service process opens (``ledger.store.open_store``).
+  which the service process opens (``ledger.store.events.open_store``).
 - Not timed, in this process: the read models caught up (``ProjectionHost.catch_up`` of every
   projection, incremental if the projections stage already ran), the Merkle log integrated, and
   a PIN given to a seeded sample of the projected files (the workload stores none): the same
-  ``ledger.pins.hash_pin`` (salted scrypt) the receipt uses, written to ``hoso_file_pins``.
+  ``ledger.store.pins.hash_pin`` (salted scrypt) the receipt uses, written to ``hoso_file_pins``.
   Files that already have a PIN are left alone. A data directory (``hoso.json`` pointing at
   ``store_url``, a fresh log key) is written under ``ctx.workdir``.
 

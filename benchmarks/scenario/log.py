@@ -8,8 +8,9 @@ On a store that already holds ``ctx.events`` real events (not yet integrated):
    the timer), whose root must equal the log's; (b) the storage bound: the same number of
    ``(index, position, 32-byte hash)`` rows by binary ``COPY`` into a plain table with a primary
    key on a fresh schema (PostgreSQL) or by ``executemany`` into a fresh SQLite file, one
-   transaction per ``ledger.log.BATCH`` rows; and (c), listed beside it, the same with the node
-   rows ``(level, idx, hash)`` too (everything the integrator writes, without its extra indexes).
+   transaction per ``ledger.log.storage.BATCH`` rows; and (c), listed beside it, the same with the
+   node rows ``(level, idx, hash)`` too (everything the integrator writes, without its extra
+   indexes).
 2. **checkpoint**: ``make_checkpoint`` with a fixed-seed log key (root, registry head, signed
    note, stored), timed; the note is opened with the log's verifier and its root checked.
 3. **proofs** at sizes N/100, N/10, N/3 and N: inclusion and consistency proofs of random

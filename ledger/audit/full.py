@@ -182,7 +182,7 @@ def _audit_parallel(
     span: int,
     url: str,
 ) -> AuditReport:
-    """Workers read and check ranges of ``span`` positions (``ledger.audit_worker``), at most
+    """Workers read and check ranges of ``span`` positions (``ledger.audit.worker``), at most
     ``2 * workers`` ranges in flight; here, in log order, each fact's chain link, key and role
     are checked against the stream heads and the registry of a ``ChainVerifier``, and every row
     a worker was not sure of goes through ``ChainVerifier.check`` itself: the first failure

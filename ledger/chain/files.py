@@ -128,7 +128,7 @@ class FileCommands:
         """The file rebuilt from its events, each one's signature, key and chain link checked.
 
         Every row is read from the store; a row byte-identical to one this process already
-        verified (same prefix, same registry) reuses that result (``ledger.load_cache``)."""
+        verified (same prefix, same registry) reuses that result (``ledger.chain.load_cache``)."""
         file, rows, _registry, _mark = self._load(code)
         return VerifiedFile(file, tuple(row.envelope for row in rows), rows[-1].hash)
 

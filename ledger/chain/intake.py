@@ -148,7 +148,7 @@ class Intake:
     ) -> list[FileOutcome]:
         """Check and store many files' signed envelopes: each submission (one file) all or
         nothing, with ``submit``'s checks and errors, the whole batch's signatures verified in
-        parallel and every accepted file stored in one transaction (``ledger.bulk_intake``).
+        parallel and every accepted file stored in one transaction (``ledger.chain.bulk_intake``).
 
         ``now``: the server's receipt time, or a function giving it per envelope. ``opening``
         gives the side rows of a file the batch opens (called before its checks; a

@@ -62,8 +62,8 @@ STATUS_TABLE = (
 )
 
 
-# What a handler asks for one event: (kind, params). ``projections.batch`` gathers a batch of
-# them and writes each kind in one statement (or a COPY); the SQL lives in ``projections.views``.
+# What a handler asks for one event: (kind, params). ``projections.engine.batch`` gathers a batch
+# of them and writes each kind in one statement (or a COPY); the SQL is in ``models.recorders``.
 FILE, STEP, OPEN, CLOSE, ACTION = "file", "step", "open", "close", "action"
 TOUCH = "touch"  # (code, version): the file's row, made when the batch is sealed
 Write = tuple[str, tuple[Any, ...]]

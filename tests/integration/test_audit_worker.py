@@ -1,4 +1,4 @@
-"""The parallel audit's fast path (``ledger.audit_worker.FactFinder``) against the reference.
+"""The parallel audit's fast path (``ledger.audit.worker.FactFinder``) against the reference.
 
 The fast path may only say "passes" where ``ChainVerifier.check`` passes, with the same chain
 hash; here it is fed every row of a small demo ledger and a few thousand mutations of them

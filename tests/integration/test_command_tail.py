@@ -1,4 +1,4 @@
-"""Commands read the tail of a file they know (``ledger.load_cache``), on both backends.
+"""Commands read the tail of a file they know (``ledger.chain.load_cache``), on both backends.
 
 A command on a file this process verified reads only from the file's last known row on. Its
 answer must be the one a ledger that never saw the file would give: the same file after the

@@ -1,4 +1,4 @@
-"""Client-signed envelopes through ``ledger.intake`` on both backends."""
+"""Client-signed envelopes through ``ledger.chain.intake`` on both backends."""
 
 from __future__ import annotations
 

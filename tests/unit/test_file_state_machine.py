@@ -485,7 +485,7 @@ class FileMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_state_is_made_of_immutable_values(self) -> None:
-        """``ledger.load_cache.snapshot`` copies a file shallowly: sound only while no event
+        """``ledger.chain.load_cache.snapshot`` copies a file shallowly: sound only while no event
         leaves a mutable value (a list, a dict, a set) in the aggregate to be changed in place.
         Hashable values are immutable all the way down (a tuple of lists is not hashable)."""
         for f in self.files:

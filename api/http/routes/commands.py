@@ -21,7 +21,7 @@ already stored, 207 Multi-Status when some were refused; each file's result says
 
 A prepared receipt reserves its code and stores a new applicant's sealing key at once: a
 reservation never submitted leaves only that random key and a skipped number, no event.
-Every refusal is RFC 9457 problem+json (``api.problems``) and nothing is half-written.
+Every refusal is RFC 9457 problem+json (``api.http.problems``) and nothing is half-written.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 routes' path parameter, caller, answers and router. (The open ledger, or 503 while there is none:
 ``api.http.state.ledger_of``.)
 
-Who reads what (``api.auth``) is said once in ``api.routes_reads``; each resource's routes live
-in their own module (``routes_files``, ``routes_queues``, ``routes_transparency``,
-``routes_inspect``, ``routes_feed``).
+Who reads what (``api.http.auth``) is said once in ``api.http.routes.reads``; each resource's
+routes live in their own module of ``api.http.routes`` (``files``, ``queues``, ``transparency``,
+``inspect``, ``feed``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Under load (issue 6) the route is ``async def`` and nothing of a remembered righ
 worker thread but the query: the rows (the PIN hash joined with the file's status row and its
 steps) come from ``api.http.lookup_reads``, one query for every lookup waiting at that moment, the
 same for an unknown code and a known one; the answer is written with orjson (the
-``CitizenView`` model documents it). The PIN check goes through ``ledger.pins.VerifiedPins``
+``CitizenView`` model documents it). The PIN check goes through ``ledger.store.pins.VerifiedPins``
 (the service's ``verified_pins``): a right PIN seen before skips the scrypt, while a wrong
 PIN, an unknown code or a pair not remembered pays one scrypt in a worker thread, as before.
 """

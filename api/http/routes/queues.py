@@ -1,5 +1,5 @@
 """A unit's work queue over HTTP: the open files it holds now, the most pressing appointment
-first, from the projections (``projections.queues``)."""
+first, from the projections (``projections.queries.queues``)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
 """Reads over HTTP for officers, leaders, unit administrators, integration clients and inspectors.
 
-Who reads what (``api.auth``): inspectors read everything; everyone else reads the files of their
-unit(s) and the files they hold, their units' queues and feed. No answer carries personal data:
-the applicant appears nowhere (not even as the pseudonymous reference); staff appear by actor id.
-A file is read from its verified events (``Ledger.load``: every signature and chain link checked);
-queues, figures and the inspector's index come from the projections (``projections.*``).
+Who reads what (``api.http.auth``): inspectors read everything; everyone else reads the files of
+their unit(s) and the files they hold, their units' queues and feed. No answer carries personal
+data: the applicant appears nowhere (not even as the pseudonymous reference); staff appear by
+actor id. A file is read from its verified events (``Ledger.load``: every signature and chain
+link checked); queues, figures and the inspector's index come from the projections
+(``projections.*``).
 
 One module per resource; this one gathers their routes, in the order the API documents them:
 files (``routes_files``), queues (``routes_queues``), transparency (``routes_transparency``),

@@ -1,6 +1,6 @@
 """Transparency figures over HTTP (công khai kết quả giải quyết hồ sơ): a period's counts and
 shares for a unit or a procedure and, without a unit, every unit ranked by Decision 766
-progress, from the projections (``projections.figures``)."""
+progress, from the projections (``projections.queries.figures``)."""
 
 from __future__ import annotations
 

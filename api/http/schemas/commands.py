@@ -1,4 +1,4 @@
-"""Request and response bodies of the command API (``api.routes_commands``): the shapes every
+"""Request and response bodies of the command API (``api.http.routes.commands``): the shapes every
 body shares (codes, actors, key ids, hashes, instants, bounded texts), their examples and the
 strict configuration.
 
