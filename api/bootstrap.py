@@ -14,6 +14,7 @@ from ledger.errors import ConfigurationError
 from ledger.log import jobs
 from ledger.log.storage import MerkleLog, StoredCheckpoint
 from ledger.store.events import open_store
+from ledger.store.existing import open_existing_store
 from ledger.store.group_commit import GroupCommit
 from projections.engine.runtime import ProjectionHost
 from signing import KeyDirectory, load_private_key_pem
@@ -23,10 +24,14 @@ AUTHORITY = "authority"
 LOG_KEY = "log"
 
 
-def open_ledger(settings: Settings, *, group_commit: bool = False) -> Ledger:
+def open_ledger(
+    settings: Settings, *, group_commit: bool = False, existing: bool = False
+) -> Ledger:
     """The ledger; with ``group_commit`` (the service) concurrent commands share
-    transactions (close it with ``Ledger.close``)."""
-    store = open_store(settings.db, settings.data_dir)
+    transactions (close it with ``Ledger.close``). ``existing``: its store must already hold a
+    ledger (the CLI's commands: reading never creates storage)."""
+    opener = open_existing_store if existing else open_store
+    store = opener(settings.db, settings.data_dir)
     writer = None
     if group_commit:
         writer = GroupCommit(

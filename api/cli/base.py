@@ -30,7 +30,7 @@ DbOpt = Annotated[
 @contextmanager
 def opened(data: Path, db: str | None) -> Iterator[tuple[Settings, Ledger]]:
     settings = load_settings(data, db)
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, existing=True)
     try:
         yield settings, ledger
     finally:

@@ -29,7 +29,7 @@ def bundle(
 ) -> None:
     """Write the file's evidence bundle (JSON) to standard output."""
     settings = load_settings(data, db)
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, existing=True)
     try:
         checkpoint = integrate_and_checkpoint(settings, ledger, force=True)
         log = open_log(ledger)

@@ -96,7 +96,7 @@ def token_create(
 ) -> None:
     """Issue a token and print it once (its last line); only its hash is stored."""
     settings = load_settings(data, db)
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, existing=True)
     try:
         issued = issue(
             ledger, actor=actor, role=role, unit=unit, serves=serves or (), now=datetime.now(UTC)
@@ -115,7 +115,7 @@ def token_create(
 def token_list(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
     """List tokens: id, actor, role, units, created, revoked (never a token or its hash)."""
     settings = load_settings(data, db)
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, existing=True)
     try:
         ensure_table(ledger.store)
         rows = TokenRepository(ledger.store).all()
@@ -147,7 +147,7 @@ def token_revoke(
 ) -> None:
     """Revoke a token from now on: requests bearing it get 401."""
     settings = load_settings(data, db)
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, existing=True)
     at = datetime.now(UTC)
     try:
         revoke_token(ledger.store, token_id, now=at)

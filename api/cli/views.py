@@ -38,7 +38,7 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (postgresq
 def fresh(data: Path, db: str | None) -> Iterator[tuple[Settings, Ledger, ProjectionHost]]:
     """Open the ledger and its projections, brought up to date with every stored event."""
     settings = load_settings(data, db)
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, existing=True)
     host = open_projections(settings, ledger)
     try:
         for name in NAMES:
@@ -53,7 +53,7 @@ def fresh(data: Path, db: str | None) -> Iterator[tuple[Settings, Ledger, Projec
 def projections_status(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
     """Each projection's position, its lag behind the event store, and any failure."""
     settings = load_settings(data, db)
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, existing=True)
     host = open_projections(settings, ledger)
     try:
         table = Table(title="Projections")
@@ -84,7 +84,7 @@ def projections_rebuild(
     if name is not None and name not in NAMES:
         raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(NAMES)}")
     settings = load_settings(data, db)
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, existing=True)
     host = open_projections(settings, ledger)
     try:
         total = ledger.store.max_position()
@@ -114,7 +114,7 @@ def projections_run(
 ) -> None:
     """Follow the event store live (PostgreSQL: LISTEN/NOTIFY; SQLite: polling) until Ctrl-C."""
     settings = load_settings(data, db)
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, existing=True)
     host = open_projections(settings, ledger)
     try:
         for name in NAMES:

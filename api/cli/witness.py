@@ -85,7 +85,7 @@ def request(
     except NoteError as e:
         raise WitnessRequestError(f"--witness-key: {e}") from e
     settings = load_settings(data, db)
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, existing=True)
     try:
         checkpoint = integrate_and_checkpoint(settings, ledger, force=True)
         if checkpoint is None:
