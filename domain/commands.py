@@ -10,6 +10,7 @@ rule. ``Receive`` opens a file (``AdministrativeFile.receive``); the others act 
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,21 +133,22 @@ class Receive:
 
 
 @dataclass(frozen=True)
-class FileCommand:
+class FileCommand(ABC):
     """A command on an open file: ``action`` names the aggregate method, ``event`` what it gives."""
 
     action: ClassVar[str]
     event: ClassVar[type[FileEvent]]
 
+    @abstractmethod
     def apply(
         self, f: AdministrativeFile, *, actor: str, at: datetime, calendar: WorkingCalendar
     ) -> None:
-        raise NotImplementedError
+        """Call the aggregate's method for this command (the domain checks its rule there)."""
 
     @classmethod
+    @abstractmethod
     def of_event(cls, event: FileEvent) -> FileCommand:
         """The command that gives ``event`` (ValueError: a field no command takes)."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import psycopg
 
 from ledger.errors import ConfigurationError, StoreError
 from ledger.store.events import EVENTS_TABLE, EventStore, open_store
-from ledger.store.postgres import parse_postgres_url
+from ledger.store.postgres import PostgresTarget, parse_postgres_url
 
 __all__ = ["open_existing_store"]
 
@@ -33,7 +33,7 @@ def open_existing_store(db: str | None, data_dir: Path) -> EventStore:
             )
     else:
         target = parse_postgres_url(db)
-        if not _postgres_holds_ledger(db, target.schema):
+        if not _postgres_holds_ledger(target):
             raise ConfigurationError(
                 f"no ledger in schema {target.schema!r} of database {target.dbname!r} on "
                 f"{target.host}:{target.port}: check --db; reading never creates one"
@@ -54,8 +54,7 @@ def _sqlite_holds_ledger(path: Path) -> bool:
     return row is not None
 
 
-def _postgres_holds_ledger(db: str, schema: str) -> bool:
-    target = parse_postgres_url(db)
+def _postgres_holds_ledger(target: PostgresTarget) -> bool:
     try:
         with psycopg.connect(
             dbname=target.dbname,
@@ -66,7 +65,9 @@ def _postgres_holds_ledger(db: str, schema: str) -> bool:
             connect_timeout=5,
             autocommit=True,
         ) as conn:
-            row = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".{EVENTS_TABLE}',)).fetchone()
+            row = conn.execute(
+                "SELECT to_regclass(%s)", (f'"{target.schema}".{EVENTS_TABLE}',)
+            ).fetchone()
     except psycopg.Error as e:
         raise StoreError(f"cannot reach PostgreSQL at {target.host}:{target.port}: {e}") from e
     return row is not None and row[0] is not None

@@ -18,6 +18,7 @@ from ledger.encoding.envelope import build
 from ledger.log.storage import MerkleLog
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
+from tests.support import tamper
 from tests.support.cast import (
     LOG_SIGNER,
     LOG_VERIFIER,
@@ -52,19 +53,10 @@ class Demo:
         return "rowid" if self.store.dialect == "sqlite" else "notification_id"
 
     def row(self, code: str, version: int) -> bytes:
-        rows = db_sql.rows(
-            self.store,
-            "SELECT state FROM hoso_events WHERE originator_id = ? AND originator_version = ?",
-            (code, version),
-        )
-        return bytes(rows[0]["state"])
+        return tamper.state(self.store, code, version)
 
     def set_state(self, code: str, version: int, state: bytes) -> None:
-        db_sql.run(
-            self.store,
-            "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
-            (state, code, version),
-        )
+        tamper.set_state(self.store, code, version, state)
 
 
 @pytest.fixture

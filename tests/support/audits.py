@@ -17,6 +17,7 @@ from ledger.encoding.envelope import build
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from signing import PrivateKeySigner
+from tests.support import tamper
 from tests.support.cast import NOW, ORIGIN, Cast, signer
 
 
@@ -39,19 +40,10 @@ class Demo:
         )
 
     def row(self, code: str, version: int) -> bytes:
-        rows = db_sql.rows(
-            self.store,
-            "SELECT state FROM hoso_events WHERE originator_id = ? AND originator_version = ?",
-            (code, version),
-        )
-        return bytes(rows[0]["state"])
+        return tamper.state(self.store, code, version)
 
     def set_state(self, code: str, version: int, state: bytes) -> None:
-        db_sql.run(
-            self.store,
-            "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
-            (state, code, version),
-        )
+        tamper.set_state(self.store, code, version, state)
 
     def break_signature(self, code: str, version: int = 2) -> None:
         """A changed payload byte: everything parses, only the signature no longer verifies."""
