@@ -113,6 +113,30 @@ def holding_rows(store: EventStore) -> Rows:
     return sql.rows(store, "SELECT code, officer, from_at, to_at FROM hoso_p_holdings")
 
 
+# ---------------------------------------------------------------- whole tables (verification)
+READ_MODELS: dict[str, tuple[tuple[str, tuple[str, ...], int], ...]] = {
+    # projection -> (table, its columns, how many lead columns make its key)
+    "files": (
+        ("hoso_p_files", tables.FILE_COLUMNS, 1),
+        ("hoso_p_steps", tables.STEP_COLUMNS, 2),
+        ("hoso_p_holdings", tables.HOLDING_COLUMNS, 2),
+    ),
+    "actions": (("hoso_p_actions", tables.ACTION_COLUMNS, 1),),
+}
+
+
+def table_cells(
+    store: EventStore, table: str, columns: tuple[str, ...], key: int
+) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Every row of one of ``READ_MODELS``' tables as its cells in ``columns`` order, by key
+    (its first ``key`` columns). The names come from ``READ_MODELS``, never from users."""
+    statement = f"SELECT {', '.join(columns)} FROM {table}"  # noqa: S608
+    return {
+        tuple(r[c] for c in columns[:key]): tuple(r[c] for c in columns)
+        for r in sql.rows(store, statement)
+    }
+
+
 # ---------------------------------------------------------------- the projections' status
 def ensure_status_table(store: EventStore) -> None:
     sql.run(store, tables.STATUS_TABLE)

@@ -5,16 +5,28 @@ read-model row, and a forged row the bundle path refuses to sign over.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from functools import partial
+
 import pytest
 
+from domain.events import Desk, ReturnMethod
+from domain.file import AdministrativeFile
 from ledger.audit.full import full_audit_report
 from ledger.log.bundle import build_bundle
 from ledger.log.bundle_verify import verify_bundle_report
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
+from projections.engine.runtime import ProjectionHost
+from projections.engine.verify import verify_projections
+from projections.models.handlers import NAMES
+from signing import Signer
 from tests.integration.test_tamper_matrix import Demo, assert_fails
 from tests.integration.test_tamper_matrix import demo as demo  # the matrix's fixture
-from tests.support.cast import LOG_SIGNER, LOG_VERIFIER, ORIGIN, Cast, make_ledger
+from tests.support.cast import LOG_SIGNER, LOG_VERIFIER, ORIGIN, T0, UNIT, Cast, make_ledger
+from tests.support.lifecycle import PERSON, receive_file
+from tests.support.projections import host_for, pg_url_of, snapshot
 
 VKEY = LOG_SIGNER.vkey()
 
@@ -108,3 +120,111 @@ def test_new_ledger_with_only_its_registry_passes(store: EventStore, cast: Cast)
     assert report.ok, report.failures
     assert report.chain.registry_events > 0
     assert report.log.leaves == 0
+
+
+# ------------------------------------------------------------------------ read models
+def _late_file(demo: Demo) -> str:
+    """A file handed on, signed and returned a month after its receipt: late."""
+    cast, ledger = demo.cast, demo.ledger
+    t = T0 + timedelta(hours=3)
+    code = receive_file(ledger, cast, t, PERSON)
+    late = t + timedelta(days=30)
+    steps: list[tuple[Signer, str, Callable[[datetime, AdministrativeFile], None]]] = [
+        (
+            cast.officer,
+            "an",
+            lambda at, f: f.hand_off(actor="an", to=Desk("binh", "tu-phap", UNIT), note="", at=at),
+        ),
+        (
+            cast.officer2,
+            "binh",
+            lambda at, f: f.submit_for_signature(actor="binh", leader="chutich", at=at),
+        ),
+        (
+            cast.leader,
+            "chutich",
+            lambda at, f: f.sign_result(actor="chutich", document_sha256="cd" * 32, at=at),
+        ),
+        (
+            cast.leader,
+            "chutich",
+            lambda at, f: f.return_result(
+                actor="chutich", method=ReturnMethod.COUNTER, at=at, calendar=ledger.calendar
+            ),
+        ),
+    ]
+    for k, (s, actor, step) in enumerate(steps):
+        at = late + timedelta(minutes=k)
+        ledger.execute(code, signer=s, actor=actor, at=at, command=partial(step, at))
+    return code
+
+
+@pytest.fixture
+def host(demo: Demo) -> Iterator[ProjectionHost]:
+    db = None if demo.store.dialect == "sqlite" else pg_url_of(demo.store)
+    h = host_for(demo.store, demo.ledger, db)
+    try:
+        yield h
+    finally:
+        h.close()
+
+
+def test_untouched_read_models_verify(demo: Demo, host: ProjectionHost) -> None:
+    host.catch_up_all()
+    checks = verify_projections(host)
+    assert [c.name for c in checks] == list(NAMES)
+    assert all(c.ok for c in checks), [c.findings() for c in checks]
+    assert all(c.position == demo.store.max_position() for c in checks)
+    assert checks[0].rows > len(demo.codes) and checks[1].rows == demo.store.max_position()
+
+
+def test_late_file_marked_on_time_is_named(demo: Demo, host: ProjectionHost) -> None:
+    code = _late_file(demo)
+    host.catch_up_all()
+    assert (
+        db_sql.rows(demo.store, "SELECT timeliness FROM hoso_p_files WHERE code = ?", (code,))[0][
+            "timeliness"
+        ]
+        == "late"
+    )
+    db_sql.run(demo.store, "UPDATE hoso_p_files SET timeliness = 'on_time' WHERE code = ?", (code,))
+    before = snapshot(demo.store)
+    files, actions = verify_projections(host)
+    assert actions.ok
+    assert not files.ok and files.count == 1
+    difference = files.differences[0]
+    assert (difference.table, difference.key, difference.column) == (
+        "hoso_p_files",
+        (code,),
+        "timeliness",
+    )
+    assert (difference.live, difference.rebuilt) == ("on_time", "late")
+    assert "column timeliness: live 'on_time', rebuilt 'late'" in files.findings()[0]
+    assert snapshot(demo.store) == before  # verifying wrote nothing
+
+
+def test_deleted_and_added_read_model_rows_are_named(demo: Demo, host: ProjectionHost) -> None:
+    host.catch_up_all()
+    code = demo.codes[1]
+    db_sql.run(demo.store, "DELETE FROM hoso_p_steps WHERE code = ? AND version = 2", (code,))
+    db_sql.run(
+        demo.store,
+        "INSERT INTO hoso_p_actions (position, code, version, type, actor, unit, occurred_at) "
+        "SELECT 99999, code, version, type, actor, unit, occurred_at FROM hoso_p_actions "
+        "WHERE position = 1",
+    )
+    files, actions = verify_projections(host)
+    assert [str(d) for d in files.differences] == [
+        f"hoso_p_steps row ({code}, 2) is missing from it"
+    ]
+    assert [str(d) for d in actions.differences] == [
+        "hoso_p_actions row (99999) is only in the live table"
+    ]
+
+
+def test_read_models_are_compared_at_their_own_position(demo: Demo, host: ProjectionHost) -> None:
+    host.catch_up_all()
+    _late_file(demo)  # events the live read models have not applied yet: not a difference
+    checks = verify_projections(host)
+    assert all(c.ok for c in checks), [c.findings() for c in checks]
+    assert all(c.position < demo.store.max_position() for c in checks)
