@@ -10,10 +10,14 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk, ReturnMethod
 from domain.file import AdministrativeFile
+from ledger.audit.before_signing import verify_uncovered
 from ledger.audit.full import full_audit_report
+from ledger.encoding.envelope import build
+from ledger.errors import Refused
 from ledger.log.bundle import build_bundle
 from ledger.log.bundle_verify import verify_bundle_report
 from ledger.store import sql as db_sql
@@ -24,8 +28,18 @@ from projections.models.handlers import NAMES
 from signing import Signer
 from tests.integration.test_tamper_matrix import Demo, assert_fails
 from tests.integration.test_tamper_matrix import demo as demo  # the matrix's fixture
-from tests.support.cast import LOG_SIGNER, LOG_VERIFIER, ORIGIN, T0, UNIT, Cast, make_ledger
-from tests.support.lifecycle import PERSON, receive_file
+from tests.support.cast import (
+    LOG_SIGNER,
+    LOG_VERIFIER,
+    NOW,
+    ORIGIN,
+    T0,
+    UNIT,
+    Cast,
+    make_ledger,
+    signer,
+)
+from tests.support.lifecycle import PERSON, add_files, receive_file
 from tests.support.projections import host_for, pg_url_of, snapshot
 
 VKEY = LOG_SIGNER.vkey()
@@ -228,3 +242,60 @@ def test_read_models_are_compared_at_their_own_position(demo: Demo, host: Projec
     checks = verify_projections(host)
     assert all(c.ok for c in checks), [c.findings() for c in checks]
     assert all(c.position < demo.store.max_position() for c in checks)
+
+
+# ------------------------------------------------------------------------ verify before signing
+def _forge(demo: Demo, code: str, *, rogue: bool) -> int:
+    """A row written behind the ledger's back after the checkpoint: a refusal signed by an
+    unregistered key, or by the officer's own key but not linked to the file's head."""
+    head = demo.ledger.load(code)
+    key = signer(99) if rogue else demo.cast.officer
+    env = build(
+        origin=ORIGIN,
+        stream=code,
+        version=head.file.version + 1,
+        type_="FileRefused",
+        occurred_at=NOW,
+        actor="an",
+        key_id=key.key_id,
+        payload={"reason": "giả mạo"},
+        prev_hash=head.head_hash if rogue else "00" * 32,
+    ).sign(key)
+    demo.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
+    return env.version
+
+
+@pytest.mark.parametrize("rogue", [True, False])
+def test_a_forged_row_is_not_signed_over(demo: Demo, rogue: bool) -> None:
+    add_files(demo.ledger, demo.cast, T0 + timedelta(hours=5), 3)  # honest events first
+    code = demo.codes[0]
+    version = _forge(demo, code, rogue=rogue)
+    demo.log.integrate()
+    checkpoints = len(demo.log.checkpoints())
+    with pytest.raises(Refused) as refused:
+        verify_uncovered(demo.log, demo.cast.authority.public_key)
+    message = str(refused.value)
+    assert f"file {code} version {version}" in message, message
+    assert ("not registered" if rogue else "prev_hash") in message, message
+    assert len(demo.log.checkpoints()) == checkpoints
+
+
+def test_honest_new_events_verify_before_signing(demo: Demo) -> None:
+    before = demo.log.size()
+    add_files(demo.ledger, demo.cast, T0 + timedelta(hours=5), 3)
+    demo.ledger.execute(  # a file already covered by the checkpoint goes on
+        demo.codes[0],
+        signer=demo.cast.officer2,
+        actor="binh",
+        at=T0 + timedelta(hours=6),
+        command=partial(_hand_back, at=T0 + timedelta(hours=6)),
+    )
+    demo.log.integrate()
+    verified = verify_uncovered(demo.log, demo.cast.authority.public_key)
+    assert verified == demo.log.size() - before > 3
+    demo.log.make_checkpoint(LOG_SIGNER, NOW)
+    assert verify_uncovered(demo.log, demo.cast.authority.public_key) == 0
+
+
+def _hand_back(f: AdministrativeFile, *, at: datetime) -> None:
+    f.hand_off(actor="binh", to=Desk("an", "mot-cua", UNIT), note="", at=at)
