@@ -154,3 +154,19 @@ def test_bundle_of_an_honest_ledger_signs(copy: Path) -> None:
     result = hoso("bundle", code, "--data", str(copy))
     assert result.returncode == 0, result.stderr
     assert f'"{code}"' in result.stdout
+
+
+def test_audit_names_an_edited_interior_node(copy: Path) -> None:
+    _sql(copy, "UPDATE hoso_log_nodes SET hash = ? WHERE level = 2 AND idx = 3", (bytes(32),))
+    result = hoso("audit", "--data", str(copy))
+    assert result.returncode == 1
+    assert "stored node level 2 index 3 (leaves 12..15) differs" in result.stderr
+    assert "audit passed" not in result.stdout
+
+
+def test_audit_of_emptied_events_fails(copy: Path) -> None:
+    _sql(copy, "DELETE FROM hoso_events")
+    result = hoso("audit", "--data", str(copy))
+    assert result.returncode == 1
+    assert "audit passed" not in result.stdout
+    assert "verified no event" in result.stderr and "the events were deleted" in result.stderr
