@@ -120,7 +120,7 @@ def projections_verify(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
     finally:
         ledger.store.close()
     summary = Table(title="Read models rebuilt aside")
-    for col in ("Projection", "Position", "Rows", "Differences"):
+    for col in ("Projection", "Position", "Rows", "Rows differing"):
         summary.add_column(col, justify="left" if col == "Projection" else "right")
     for c in checks:
         verdict = (
@@ -151,13 +151,14 @@ def projections_verify(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
                 escape(_cell(d.live, d.column is None)),
                 escape(_cell(d.rebuilt, d.column is None)),
             )
-        if c.count > len(c.differences):
-            shown.add_row("…", f"{c.count - len(c.differences)} more", "", "", "")
+        rows = len({(d.table, d.key) for d in c.differences})
+        if c.count > rows:
+            shown.add_row("…", f"{c.count - rows} more rows", "", "", "")
     if shown.row_count:
         out.print(shown)
     count = sum(c.count for c in failed)
     err.print(
-        f"[red]✗ read models differ from their rebuild[/]: {count} differences in "
+        f"[red]✗ read models differ from their rebuild[/]: {count} differing rows in "
         f"{', '.join(c.name for c in failed)}",
         highlight=False,
     )

@@ -125,16 +125,22 @@ READ_MODELS: dict[str, tuple[tuple[str, tuple[str, ...], int], ...]] = {
 }
 
 
-def table_cells(
-    store: EventStore, table: str, columns: tuple[str, ...], key: int
-) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    """Every row of one of ``READ_MODELS``' tables as its cells in ``columns`` order, by key
-    (its first ``key`` columns). The names come from ``READ_MODELS``, never from users."""
-    statement = f"SELECT {', '.join(columns)} FROM {table}"  # noqa: S608
-    return {
-        tuple(r[c] for c in columns[:key]): tuple(r[c] for c in columns)
-        for r in sql.rows(store, statement)
-    }
+def table_page(
+    store: EventStore,
+    table: str,
+    columns: tuple[str, ...],
+    key: int,
+    after: tuple[Any, ...] | None,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Up to ``limit`` rows of one of ``READ_MODELS``' tables after key ``after`` (its first
+    ``key`` columns), in key order, as cells in ``columns`` order: a table read page by page.
+    The names come from ``READ_MODELS``, never from users."""
+    keys = ", ".join(columns[:key])
+    where = f" WHERE ({keys}) > ({', '.join('?' for _ in range(key))})" if after else ""
+    statement = f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY {keys} LIMIT ?"  # noqa: S608
+    rows = sql.rows(store, statement, (*(after or ()), limit))
+    return [tuple(r[c] for c in columns) for r in rows]
 
 
 # ---------------------------------------------------------------- the projections' status

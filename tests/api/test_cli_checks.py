@@ -70,7 +70,7 @@ def test_projections_verify_names_an_edited_row(copy: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
     assert "hoso_p_files" in result.stdout and code in result.stdout
     assert "timeliness" in result.stdout and edited in result.stdout
-    assert "read models differ from their rebuild: 1 differences in files" in result.stderr
+    assert "read models differ from their rebuild: 1 differing rows in files" in result.stderr
     assert max(len(line) for line in result.stdout.splitlines()) <= 200
 
 

@@ -23,7 +23,7 @@ from ledger.log.bundle_verify import verify_bundle_report
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from projections.engine.runtime import ProjectionHost
-from projections.engine.verify import verify_projections
+from projections.engine.verify import SHOWN, verify_projections
 from projections.models.handlers import NAMES
 from signing import Signer
 from tests.integration.test_tamper_matrix import Demo, assert_fails
@@ -299,3 +299,16 @@ def test_honest_new_events_verify_before_signing(demo: Demo) -> None:
 
 def _hand_back(f: AdministrativeFile, *, at: datetime) -> None:
     f.hand_off(actor="binh", to=Desk("an", "mot-cua", UNIT), note="", at=at)
+
+
+def test_every_edited_row_is_counted_and_the_first_are_named(
+    demo: Demo, host: ProjectionHost
+) -> None:
+    host.catch_up_all()
+    db_sql.run(demo.store, "UPDATE hoso_p_actions SET actor = 'x'")
+    files, actions = verify_projections(host)
+    assert files.ok
+    assert actions.count == actions.rows == demo.store.max_position()
+    assert len(actions.differences) == SHOWN
+    assert {(d.column, d.live) for d in actions.differences} == {("actor", "x")}
+    assert f"(and {actions.count - 1} more rows)" in actions.findings()[0]
