@@ -312,3 +312,18 @@ def test_every_edited_row_is_counted_and_the_first_are_named(
     assert len(actions.differences) == SHOWN
     assert {(d.column, d.live) for d in actions.differences} == {("actor", "x")}
     assert f"(and {actions.count - 1} more rows)" in actions.findings()[0]
+
+
+def test_a_read_model_that_moves_meanwhile_is_followed(demo: Demo, host: ProjectionHost) -> None:
+    host.catch_up_all()
+    moved: list[int] = []
+
+    def meanwhile(_n: int) -> None:  # the live projection follows a new file mid-verification
+        if not moved:
+            add_files(demo.ledger, demo.cast, T0 + timedelta(hours=5), 1)
+            host.catch_up_all()
+            moved.append(demo.store.max_position())
+
+    checks = verify_projections(host, progress=meanwhile)
+    assert moved and all(c.ok for c in checks), [c.findings() for c in checks]
+    assert [c.position for c in checks] == [moved[0]] * 2
