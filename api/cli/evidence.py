@@ -15,6 +15,7 @@ from rich.table import Table
 from api.bootstrap import integrate_and_checkpoint, open_ledger, open_log
 from api.cli.render import ACTIONS_VI, local
 from api.settings import DEFAULT_DATA, load_settings
+from ledger.audit.before_signing import verify_uncovered
 from ledger.log.bundle import build_bundle
 from ledger.log.bundle_verify import BundleReport, verify_bundle_report
 
@@ -27,12 +28,18 @@ def bundle(
     data: Annotated[Path, typer.Option("--data", help="Data directory.")] = DEFAULT_DATA,
     db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
 ) -> None:
-    """Write the file's evidence bundle (JSON) to standard output."""
+    """Write the file's evidence bundle (JSON) to standard output.
+
+    Verifies before it signs: the file's events from its genesis, and every event the new
+    checkpoint would newly cover; if one fails, it names it and signs nothing."""
     settings = load_settings(data, db)
     ledger = open_ledger(settings, existing=True)
     try:
-        checkpoint = integrate_and_checkpoint(settings, ledger, force=True)
+        ledger.load(code)  # signatures, keys and chain of the file's own events
         log = open_log(ledger)
+        log.integrate()
+        verify_uncovered(log, settings.authority_key)
+        checkpoint = integrate_and_checkpoint(settings, ledger, force=True)
         assert checkpoint is not None
         doc = build_bundle(log, code, checkpoint)
     finally:

@@ -26,10 +26,15 @@ def log_key(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
 
 @log_app.command("checkpoint")
 def log_checkpoint(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
-    """Integrate every stored event into the log, sign a checkpoint now and print it."""
+    """Integrate every stored event into the log, verify the events it has not signed yet, sign
+    a checkpoint now and print it (nothing is signed if one of them fails)."""
     from api.bootstrap import integrate_and_checkpoint
+    from ledger.audit.before_signing import verify_uncovered
 
     with opened(data, db) as (settings, ledger):
+        log = open_log(ledger)
+        log.integrate()
+        verify_uncovered(log, settings.authority_key)
         made = integrate_and_checkpoint(settings, ledger, now=now(), force=True)
     if made is None:
         raise CliError("the log is empty: there is nothing to checkpoint")

@@ -152,6 +152,10 @@ def audit(
             "10,000 events or more; 1: in this process).",
         ),
     ] = None,
+    projections: Annotated[
+        bool,
+        typer.Option("--projections", help="Also rebuild the read models aside and compare them."),
+    ] = False,
 ) -> None:
     """Re-verify every signature, key, chain link, log leaf and checkpoint; exit 1 naming faults."""
     with opened(data, db) as (settings, ledger):
@@ -172,7 +176,11 @@ def audit(
                 progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
                 workers=workers,
             )
+        if projections:  # the read models' differences join the audit's findings
+            report.log.failures.extend(cli_views.read_model_findings(settings, ledger))
         render.audit_result(out, err, report)
+        if projections and report.ok:
+            out.print("[green]✓ read models[/]: each equals its rebuild from the events.")
         chain = report.chain
         speed = (
             f"{chain.events:,} events in {chain.elapsed:.2f} s: "

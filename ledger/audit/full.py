@@ -19,7 +19,12 @@ from typing import cast
 
 from eventsourcing.persistence import StoredEvent
 
-from ledger.audit.log_checks import LogAuditReport, WitnessView, log_audit_report
+from ledger.audit.log_checks import (
+    LogAuditReport,
+    WitnessView,
+    log_audit_report,
+    require_events,
+)
 from ledger.audit.worker import (
     RULES,
     Fact,
@@ -303,4 +308,6 @@ def full_audit_report(
         store, origin=origin, authority_key=authority_key, progress=progress, workers=workers
     )
     log = log_audit_report(MerkleLog(store, origin), log_verifier, witness=witness)
+    if chain.ok:
+        require_events(chain.events, log)
     return FullAuditReport(chain=chain, log=log)

@@ -3,7 +3,9 @@ checkpoint signed, recomputed from the entries, and consistent with the next; an
 witness cosigned, no rollback and no split view.
 
 Streams leaves and events side by side in pages, folding leaf hashes into a compact range
-(O(log n) memory), so a million-event ledger is audited in bounded memory.
+(O(log n) memory), so a million-event ledger is audited in bounded memory; every subtree the
+folding completes is compared with the stored interior node (``node_checks``). A stored row
+that disagrees (a checkpoint row and its note, a missing node) is a finding, never an exception.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 from eventsourcing.persistence import Notification
 
+from ledger.audit.node_checks import NodeCheck
+from ledger.errors import LedgerError, StoreError
 from ledger.log import merkle
 from ledger.log.storage import MerkleLog, StoredCheckpoint, StoredLeaf
 from ledger.store.events import EventStore
@@ -48,18 +52,28 @@ class LogAuditReport:
         return not self.failures
 
 
-class CompactRange:
-    """The perfect subtrees of a prefix of the tree: enough to give its root at any time."""
+NodeSink = Callable[[int, int, bytes], None]  # (level, index, hash) of a completed subtree
 
-    def __init__(self) -> None:
+
+class CompactRange:
+    """The perfect subtrees of a prefix of the tree: enough to give its root at any time.
+
+    ``on_node(level, index, hash)`` is told of every subtree an appended leaf completes."""
+
+    def __init__(self, on_node: NodeSink | None = None) -> None:
         self.stack: list[tuple[int, bytes]] = []  # (height, hash), heights strictly decreasing
+        self.size = 0
+        self.on_node = on_node
 
     def append(self, leaf: bytes) -> None:
-        height, h = 0, leaf
+        height, h, index = 0, leaf, self.size
         while self.stack and self.stack[-1][0] == height:
             _, left = self.stack.pop()
-            h, height = merkle.node_hash(left, h), height + 1
+            h, height, index = merkle.node_hash(left, h), height + 1, index >> 1
+            if self.on_node is not None:
+                self.on_node(height, index, h)
         self.stack.append((height, h))
+        self.size += 1
 
     def root(self) -> bytes:
         if not self.stack:
@@ -93,16 +107,26 @@ def log_audit_report(
     *,
     witness: WitnessView | None = None,
     progress: Callable[[int], None] | None = None,
+    recompute_nodes: bool = True,
 ) -> LogAuditReport:
+    """The log half of the audit; ``recompute_nodes=False`` leaves the stored interior nodes
+    unchecked (only to measure what checking them costs: ``benchmarks.audit_nodes``)."""
     report = LogAuditReport()
     fail = report.failures.append
-    stored = log.checkpoints()
+    try:
+        stored = log.checkpoints()
+    except (LedgerError, ValueError) as e:
+        if isinstance(e, StoreError):
+            raise  # the database is unreachable: not a finding about its rows
+        fail(f"a stored checkpoint row cannot be read: {e}")
+        return report
     report.checkpoints = len(stored)
     wanted = {cp.size: cp for cp in stored}
     if witness is not None:
         wanted.setdefault(witness.size, StoredCheckpoint(witness.size, witness.root, "", _EPOCH))
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
-    compact = CompactRange()
+    nodes = NodeCheck(log)
+    compact = CompactRange(nodes.node if recompute_nodes else None)
     events = _events(log.store)
     pending_event: Notification | None = next(events, None)
     expected_index = 0
@@ -138,6 +162,8 @@ def log_audit_report(
         if progress is not None and expected_index % PAGE == 0:
             progress(expected_index)
     report.leaves = expected_index
+    if recompute_nodes and (finding := nodes.finish(expected_index)) is not None:
+        fail(finding)
     while pending_event is not None:
         report.pending += 1
         pending_event = next(events, None)
@@ -169,6 +195,9 @@ def _check_checkpoints(
         except (VerificationError, ValueError) as e:
             fail(f"checkpoint of size {cp.size}: its signed note does not verify: {e}")
             return
+        except LedgerError as e:  # the row's size or root is not what its note signed
+            fail(f"{e}: the row was edited after signing")
+            return
         if cp.size > report.leaves:
             fail(
                 f"checkpoint of size {cp.size} is beyond the log's {report.leaves} leaves: "
@@ -182,7 +211,9 @@ def _check_checkpoints(
             try:
                 proof = log.consistency_proof(previous.size, cp.size)
                 merkle.verify_consistency(previous.size, cp.size, proof, previous.root, cp.root)
-            except (VerificationError, ValueError) as e:
+            except (VerificationError, ValueError, LedgerError) as e:
+                if isinstance(e, StoreError):
+                    raise
                 fail(f"checkpoint {previous.size} is not consistent with checkpoint {cp.size}: {e}")
                 return
         previous = cp
@@ -213,3 +244,21 @@ def load_witness_view(state_path: Path, origin: str) -> WitnessView:
     if record.size == 0:
         raise WitnessError(f"{state_path}: the witness has cosigned no checkpoint of {origin!r}")
     return WitnessView(record.size, record.root)
+
+
+def require_events(events: int, report: LogAuditReport) -> None:
+    """An audit of nothing fails (issue 15, point 8): every ledger holds at least the key
+    registry's establishment, written by ``hoso init``, so a store where the audit verified no
+    event is a wrong database or one whose events were deleted, never a clean ledger."""
+    if events > 0:
+        return
+    if report.leaves or report.checkpoints:
+        report.failures.append(
+            f"the audit verified no event, but the log holds {report.leaves} leaves and "
+            f"{report.checkpoints} signed checkpoints: the events were deleted"
+        )
+    else:
+        report.failures.append(
+            "the audit verified no event: the store holds not even the key registry that "
+            "`hoso init` establishes (a wrong database, or its events were deleted)"
+        )

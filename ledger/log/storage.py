@@ -223,6 +223,23 @@ class MerkleLog:
             for r in rows
         ]
 
+    def node_rows(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` stored (index, hash) of ``level`` from ``start``, in order (audit)."""
+        rows = sql.rows(
+            self.store,
+            "SELECT idx, hash FROM hoso_log_nodes WHERE level = ? AND idx >= ? "
+            "ORDER BY idx LIMIT ?",
+            (level, start, limit),
+        )
+        return [(int(r["idx"]), bytes(r["hash"])) for r in rows]
+
+    def node_counts(self) -> dict[int, int]:
+        """How many nodes are stored at each level (the audit: none missing, none extra)."""
+        rows = sql.rows(
+            self.store, "SELECT level, COUNT(*) AS n FROM hoso_log_nodes GROUP BY level"
+        )
+        return {int(r["level"]): int(r["n"]) for r in rows}
+
     # --------------------------------------------------------------- integrating
     def integrate(self, batch: int = BATCH, on_batch: Callable[[int], None] | None = None) -> int:
         """Give every not yet integrated event its leaf; returns how many were added.

@@ -80,6 +80,7 @@ class ProjectionHost:
         self, store: EventStore, db: str | None, sqlite_path: str, calendar: WorkingCalendar
     ) -> None:
         self.store = store
+        self.calendar = calendar
         self.env = environment(db, sqlite_path)
         self.postgres = store.dialect == "postgresql"
         self.app = Hoso(env=self.env)

@@ -113,6 +113,36 @@ def holding_rows(store: EventStore) -> Rows:
     return sql.rows(store, "SELECT code, officer, from_at, to_at FROM hoso_p_holdings")
 
 
+# ---------------------------------------------------------------- whole tables (verification)
+READ_MODELS: dict[str, tuple[tuple[str, tuple[str, ...], int], ...]] = {
+    # projection -> (table, its columns, how many lead columns make its key)
+    "files": (
+        ("hoso_p_files", tables.FILE_COLUMNS, 1),
+        ("hoso_p_steps", tables.STEP_COLUMNS, 2),
+        ("hoso_p_holdings", tables.HOLDING_COLUMNS, 2),
+    ),
+    "actions": (("hoso_p_actions", tables.ACTION_COLUMNS, 1),),
+}
+
+
+def table_page(
+    store: EventStore,
+    table: str,
+    columns: tuple[str, ...],
+    key: int,
+    after: tuple[Any, ...] | None,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Up to ``limit`` rows of one of ``READ_MODELS``' tables after key ``after`` (its first
+    ``key`` columns), in key order, as cells in ``columns`` order: a table read page by page.
+    The names come from ``READ_MODELS``, never from users."""
+    keys = ", ".join(columns[:key])
+    where = f" WHERE ({keys}) > ({', '.join('?' for _ in range(key))})" if after else ""
+    statement = f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY {keys} LIMIT ?"  # noqa: S608
+    rows = sql.rows(store, statement, (*(after or ()), limit))
+    return [tuple(r[c] for c in columns) for r in rows]
+
+
 # ---------------------------------------------------------------- the projections' status
 def ensure_status_table(store: EventStore) -> None:
     sql.run(store, tables.STATUS_TABLE)
