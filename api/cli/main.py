@@ -152,9 +152,12 @@ def audit(
             "10,000 events or more; 1: in this process).",
         ),
     ] = None,
+    witness_keys: cli_witness.WitnessKeysOpt = None,
+    require_witness: cli_witness.RequireWitnessOpt = False,
 ) -> None:
     """Re-verify every signature, key, chain link, log leaf and checkpoint; exit 1 naming faults."""
     with opened(data, db) as (settings, ledger):
+        witness_policy = cli_witness.witness_policy_for_audit(settings, witness_keys)
         witness = None
         if witness_state is not None:
             from ledger.audit.log_checks import load_witness_view
@@ -172,7 +175,11 @@ def audit(
                 progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
                 workers=workers,
             )
+        witnessed = cli_witness.witness_audit(
+            ledger, witness_policy, report, required=require_witness
+        )
         render.audit_result(out, err, report)
+        cli_witness.show_witness_audit(out, err, witnessed)
         chain = report.chain
         speed = (
             f"{chain.events:,} events in {chain.elapsed:.2f} s: "

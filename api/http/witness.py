@@ -1,8 +1,9 @@
 """The witness over HTTP: C2SP tlog-witness ``POST /add-checkpoint``, and ``GET /`` about it.
 
 Answers as the spec says: 200 with the cosignature line(s); 409 ``text/x.tlog.size`` with the size
-last cosigned (wrong old size, or a second root for that size); 404 unknown log; 403 no valid
-log signature; 422 bad consistency proof; 400 malformed or a rollback; 413 too large. Every error
+last cosigned (wrong old size); 404 unknown log; 403 no valid log signature; 422 bad consistency
+proof, or a second root for the size already cosigned (a split view); 400 malformed or a
+rollback; 413 too large. Every error
 other than 409 is problem+json (kinds and titles in ``api.errors``).
 """
 
@@ -19,7 +20,7 @@ from api.errors import Problem, witness_answer
 from api.http import problems
 from api.http.problems import answer_problem, problem_response
 from ledger.witness.cosigner import SIZE_CONTENT_TYPE, Witness, parse_add_checkpoint_body
-from ledger.witness.errors import WitnessConflict, WitnessError, WitnessSplitView
+from ledger.witness.errors import WitnessConflict, WitnessError
 
 MAX_BODY = 64 * 1024
 SIGNATURES = "text/plain; charset=utf-8"
@@ -73,8 +74,6 @@ def create_witness_app(witness: Witness, *, clock: Callable[[], int] | None = No
                 witness.add_checkpoint, old, proof, note, now()
             )
         except WitnessConflict as e:
-            return _size_answer(e.current_size)
-        except WitnessSplitView as e:
             return _size_answer(e.current_size)
         return Response(
             signature.line().encode("utf-8"),

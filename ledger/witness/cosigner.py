@@ -118,8 +118,9 @@ class Witness:
             raise WitnessMalformed("the old size must be a non-negative integer")
         if isinstance(proof, bytes | str) or len(proof) > MAX_PROOF_LINES:
             raise WitnessMalformed(f"a proof is a list of at most {MAX_PROOF_LINES} hashes")
-        if not isinstance(now, int) or isinstance(now, bool) or not 0 <= now <= MAX_TIMESTAMP:
-            raise WitnessMalformed("the cosignature time must be POSIX seconds in [0, 2**63 - 1]")
+        if not isinstance(now, int) or isinstance(now, bool) or not 0 < now <= MAX_TIMESTAMP:
+            # tlog-witness: a cosignature's timestamp MUST NOT be zero
+            raise WitnessMalformed("the cosignature time must be POSIX seconds in [1, 2**63 - 1]")
         try:
             checkpoint = parse_checkpoint(parse_note(note).text)
         except (NoteError, CheckpointError) as e:

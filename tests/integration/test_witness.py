@@ -135,7 +135,7 @@ def test_split_view_is_refused(witness: Witness) -> None:
     grow(witness, honest, 0, 12)
     with pytest.raises(WitnessSplitView, match="split view") as e:
         witness.add_checkpoint(12, [], note_of(fork, 12), TS)
-    assert (e.value.status, e.value.current_size) == (409, 12)
+    assert (e.value.status, e.value.current_size) == (422, 12)  # tlog-witness: 422, not 409
     assert isinstance(e.value, WitnessRefused)
     with pytest.raises(WitnessBadProof):  # the fork grown further: its proof is from its own 12
         witness.add_checkpoint(12, fork.consistency_proof(12, 20), note_of(fork, 20), TS)
@@ -314,7 +314,9 @@ def test_http_conflict_is_the_size_as_text(client: TestClient) -> None:
         b"12\n",
     )
     split = post_body(client, add_checkpoint_body(12, [], note_of(tree(12, "f"), 12)))
-    assert (split.status_code, split.content) == (409, b"12\n")
+    assert split.status_code == 422  # a second root for size 12: tlog-witness says 422
+    assert split.headers["content-type"] == PROBLEM
+    assert split.json()["type"].endswith("witness-split-view")
 
 
 @pytest.mark.parametrize(
@@ -466,7 +468,7 @@ def test_a_forked_log_is_refused(
         calls: list[int] = []
         with pytest.raises(WitnessRequestError, match="split view"):
             request_cosignature(fork.log, poster(client, calls), WITNESS_NAME)
-        assert calls == [409, 409]
+        assert calls == [409, 422]
         assert (
             fork.log.cosigned_note(fork.log.size()) == fork.log.checkpoint_at(fork.log.size()).note
         )
