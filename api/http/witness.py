@@ -1,10 +1,11 @@
 """The witness over HTTP: C2SP tlog-witness ``POST /add-checkpoint``, and ``GET /`` about it.
 
-Answers as the spec says: 200 with the cosignature line(s); 409 ``text/x.tlog.size`` with the size
-last cosigned (wrong old size); 404 unknown log; 403 no valid log signature; 422 bad consistency
-proof, or a second root for the size already cosigned (a split view); 400 malformed or a
-rollback; 413 too large. Every error
-other than 409 is problem+json (kinds and titles in ``api.errors``).
+``GET /<sha256(origin) hex>/checkpoint`` serves the last checkpoint cosigned for that log (the
+spec's monitoring API). ``add-checkpoint`` answers as the spec says: 200 with the cosignature
+line(s); 409 ``text/x.tlog.size`` with the size last cosigned (wrong old size); 404 unknown log;
+403 no valid log signature; 422 bad consistency proof, or a second root for the size already
+cosigned (a split view); 400 malformed or a rollback; 413 too large. Every error other than 409
+is problem+json (kinds and titles in ``api.errors``).
 """
 
 from __future__ import annotations
@@ -80,6 +81,15 @@ def create_witness_app(witness: Witness, *, clock: Callable[[], int] | None = No
             media_type=SIGNATURES,
             headers={"Cache-Control": "no-store"},
         )
+
+    @app.get("/{origin_hash}/checkpoint", response_class=Response)
+    def latest_cosigned(origin_hash: str) -> Response:
+        """The last checkpoint cosigned for the log whose origin hashes (SHA-256, lowercase
+        hex) to ``origin_hash``, with its log signature and this witness's cosignature."""
+        note = witness.latest_cosigned(origin_hash)
+        if note is None:
+            raise Problem(404, "not-found", "Not found", "this witness cosigned no such log")
+        return Response(note.encode("utf-8"), media_type=SIGNATURES)
 
     @app.get("/")
     def about() -> dict[str, Any]:
