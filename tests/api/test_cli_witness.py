@@ -168,3 +168,36 @@ def test_verify_refuses_bad_witness_options_in_one_line(setup: Setup) -> None:
         assert_one_line_error(result)
         assert result.returncode == 2, (args, result.stderr)
     assert_one_line_error(hoso("audit", "--data", str(setup.data), *setup.db, "--witness", "x"))
+
+
+def test_configured_witnesses_load_from_the_data_directory_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.bootstrap import init_data_dir
+    from api.settings import WITNESSES_ENV, WitnessSetting, load_settings
+    from ledger.errors import ConfigurationError
+    from tests.support.cast import T0
+
+    data = tmp_path / "d"
+    init_data_dir(data, origin="w.hoso.vn/log", db=None, at=T0)
+    monkeypatch.delenv(WITNESSES_ENV, raising=False)
+    assert load_settings(data).witnesses == ()
+    config = data / "hoso.json"
+    doc = orjson.loads(config.read_bytes())
+    doc["witnesses"] = [{"vkey": OTHER, "url": "https://w.example/"}]
+    config.write_bytes(orjson.dumps(doc))
+    loaded = load_settings(data)
+    assert loaded.witnesses == (WitnessSetting(OTHER, "https://w.example/"),)
+    assert loaded.witnesses[0].name == "witness.test/other"
+    assert orjson.loads(loaded.to_json())["witnesses"] == doc["witnesses"]  # kept on rewrite
+
+    mine = CosignatureSigner(NAME, generate_private_key(bytes([97]) * 32)).vkey()
+    monkeypatch.setenv(WITNESSES_ENV, orjson.dumps([{"vkey": mine, "url": "http://x"}]).decode())
+    assert [w.vkey for w in load_settings(data).witnesses] == [mine]  # the environment wins
+    for bad in ("[", '[{"vkey": "nope", "url": "http://x"}]', f'[{{"vkey": "{mine}"}}]'):
+        monkeypatch.setenv(WITNESSES_ENV, bad)
+        with pytest.raises(ConfigurationError, match=WITNESSES_ENV):
+            load_settings(data)
+    monkeypatch.setenv(WITNESSES_ENV, orjson.dumps([{"vkey": mine, "url": "ftp://x"}]).decode())
+    with pytest.raises(ConfigurationError, match="http"):
+        load_settings(data)
