@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from api.settings import CONFIG_NAME, Settings, load_settings
+from api.witnesses import WitnessAsker
 from ledger.chain.service import Ledger
 from ledger.errors import ConfigurationError
 from ledger.log import jobs
@@ -64,15 +65,27 @@ class Services:
         """The log's checkpoint key, read on first use (a reader-only process never needs it)."""
         return log_signer(self.settings)
 
+    @functools.cached_property
+    def witness_asker(self) -> WitnessAsker:
+        """Asks the configured witnesses to cosign new checkpoints (``api.witnesses``)."""
+        return WitnessAsker(
+            self.log, self.settings.witnesses, timeout=self.settings.witness_timeout_seconds
+        )
+
     def integrate_logged(self, *, failing: bool) -> bool:
-        """One step of the integrator's loop (``ledger.log.jobs.integrate_logged``)."""
-        return jobs.integrate_logged(self.log, self.log_signer, self.policy, failing=failing)
+        """One step of the integrator's loop (``ledger.log.jobs.integrate_logged``), then the
+        witnesses are asked about any new checkpoint (in their own thread: never waited for)."""
+        failed = jobs.integrate_logged(self.log, self.log_signer, self.policy, failing=failing)
+        self.witness_asker.poke()
+        return failed
 
     def projections(self) -> ProjectionHost:
         """The read models of this ledger (created on first use, then followed)."""
         return open_projections(self.settings, self.ledger)
 
     def close(self) -> None:
+        if "witness_asker" in self.__dict__:
+            self.witness_asker.close()
         self.ledger.close()
 
 

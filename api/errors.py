@@ -42,6 +42,7 @@ from ledger.witness.errors import (
     WitnessBadSignature,
     WitnessError,
     WitnessRollback,
+    WitnessSplitView,
     WitnessUnknownLog,
 )
 from projections.errors import ProjectionFailed
@@ -194,6 +195,7 @@ _WITNESS_KINDS: Sequence[tuple[type[WitnessError], str, str]] = (
     (WitnessUnknownLog, "witness-unknown-log", "Unknown log"),
     (WitnessBadSignature, "witness-bad-signature", "Checkpoint signature not verified"),
     (WitnessBadProof, "witness-bad-proof", "Consistency proof does not verify"),
+    (WitnessSplitView, "witness-split-view", "Another root for a size already cosigned"),
     (WitnessRollback, "witness-rollback", "Checkpoint older than the one cosigned"),
 )
 

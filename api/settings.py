@@ -15,10 +15,55 @@ from domain.calendar import OfficeHours, WorkingCalendar, vietnam_calendar
 from domain.deadlines import SupplementPolicy
 from ledger.errors import ConfigurationError
 from signing import EncodingError, unb64
+from signing.cosignature import CosignatureVerifier
+from signing.errors import NoteError
 
 CONFIG_NAME = "hoso.json"
 DEFAULT_DATA = Path("hoso-data")
 DB_ENV = "HOSO_DB"
+WITNESSES_ENV = "HOSO_WITNESSES"
+
+
+@dataclass(frozen=True)
+class WitnessSetting:
+    """A witness (bên chứng kiến) the service asks after each checkpoint: its cosignature
+    verifier key (which names it) and the URL prefix of its C2SP tlog-witness service."""
+
+    vkey: str
+    url: str
+
+    @property
+    def name(self) -> str:
+        return self.vkey.split("+", 1)[0]
+
+
+def _witnesses(raw: object, where: str) -> tuple[WitnessSetting, ...]:
+    """``[{"vkey": ..., "url": ...}, ...]``, each key a cosignature key, each URL http(s)."""
+    if not isinstance(raw, list):
+        raise ConfigurationError(f"{where}: witnesses must be a list of {{vkey, url}}")
+    found = []
+    for n, item in enumerate(raw):
+        if not isinstance(item, dict) or set(item) != {"vkey", "url"}:
+            raise ConfigurationError(f"{where}: witness {n + 1} must have exactly vkey and url")
+        vkey, url = item["vkey"], item["url"]
+        try:
+            vkey = CosignatureVerifier.from_vkey(vkey).vkey()
+        except NoteError as e:
+            raise ConfigurationError(f"{where}: witness {n + 1}: {e}") from e
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"{where}: witness {n + 1}: the url must be http(s)://...")
+        found.append(WitnessSetting(vkey, url))
+    return tuple(found)
+
+
+def _witnesses_from_env(default: tuple[WitnessSetting, ...]) -> tuple[WitnessSetting, ...]:
+    raw = os.environ.get(WITNESSES_ENV)
+    if raw is None:
+        return default
+    try:
+        return _witnesses(orjson.loads(raw), WITNESSES_ENV)
+    except orjson.JSONDecodeError as e:
+        raise ConfigurationError(f"{WITNESSES_ENV} is not JSON: {e}") from e
 
 
 @dataclass(frozen=True)
@@ -41,6 +86,9 @@ class Settings:
     office_hours: tuple[tuple[time, time], ...] = field(
         default_factory=lambda: OfficeHours().periods
     )
+    # the witnesses the service asks after each checkpoint (HOSO_WITNESSES overrides hoso.json)
+    witnesses: tuple[WitnessSetting, ...] = ()
+    witness_timeout_seconds: float = 5.0
 
     @property
     def keys_dir(self) -> Path:
@@ -74,6 +122,8 @@ class Settings:
                     [a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in self.office_hours
                 ],
             },
+            "witnesses": [{"vkey": w.vkey, "url": w.url} for w in self.witnesses],
+            "witness_timeout_seconds": self.witness_timeout_seconds,
         }
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
 
@@ -109,6 +159,8 @@ def load_settings(data_dir: Path, db: str | None = None) -> Settings:
                 (time.fromisoformat(a), time.fromisoformat(b))
                 for a, b in cal.get("office_hours", [["07:30", "11:30"], ["13:00", "17:00"]])
             ),
+            witnesses=_witnesses_from_env(_witnesses(doc.get("witnesses", []), str(path))),
+            witness_timeout_seconds=float(doc.get("witness_timeout_seconds", 5.0)),
         )
     except (orjson.JSONDecodeError, KeyError, ValueError, TypeError, EncodingError) as e:
         raise ConfigurationError(f"{path} is not a valid hoso configuration: {e}") from e

@@ -156,9 +156,12 @@ def audit(
         bool,
         typer.Option("--projections", help="Also rebuild the read models aside and compare them."),
     ] = False,
+    witness_keys: cli_witness.WitnessKeysOpt = None,
+    require_witness: cli_witness.RequireWitnessOpt = False,
 ) -> None:
     """Re-verify every signature, key, chain link, log leaf and checkpoint; exit 1 naming faults."""
     with opened(data, db) as (settings, ledger):
+        witness_policy = cli_witness.witness_policy_for_audit(settings, witness_keys)
         witness = None
         if witness_state is not None:
             from ledger.audit.log_checks import load_witness_view
@@ -176,11 +179,15 @@ def audit(
                 progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
                 workers=workers,
             )
+        witnessed = cli_witness.witness_audit(
+            ledger, witness_policy, report, required=require_witness
+        )
         if projections:  # the read models' differences join the audit's findings
             report.log.failures.extend(cli_views.read_model_findings(settings, ledger))
         render.audit_result(out, err, report)
         if projections and report.ok:
             out.print("[green]✓ read models[/]: each equals its rebuild from the events.")
+        cli_witness.show_witness_audit(out, err, witnessed)
         chain = report.chain
         speed = (
             f"{chain.events:,} events in {chain.elapsed:.2f} s: "

@@ -1,5 +1,6 @@
 """CLI for witnesses: ``hoso witness init | add-log | serve`` (the cosigner's side) and
-``hoso witness request`` (the log's side: get the latest checkpoint cosigned and store it).
+``hoso witness request`` (the log's side: get the latest checkpoint cosigned and store it); and
+the witness part of ``hoso audit`` (``witness_policy_for_audit``, ``witness_audit``).
 
 A witness directory holds ``witness.pem`` (0600) and ``state.json``; the name is in the state.
 """
@@ -10,12 +11,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 
 from api.bootstrap import integrate_and_checkpoint, open_ledger, open_log
-from api.settings import DEFAULT_DATA, load_settings
-from ledger.witness.client import Post, last_cosigned_size, request_cosignature
+from api.settings import DEFAULT_DATA, Settings, load_settings
+from api.witnesses import http_poster
+from ledger.audit.full import FullAuditReport
+from ledger.audit.witness_checks import WitnessAuditReport, witness_audit_report
+from ledger.chain.service import Ledger
+from ledger.witness.client import last_cosigned_size, request_cosignature
 from ledger.witness.cosigner import Witness
-from ledger.witness.errors import WitnessError, WitnessRequestError
+from ledger.witness.errors import WitnessError, WitnessPolicyError, WitnessRequestError
+from ledger.witness.policy import WitnessPolicy, policy_from_keys
 from signing import generate_private_key, load_private_key_pem, save_private_key_pem
 from signing.cosignature import CosignatureVerifier
 from signing.errors import NoteError
@@ -92,27 +100,62 @@ def request(
             raise WitnessRequestError("the log is empty: there is nothing to cosign")
         log = open_log(ledger)
         guess = last_cosigned_size(log, name)
-        request_cosignature(log, http_poster(url), name, guess, verifier=verifier)
+        request_cosignature(log, http_poster(url, TIMEOUT_SECONDS), name, guess, verifier=verifier)
         note = log.cosigned_note(checkpoint.size)
     finally:
         ledger.store.close()
     typer.echo(note, nl=False)
 
 
-def http_poster(url: str) -> Post:
-    """POST add-checkpoint bodies to ``url``/add-checkpoint with httpx."""
-    import httpx
+# ---------------------------------------------------------------------- hoso audit's part
+WitnessKeysOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="A witness's cosignature verifier key (repeatable): the inspector's own trust, "
+        "in place of the witnesses configured in the data directory.",
+    ),
+]
+RequireWitnessOpt = Annotated[
+    bool,
+    typer.Option(
+        "--require-witness",
+        help="Fail unless a witness cosigned the latest checkpoint (else a loud warning).",
+    ),
+]
 
-    endpoint = url.rstrip("/") + "/add-checkpoint"
 
-    def post(body: bytes) -> tuple[int, str, bytes]:
-        try:
-            response = httpx.post(endpoint, content=body, timeout=TIMEOUT_SECONDS)
-        except httpx.HTTPError as e:
-            raise WitnessRequestError(f"cannot reach the witness at {endpoint}: {e}") from e
-        return response.status_code, response.headers.get("content-type", ""), response.content
+def witness_policy_for_audit(settings: Settings, vkeys: list[str] | None) -> WitnessPolicy:
+    """The witnesses an audit counts: ``--witness`` if given, else the configured ones."""
+    keys = vkeys if vkeys else [w.vkey for w in settings.witnesses]
+    try:
+        return policy_from_keys(keys, 0)
+    except WitnessPolicyError as e:
+        raise typer.BadParameter(str(e), param_hint="--witness") from e
 
-    return post
+
+def witness_audit(
+    ledger: Ledger, policy: WitnessPolicy, report: FullAuditReport, *, required: bool
+) -> WitnessAuditReport:
+    """Check the witnesses; their failures join the log's, so the verdict names them."""
+    witnessed = witness_audit_report(open_log(ledger), policy, required=required)
+    report.log.failures.extend(witnessed.failures)
+    return witnessed
+
+
+def show_witness_audit(out: Console, err: Console, witnessed: WitnessAuditReport) -> None:
+    """The loud UNWITNESSED warning (or who cosigned), in the audit's summary."""
+    warning = witnessed.warning
+    if warning is None:
+        out.print(
+            f"[green]✓ witnessed[/]: the latest checkpoint (size {witnessed.latest_size}) is "
+            f"cosigned by {escape(', '.join(witnessed.cosigners))}; a rewrite of the log before "
+            "it would be refused by them.",
+            highlight=False,
+        )
+    elif not witnessed.required:
+        err.print(f"[bold yellow]⚠ {escape(warning)}[/]", highlight=False)
+        err.print("  (hoso audit --require-witness makes this a failure)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,9 +1,11 @@
 """The witness over HTTP: C2SP tlog-witness ``POST /add-checkpoint``, and ``GET /`` about it.
 
-Answers as the spec says: 200 with the cosignature line(s); 409 ``text/x.tlog.size`` with the size
-last cosigned (wrong old size, or a second root for that size); 404 unknown log; 403 no valid
-log signature; 422 bad consistency proof; 400 malformed or a rollback; 413 too large. Every error
-other than 409 is problem+json (kinds and titles in ``api.errors``).
+``GET /<sha256(origin) hex>/checkpoint`` serves the last checkpoint cosigned for that log (the
+spec's monitoring API). ``add-checkpoint`` answers as the spec says: 200 with the cosignature
+line(s); 409 ``text/x.tlog.size`` with the size last cosigned (wrong old size); 404 unknown log;
+403 no valid log signature; 422 bad consistency proof, or a second root for the size already
+cosigned (a split view); 400 malformed or a rollback; 413 too large. Every error other than 409
+is problem+json (kinds and titles in ``api.errors``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from api.errors import Problem, witness_answer
 from api.http import problems
 from api.http.problems import answer_problem, problem_response
 from ledger.witness.cosigner import SIZE_CONTENT_TYPE, Witness, parse_add_checkpoint_body
-from ledger.witness.errors import WitnessConflict, WitnessError, WitnessSplitView
+from ledger.witness.errors import WitnessConflict, WitnessError
 
 MAX_BODY = 64 * 1024
 SIGNATURES = "text/plain; charset=utf-8"
@@ -74,13 +76,20 @@ def create_witness_app(witness: Witness, *, clock: Callable[[], int] | None = No
             )
         except WitnessConflict as e:
             return _size_answer(e.current_size)
-        except WitnessSplitView as e:
-            return _size_answer(e.current_size)
         return Response(
             signature.line().encode("utf-8"),
             media_type=SIGNATURES,
             headers={"Cache-Control": "no-store"},
         )
+
+    @app.get("/{origin_hash}/checkpoint", response_class=Response)
+    def latest_cosigned(origin_hash: str) -> Response:
+        """The last checkpoint cosigned for the log whose origin hashes (SHA-256, lowercase
+        hex) to ``origin_hash``, with its log signature and this witness's cosignature."""
+        note = witness.latest_cosigned(origin_hash)
+        if note is None:
+            raise Problem(404, "not-found", "Not found", "this witness cosigned no such log")
+        return Response(note.encode("utf-8"), media_type=SIGNATURES)
 
     @app.get("/")
     def about() -> dict[str, Any]:

@@ -23,6 +23,7 @@ from ledger.errors import BundleError, LedgerError, TamperError
 from ledger.log import merkle
 from ledger.log.checkpoint import open_checkpoint
 from ledger.log.formats import BUNDLE_FORMAT, REGISTRY_HEAD_PREFIX
+from ledger.witness.policy import WitnessPolicy, judge
 from signing import unb64
 from signing.errors import VerificationError
 from signing.note import NoteVerifier
@@ -47,7 +48,9 @@ class BundleReport:
     origin: str = ""
     checkpoint_size: int = 0
     registry_events: int = 0
-    cosignatures: int = 0
+    cosignatures: int = 0  # valid cosignatures by the witnesses named to the verifier
+    witnesses: tuple[str, ...] = ()  # their names
+    unchecked_cosignatures: tuple[str, ...] = ()  # names on lines by keys nobody named
     timeline: list[TimelineRow] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -86,10 +89,14 @@ def _registry_head(extensions: tuple[str, ...]) -> tuple[int, str]:
     return int(parts[0]), parts[1]
 
 
-def verify_bundle_report(doc: Any, log_vkey: str) -> BundleReport:
+def verify_bundle_report(
+    doc: Any, log_vkey: str, *, witnesses: WitnessPolicy | None = None
+) -> BundleReport:
+    """``witnesses``: the witness policy the checkpoint's cosignatures must meet (none: none
+    required, and no cosignature is counted, since none can be checked)."""
     report = BundleReport()
     try:
-        _verify(doc, log_vkey, report)
+        _verify(doc, log_vkey, report, witnesses or WitnessPolicy())
     except BundleError as e:
         report.failures.extend(e.failures)
     except (VerificationError, LedgerError, ValueError) as e:
@@ -99,14 +106,16 @@ def verify_bundle_report(doc: Any, log_vkey: str) -> BundleReport:
     return report
 
 
-def verify_bundle(doc: Any, log_vkey: str) -> BundleReport:
-    report = verify_bundle_report(doc, log_vkey)
+def verify_bundle(
+    doc: Any, log_vkey: str, *, witnesses: WitnessPolicy | None = None
+) -> BundleReport:
+    report = verify_bundle_report(doc, log_vkey, witnesses=witnesses)
     if not report.ok:
         raise BundleError(report.failures)
     return report
 
 
-def _verify(doc: Any, log_vkey: str, report: BundleReport) -> None:
+def _verify(doc: Any, log_vkey: str, report: BundleReport, witnesses: WitnessPolicy) -> None:
     if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
         raise BundleError([f"not a {BUNDLE_FORMAT} document"])
     expected = {"format", "origin", "file", "checkpoint", "entries", "registry"}
@@ -119,7 +128,10 @@ def _verify(doc: Any, log_vkey: str, report: BundleReport) -> None:
     verifier = NoteVerifier.from_vkey(log_vkey)
     checkpoint, opened = open_checkpoint(note, verifier, origin=origin)
     report.checkpoint_size = checkpoint.size
-    report.cosignatures = max(0, len(opened.signatures) - 1)
+    tally, witness_failures = judge(witnesses, opened.text, opened.unverified)
+    report.cosignatures, report.witnesses = tally.count, tally.names
+    report.unchecked_cosignatures = tally.unknown
+    report.failures.extend(witness_failures)
     registry, entries = _entries(doc, "registry"), _entries(doc, "entries")
     failures = []
     for label, items in (("registry", registry), ("entries", entries)):

@@ -35,8 +35,10 @@ def request_cosignature(
 ) -> str:
     """Ask a witness to cosign the latest checkpoint, store its cosignature, return the line(s).
 
-    On 409 the witness's size is read and the request sent once more from there. Lines by other
-    keys are ignored; with ``verifier`` the witness's lines must also verify before being kept.
+    On 409 the witness's size is read and the request sent once more from there; a second root
+    for the size it cosigned is refused (422 since tlog-witness clarified it, 409 with that very
+    size before). Lines by other keys are ignored; with ``verifier`` the witness's lines must
+    also verify before being kept.
     """
     latest = log.latest_checkpoint()
     if latest is None:
@@ -48,6 +50,11 @@ def request_cosignature(
         status, content_type, answer = post(_request_body(log, latest, old))
         if status == 200:
             break
+        if status == 422 and old == latest.size:  # tlog-witness: same size, another root
+            raise WitnessRequestError(
+                f"witness {witness_name} refuses: it cosigned another tree of size {old} "
+                "(split view?)"
+            )
         if status == 409:
             size = _conflict_size(content_type, answer)
             if size == old:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import re
 import threading
@@ -43,7 +44,7 @@ from ledger.witness.state import LogRecord, WitnessState
 from signing.cosignature import MAX_TIMESTAMP, CosignatureSigner, CosignatureVerifier
 from signing.errors import NoteError, VerificationError
 from signing.keys import b64, unb64
-from signing.note import NoteSignature, NoteVerifier, open_note, parse_note
+from signing.note import NoteSignature, NoteVerifier, format_note, open_note, parse_note
 
 MAX_PROOF_LINES = 63
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
@@ -118,8 +119,9 @@ class Witness:
             raise WitnessMalformed("the old size must be a non-negative integer")
         if isinstance(proof, bytes | str) or len(proof) > MAX_PROOF_LINES:
             raise WitnessMalformed(f"a proof is a list of at most {MAX_PROOF_LINES} hashes")
-        if not isinstance(now, int) or isinstance(now, bool) or not 0 <= now <= MAX_TIMESTAMP:
-            raise WitnessMalformed("the cosignature time must be POSIX seconds in [0, 2**63 - 1]")
+        if not isinstance(now, int) or isinstance(now, bool) or not 0 < now <= MAX_TIMESTAMP:
+            # tlog-witness: a cosignature's timestamp MUST NOT be zero
+            raise WitnessMalformed("the cosignature time must be POSIX seconds in [1, 2**63 - 1]")
         try:
             checkpoint = parse_checkpoint(parse_note(note).text)
         except (NoteError, CheckpointError) as e:
@@ -130,15 +132,27 @@ class Witness:
             if record is None:
                 raise WitnessUnknownLog(f"unknown log {checkpoint.origin!r}")
             try:
-                open_note(note, [NoteVerifier.from_vkey(record.vkey)])
+                opened = open_note(note, [NoteVerifier.from_vkey(record.vkey)])
             except NoteError as e:
                 raise WitnessBadSignature(
                     f"not signed by the key of {checkpoint.origin}: {e}"
                 ) from e
             _check_growth(record, old_size, proof, checkpoint)
-            updated = LogRecord(record.vkey, checkpoint.size, checkpoint.root, note)
+            cosignature = self._signer.cosign(checkpoint.body(), now)
+            # kept as served for monitors: the log's verified signatures and this cosignature
+            kept = format_note(opened.text, [*opened.signatures, cosignature])
+            updated = LogRecord(record.vkey, checkpoint.size, checkpoint.root, kept)
             replace(state, logs={**state.logs, checkpoint.origin: updated}).save(self._path)
-        return self._signer.cosign(checkpoint.body(), now)
+        return cosignature
+
+    def latest_cosigned(self, origin_hash: str) -> str | None:
+        """The last checkpoint cosigned for the log whose origin's SHA-256 is ``origin_hash``
+        (lowercase hex), with the log's signature and this witness's cosignature; None if none
+        (tlog-witness, the monitoring API)."""
+        for origin, record in self.state().logs.items():
+            if hashlib.sha256(origin.encode()).hexdigest() == origin_hash and record.size:
+                return record.note
+        return None
 
     # ---------------------------------------------------------------- internals
     @contextlib.contextmanager

@@ -28,6 +28,10 @@ class WitnessRequestError(WitnessError):
     status = 502
 
 
+class WitnessPolicyError(WitnessError):
+    """Witness verifier keys or a minimum that cannot make a witness policy."""
+
+
 class WitnessRefused(WitnessError):
     """The witness will not cosign this checkpoint."""
 
@@ -67,9 +71,10 @@ class WitnessConflict(WitnessError):
 
 
 class WitnessSplitView(WitnessRefused):
-    """A second root for the size already cosigned (409, as tlog-witness says)."""
+    """A second root for the size already cosigned (422: tlog-witness since its size-match
+    clarification; 409 before it). ``current_size`` is that size."""
 
-    status = 409
+    status = 422
 
     def __init__(self, current_size: int, message: str) -> None:
         super().__init__(message)

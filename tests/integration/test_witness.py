@@ -102,7 +102,7 @@ def test_first_cosign_from_size_zero(witness: Witness, cosigner: CosignatureVeri
     sig = witness.add_checkpoint(0, [], note, TS)
     assert cosigner.verify(body_of(note), sig) == TS
     record = witness.state().logs[ORIGIN]
-    assert (record.size, record.root, record.note) == (5, t.root(5), note)
+    assert (record.size, record.root, record.note) == (5, t.root(5), note + sig.line())
 
 
 def test_consistent_growth_is_cosigned(witness: Witness, cosigner: CosignatureVerifier) -> None:
@@ -135,7 +135,7 @@ def test_split_view_is_refused(witness: Witness) -> None:
     grow(witness, honest, 0, 12)
     with pytest.raises(WitnessSplitView, match="split view") as e:
         witness.add_checkpoint(12, [], note_of(fork, 12), TS)
-    assert (e.value.status, e.value.current_size) == (409, 12)
+    assert (e.value.status, e.value.current_size) == (422, 12)  # tlog-witness: 422, not 409
     assert isinstance(e.value, WitnessRefused)
     with pytest.raises(WitnessBadProof):  # the fork grown further: its proof is from its own 12
         witness.add_checkpoint(12, fork.consistency_proof(12, 20), note_of(fork, 20), TS)
@@ -314,7 +314,9 @@ def test_http_conflict_is_the_size_as_text(client: TestClient) -> None:
         b"12\n",
     )
     split = post_body(client, add_checkpoint_body(12, [], note_of(tree(12, "f"), 12)))
-    assert (split.status_code, split.content) == (409, b"12\n")
+    assert split.status_code == 422  # a second root for size 12: tlog-witness says 422
+    assert split.headers["content-type"] == PROBLEM
+    assert split.json()["type"].endswith("witness-split-view")
 
 
 @pytest.mark.parametrize(
@@ -466,7 +468,7 @@ def test_a_forked_log_is_refused(
         calls: list[int] = []
         with pytest.raises(WitnessRequestError, match="split view"):
             request_cosignature(fork.log, poster(client, calls), WITNESS_NAME)
-        assert calls == [409, 409]
+        assert calls == [409, 422]
         assert (
             fork.log.cosigned_note(fork.log.size()) == fork.log.checkpoint_at(fork.log.size()).note
         )
@@ -613,3 +615,25 @@ def test_cli_init_add_log_serve_and_request(tmp_path: Path) -> None:
         app, ["witness", "request", "--data", str(data), "--url", url, "--name", "w.test/cli"]
     )
     assert down.exit_code != 0 and "cannot reach the witness" in str(down.exception)
+
+
+def test_http_serves_the_last_cosigned_checkpoint_to_monitors(
+    client: TestClient, cosigner: CosignatureVerifier
+) -> None:
+    """tlog-witness monitoring API: GET <sha256(origin) hex>/checkpoint, 404 before any."""
+    import hashlib
+
+    path = f"/{hashlib.sha256(ORIGIN.encode()).hexdigest()}/checkpoint"
+    assert client.get(path).status_code == 404
+    assert client.get(f"/{'0' * 64}/checkpoint").status_code == 404
+    t = tree(9)
+    unknown = NoteSigner("someone.else", generate_private_key(bytes([80]) * 32))
+    note = note_of(t, 9)
+    extra = unknown.sign(body_of(note)).line()
+    assert post_body(client, add_checkpoint_body(0, [], note + extra)).status_code == 200
+    served = client.get(path)
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/plain")
+    opened = open_note(served.text, [LOG_VERIFIER, cosigner])
+    assert len(opened.signatures) == 2  # the log's signature and this witness's cosignature
+    assert opened.unverified == ()  # a line the witness did not verify is not served
+    assert opened.text == body_of(note)
