@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,14 @@ class Settings:
     # the witnesses the service asks after each checkpoint (HOSO_WITNESSES overrides hoso.json)
     witnesses: tuple[WitnessSetting, ...] = ()
     witness_timeout_seconds: float = 5.0
+    # how far an event's occurred_at may trail the server's recorded_at, in seconds (the audit
+    # refuses more); None: not limited (histories imported or replayed from recorded traffic)
+    max_event_delay_seconds: int | None = None
+
+    @property
+    def max_event_delay(self) -> timedelta | None:
+        s = self.max_event_delay_seconds
+        return None if s is None else timedelta(seconds=s)
 
     @property
     def keys_dir(self) -> Path:
@@ -124,6 +132,7 @@ class Settings:
             },
             "witnesses": [{"vkey": w.vkey, "url": w.url} for w in self.witnesses],
             "witness_timeout_seconds": self.witness_timeout_seconds,
+            "max_event_delay_seconds": self.max_event_delay_seconds,
         }
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
 
@@ -161,6 +170,17 @@ def load_settings(data_dir: Path, db: str | None = None) -> Settings:
             ),
             witnesses=_witnesses_from_env(_witnesses(doc.get("witnesses", []), str(path))),
             witness_timeout_seconds=float(doc.get("witness_timeout_seconds", 5.0)),
+            max_event_delay_seconds=_optional_seconds(doc.get("max_event_delay_seconds")),
         )
     except (orjson.JSONDecodeError, KeyError, ValueError, TypeError, EncodingError) as e:
         raise ConfigurationError(f"{path} is not a valid hoso configuration: {e}") from e
+
+
+def _optional_seconds(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(
+            f"max_event_delay_seconds must be a whole number of seconds, not {value!r}"
+        )
+    return value

@@ -4,12 +4,14 @@ Event-sourced like everything else: the ledger stores these events as signed env
 stream ``REGISTRY_STREAM``. The registry is established by the ledger authority's key (the trust
 anchor, pinned in the ledger's configuration); unit administrators are registered by the authority,
 and register, rotate and revoke the keys of their own unit's people. Revocation is never
-retroactive, so a key valid at an instant stays valid for that instant forever.
+retroactive, so a key valid at an instant stays valid for that instant forever. The instant that
+counts is the server's (the ledger judges an event at the time it received it, never at the time
+the actor claims), so a revoked key cannot sign an event dated before its revocation.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -173,7 +175,8 @@ class KeyRegistry(BaseAggregate[str]):
         raise KeyNotValid("the key registry has no authority")
 
     def key_for(self, actor: str, kid: str, at: datetime) -> KeyRecord:
-        """The record of ``kid`` if it belongs to ``actor`` and was valid at ``at``; else raise."""
+        """The record of ``kid`` if it belongs to ``actor`` and was valid at ``at`` (the server's
+        receipt time of what it signs); else raise."""
         record = self.keys.get(kid)
         if record is None:
             raise KeyNotValid(f"key {kid} is not registered")
@@ -187,6 +190,14 @@ class KeyRegistry(BaseAggregate[str]):
                 )
             raise KeyNotValid(f"key {kid} of {actor} was not valid at {at.isoformat()} ({window})")
         return record
+
+    def revocation_logged(self, kid: str, at: datetime) -> None:
+        """The ledger logged ``kid``'s revocation at ``at`` (the server's time): it takes effect
+        no earlier, so what the log already held stays valid, and every later event is judged
+        against it (a revocation in force when logged stands for everything after it)."""
+        record = self.keys[kid]
+        if record.revoked_at is not None and record.revoked_at < at:
+            self.keys[kid] = replace(record, revoked_at=at)
 
     def roles_of(self, actor: str, at: datetime) -> dict[Role, set[str]]:
         """Each role the actor holds at ``at`` with a valid key, mapped to its units."""

@@ -178,6 +178,7 @@ def audit(
                 witness=witness,
                 progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
                 workers=workers,
+                max_delay=settings.max_event_delay,
             )
         witnessed = cli_witness.witness_audit(
             ledger, witness_policy, report, required=require_witness

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from multiprocessing import get_context
 from typing import cast
 
@@ -97,6 +97,7 @@ def audit_report(
     workers: int | None = None,
     chunk_size: int = CHUNK,
     url: str | None = None,
+    max_delay: timedelta | None = None,
 ) -> AuditReport:
     """Verify the whole store; ``progress(done, total)`` is called as verification advances.
 
@@ -105,15 +106,16 @@ def audit_report(
     process; 1 or less means in this process. ``url`` reopens the store in the workers (derived
     from the store when None; a store that cannot be reopened is audited in this process).
     The result (counts and the first broken event) does not depend on any of these.
+    ``max_delay``: how far an event's ``occurred_at`` may trail the server's ``recorded_at``.
     """
     total = store.max_position()
     if workers is None:
         workers = (os.cpu_count() or 1) if total >= AUTO_PARALLEL_MIN else 1
     url = url or store_url(store)
     if workers <= 1 or url is None:
-        return _audit_in_process(store, origin, authority_key, progress, total)
+        return _audit_in_process(store, origin, authority_key, progress, total, max_delay)
     return _audit_parallel(
-        store, origin, authority_key, progress, total, workers, max(1, chunk_size), url
+        store, origin, authority_key, progress, total, workers, max(1, chunk_size), url, max_delay
     )
 
 
@@ -123,9 +125,10 @@ def _audit_in_process(
     authority_key: bytes | None,
     progress: Callable[[int, int], None] | None,
     total: int,
+    max_delay: timedelta | None = None,
 ) -> AuditReport:
     t0 = time.perf_counter()
-    verifier = ChainVerifier(origin, authority_key)
+    verifier = ChainVerifier(origin, authority_key, log_order=True, max_delay=max_delay)
     events = registry_events = 0
     position = 0
     failure: TamperError | None = None
@@ -186,6 +189,7 @@ def _audit_parallel(
     workers: int,
     span: int,
     url: str,
+    max_delay: timedelta | None = None,
 ) -> AuditReport:
     """Workers read and check ranges of ``span`` positions (``ledger.audit.worker``), at most
     ``2 * workers`` ranges in flight; here, in log order, each fact's chain link, key and role
@@ -193,7 +197,7 @@ def _audit_parallel(
     a worker was not sure of goes through ``ChainVerifier.check`` itself: the first failure
     named is the reference's, found at the same event."""
     t0 = time.perf_counter()
-    verifier = ChainVerifier(origin, authority_key)
+    verifier = ChainVerifier(origin, authority_key, log_order=True, max_delay=max_delay)
     heads = verifier.heads
     public_keys = registry_public_keys(store)
     tally = _Tally()
@@ -205,7 +209,7 @@ def _audit_parallel(
         max_workers=workers,
         mp_context=context,
         initializer=init_worker,
-        initargs=(url, origin, public_keys),
+        initargs=(url, origin, public_keys, max_delay),
     ) as pool:
         while failure is None:
             while len(inflight) < 2 * workers and next_start <= total:
@@ -221,7 +225,9 @@ def _audit_parallel(
                     pos, stream, version, prev, chain_hash, actor, kid, when, unit, rule = cast(
                         Fact, row
                     )
-                    at = datetime.fromisoformat(when)  # checked by parse_instant in the worker
+                    at = datetime.fromisoformat(when)  # recorded_at, checked in the worker
+                    if verifier.floor is not None and verifier.floor > at:
+                        at = verifier.floor  # judged no earlier than what was logged before
                     last_version, last_hash = heads.get(stream, _GENESIS)
                     registry = verifier.registry
                     if (
@@ -235,6 +241,7 @@ def _audit_parallel(
                         and _allowed(registry, actor, at, unit, rule)
                     ):
                         heads[stream] = (version, chain_hash)
+                        verifier.floor = at
                         tally.passed(pos, stream, version)
                         continue
                     stored = None
@@ -301,11 +308,17 @@ def full_audit_report(
     witness: WitnessView | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    max_delay: timedelta | None = None,
 ) -> FullAuditReport:
     """Both halves of the audit; the log half runs even when the events half failed, so the
     report names everything it found (a deleted last event only shows in the log half)."""
     chain = audit_report(
-        store, origin=origin, authority_key=authority_key, progress=progress, workers=workers
+        store,
+        origin=origin,
+        authority_key=authority_key,
+        progress=progress,
+        workers=workers,
+        max_delay=max_delay,
     )
     log = log_audit_report(MerkleLog(store, origin), log_verifier, witness=witness)
     if chain.ok:

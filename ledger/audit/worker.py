@@ -16,14 +16,16 @@ reference's. Fails closed: a wrong fast path can only send more events to the re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
 
 from domain.codes import parse_file_code
-from ledger.chain.verify import OFFICERS, unit_roles_allowed
+from ledger.chain.verify import MAX_LEAD, OFFICERS, unit_roles_allowed
 from ledger.encoding.envelope import decode
 from ledger.encoding.fast.envelope import check_fields, signed_parts
+from ledger.encoding.fast.payload import instant
 from ledger.store.events import EventStore
 from ledger.store.rows import RowReader
 from signing import unb64
@@ -33,9 +35,10 @@ Raw = tuple[int, str, int, str, bytes]
 """A row for the parent to check with ``ChainVerifier``: position, stream, version, topic, state."""
 Fact = tuple[int, str, int, str, str, str, str, str, str, int]
 """A file event whose stateless checks and signature passed: position, stream, version,
-prev_hash, chain hash, actor, key id, occurred_at (its canonical text: cheaper to send than a
-datetime), the file's unit, its rule in ``RULES``. The row itself stays in the store (the parent
-reads it again in the rare case it must hand the event to the reference)."""
+prev_hash, chain hash, actor, key id, recorded_at (the server's receipt time, at which the key
+and role are judged; its canonical text: cheaper to send than a datetime), the file's unit, its
+rule in ``RULES``. The row itself stays in the store (the parent reads it again in the rare case
+it must hand the event to the reference)."""
 
 Pending = tuple[Ed25519PublicKey, bytes, bytes]
 """A signature still to verify: the actor's key, the signature, the signed message."""
@@ -71,9 +74,15 @@ class _Kind:
 class FactFinder:
     """The stateless half of ``ChainVerifier.check`` for file events (see the module's note)."""
 
-    def __init__(self, origin: str, public_keys: dict[str, bytes | None]) -> None:
+    def __init__(
+        self,
+        origin: str,
+        public_keys: dict[str, bytes | None],
+        max_delay: timedelta | None = None,
+    ) -> None:
         self.origin = origin
         self.public_keys = public_keys
+        self.max_delay = max_delay
         self._loaded: dict[bytes, Ed25519PublicKey] = {}
         self._kinds: dict[str, _Kind] = {}
         self._units: dict[str, str] = {}
@@ -136,13 +145,21 @@ class FactFinder:
         public_key = self.public_keys.get(kid)
         if public_key is None:
             return None
-        prev_hash, actor, occurred_at = doc["prev_hash"], doc["actor"], doc["occurred_at"]
+        recorded_at = doc.get("recorded_at")
+        if recorded_at is None:
+            return None  # the reference names the missing receipt time
+        recorded = instant(recorded_at)
+        if at - recorded > MAX_LEAD or (
+            self.max_delay is not None and recorded - at > self.max_delay
+        ):
+            return None
+        prev_hash, actor = doc["prev_hash"], doc["actor"]
         chain_hash, message, signature = signed_parts(doc)
         key = self._loaded.get(public_key)
         if key is None:
             key = self._loaded[public_key] = Ed25519PublicKey.from_public_bytes(public_key)
         rule = kind.rule
-        fact = (pos, stream, version, prev_hash, chain_hash, actor, kid, occurred_at, unit, rule)
+        fact = (pos, stream, version, prev_hash, chain_hash, actor, kid, recorded_at, unit, rule)
         return fact, (key, signature, message)
 
 
@@ -167,10 +184,15 @@ def registry_public_keys(store: EventStore) -> dict[str, bytes | None]:
 _WORKER: tuple[RowReader, FactFinder] | None = None
 
 
-def init_worker(url: str, origin: str, public_keys: dict[str, bytes | None]) -> None:
+def init_worker(
+    url: str,
+    origin: str,
+    public_keys: dict[str, bytes | None],
+    max_delay: timedelta | None = None,
+) -> None:
     """Pool initializer: connect to the store and keep it for every range this process reads."""
     global _WORKER
-    _WORKER = (RowReader(url), FactFinder(origin, public_keys))
+    _WORKER = (RowReader(url), FactFinder(origin, public_keys, max_delay))
 
 
 def audit_range(start: int, stop: int) -> list[Fact | Raw]:

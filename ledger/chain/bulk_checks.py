@@ -79,8 +79,9 @@ class FreshVerifier(ChainVerifier):
             raise fail(f"{env.type} cannot be event number {version} of a stream")
         if self.registry is None:
             raise fail("file event before the key registry was established")
-        record = self.registry.key_for(unsigned.actor, unsigned.key_id, at)
-        refusal = check_file_permission(self.registry, env, event)
+        judged = self.judged_at(env)  # the server's receipt time: keys and roles are judged there
+        record = self.registry.key_for(unsigned.actor, unsigned.key_id, judged)
+        refusal = check_file_permission(self.registry, env, event, judged)
         if refusal:  # the signature is checked before the role: name the same reason
             env.verify(record.public_key)
             raise fail(refusal)

@@ -17,7 +17,7 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-from ledger.chain.verify import ChainVerifier
+from ledger.chain.verify import ChainVerifier, receipt_time
 from ledger.encoding.envelope import Envelope, decode
 from ledger.errors import BundleError, LedgerError, TamperError
 from ledger.log import merkle
@@ -147,8 +147,18 @@ def _verify(doc: Any, log_vkey: str, report: BundleReport, witnesses: WitnessPol
     if failures:
         raise BundleError(failures)
     chain = _replay_registry(origin, registry, checkpoint.extensions, report)
+    # In log order, each event is judged no earlier than the server's time of what the log held
+    # before it (the registry's events before its leaf, the file's earlier events), so a
+    # revocation in force when logged stands for every later leaf, whatever its times say.
+    logged = [(i, receipt_time(decode(e))) for i, e, _p in registry]
+    chain.log_order, file_floor = True, None
     for index, entry, _proof in entries:
+        before = [t for i, t in logged if i < index]
+        if file_floor is not None:
+            before.append(file_floor)
+        chain.floor = max(before) if before else None
         env = _checked(chain, entry, index)
+        file_floor = chain.floor
         if env.stream != code:
             raise BundleError([f"leaf {index} belongs to {env.stream}, not to file {code}"])
         assert chain.registry is not None

@@ -108,17 +108,21 @@ def _forge(data: Path) -> str:
     )[0]
     assert isinstance(version, int) and isinstance(state, bytes)
     rogue = signer(99)
-    env = build(
-        origin=load_settings(data, None).origin,
-        stream=code,
-        version=version + 1,
-        type_="FileRefused",
-        occurred_at=NOW,
-        actor="an",
-        key_id=rogue.key_id,
-        payload={"reason": "giả mạo"},
-        prev_hash=decode(state).hash(),
-    ).sign(rogue)
+    env = (
+        build(
+            origin=load_settings(data, None).origin,
+            stream=code,
+            version=version + 1,
+            type_="FileRefused",
+            occurred_at=NOW,
+            actor="an",
+            key_id=rogue.key_id,
+            payload={"reason": "giả mạo"},
+            prev_hash=decode(state).hash(),
+        )
+        .sign(rogue)
+        .received(NOW)
+    )
     store = open_sqlite(data / "ledger.sqlite3")
     try:
         store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])

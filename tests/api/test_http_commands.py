@@ -122,6 +122,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
         ledger.store, actor="portal-khac", role=ApiRole.INTEGRATION, unit=OTHER, now=T0
     ).token
     clock = Clock(START)
+    ledger.clock = clock  # the tests' server time, for what the test's own ledger writes too
     app = create_app(settings, integrate_every=None)
     try:
         with TestClient(app) as http:
@@ -356,6 +357,36 @@ def test_a_revoked_key_is_refused(env: Env) -> None:
     # Server-side too: the server holds the key, the registry says no.
     assert_problem(env.post("an", f"/files/{code}/hand-off", to_desk("binh")), 403, "key-not-valid")
     assert env.size() == before
+
+
+def test_an_envelope_dated_before_the_revocation_is_refused_after_it(env: Env) -> None:
+    """Issue 15, point 1: submitted after the revocation, dated 60 s before it (inside the
+    clock-skew window): the key is judged at the server's receipt time, so 403."""
+    code = receive(env)["code"]
+    cut = env.clock.now + timedelta(minutes=1)
+    prepared = prepare(
+        env,
+        "an",
+        code,
+        "hand-off",
+        {**to_desk("binh"), "at": (cut - timedelta(seconds=60)).isoformat()},
+    )
+    env.ledger.revoke_key(
+        signer=KeyDirectory(env.settings.keys_dir).signer(AUTHORITY),
+        actor=AUTHORITY,
+        kid=env.kids["an"],
+        effective_at=cut,
+        reason="lost laptop",
+        at=env.clock.now,
+    )
+    env.clock.advance(timedelta(minutes=1, seconds=30))
+    before = env.size()
+    body = assert_problem(
+        submit(env, "an", code, sign(prepared, env.keys["an"])), 403, "key-not-valid"
+    )
+    assert "revoked" in body["detail"]
+    assert env.size() == before
+    chain_is_whole(env, code, 1)
 
 
 def race(calls: list[Callable[[], Any]]) -> list[int]:

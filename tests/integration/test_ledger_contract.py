@@ -19,7 +19,8 @@ from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from signing.errors import KeyNotValid, RegistryRefused
 from signing.registry import Role
-from tests.support.cast import ORIGIN, T0, UNIT, Cast
+from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger
+from tests.support.clock import Clock
 
 PERSON = PersonalData("Nguyễn Văn An", "001090012345", "0912345678", "12 Đội Cấn, Hà Nội")
 T1 = T0 + timedelta(hours=1)
@@ -215,7 +216,12 @@ def test_refusals_by_key_registry_and_roles(ledger: Ledger, cast: Cast) -> None:
     assert [e.version for e in ledger.load(code).envelopes] == [1, 2]
 
 
-def test_revoked_key_refused_after_effective_time(ledger: Ledger, cast: Cast) -> None:
+def test_revoked_key_refused_after_effective_time(store: EventStore, cast: Cast) -> None:
+    """Keys are judged at the server's receipt time: before the revocation's effective time an
+    event verifies (for ever), after it the key signs nothing."""
+    clock = Clock(T0)
+    ledger = make_ledger(store, cast, clock)
+    clock.set(T1)
     code = receive(ledger, cast).code
     kid = cast.officer.key_id
     cut = T1 + timedelta(hours=1)
@@ -228,10 +234,12 @@ def test_revoked_key_refused_after_effective_time(ledger: Ledger, cast: Cast) ->
             reason="lost",
             at=T1,
         )
+    clock.set(T1 + timedelta(seconds=10))
     ledger.revoke_key(
         signer=cast.admin, actor="admin", kid=kid, effective_at=cut, reason="device lost", at=T1
     )
     before = cut - timedelta(minutes=1)
+    clock.set(before)
     ledger.execute(
         code,
         signer=cast.officer,
@@ -240,14 +248,50 @@ def test_revoked_key_refused_after_effective_time(ledger: Ledger, cast: Cast) ->
         command=lambda f: f.hand_off(actor="an", to=Desk("binh", "x", UNIT), note="", at=before),
     )
     after = cut + timedelta(minutes=1)
+    clock.set(after)
     with pytest.raises(KeyNotValid, match="not valid"):
         receive(ledger, cast, at=after)
     audit(ledger.store, origin=ORIGIN, authority_key=cast.authority.public_key)
 
 
-def test_rotation_keeps_history_valid(ledger: Ledger, cast: Cast) -> None:
+def test_a_revoked_key_cannot_sign_an_event_dated_before_its_revocation(
+    store: EventStore, cast: Cast
+) -> None:
+    """The back-dating attack: after the revocation, an event claiming a time before it is
+    refused, because the server received it after (issue 15, point 1)."""
+    clock = Clock(T0)
+    ledger = make_ledger(store, cast, clock)
+    clock.set(T1)
+    code = receive(ledger, cast).code
+    revoked = T1 + timedelta(minutes=1)
+    clock.set(revoked)
+    ledger.revoke_key(
+        signer=cast.admin,
+        actor="admin",
+        kid=cast.officer.key_id,
+        effective_at=revoked,
+        reason="device lost",
+        at=revoked,
+    )
+    clock.set(revoked + timedelta(minutes=1))
+    with pytest.raises(PermissionRefused, match="not valid at"):
+        ledger.execute(
+            code,
+            signer=cast.officer,
+            actor="an",
+            at=T0,  # claims a time long before the revocation
+            command=lambda f: f.hand_off(actor="an", to=Desk("binh", "x", UNIT), note="", at=T1),
+        )
+    assert ledger.load(code).file.version == 1
+
+
+def test_rotation_keeps_history_valid(store: EventStore, cast: Cast) -> None:
+    clock = Clock(T0)
+    ledger = make_ledger(store, cast, clock)
+    clock.set(T1)
     code = receive(ledger, cast).code
     rotate_at = T1 + timedelta(hours=2)
+    clock.set(T1 + timedelta(seconds=10))
     ledger.rotate_key(
         signer=cast.admin,
         actor="admin",
@@ -257,6 +301,7 @@ def test_rotation_keeps_history_valid(ledger: Ledger, cast: Cast) -> None:
         at=T1,
     )
     t = rotate_at + timedelta(minutes=1)
+    clock.set(t)
     ledger.execute(
         code,
         signer=cast.stranger,

@@ -7,7 +7,7 @@ broken event first in time, the report names the one with the lowest position.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -174,19 +174,22 @@ def test_a_key_used_before_the_registry_records_it(demo: Demo) -> None:
 
 
 def test_a_key_used_after_its_revocation(demo: Demo) -> None:
+    """An event stored after a revocation in force, with a forged receipt time from before it
+    (and a claimed time too): judged at the server's time of what the log held before it."""
+    revoked = datetime.now(UTC) - timedelta(seconds=1)
     demo.ledger.revoke_key(
         signer=demo.cast.admin,
         actor="admin",
         kid=demo.cast.officer.key_id,
-        effective_at=NOW,
+        effective_at=revoked,
         reason="lost",
-        at=NOW,
+        at=revoked,
     )
     version = demo.forge(demo.codes[5], "an", demo.cast.officer, at=NOW + timedelta(hours=1))
     report = same_as_single(demo, 4)
     assert report.failure is not None
     assert (report.failure.stream, report.failure.version) == (demo.codes[5], version)
-    assert "not valid at" in report.failure.reason
+    assert "not valid at" in report.failure.reason and "revoked: lost" in report.failure.reason
 
 
 @pytest.mark.parametrize(

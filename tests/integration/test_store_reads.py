@@ -27,6 +27,7 @@ from ledger.store.events import EventStore, open_postgres
 from signing.errors import KeyNotValid
 from signing.registry import REGISTRY_STREAM, Role
 from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger, signer
+from tests.support.clock import Clock
 from tests.support.lifecycle import receive_file
 from tests.support.postgres import PG_URL
 
@@ -106,10 +107,16 @@ def test_a_registry_change_by_another_ledger_reaches_the_next_command(
 ) -> None:
     """The registry's new rows arrive with the file's rows: a key registered, then revoked,
     through another ``Ledger`` (another process) is known to this one's next command."""
-    ledger = make_ledger(store, cast)
+    clock = Clock(T0)
+    ledger = make_ledger(store, cast, clock)
     other = Ledger(
-        store, origin=ORIGIN, authority_key=cast.authority.public_key, calendar=ledger.calendar
+        store,
+        origin=ORIGIN,
+        authority_key=cast.authority.public_key,
+        calendar=ledger.calendar,
+        clock=clock,
     )
+    clock.set(T1)
     code = receive(ledger, cast)
     hand_off(ledger, code, "an", cast.officer)  # this ledger's registry is now warm
     ledger.registry()
@@ -124,9 +131,13 @@ def test_a_registry_change_by_another_ledger_reaches_the_next_command(
         valid_from=T1,
         at=T1,
     )
-    hand_off(ledger, code, "an", cast.officer, T1 + timedelta(minutes=5), to="duong")
-    hand_off(ledger, code, "duong", newcomer, T1 + timedelta(minutes=10), to="an")
-    hand_off(ledger, code, "an", cast.officer, T1 + timedelta(minutes=15), to="duong")
+    for minutes, (actor, key, to) in zip(
+        (5, 10, 15),
+        [("an", cast.officer, "duong"), ("duong", newcomer, "an"), ("an", cast.officer, "duong")],
+        strict=True,
+    ):
+        clock.set(T1 + timedelta(minutes=minutes))
+        hand_off(ledger, code, actor, key, T1 + timedelta(minutes=minutes), to=to)
     kid = next(k for k, r in other.registry().keys.items() if r.holder == "duong")
     other.revoke_key(
         signer=cast.admin,
@@ -134,9 +145,10 @@ def test_a_registry_change_by_another_ledger_reaches_the_next_command(
         kid=kid,
         effective_at=T1 + timedelta(minutes=30),
         reason="nghỉ",
-        at=T1,
+        at=T1 + timedelta(minutes=16),
     )
     later = T1 + timedelta(hours=1)
+    clock.set(later)
     with pytest.raises(KeyNotValid):
         hand_off(ledger, code, "duong", newcomer, later)
     assert ledger.load(code).file.version == 5

@@ -250,17 +250,21 @@ def _forge(demo: Demo, code: str, *, rogue: bool) -> int:
     unregistered key, or by the officer's own key but not linked to the file's head."""
     head = demo.ledger.load(code)
     key = signer(99) if rogue else demo.cast.officer
-    env = build(
-        origin=ORIGIN,
-        stream=code,
-        version=head.file.version + 1,
-        type_="FileRefused",
-        occurred_at=NOW,
-        actor="an",
-        key_id=key.key_id,
-        payload={"reason": "giả mạo"},
-        prev_hash=head.head_hash if rogue else "00" * 32,
-    ).sign(key)
+    env = (
+        build(
+            origin=ORIGIN,
+            stream=code,
+            version=head.file.version + 1,
+            type_="FileRefused",
+            occurred_at=NOW,
+            actor="an",
+            key_id=key.key_id,
+            payload={"reason": "giả mạo"},
+            prev_hash=head.head_hash if rogue else "00" * 32,
+        )
+        .sign(key)
+        .received(NOW)
+    )
     demo.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
     return env.version
 

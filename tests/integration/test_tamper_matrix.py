@@ -134,17 +134,21 @@ def test_insert_an_event_signed_by_an_unregistered_key(demo: Demo) -> None:
     code = demo.codes[0]
     head = demo.ledger.load(code)
     rogue = signer(99)
-    env = build(
-        origin=ORIGIN,
-        stream=code,
-        version=head.file.version + 1,
-        type_="FileRefused",
-        occurred_at=NOW,
-        actor="an",
-        key_id=rogue.key_id,
-        payload={"reason": "giả mạo"},
-        prev_hash=head.head_hash,
-    ).sign(rogue)
+    env = (
+        build(
+            origin=ORIGIN,
+            stream=code,
+            version=head.file.version + 1,
+            type_="FileRefused",
+            occurred_at=NOW,
+            actor="an",
+            key_id=rogue.key_id,
+            payload={"reason": "giả mạo"},
+            prev_hash=head.head_hash,
+        )
+        .sign(rogue)
+        .received(NOW)
+    )
     demo.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
     assert_fails(demo.audit(), f"file {code} version {env.version}", "not registered")
 
@@ -177,5 +181,7 @@ def test_back_date_the_receipt_time(demo: Demo) -> None:
     stamp = state.split(b'"recorded_at":"')[1].split(b'"')[0]
     demo.set_state(code, 2, state.replace(stamp, b"2026-03-01T00:00:00.000000Z"))
     report = demo.audit()
-    assert report.chain.ok  # what the officer signed is intact...
-    assert_fails(report, f"{code} version 2", "not the bytes the log committed to")  # ...the log
+    # The server cannot have received it before its own time (the receipt time is checked)...
+    assert_fails(report, f"file {code} version 2", "after the server received it")
+    # ...and the log committed to other bytes.
+    assert_fails(report, f"{code} version 2", "not the bytes the log committed to")

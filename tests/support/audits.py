@@ -67,16 +67,20 @@ class Demo:
     ) -> int:
         """Append a FileRefused to ``code`` straight into the store (no rule checked)."""
         head = self.ledger.load(code)
-        env = build(
-            origin=ORIGIN,
-            stream=code,
-            version=head.file.version + 1,
-            type_="FileRefused",
-            occurred_at=at,
-            actor=actor,
-            key_id=by.key_id,
-            payload={"reason": "giả mạo"},
-            prev_hash=prev or head.head_hash,
-        ).sign(by)
+        env = (
+            build(
+                origin=ORIGIN,
+                stream=code,
+                version=head.file.version + 1,
+                type_="FileRefused",
+                occurred_at=at,
+                actor=actor,
+                key_id=by.key_id,
+                payload={"reason": "giả mạo"},
+                prev_hash=prev or head.head_hash,
+            )
+            .sign(by)
+            .received(at)
+        )
         self.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
         return env.version

@@ -16,6 +16,7 @@ from ledger.store.events import EventStore
 from signing import PrivateKeySigner, generate_private_key
 from signing.note import NoteSigner, NoteVerifier
 from signing.registry import Role
+from tests.support.clock import Clock
 
 ORIGIN = "test.hoso.vn/ledger"
 T0 = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)  # Monday 07:30 in Hanoi
@@ -47,11 +48,20 @@ def the_cast() -> Cast:
     return Cast(*(signer(n) for n in range(1, 8)))
 
 
-def make_ledger(store: EventStore, cast: Cast) -> Ledger:
-    """A ledger on ``store`` whose registry knows the cast (all of unit ``PTEST``) from ``T0``."""
+def make_ledger(store: EventStore, cast: Cast, clock: Clock | None = None) -> Ledger:
+    """A ledger on ``store`` whose registry knows the cast (all of unit ``PTEST``) from ``T0``.
+
+    ``clock``: the server's clock (default: the real one). Tests where a revocation must fall
+    between two events on the tests' timeline give one (``Clock(T0)``) and ``set`` it before
+    each command: keys are judged at the server's receipt time, not at the claimed one."""
     ledger = Ledger(
-        store, origin=ORIGIN, authority_key=cast.authority.public_key, calendar=vietnam_calendar()
+        store,
+        origin=ORIGIN,
+        authority_key=cast.authority.public_key,
+        calendar=vietnam_calendar(),
     )
+    if clock is not None:
+        ledger.clock = clock
     ledger.establish_registry(cast.authority, actor="authority", at=T0)
     ledger.register_key(
         signer=cast.authority,

@@ -18,6 +18,11 @@ class Clock:
             self.now += timedelta(seconds=1)
             return self.now
 
+    def set(self, at: datetime) -> None:
+        """The next reading is ``at`` (a test's server received what it writes next then)."""
+        with self._lock:
+            self.now = at - timedelta(seconds=1)
+
     def advance(self, by: timedelta) -> None:
         with self._lock:
             self.now += by
