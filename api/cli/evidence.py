@@ -134,7 +134,8 @@ def show_report(report: BundleReport) -> None:
             f"[green]✓ VERIFIED[/]: {len(report.timeline)} events of {escape(report.file)} are in "
             f"the log of {escape(report.origin)} (checkpoint size {report.checkpoint_size}, "
             f"{_cosignatures(report)}); every signature was made by a key "
-            f"valid for its actor at that time; the chain is whole from genesis; "
+            f"valid for its actor when the server received it; the chain is whole from genesis; "
+            f"every event is a legal step of the procedure in time; "
             f"{report.registry_events} key-registry events replayed."
         )
         return

@@ -26,6 +26,7 @@ from api.errors import EXIT_FAILED, EXIT_USAGE, CliError, answer_for
 from api.settings import CONFIG_NAME, DEFAULT_DATA
 from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
 from ledger.audit.full import full_audit_report
+from ledger.audit.rules import RuleSettings
 from signing import KeyDirectory, KeyFileSigner
 
 app = typer.Typer(help="hoso: the signed ledger of administrative files.", no_args_is_help=True)
@@ -179,6 +180,7 @@ def audit(
                 progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
                 workers=workers,
                 max_delay=settings.max_event_delay,
+                rules=RuleSettings(settings.calendar(), settings.supplement_policy),
             )
         witnessed = cli_witness.witness_audit(
             ledger, witness_policy, report, required=require_witness

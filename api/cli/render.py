@@ -148,6 +148,11 @@ def audit_result(console: Console, errors: Console, report: FullAuditReport) -> 
             f"({chain.files} files, {chain.registry_events} key-registry events): "
             f"{chain.signatures} signatures, every key valid at its time, every chain unbroken."
         )
+        if report.rules is not None:
+            console.print(
+                f"[green]✓ rules[/]: {report.rules.files} files replayed through the procedure's "
+                f"rules; every one of their {report.rules.events} events is a legal step in time."
+            )
         witness = " and with what the witness cosigned" if log.witness_checked else ""
         console.print(
             f"[green]✓ log[/]: {log.leaves} leaves cover the events in order with no hole "

@@ -25,6 +25,7 @@ from ledger.audit.log_checks import (
     log_audit_report,
     require_events,
 )
+from ledger.audit.rules import RuleSettings, RulesReport, rules_report
 from ledger.audit.worker import (
     RULES,
     Fact,
@@ -284,10 +285,12 @@ class FullAuditReport:
 
     chain: AuditReport
     log: LogAuditReport
+    rules: RulesReport | None = None
+    """Every file replayed through the domain (None: not asked for)."""
 
     @property
     def ok(self) -> bool:
-        return self.chain.ok and self.log.ok
+        return self.chain.ok and self.log.ok and (self.rules is None or self.rules.ok)
 
     @property
     def failures(self) -> list[str]:
@@ -295,6 +298,8 @@ class FullAuditReport:
         if self.chain.failure is not None:
             f = self.chain.failure
             found.append(f"file {f.stream} version {f.version}: {f.reason}")
+        if self.rules is not None and self.rules.failure is not None:
+            found.append(str(self.rules.failure))
         found.extend(self.log.failures)
         return found
 
@@ -309,9 +314,12 @@ def full_audit_report(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
     max_delay: timedelta | None = None,
+    rules: RuleSettings | None = None,
 ) -> FullAuditReport:
     """Both halves of the audit; the log half runs even when the events half failed, so the
-    report names everything it found (a deleted last event only shows in the log half)."""
+    report names everything it found (a deleted last event only shows in the log half).
+    With ``rules``, every file is also replayed through the domain (``ledger.audit.rules``), over
+    the events the first half verified."""
     chain = audit_report(
         store,
         origin=origin,
@@ -323,4 +331,7 @@ def full_audit_report(
     log = log_audit_report(MerkleLog(store, origin), log_verifier, witness=witness)
     if chain.ok:
         require_events(chain.events, log)
-    return FullAuditReport(chain=chain, log=log)
+    replayed = None
+    if rules is not None:
+        replayed = rules_report(store, rules, stop=chain.position)
+    return FullAuditReport(chain=chain, log=log, rules=replayed)

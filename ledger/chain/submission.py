@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from domain import commands
+from domain.calendar import WorkingCalendar
 from domain.deadlines import SupplementPolicy
-from ledger.chain.ports import IntakeLedger
 from ledger.encoding import codec
 from ledger.encoding.envelope import Envelope
 from ledger.errors import Refused
@@ -23,8 +23,19 @@ class Submitted:
     stored_before: bool  # True when this envelope was already in the store (idempotent replay)
 
 
+class Rules(Protocol):
+    """What the domain rule needs besides the file: the working calendar and the supplement
+    policy (an ``IntakeLedger`` is one; the audit builds one from the settings)."""
+
+    @property
+    def calendar(self) -> WorkingCalendar: ...
+
+    @property
+    def supplement_policy(self) -> SupplementPolicy: ...
+
+
 def receipt_event(
-    ledger: IntakeLedger, receive: commands.Receive, *, code: str, actor: str, at: datetime
+    ledger: Rules, receive: commands.Receive, *, code: str, actor: str, at: datetime
 ) -> Any:
     """The receipt event the domain rule gives (``FileReceived``)."""
     f = receive.open(
@@ -38,7 +49,7 @@ def receipt_event(
     return event
 
 
-def replay(ledger: IntakeLedger, current: Any, env: Envelope, event: Any) -> Any:
+def replay(ledger: Rules, current: Any, env: Envelope, event: Any) -> Any:
     """The file after ``env`` (its decoded ``event``), if the domain rule gives that very event
     on ``current`` (None before a receipt); else ``Refused``."""
     if env.type == "FileReceived":

@@ -17,6 +17,9 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
+from domain.calendar import vietnam_calendar
+from domain.deadlines import SupplementPolicy
+from ledger.chain.rule_replay import RuleReplay, RuleSettings
 from ledger.chain.verify import ChainVerifier, receipt_time
 from ledger.encoding.envelope import Envelope, decode
 from ledger.errors import BundleError, LedgerError, TamperError
@@ -152,6 +155,8 @@ def _verify(doc: Any, log_vkey: str, report: BundleReport, witnesses: WitnessPol
     # revocation in force when logged stands for every later leaf, whatever its times say.
     logged = [(i, receipt_time(decode(e))) for i, e, _p in registry]
     chain.log_order, file_floor = True, None
+    # Offline, the deployment's working calendar is unknown: the national one, and not exact.
+    rules = RuleReplay(RuleSettings(vietnam_calendar(), SupplementPolicy.EXTEND), exact=False)
     for index, entry, _proof in entries:
         before = [t for i, t in logged if i < index]
         if file_floor is not None:
@@ -159,6 +164,9 @@ def _verify(doc: Any, log_vkey: str, report: BundleReport, witnesses: WitnessPol
         chain.floor = max(before) if before else None
         env = _checked(chain, entry, index)
         file_floor = chain.floor
+        reason = rules.step(env)  # a legal step of the file as it stood, in time
+        if reason is not None:
+            raise BundleError([f"leaf {index} (file {code} version {env.version}): {reason}"])
         if env.stream != code:
             raise BundleError([f"leaf {index} belongs to {env.stream}, not to file {code}"])
         assert chain.registry is not None
