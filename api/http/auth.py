@@ -9,7 +9,8 @@ an inspector reads everything and writes nothing.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated
 
 import orjson
@@ -17,11 +18,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import Problem
+from api.http.schemas.envelopes import SignedEnvelopeIn
 from api.http.state import service_state
 from api.tokens import TOKEN_PREFIX, ApiRole, Principal
+from domain.codes import parse_file_code
 from domain.file import AdministrativeFile
 from ledger.store.events import EventStore
 from ledger.store.tokens import TokenRepository, token_hash
+from signing.registry import KeyRegistry, Role
 
 
 def lookup(store: EventStore, token: str) -> Principal | None:
@@ -111,3 +115,30 @@ def authorize(who: Principal, unit: str, holder: str | None, code: str) -> None:
 
 def authorize_file(who: Principal, f: AdministrativeFile) -> None:
     authorize(who, f.unit, f.holder.officer, f.code)
+
+
+SIGNING_ROLES = (Role.OFFICER, Role.LEADER, Role.KIOSK)
+
+
+def authorize_signers(
+    registry: KeyRegistry,
+    at: datetime,
+    code: str,
+    holder: str | None,
+    envelopes: Sequence[SignedEnvelopeIn],
+) -> None:
+    """A relayed envelope is authorized as if its signer had called with their own token: the
+    signer belongs to the file's unit (by the key registry, as the server sees it at ``at``) or
+    holds the file when they act (the holder before the submission, or the one an earlier
+    envelope of it handed the file to). 403 otherwise, before anything is checked or stored."""
+    unit = parse_file_code(code).unit
+    for e in envelopes:
+        held = registry.roles_of(e.actor, at)
+        units = set().union(*(held.get(role, set()) for role in SIGNING_ROLES))
+        if unit not in units and e.actor != holder:
+            raise forbidden(
+                f"{e.actor}, who signed envelope version {e.version}, may not act on file {code}"
+            )
+        if e.type == "FileHandedOff":
+            to = e.payload.get("to_desk")
+            holder = str(to.get("officer") or "") if isinstance(to, dict) else holder

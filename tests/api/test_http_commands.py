@@ -583,3 +583,26 @@ def test_openapi_documents_every_command(env: Env) -> None:
         assert schemas[name].get("examples"), name
     assert "207" in paths["/batch"]["post"]["responses"]
     assert orjson.dumps(doc)  # serialisable as it stands
+
+
+def test_a_relayed_envelope_is_authorized_as_its_signer(env: Env) -> None:
+    """Issue 15, point 7: the integration client relays an envelope signed by an officer of
+    another unit who does not hold the file. Their own token gets 403; so does the relay, with
+    nothing stored; the same envelope signed by the holder goes through."""
+    code = receive(env)["code"]
+    prepared = prepare(env, "an", code, "hand-off", to_desk("binh"))
+    body = {**prepared["envelope"], "actor": "khac", "key_id": env.kids["khac"]}
+    message = b"hoso/envelope/v1\x00" + canonical_bytes(body)
+    foreign = {**body, "sig": b64(env.keys["khac"].sign(message))}
+    before = env.size()
+    assert_problem(submit(env, "khac", code, foreign), 403, "forbidden")
+    problem = assert_problem(submit(env, "portal", code, foreign), 403, "forbidden")
+    assert "khac" in problem["detail"]
+    batch = env.post("portal", "/batch", {"envelopes": [foreign]})
+    assert batch.status_code == 207, batch.text
+    assert batch.json()["results"][0]["problem"]["status"] == 403
+    assert env.size() == before
+    chain_is_whole(env, code, 1)
+    r = submit(env, "portal", code, sign(prepared, env.keys["an"]))
+    assert r.status_code == 201, r.text
+    chain_is_whole(env, code, 2)

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import Request, Response
 
 from api.errors import Problem
-from api.http.auth import authorize
+from api.http.auth import authorize, authorize_signers
 from api.http.problems import PROBLEMS, as_problem
 from api.http.routes.commands_common import Integrator, receipt_writes
 from api.http.schemas.envelopes import BatchIn, BatchOut, EventOut, FileResult, SignedEnvelopeIn
@@ -23,7 +23,7 @@ from ledger.chain.intake import Intake
 from ledger.chain.service import Ledger
 from ledger.encoding.canonical import canonical_bytes
 from ledger.encoding.envelope import Envelope
-from ledger.errors import CanonicalError, MalformedEnvelope
+from ledger.errors import CanonicalError, MalformedEnvelope, NotFound
 from ledger.store.events import SideWrite
 
 log = logging.getLogger("hoso.http")
@@ -52,10 +52,15 @@ def close_batch_intake(state: ServiceState) -> None:
 
 
 def _batch_submission(
-    who: Principal, code: str, envelopes: Sequence[SignedEnvelopeIn]
+    ledger: Ledger, who: Principal, code: str, envelopes: Sequence[SignedEnvelopeIn]
 ) -> list[bytes]:
     """One file's envelopes of a batch, authorized and without repeats (raises on refusal)."""
     authorize(who, parse_file_code(code).unit, None, code)  # integration: its units' files
+    try:
+        holder: str | None = ledger.load(code).file.holder.officer
+    except NotFound:
+        holder = None  # a new file: its receipt's signer must be of its unit
+    authorize_signers(ledger.registry(), ledger.clock(), code, holder, envelopes)
     unique: dict[bytes, None] = {}
     for e in envelopes:
         try:
@@ -86,7 +91,7 @@ def batch(request: Request, body: BatchIn, who: Integrator, response: Response) 
     submissions: list[list[bytes]] = []
     for code, envelopes in groups.items():
         try:
-            submissions.append(_batch_submission(who, code, envelopes))
+            submissions.append(_batch_submission(ledger, who, code, envelopes))
             codes.append(code)
         except Exception as e:  # one file's refusal never touches the others
             results[code] = refused(code, e)

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request, Response
 
 from api.errors import Problem
-from api.http.auth import authorize, authorize_file, forbidden
+from api.http.auth import authorize, authorize_file, authorize_signers, forbidden
 from api.http.routes.commands_common import (
     CodePath,
     Officer,
@@ -142,6 +142,8 @@ def submit_file(
         for e in envelopes:
             if e.actor != who.actor:
                 raise forbidden(f"{who.actor} may not submit an envelope signed by {e.actor}")
+    else:  # relayed: each envelope as if its signer had called with their own token
+        authorize_signers(ledger.registry(), ledger.clock(), code, holder, envelopes)
     unique: dict[bytes, SignedEnvelopeIn] = {}
     for e in envelopes:
         try:
