@@ -174,7 +174,7 @@ def consistency(
 
 @router.get(
     "/bundles/{code}",
-    responses=_example("application/json", BUNDLE_EXAMPLE, "A hoso-bundle/v1 evidence bundle"),
+    responses=_example("application/json", BUNDLE_EXAMPLE, "A hoso-bundle/v2 evidence bundle"),
 )
 def bundle(
     request: Request,

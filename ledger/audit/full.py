@@ -25,6 +25,7 @@ from ledger.audit.log_checks import (
     log_audit_report,
     require_events,
 )
+from ledger.audit.map_checks import map_failures
 from ledger.audit.rules import RuleSettings, RulesReport, rules_report
 from ledger.audit.worker import (
     RULES,
@@ -328,7 +329,10 @@ def full_audit_report(
         workers=workers,
         max_delay=max_delay,
     )
-    log = log_audit_report(MerkleLog(store, origin), log_verifier, witness=witness)
+    merkle_log = MerkleLog(store, origin)
+    log = log_audit_report(merkle_log, log_verifier, witness=witness)
+    if log.ok:
+        log.failures.extend(map_failures(merkle_log, log_verifier))
     if chain.ok:
         require_events(chain.events, log)
     replayed = None

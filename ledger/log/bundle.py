@@ -4,7 +4,8 @@ offline, with nothing but the bundle and the log's public key.
 A bundle holds the signed checkpoint, every event of the file and every event of the key
 registry up to that checkpoint, each as the exact leaf bytes with its leaf index and inclusion
 proof. The checkpoint carries the registry's head as an extension line, so a bundle cannot hide a
-revocation by leaving the registry's last events out.
+revocation by leaving the registry's last events out, and the root of the map of file heads, so
+the bundle's proof of its file's head shows nothing of the file comes after its last entry.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from ledger.errors import LogError, NotFound
 from ledger.log.formats import BUNDLE_FORMAT
+from ledger.log.heads import head_map_at, head_proof_doc
 from ledger.log.storage import MerkleLog, StoredCheckpoint
 from signing import b64
 from signing.registry import REGISTRY_STREAM
@@ -34,7 +36,13 @@ def build_bundle(log: MerkleLog, code: str, checkpoint: StoredCheckpoint) -> dic
     entries = _stream_entries(log, code, checkpoint.size)
     if not entries:
         raise NotFound(f"no event of file {code} is in the log's first {checkpoint.size} leaves")
-    if log.store.stream_length(code) != len(entries):
+    stored = log.store.stream_length(code)
+    if stored < len(entries):
+        raise LogError(
+            f"the store holds {stored} events of file {code} but the log covers {len(entries)}: "
+            "events were deleted from the store"
+        )
+    if stored > len(entries):
         raise LogError(
             f"file {code} has events not yet covered by checkpoint {checkpoint.size}: "
             "integrate and checkpoint first"
@@ -46,4 +54,5 @@ def build_bundle(log: MerkleLog, code: str, checkpoint: StoredCheckpoint) -> dic
         "checkpoint": log.cosigned_note(checkpoint.size),
         "entries": entries,
         "registry": _stream_entries(log, REGISTRY_STREAM, checkpoint.size),
+        "head": head_proof_doc(head_map_at(log.store, checkpoint.size), code),
     }

@@ -26,6 +26,7 @@ from ledger.errors import BundleError, LedgerError, TamperError
 from ledger.log import merkle
 from ledger.log.checkpoint import open_checkpoint
 from ledger.log.formats import BUNDLE_FORMAT, REGISTRY_HEAD_PREFIX
+from ledger.log.heads_verify import check_head
 from ledger.witness.policy import WitnessPolicy, judge
 from signing import unb64
 from signing.errors import VerificationError
@@ -119,9 +120,13 @@ def verify_bundle(
 
 
 def _verify(doc: Any, log_vkey: str, report: BundleReport, witnesses: WitnessPolicy) -> None:
+    if isinstance(doc, dict) and doc.get("format") == "hoso-bundle/v1":
+        raise BundleError(
+            ["a hoso-bundle/v1 bundle carries no proof of its file's head: build it again"]
+        )
     if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
         raise BundleError([f"not a {BUNDLE_FORMAT} document"])
-    expected = {"format", "origin", "file", "checkpoint", "entries", "registry"}
+    expected = {"format", "origin", "file", "checkpoint", "entries", "registry", "head"}
     if set(doc) != expected:
         raise BundleError(["malformed bundle: missing or unknown top-level fields"])
     origin, code, note = doc["origin"], doc["file"], doc["checkpoint"]
@@ -164,11 +169,11 @@ def _verify(doc: Any, log_vkey: str, report: BundleReport, witnesses: WitnessPol
         chain.floor = max(before) if before else None
         env = _checked(chain, entry, index)
         file_floor = chain.floor
+        if env.stream != code:
+            raise BundleError([f"leaf {index} belongs to {env.stream}, not to file {code}"])
         reason = rules.step(env)  # a legal step of the file as it stood, in time
         if reason is not None:
             raise BundleError([f"leaf {index} (file {code} version {env.version}): {reason}"])
-        if env.stream != code:
-            raise BundleError([f"leaf {index} belongs to {env.stream}, not to file {code}"])
         assert chain.registry is not None
         record = chain.registry.keys[env.key_id]
         report.timeline.append(
@@ -182,6 +187,11 @@ def _verify(doc: Any, log_vkey: str, report: BundleReport, witnesses: WitnessPol
                 key_id=env.key_id,
                 payload=env.payload,
             )
+        )
+    if entries:  # nothing of the file comes after its last entry: the map's head says so
+        index, entry, _proof = entries[-1]
+        check_head(
+            code, doc["head"], checkpoint.extensions, (report.timeline[-1].version, index, entry)
         )
 
 

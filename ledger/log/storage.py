@@ -22,6 +22,7 @@ from ledger.encoding.canonical import format_instant, parse_instant
 from ledger.errors import LogError, NotFound, ProofRequestError
 from ledger.log import merkle
 from ledger.log.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.log.heads import head_map_at, heads_line
 from ledger.log.integrator import fetch_hashes, integrate
 from ledger.store import sql
 from ledger.store.events import EventStore
@@ -303,7 +304,8 @@ class MerkleLog:
             return last
         root = self.root(size)
         head = registry_head_line(self.store, size)
-        note = sign_checkpoint(Checkpoint(self.origin, size, root, (head,)), signer)
+        heads = heads_line(head_map_at(self.store, size))
+        note = sign_checkpoint(Checkpoint(self.origin, size, root, (head, heads)), signer)
         sql.run(
             self.store,
             "INSERT INTO hoso_log_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)",

@@ -62,6 +62,25 @@ def test_bundle_waits_for_a_checkpoint(tmp_path: Path, db_url: str | None) -> No
         ledger.store.close()
 
 
+def test_a_deleted_event_is_named_not_waited_for(tmp_path: Path, db_url: str | None) -> None:
+    """Issue 15, point 4: the log covers an event the store lost: 500 saying so, not a 409
+    "not yet checkpointed" nor a 404 (and never a bundle without it)."""
+    settings, ledger, officer = small_ledger(tmp_path / "d", db_url)
+    try:
+        receive_many(ledger, officer, 2)
+        log = open_log(ledger)
+        log.integrate()
+        log.make_checkpoint(log_signer(settings), T0 + timedelta(hours=2))
+        code = f"{UNIT}-260302-0002"
+        db_sql.run(ledger.store, "DELETE FROM hoso_events WHERE originator_id = ?", (code,))
+        with TestClient(create_app(settings, integrate_every=None)) as client:
+            body = assert_problem(client.get(f"/log/bundles/{code}"), 500, "ledger-integrity")
+            assert "deleted from the store" in body["detail"]
+            assert client.get(f"/log/bundles/{UNIT}-260302-0001").status_code == 200
+    finally:
+        ledger.store.close()
+
+
 def test_the_service_keeps_projections_following(tmp_path: Path, db_url: str | None) -> None:
     settings, ledger, officer = small_ledger(tmp_path / "p", db_url)
     try:

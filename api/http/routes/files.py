@@ -169,7 +169,7 @@ def _desk_of(holder: Desk) -> DeskModel:
     "409 with Retry-After while a checkpoint does not yet cover every event of the file.",
     responses={
         200: {
-            "description": "A `hoso-bundle/v1` document.",
+            "description": "A `hoso-bundle/v2` document.",
             "content": {
                 "application/json": {"schema": {"type": "object"}, "example": BUNDLE_EXAMPLE}
             },
@@ -185,9 +185,18 @@ def read_bundle(request: Request, code: Code, who: Caller) -> JSONResponse:
 
 def bundle_answer(merkle_log: MerkleLog, code: str) -> JSONResponse:
     """The file's evidence bundle at the latest checkpoint: 404 for no such file, 409 (with
-    ``Retry-After``) while the latest checkpoint does not cover all its events."""
+    ``Retry-After``) while the latest checkpoint does not cover all its events, 500 when the log
+    covers events the store no longer holds."""
     latest = merkle_log.latest_checkpoint()
     covered, stored = merkle_log.coverage(code, latest.size if latest else 0)
+    if covered > stored:  # the log holds events the store lost: never a bundle without them
+        raise Problem(
+            500,
+            "ledger-integrity",
+            "The ledger's store disagrees with its log",
+            f"the log covers {covered} events of file {code} but the store holds {stored}: "
+            "events were deleted from the store; run hoso audit",
+        )
     if stored == 0:
         raise not_found(f"no file {code}")
     if latest is None or covered != stored:

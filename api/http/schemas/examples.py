@@ -21,7 +21,7 @@ CONSISTENCY_EXAMPLE = {
     "proof": ["3c9pYt8K0m2rX4bJd1fQe7uA5wZ6nV0hLs9gT2yR4kE="],
 }
 BUNDLE_EXAMPLE = {
-    "format": "hoso-bundle/v1",
+    "format": "hoso-bundle/v2",
     "origin": "demo.hoso.vn/phuong-ba-dinh",
     "file": "PBADINH-260212-0003",
     "checkpoint": CHECKPOINT_EXAMPLE,
