@@ -16,10 +16,13 @@ from api.bootstrap import integrate_and_checkpoint, open_ledger, open_log
 from api.cli.render import ACTIONS_VI, local
 from api.settings import DEFAULT_DATA, load_settings
 from ledger.audit.before_signing import verify_uncovered
+from ledger.errors import BundleError
 from ledger.log.bundle import build_bundle
 from ledger.log.bundle_verify import BundleReport, verify_bundle_report
+from ledger.log.heads_verify import check_head_document
 from ledger.witness.errors import WitnessPolicyError
 from ledger.witness.policy import WitnessPolicy, policy_from_keys
+from signing.errors import VerificationError
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -103,6 +106,35 @@ def _cosignatures(report: BundleReport) -> str:
     return counted
 
 
+def verify_head(
+    path: Annotated[Path, typer.Argument(help="The head proof (JSON), or - for standard input.")],
+    log_key: Annotated[str, typer.Option("--log-key", help="The log's verifier key.")],
+) -> None:
+    """Check offline that a file exists with the head shown, or that no such file exists, at a
+    checkpoint signed by the log (the output of `hoso log head`)."""
+    raw = sys.stdin.buffer.read() if str(path) == "-" else _read(path)
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        raise typer.BadParameter(f"{path} is not JSON: {e}") from e
+    try:
+        code, size, head = check_head_document(doc, log_key)
+    except (BundleError, VerificationError) as e:
+        failures = e.failures if isinstance(e, BundleError) else [str(e)]
+        err.print("[red]✗ NOT VERIFIED[/]:", highlight=False)
+        for failure in failures:
+            err.print(f"  - {escape(failure)}", highlight=False)
+        raise typer.Exit(1) from e
+    if head is None:
+        out.print(f"[green]✓ VERIFIED[/]: no file {escape(code)} in the log at checkpoint {size}.")
+        return
+    version, index, _leaf = head
+    out.print(
+        f"[green]✓ VERIFIED[/]: file {escape(code)} has {version} events at checkpoint {size}; "
+        f"its last is leaf {index}."
+    )
+
+
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -147,3 +179,4 @@ def show_report(report: BundleReport) -> None:
 def register(app: typer.Typer) -> None:
     app.command("bundle")(bundle)
     app.command("verify")(verify)
+    app.command("verify-head")(verify_head)

@@ -72,5 +72,30 @@ def log_prove(
     typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
 
 
+@log_app.command("head")
+def log_head(
+    code: Annotated[str, typer.Argument(help="A file code (it need not exist).")],
+    data: DataOpt = DEFAULT_DATA,
+    db: DbOpt = None,
+) -> None:
+    """Print the proof of a file's head (or of its absence) at the latest checkpoint, as JSON;
+    check it offline with `hoso verify-head`."""
+    import orjson
+
+    from ledger.log.heads import head_map_at, head_proof_doc
+
+    with opened(data, db) as (_settings, ledger):
+        log = open_log(ledger)
+        latest = log.latest_checkpoint()
+        if latest is None:
+            raise CliError("the log has no checkpoint yet: run hoso log checkpoint")
+        doc = {
+            "file": code,
+            "checkpoint": log.cosigned_note(latest.size),
+            "head": head_proof_doc(head_map_at(ledger.store, latest.size), code),
+        }
+    typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(log_app, name="log")

@@ -9,10 +9,12 @@ from typing import Any
 
 from ledger.errors import BundleError, ProofError
 from ledger.log import merkle
+from ledger.log.checkpoint import open_checkpoint
 from ledger.log.formats import HEADS_PREFIX
 from ledger.log.headmap import HeadProof, key_of
 from signing import unb64
 from signing.errors import VerificationError
+from signing.note import NoteVerifier
 
 
 def heads_root(extensions: tuple[str, ...]) -> bytes:
@@ -71,3 +73,19 @@ def check_head(
                 f"ends at version {version} (leaf {index})"
             ]
         )
+
+
+def check_head_document(doc: Any, log_vkey: str) -> tuple[str, int, tuple[int, int, bytes] | None]:
+    """A ``hoso log head`` document checked offline: (file code, checkpoint size, its head or
+    None when proven absent); ``BundleError`` / ``VerificationError`` otherwise (fails closed)."""
+    if not isinstance(doc, dict) or set(doc) != {"file", "checkpoint", "head"}:
+        raise BundleError(["not a head proof document (file, checkpoint, head)"])
+    code, note = doc["file"], doc["checkpoint"]
+    if not isinstance(code, str) or not isinstance(note, str):
+        raise BundleError(["malformed head proof document: file and checkpoint must be text"])
+    checkpoint, _opened = open_checkpoint(note, NoteVerifier.from_vkey(log_vkey))
+    proof = parse_proof(code, doc["head"])
+    try:
+        return code, checkpoint.size, proof.verify(heads_root(checkpoint.extensions))
+    except ProofError as e:
+        raise BundleError([f"the proof of file {code}'s head: {e}"]) from e
