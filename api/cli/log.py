@@ -82,7 +82,7 @@ def log_head(
     check it offline with `hoso verify-head`."""
     import orjson
 
-    from ledger.log.heads import head_map_at, head_proof_doc
+    from ledger.log.heads import head_proof_doc
 
     with opened(data, db) as (_settings, ledger):
         log = open_log(ledger)
@@ -92,7 +92,7 @@ def log_head(
         doc = {
             "file": code,
             "checkpoint": log.cosigned_note(latest.size),
-            "head": head_proof_doc(head_map_at(ledger.store, latest.size), code),
+            "head": head_proof_doc(log.heads.at(latest.size), code),
         }
     typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger.errors import LogError, NotFound
 from ledger.log.formats import BUNDLE_FORMAT
-from ledger.log.heads import head_map_at, head_proof_doc
+from ledger.log.heads import head_proof_doc
 from ledger.log.storage import MerkleLog, StoredCheckpoint
 from signing import b64
 from signing.registry import REGISTRY_STREAM
@@ -54,5 +54,5 @@ def build_bundle(log: MerkleLog, code: str, checkpoint: StoredCheckpoint) -> dic
         "checkpoint": log.cosigned_note(checkpoint.size),
         "entries": entries,
         "registry": _stream_entries(log, REGISTRY_STREAM, checkpoint.size),
-        "head": head_proof_doc(head_map_at(log.store, checkpoint.size), code),
+        "head": head_proof_doc(log.heads.at(checkpoint.size), code),
     }

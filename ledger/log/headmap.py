@@ -109,7 +109,8 @@ class HeadProof:
 
 
 class HeadMap:
-    """The map of a set of heads: its root and proofs (built from the heads, O(n log n))."""
+    """The map of a set of heads: its root and proofs (built from the heads, O(n log n) hashes;
+    then ``update`` rehashes only the changed paths, and a proof costs its path)."""
 
     def __init__(self, heads: Sequence[tuple[bytes, bytes]]) -> None:
         """``heads``: (key, value) pairs, keys distinct."""
@@ -119,7 +120,25 @@ class HeadMap:
         self._ints = [int.from_bytes(k, "big") for k in self.keys]
         if len(set(self._ints)) != len(self._ints):
             raise ProofError("a map holds each key once")
+        # The hash of every subtree of two keys or more, by (depth, prefix): kept so that an
+        # update rehashes only the paths of the keys it changes.
+        self._memo: dict[tuple[int, int], bytes] = {}
         self._root = self._hash(0, len(items), 0)
+
+    def update(self, heads: Sequence[tuple[bytes, bytes]]) -> None:
+        """Set these (key, value) heads (new keys or new values) and rehash their paths only."""
+        for key, value in heads:
+            i = int.from_bytes(key, "big")
+            pos = bisect_left(self._ints, i)
+            if pos < len(self._ints) and self._ints[pos] == i:
+                self.values[pos] = value
+            else:
+                self._ints.insert(pos, i)
+                self.keys.insert(pos, key)
+                self.values.insert(pos, value)
+            for depth in range(KEY_BITS + 1):  # forget every subtree on the key's path
+                self._memo.pop((depth, i >> (KEY_BITS - depth)), None)
+        self._root = self._hash(0, len(self._ints), 0)
 
     @classmethod
     def of_files(cls, heads: Sequence[tuple[str, int, int, bytes]]) -> HeadMap:
@@ -142,8 +161,13 @@ class HeadMap:
             return EMPTY
         if hi - lo == 1:
             return leaf_hash(self.keys[lo], self.values[lo])
-        mid = self._split(lo, hi, depth)
-        return node_hash(self._hash(lo, mid, depth + 1), self._hash(mid, hi, depth + 1))
+        at = (depth, self._ints[lo] >> (KEY_BITS - depth))
+        h = self._memo.get(at)
+        if h is None:
+            mid = self._split(lo, hi, depth)
+            h = node_hash(self._hash(lo, mid, depth + 1), self._hash(mid, hi, depth + 1))
+            self._memo[at] = h
+        return h
 
     def proof(self, key: bytes) -> HeadProof:
         lo, hi, depth = 0, len(self.keys), 0

@@ -3,16 +3,19 @@
 At a tree size, each file's head is its last event among the first ``size`` leaves: its version,
 its leaf index and its leaf hash. The checkpoint of that size commits to the map's root
 (``heads_line``); a bundle carries its file's proof (``head_proof_doc``). The map is rebuilt from
-the leaves when asked (O(files · log files) hashes): kept incrementally is the performance
-issue's work.
+the leaves once per process (O(files · log files) hashes), then kept up to date from the leaves
+each new checkpoint adds (``HeadMaps``): a checkpoint rehashes only the paths of the files that
+changed since the last one.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from ledger.log.formats import HEADS_PREFIX
-from ledger.log.headmap import HeadMap, HeadProof, key_of
+from ledger.log.headmap import HeadMap, HeadProof, key_of, value_of
 from ledger.store import sql
 from ledger.store.events import EventStore
 from signing import b64
@@ -36,7 +39,55 @@ def heads_at(store: EventStore, size: int) -> list[tuple[str, int, int, bytes]]:
 
 
 def head_map_at(store: EventStore, size: int) -> HeadMap:
+    """The map at ``size``, built afresh from the leaves (the audit's independent view)."""
     return HeadMap.of_files(heads_at(store, size))
+
+
+_CHANGED = (
+    "SELECT stream, version, leaf_index, leaf_hash FROM hoso_log_leaves "
+    "WHERE leaf_index >= ? AND leaf_index < ? AND stream <> ?"
+)
+
+
+def heads_between(store: EventStore, start: int, end: int) -> list[tuple[str, int, int, bytes]]:
+    """The heads of the files with a leaf in [start, end): each one's last leaf there."""
+    last: dict[str, tuple[str, int, int, bytes]] = {}
+    for r in sql.rows(store, _CHANGED, (start, end, REGISTRY_STREAM)):
+        code, version = str(r["stream"]), int(r["version"])
+        if code not in last or last[code][1] < version:
+            last[code] = (code, version, int(r["leaf_index"]), bytes(r["leaf_hash"]))
+    return list(last.values())
+
+
+class HeadMaps:
+    """The map of file heads at the log's latest size, kept up to date as the log grows (one per
+    ``MerkleLog``); the map at an older size is built afresh. The kept map is used only while
+    the log's tree at its size is still the one it was built from (``root_of``): a log whose
+    tables were rebuilt gets a map built afresh too."""
+
+    def __init__(self, store: EventStore, root_of: Callable[[int], bytes]) -> None:
+        self.store = store
+        self.root_of = root_of
+        self._latest: tuple[int, bytes, HeadMap] | None = None
+        self._lock = threading.Lock()
+
+    def at(self, size: int) -> HeadMap:
+        with self._lock:
+            latest = self._latest
+            if latest is not None and (latest[0] > size or self.root_of(latest[0]) != latest[1]):
+                if latest[0] > size:
+                    return head_map_at(self.store, size)  # an older size: the latest stays kept
+                latest = None  # the tree it was built from is gone
+            if latest is not None and latest[0] == size:
+                return latest[2]
+            if latest is not None:
+                known, _root, head_map = latest
+                changed = heads_between(self.store, known, size)
+                head_map.update([(key_of(c), value_of(v, i, h)) for c, v, i, h in changed])
+            else:
+                head_map = head_map_at(self.store, size)
+            self._latest = (size, self.root_of(size), head_map)
+            return head_map
 
 
 def heads_line(head_map: HeadMap) -> str:

@@ -22,7 +22,7 @@ from ledger.encoding.canonical import format_instant, parse_instant
 from ledger.errors import LogError, NotFound, ProofRequestError
 from ledger.log import merkle
 from ledger.log.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from ledger.log.heads import head_map_at, heads_line
+from ledger.log.heads import HeadMaps, heads_line
 from ledger.log.integrator import fetch_hashes, integrate
 from ledger.store import sql
 from ledger.store.events import EventStore
@@ -59,6 +59,7 @@ class MerkleLog:
     def __init__(self, store: EventStore, origin: str) -> None:
         self.store = store
         self.origin = origin
+        self.heads = HeadMaps(store, self.root)  # the map of file heads, kept as the log grows
 
     # ------------------------------------------------------------------ reading
     def size(self) -> int:
@@ -304,7 +305,7 @@ class MerkleLog:
             return last
         root = self.root(size)
         head = registry_head_line(self.store, size)
-        heads = heads_line(head_map_at(self.store, size))
+        heads = heads_line(self.heads.at(size))
         note = sign_checkpoint(Checkpoint(self.origin, size, root, (head, heads)), signer)
         sql.run(
             self.store,

@@ -116,3 +116,17 @@ def test_absence_is_proven_and_a_forged_presence_fails(
     )
     with pytest.raises(Exception, match="map root"):
         forged.verify(root)
+
+
+def test_the_kept_map_is_the_map_built_afresh(
+    demo: tuple[Ledger, MerkleLog, list[str]], cast: Cast
+) -> None:
+    """A checkpoint rehashes only the changed files' paths: its root is the fresh map's."""
+    ledger, log, _codes = demo
+    for hours in (2, 3):
+        add_files(ledger, cast, T0 + timedelta(hours=hours), 3)
+        log.integrate()
+        made = log.make_checkpoint(LOG_SIGNER, NOW + timedelta(hours=hours))
+        signed, _note = open_checkpoint(made.note, LOG_VERIFIER)
+        assert heads_root(signed.extensions) == head_map_at(ledger.store, made.size).root
+        assert log.heads.at(made.size) is log.heads.at(made.size)  # kept, not rebuilt

@@ -94,3 +94,19 @@ def test_presence_cannot_be_turned_into_absence_or_back() -> None:
             HeadProof(absent.key, absent.siblings, "present", absent.value).verify(m.root)
     with pytest.raises(ProofError):
         HeadProof(hashlib.sha256(b"x").digest(), (), "weird").verify(m.root)
+
+
+def test_updates_give_the_root_of_the_map_built_afresh() -> None:
+    files = heads(200, seed=5)
+    m = HeadMap.of_files(files[:120])
+    rng = random.Random(9)
+    changed = [(c, v + 1, i + 7, rng.randbytes(32)) for c, v, i, _ in rng.sample(files[:120], 30)]
+    new = files[120:]
+    m.update([(key_of(c), value_of(v, i, h)) for c, v, i, h in changed + new])
+    final = {c: (c, v, i, h) for c, v, i, h in files}
+    final.update({c: (c, v, i, h) for c, v, i, h in changed})
+    fresh = HeadMap.of_files(list(final.values()))
+    assert m.root == fresh.root
+    for code, version, index, leaf in final.values():
+        assert m.proof(key_of(code)).verify(m.root) == (version, index, leaf)
+    assert m.proof(key_of("NOT-A-FILE")).verify(m.root) is None
