@@ -338,22 +338,9 @@ def test_a_revoked_key_is_refused(env: Env) -> None:
         "hand-off",
         {**to_desk("binh"), "at": (when + timedelta(minutes=2)).isoformat()},
     )
-    env.ledger.revoke_key(
-        signer=KeyDirectory(env.settings.keys_dir).signer(AUTHORITY),
-        actor=AUTHORITY,
-        kid=env.kids["an"],
-        effective_at=when + timedelta(minutes=1),
-        reason="lost laptop",
-        at=when,
+    before = refused_after_revocation(
+        env, code, prepared, when + timedelta(minutes=1), timedelta(minutes=2)
     )
-    env.clock.advance(timedelta(minutes=2))
-    before = env.size()
-    body = assert_problem(
-        submit(env, "an", code, sign(prepared, env.keys["an"])), 403, "key-not-valid"
-    )
-    assert "revoked" in body["detail"]
-    assert env.size() == before
-    chain_is_whole(env, code, 1)
     # Server-side too: the server holds the key, the registry says no.
     assert_problem(env.post("an", f"/files/{code}/hand-off", to_desk("binh")), 403, "key-not-valid")
     assert env.size() == before
@@ -371,15 +358,23 @@ def test_an_envelope_dated_before_the_revocation_is_refused_after_it(env: Env) -
         "hand-off",
         {**to_desk("binh"), "at": (cut - timedelta(seconds=60)).isoformat()},
     )
+    refused_after_revocation(env, code, prepared, cut, timedelta(minutes=1, seconds=30))
+
+
+def refused_after_revocation(
+    env: Env, code: str, prepared: dict[str, Any], effective_at: datetime, later: timedelta
+) -> int:
+    """Revoke an's key (from ``effective_at``), let ``later`` pass, submit an's ``prepared``
+    envelope: 403, nothing stored; the log's size."""
     env.ledger.revoke_key(
         signer=KeyDirectory(env.settings.keys_dir).signer(AUTHORITY),
         actor=AUTHORITY,
         kid=env.kids["an"],
-        effective_at=cut,
+        effective_at=effective_at,
         reason="lost laptop",
         at=env.clock.now,
     )
-    env.clock.advance(timedelta(minutes=1, seconds=30))
+    env.clock.advance(later)
     before = env.size()
     body = assert_problem(
         submit(env, "an", code, sign(prepared, env.keys["an"])), 403, "key-not-valid"
@@ -387,6 +382,7 @@ def test_an_envelope_dated_before_the_revocation_is_refused_after_it(env: Env) -
     assert "revoked" in body["detail"]
     assert env.size() == before
     chain_is_whole(env, code, 1)
+    return before
 
 
 def race(calls: list[Callable[[], Any]]) -> list[int]:

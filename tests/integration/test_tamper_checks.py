@@ -10,13 +10,11 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk, ReturnMethod
 from domain.file import AdministrativeFile
 from ledger.audit.before_signing import verify_uncovered
 from ledger.audit.full import full_audit_report
-from ledger.encoding.envelope import build
 from ledger.errors import Refused
 from ledger.log.bundle import build_bundle
 from ledger.log.bundle_verify import verify_bundle_report
@@ -28,6 +26,7 @@ from projections.models.handlers import NAMES
 from signing import Signer
 from tests.integration.test_tamper_matrix import Demo, assert_fails
 from tests.integration.test_tamper_matrix import demo as demo  # the matrix's fixture
+from tests.support import tamper
 from tests.support.cast import (
     LOG_SIGNER,
     LOG_VERIFIER,
@@ -248,25 +247,10 @@ def test_read_models_are_compared_at_their_own_position(demo: Demo, host: Projec
 def _forge(demo: Demo, code: str, *, rogue: bool) -> int:
     """A row written behind the ledger's back after the checkpoint: a refusal signed by an
     unregistered key, or by the officer's own key but not linked to the file's head."""
-    head = demo.ledger.load(code)
     key = signer(99) if rogue else demo.cast.officer
-    env = (
-        build(
-            origin=ORIGIN,
-            stream=code,
-            version=head.file.version + 1,
-            type_="FileRefused",
-            occurred_at=NOW,
-            actor="an",
-            key_id=key.key_id,
-            payload={"reason": "giả mạo"},
-            prev_hash=head.head_hash if rogue else "00" * 32,
-        )
-        .sign(key)
-        .received(NOW)
+    return tamper.append_forged(
+        demo.ledger, code, key, occurred=NOW, recorded=NOW, prev_hash=None if rogue else "00" * 32
     )
-    demo.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
-    return env.version
 
 
 @pytest.mark.parametrize("rogue", [True, False])

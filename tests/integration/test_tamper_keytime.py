@@ -9,11 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.full import full_audit_report
 from ledger.chain.service import Ledger
-from ledger.encoding.envelope import build
 from ledger.log.bundle import build_bundle
 from ledger.log.bundle_verify import verify_bundle_report
 from ledger.log.storage import MerkleLog
@@ -21,6 +19,13 @@ from ledger.store.events import EventStore
 from signing import Signer
 from tests.support.cast import LOG_SIGNER, LOG_VERIFIER, NOW, ORIGIN, T0, Cast, make_ledger
 from tests.support.lifecycle import add_files
+from tests.support.tamper import append_forged
+
+HANDOFF = {
+    "from_desk": {"agency": "PTEST", "department": "mot-cua", "officer": "an"},
+    "note": "",
+    "to_desk": {"agency": "PTEST", "department": "tu-phap", "officer": "binh"},
+}
 
 
 @pytest.fixture
@@ -52,28 +57,16 @@ def store_raw(
     occurred: datetime,
     recorded: datetime | None,
 ) -> int:
-    """A hand-off by ``an`` signed with ``key``, chained to the file's head, written straight
-    into the store (no rule, no key check): the insider's way in. Its version."""
-    head = ledger.load(code)
-    env = build(
-        origin=ORIGIN,
-        stream=code,
-        version=head.file.version + 1,
+    """A hand-off by ``an`` signed with ``key``, written straight into the store."""
+    return append_forged(
+        ledger,
+        code,
+        key,
         type_="FileHandedOff",
-        occurred_at=occurred,
-        actor="an",
-        key_id=key.key_id,
-        payload={
-            "from_desk": {"agency": "PTEST", "department": "mot-cua", "officer": "an"},
-            "note": "",
-            "to_desk": {"agency": "PTEST", "department": "tu-phap", "officer": "binh"},
-        },
-        prev_hash=head.head_hash,
-    ).sign(key)
-    if recorded is not None:
-        env = env.received(recorded)
-    ledger.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
-    return env.version
+        payload=HANDOFF,
+        occurred=occurred,
+        recorded=recorded,
+    )
 
 
 def audit_failures(ledger: Ledger, cast: Cast, workers: int = 1) -> str:

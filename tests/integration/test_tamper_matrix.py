@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.full import FullAuditReport, full_audit_report
 from ledger.audit.log_checks import WitnessView
 from ledger.chain.service import Ledger
-from ledger.encoding.envelope import build
 from ledger.log.storage import MerkleLog
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
@@ -132,25 +130,8 @@ def test_reorder_two_events(demo: Demo) -> None:
 
 def test_insert_an_event_signed_by_an_unregistered_key(demo: Demo) -> None:
     code = demo.codes[0]
-    head = demo.ledger.load(code)
-    rogue = signer(99)
-    env = (
-        build(
-            origin=ORIGIN,
-            stream=code,
-            version=head.file.version + 1,
-            type_="FileRefused",
-            occurred_at=NOW,
-            actor="an",
-            key_id=rogue.key_id,
-            payload={"reason": "giả mạo"},
-            prev_hash=head.head_hash,
-        )
-        .sign(rogue)
-        .received(NOW)
-    )
-    demo.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
-    assert_fails(demo.audit(), f"file {code} version {env.version}", "not registered")
+    version = tamper.append_forged(demo.ledger, code, signer(99), occurred=NOW, recorded=NOW)
+    assert_fails(demo.audit(), f"file {code} version {version}", "not registered")
 
 
 def test_restore_an_older_copy_after_a_witnessed_checkpoint(demo: Demo) -> None:

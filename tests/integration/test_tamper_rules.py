@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
 from domain.calendar import vietnam_calendar
 from domain.deadlines import SupplementPolicy
@@ -17,13 +16,13 @@ from ledger.audit.full import FullAuditReport, full_audit_report
 from ledger.audit.rules import RuleSettings
 from ledger.chain.service import Ledger
 from ledger.encoding.canonical import format_instant
-from ledger.encoding.envelope import build
 from ledger.log.bundle import build_bundle
 from ledger.log.bundle_verify import verify_bundle_report
 from ledger.log.storage import MerkleLog
 from ledger.store.events import EventStore
 from tests.support.cast import LOG_SIGNER, LOG_VERIFIER, NOW, ORIGIN, T0, Cast, make_ledger
 from tests.support.lifecycle import add_files
+from tests.support.tamper import append_forged
 
 RULES = RuleSettings(vietnam_calendar(), SupplementPolicy.EXTEND)
 HANDOFF = {
@@ -51,22 +50,17 @@ def store_raw(
 ) -> int:
     """An event by ``actor`` (an or binh), signed with their valid key, chained to the head,
     received now, written straight into the store (no rule checked): its version."""
-    head = ledger.load(code)
     key = cast.officer if actor == "an" else cast.officer2
-    env = build(
-        origin=ORIGIN,
-        stream=code,
-        version=head.file.version + 1,
-        type_=type_,
-        occurred_at=at,
+    return append_forged(
+        ledger,
+        code,
+        key,
         actor=actor,
-        key_id=key.key_id,
+        type_=type_,
         payload=payload,
-        prev_hash=head.head_hash,
-    ).sign(key)
-    env = env.received(datetime.now(UTC))
-    ledger.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
-    return env.version
+        occurred=at,
+        recorded=datetime.now(UTC),
+    )
 
 
 def audit(ledger: Ledger, cast: Cast) -> FullAuditReport:

@@ -9,16 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from eventsourcing.persistence import StoredEvent
-
 from ledger.audit.full import AuditReport, audit_report
 from ledger.chain.service import Ledger
-from ledger.encoding.envelope import build
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
 from signing import PrivateKeySigner
 from tests.support import tamper
 from tests.support.cast import NOW, ORIGIN, Cast, signer
+from tests.support.tamper import append_forged
 
 
 @dataclass
@@ -66,21 +64,6 @@ class Demo:
         self, code: str, actor: str, by: PrivateKeySigner, at: datetime = NOW, prev: str = ""
     ) -> int:
         """Append a FileRefused to ``code`` straight into the store (no rule checked)."""
-        head = self.ledger.load(code)
-        env = (
-            build(
-                origin=ORIGIN,
-                stream=code,
-                version=head.file.version + 1,
-                type_="FileRefused",
-                occurred_at=at,
-                actor=actor,
-                key_id=by.key_id,
-                payload={"reason": "giả mạo"},
-                prev_hash=prev or head.head_hash,
-            )
-            .sign(by)
-            .received(at)
+        return append_forged(
+            self.ledger, code, by, actor=actor, occurred=at, recorded=at, prev_hash=prev or None
         )
-        self.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
-        return env.version

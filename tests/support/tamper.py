@@ -6,18 +6,22 @@ a ledger that has verified nothing yet, a row's bytes, and the ``TamperError`` a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk
 from domain.file import AdministrativeFile
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
+from ledger.encoding.envelope import build
 from ledger.errors import TamperError
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
+from signing import Signer
 from tests.support.cast import ORIGIN, T0, UNIT, Cast
 from tests.support.lifecycle import receive_file
 
@@ -77,3 +81,36 @@ def failure(ledger: Ledger, code: str) -> tuple[int, str]:
     with pytest.raises(TamperError) as e:
         ledger.load(code)
     return e.value.version, e.value.reason
+
+
+def append_forged(
+    ledger: Ledger,
+    code: str,
+    key: Signer,
+    *,
+    actor: str = "an",
+    type_: str = "FileRefused",
+    payload: dict[str, Any] | None = None,
+    occurred: datetime,
+    recorded: datetime | None,
+    prev_hash: str | None = None,
+) -> int:
+    """An event signed with ``key`` and chained to the file's head (or ``prev_hash``), with the
+    receipt time ``recorded`` (None: none), written straight into the store: no rule, no key
+    check, nothing integrated. The insider's way in; its version."""
+    head = ledger.load(code)
+    env = build(
+        origin=ORIGIN,
+        stream=code,
+        version=head.file.version + 1,
+        type_=type_,
+        occurred_at=occurred,
+        actor=actor,
+        key_id=key.key_id,
+        payload={"reason": "giả mạo"} if payload is None else payload,
+        prev_hash=head.head_hash if prev_hash is None else prev_hash,
+    ).sign(key)
+    if recorded is not None:
+        env = env.received(recorded)
+    ledger.store.append([StoredEvent(code, env.version, env.type, env.to_bytes())])
+    return env.version
