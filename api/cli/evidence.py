@@ -167,7 +167,8 @@ def show_report(report: BundleReport) -> None:
             f"the log of {escape(report.origin)} (checkpoint size {report.checkpoint_size}, "
             f"{_cosignatures(report)}); every signature was made by a key "
             f"valid for its actor when the server received it; the chain is whole from genesis; "
-            f"every event is a legal step of the procedure in time; "
+            f"every event is a legal step of the procedure in time; nothing of the file comes "
+            f"after its last event (the checkpoint's map of file heads); "
             f"{report.registry_events} key-registry events replayed."
         )
         return

@@ -154,7 +154,7 @@ def show_witness_audit(out: Console, err: Console, witnessed: WitnessAuditReport
             highlight=False,
         )
     elif not witnessed.required:
-        err.print(f"[bold yellow]⚠ {escape(warning)}[/]", highlight=False)
+        err.print(f"[bold yellow]⚠ {escape(warning)}[/]", highlight=False, soft_wrap=False)
         err.print("  (hoso audit --require-witness makes this a failure)", highlight=False)
 
 
