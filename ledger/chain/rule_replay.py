@@ -7,8 +7,8 @@ very same event), so a validly signed event that the procedure forbids (an apolo
 result was returned, a step dated before the one it follows, anything after a terminal state, a
 deadline computed otherwise) is named by file code and version.
 
-The file as it stands is kept for every file met (a returned file can still be rated), so memory
-grows with the number of files: about 3 KB a file.
+The file as it stands is kept while a step may still follow (open, or returned or refused and not
+yet rated); a file no step may follow keeps only its final state.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from domain import commands
 from domain.calendar import WorkingCalendar
 from domain.deadlines import SupplementPolicy
 from domain.errors import DomainError
+from domain.events import FileState
 from ledger.chain.submission import replay
 from ledger.encoding import codec
 from ledger.encoding.envelope import Envelope, decode
@@ -29,6 +30,8 @@ from ledger.errors import LedgerError
 from signing.registry import REGISTRY_STREAM
 
 PAGE = 1000
+RATEABLE = frozenset({FileState.RETURNED, FileState.REFUSED})
+"""Terminal states after which the citizen may still rate the service (the one step left)."""
 
 
 @dataclass(frozen=True)
@@ -76,10 +79,23 @@ class RuleReplay:
         self.rules = rules
         self.exact = exact
         self.files: dict[str, Any] = {}  # code -> the file as it stands
+        # files no step may follow any more (withdrawn, stopped, or finished and rated): only
+        # their final state is kept, so memory follows the files still in play
+        self.finished: dict[str, str] = {}
+
+    @property
+    def count(self) -> int:
+        """Files met so far."""
+        return len(self.files) + len(self.finished)
 
     def step(self, env: Envelope) -> str | None:
         """Apply ``env`` to its file if the rule gives that very event; else the reason."""
         code = env.stream
+        if code in self.finished:
+            return (
+                f"{env.type} after the file was finished ({self.finished[code]}): no step may "
+                "follow"
+            )
         current = self.files.get(code)
         try:
             event = codec.from_payload(
@@ -97,7 +113,11 @@ class RuleReplay:
             )
         except (DomainError, LedgerError, KeyError, TypeError, ValueError) as e:
             return f"{env.type} is not a legal step of this file at {env.unsigned.occurred_at}: {e}"
-        self.files[code] = after
+        if after.is_open or (after.state in RATEABLE and after.rating is None):
+            self.files[code] = after
+        else:
+            self.files.pop(code, None)
+            self.finished[code] = str(after.state.value)
         return None
 
     def _legal(self, current: Any, env: Envelope, event: Any) -> Any:
@@ -143,8 +163,8 @@ def replay_report(
         reason = replayer.step(env)
         if reason is not None:
             failure = RuleFailure(env.stream, env.version, position, reason)
-            return RulesReport(len(replayer.files), events, failure)
+            return RulesReport(replayer.count, events, failure)
         events += 1
         if progress is not None and events % PAGE == 0:
             progress(position)
-    return RulesReport(len(replayer.files), events, None)
+    return RulesReport(replayer.count, events, None)

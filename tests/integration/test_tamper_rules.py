@@ -141,3 +141,21 @@ def test_an_event_the_rule_would_not_produce(files: tuple[Ledger, list[str]], ca
     version = store_raw(ledger, cast, code, "FileHandedOff", forged, NOW, actor="binh")
     assert_named(audit(ledger, cast), code, version, "does not match what the rule produces")
     assert "does not match what the rule produces" in bundle_failures(ledger, code)
+
+
+def test_a_step_after_a_withdrawal(files: tuple[Ledger, list[str]], cast: Cast) -> None:
+    """A withdrawn file takes no step; the replay keeps only its final state and names it."""
+    ledger, codes = files
+    code = codes[1]
+    holder = ledger.load(code).file.holder.officer
+    key = {"an": cast.officer, "binh": cast.officer2, "chutich": cast.leader}[holder]
+    ledger.execute(
+        code,
+        signer=key,
+        actor=holder,
+        at=NOW,
+        command=lambda f: f.withdraw(actor=holder, reason="công dân rút hồ sơ", at=NOW),
+    )
+    version = store_raw(ledger, cast, code, "FileHandedOff", HANDOFF, NOW, actor="an")
+    assert_named(audit(ledger, cast), code, version, "after the file was finished (withdrawn)")
+    assert "withdrawn" in bundle_failures(ledger, code)
