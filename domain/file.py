@@ -47,10 +47,10 @@ from domain.events import (
     SupplementRequested,
 )
 from domain.procedures import Channel, Procedure
+from domain.text import items as _items
+from domain.text import text as _text
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-MAX_TEXT = 500
-MAX_ITEMS = 50
 
 S = FileState
 WORKING_STATES = frozenset({S.RECEIVED, S.IN_PROGRESS})
@@ -60,25 +60,6 @@ def _aware(at: datetime, what: str) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidValue(f"{what} must carry a time zone")
     return at
-
-
-def _text(value: str, what: str, *, required: bool = True) -> str:
-    if required and not value.strip():
-        raise InvalidValue(f"{what} must not be empty")
-    if len(value) > MAX_TEXT:
-        raise InvalidValue(f"{what} is longer than {MAX_TEXT} characters")
-    return value
-
-
-def _items(values: tuple[str, ...] | list[str], what: str) -> tuple[str, ...]:
-    items = tuple(values)
-    if not items:
-        raise InvalidValue(f"{what} must list at least one item")
-    if len(items) > MAX_ITEMS:
-        raise InvalidValue(f"{what} lists more than {MAX_ITEMS} items")
-    for item in items:
-        _text(item, what)
-    return items
 
 
 class AdministrativeFile(BaseAggregate[str]):
@@ -229,7 +210,8 @@ class AdministrativeFile(BaseAggregate[str]):
             check_actor(to.officer)
         _text(to.department, "receiving department")
         _text(to.agency, "receiving agency")
-        _text(note, "note", required=False)
+        _text(to.officer, "receiving officer", required=False)
+        _text(note, "note", required=False, multiline=True)
         if to == self.holder:
             raise self._refuse(action, "the file is already there")
         self.trigger_event(
@@ -254,7 +236,7 @@ class AdministrativeFile(BaseAggregate[str]):
             timestamp=self._check_time(at),
             actor=actor,
             items=_items(items, "missing papers"),
-            reason=_text(reason, "reason"),
+            reason=_text(reason, "reason", multiline=True),
         )
 
     def receive_supplement(
@@ -370,7 +352,10 @@ class AdministrativeFile(BaseAggregate[str]):
         )
         self._require(action, allowed, "a signed result is returned, not refused")
         self.trigger_event(
-            FileRefused, timestamp=self._check_time(at), actor=actor, reason=_text(reason, "reason")
+            FileRefused,
+            timestamp=self._check_time(at),
+            actor=actor,
+            reason=_text(reason, "reason", multiline=True),
         )
 
     def withdraw(self, *, actor: str, reason: str, at: datetime) -> None:
@@ -380,7 +365,7 @@ class AdministrativeFile(BaseAggregate[str]):
             FileWithdrawn,
             timestamp=self._check_time(at),
             actor=actor,
-            reason=_text(reason, "reason"),
+            reason=_text(reason, "reason", multiline=True),
         )
 
     def stop_processing(self, *, actor: str, reason: str, at: datetime) -> None:
@@ -389,7 +374,7 @@ class AdministrativeFile(BaseAggregate[str]):
             ProcessingStopped,
             timestamp=self._check_time(at),
             actor=actor,
-            reason=_text(reason, "reason"),
+            reason=_text(reason, "reason", multiline=True),
         )
 
     def issue_apology(
@@ -412,7 +397,7 @@ class AdministrativeFile(BaseAggregate[str]):
             ApologyIssued,
             timestamp=at,
             actor=actor,
-            reason=_text(reason, "reason"),
+            reason=_text(reason, "reason", multiline=True),
             new_appointment_at=new_appointment_at,
         )
 

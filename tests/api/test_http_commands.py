@@ -602,3 +602,33 @@ def test_a_relayed_envelope_is_authorized_as_its_signer(env: Env) -> None:
     r = submit(env, "portal", code, sign(prepared, env.keys["an"]))
     assert r.status_code == 201, r.text
     chain_is_whole(env, code, 2)
+
+
+def test_control_characters_and_lone_surrogates_are_refused_before_anything_is_stored(
+    env: Env,
+) -> None:
+    """Issue 16, point 1 (a first part): a NUL in a reason was accepted and then stopped the read
+    models on PostgreSQL. Now the domain refuses it, and a lone surrogate, with 422."""
+    code = receive(env)["code"]
+    before = env.size()
+    cases = [
+        (f"/files/{code}/hand-off", {**to_desk("binh"), "note": "chuyển\u0000gấp"}),
+        (f"/files/{code}/refuse", {"reason": "lý do\u0000x"}),
+        (
+            f"/files/{code}/issue-apology",
+            {"reason": "lý do\u0000x", "new_appointment_at": "2026-04-30T10:00:00+07:00"},
+        ),
+    ]
+    for path, body in cases:
+        r = env.post("an", path, body)
+        assert r.status_code == 422, r.text  # by the body's schema, or the domain's text rule
+        assert r.json()["type"].rsplit("/", 1)[1] in ("invalid-value", "invalid-request")
+    surrogate = env.http.post(  # JSON's own escape of a lone surrogate, as a client may send it
+        f"/files/{code}/refuse",
+        content=b'{"reason": "x\\ud800y"}',
+        headers={"Authorization": f"Bearer {env.tokens['an']}", "Content-Type": "application/json"},
+    )
+    assert surrogate.status_code == 422, surrogate.text  # the body's schema refuses it
+    assert env.size() == before
+    ok = env.post("an", f"/files/{code}/hand-off", {**to_desk("binh"), "note": "dòng 1\ndòng 2"})
+    assert ok.status_code == 201, ok.text
