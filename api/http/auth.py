@@ -9,7 +9,7 @@ an inspector reads everything and writes nothing.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -44,7 +44,7 @@ def lookup(store: EventStore, token: str) -> Principal | None:
     )
 
 
-_bearer = HTTPBearer(auto_error=False, description="A token from `hoso token create`.")
+bearer = HTTPBearer(auto_error=False, description="A token from `hoso token create`.")
 
 
 def unauthorized(detail: str) -> Problem:
@@ -59,7 +59,7 @@ def forbidden(detail: str) -> Problem:
 
 def principal(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """FastAPI dependency: the caller, from ``Authorization: Bearer <token>``; 401 otherwise."""
     if credentials is None:
@@ -84,12 +84,18 @@ def require(*roles: ApiRole) -> Callable[..., Principal]:
     allowed = frozenset(roles)
 
     def dependency(who: Annotated[Principal, Depends(principal)]) -> Principal:
-        if who.role not in allowed:
-            names = ", ".join(sorted(r.value for r in allowed))
-            raise forbidden(f"role {who.role.value} may not do this (needs: {names})")
-        return who
+        return require_role(who, allowed)
 
     return dependency
+
+
+def require_role(who: Principal, allowed: Iterable[ApiRole]) -> Principal:
+    """The caller, if it holds one of the ``allowed`` roles; 403 otherwise."""
+    roles = frozenset(allowed)
+    if who.role not in roles:
+        names = ", ".join(sorted(r.value for r in roles))
+        raise forbidden(f"role {who.role.value} may not do this (needs: {names})")
+    return who
 
 
 def may_write_file(who: Principal, unit: str, holder_officer: str | None) -> bool:

@@ -37,6 +37,7 @@ WORKERS = frozenset({OFFICER, LEADER})
 CLIENT_SIGNERS = frozenset({OFFICER, LEADER, INTEGRATION})
 UNIT_READERS = frozenset({OFFICER, LEADER, ADMIN, INTEGRATION, INSPECTOR})
 EVERY_TOKEN = frozenset(CALLERS) - {ANON}
+ENTRY_READERS = frozenset({INTEGRATION, INSPECTOR})
 
 ACTIONS = (
     "hand-off",
@@ -58,8 +59,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/log/tile/{path}"): PUBLIC,
     ("GET", "/log/proofs/inclusion"): PUBLIC,
     ("GET", "/log/proofs/consistency"): PUBLIC,
-    ("GET", "/log/bundles/{code}"): PUBLIC,
+    # Issue 16: what the log says needs a token (entries: see the test below); the citizen
+    # opens their own file's bundle with code and PIN.
+    ("GET", "/log/bundles/{code}"): UNIT_READERS,
     ("GET", "/public/files/{code}"): PUBLIC,
+    ("POST", "/public/files/{code}/bundle"): PUBLIC,
     # A receipt opens a file in the caller's own unit: any officer or leader may, in theirs.
     ("POST", "/files"): WORKERS | {STRANGER},
     ("POST", "/files/prepare-receipt"): WORKERS | {STRANGER},
@@ -73,7 +77,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/transparency"): EVERY_TOKEN,  # public figures, no personal data
     ("GET", "/inspect/actions"): frozenset({INSPECTOR, ADMIN}),
     ("GET", "/inspect/workload"): frozenset({INSPECTOR}),
-    ("GET", "/feed"): EVERY_TOKEN,  # each caller sees only its units' events
+    ("GET", "/feed"): ENTRY_READERS,  # integration clients see only their units' events
     **{("POST", f"/files/{{code}}/{a}"): WORKERS for a in ACTIONS},
     **{("POST", f"/files/{{code}}/prepare/{a}"): CLIENT_SIGNERS for a in ACTIONS},
 }
@@ -168,6 +172,24 @@ def test_every_role_against_every_endpoint(world: tuple[Any, dict[str, str], str
                             )
     assert not failures, "\n".join(failures)
     assert set(EXPECTED) - served == set(), "rows for endpoints that no longer exist"
+
+
+def test_entry_bundles_need_an_entry_readers_token(
+    world: tuple[Any, dict[str, str], str],
+) -> None:
+    """Issue 16: the hash tile of a path is public, its entry bundle is not."""
+    settings, tokens, _code = world
+    with TestClient(create_app(settings, integrate_every=None)) as client:
+        assert client.get("/log/tile/0/000.p/1").status_code == 200
+        for caller in CALLERS:
+            headers = {} if caller == ANON else {"Authorization": f"Bearer {tokens[caller]}"}
+            r = client.get("/log/tile/entries/000.p/1", headers=headers)
+            if caller in ENTRY_READERS:
+                assert r.status_code == 200, (caller, r.text)
+                assert r.headers["cache-control"].startswith("private")
+            else:
+                assert r.status_code == (401 if caller == ANON else 403), caller
+                assert r.headers["content-type"] == "application/problem+json"
 
 
 def _params(path: str, code: str) -> dict[str, str]:

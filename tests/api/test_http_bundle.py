@@ -15,14 +15,19 @@ from ledger.log.bundle_verify import verify_bundle
 from ledger.store import sql as db_sql
 from tests.support.cast import T0, UNIT
 from tests.support.cli import hoso
-from tests.support.http import Demo, receive_many, small_ledger
+from tests.support.http import Demo, inspector_auth, receive_many, small_ledger
 from tests.support.problems import assert_problem
 
 CODE = "PBADINH-260212-0003"
 
 
+def _auth(demo: Demo) -> dict[str, str]:
+    creds = orjson.loads((demo.data / "demo-credentials.json").read_bytes())
+    return {"Authorization": f"Bearer {creds['tokens']['inspector']['token']}"}
+
+
 def test_bundle_over_http_verifies_offline(http: TestClient, demo: Demo, tmp_path: Path) -> None:
-    r = http.get(f"/log/bundles/{CODE}")
+    r = http.get(f"/log/bundles/{CODE}", headers=_auth(demo))
     assert r.status_code == 200, r.text
     doc = r.json()
     report = verify_bundle(doc, demo.vkey)
@@ -39,9 +44,11 @@ def test_bundle_over_http_verifies_offline(http: TestClient, demo: Demo, tmp_pat
     assert "NOT VERIFIED" in refused.stderr
 
 
-def test_bundle_problems(http: TestClient) -> None:
-    assert_problem(http.get("/log/bundles/PBADINH-260212-9999"), 404, "not-found")
-    assert_problem(http.get("/log/bundles/not-a-code"), 422, "invalid-request")
+def test_bundle_problems(http: TestClient, demo: Demo) -> None:
+    auth = _auth(demo)
+    assert_problem(http.get("/log/bundles/PBADINH-260212-9999", headers=auth), 404, "not-found")
+    assert_problem(http.get("/log/bundles/not-a-code", headers=auth), 422, "invalid-request")
+    assert_problem(http.get(f"/log/bundles/{CODE}"), 401, "unauthorized")  # issue 16
 
 
 def test_bundle_waits_for_a_checkpoint(tmp_path: Path, db_url: str | None) -> None:
@@ -54,10 +61,12 @@ def test_bundle_waits_for_a_checkpoint(tmp_path: Path, db_url: str | None) -> No
         receive_many(ledger, officer, 1)  # a fourth file, not yet in any checkpoint
         log.integrate()
         code = f"{UNIT}-260302-0004"
+        auth = inspector_auth(ledger)
         with TestClient(create_app(settings, integrate_every=None)) as client:
-            body = assert_problem(client.get(f"/log/bundles/{code}"), 409, "not-yet-checkpointed")
+            waiting = client.get(f"/log/bundles/{code}", headers=auth)
+            body = assert_problem(waiting, 409, "not-yet-checkpointed")
             assert code in body["detail"]
-            assert client.get(f"/log/bundles/{UNIT}-260302-0001").status_code == 200
+            assert client.get(f"/log/bundles/{UNIT}-260302-0001", headers=auth).status_code == 200
     finally:
         ledger.store.close()
 
@@ -73,10 +82,12 @@ def test_a_deleted_event_is_named_not_waited_for(tmp_path: Path, db_url: str | N
         log.make_checkpoint(log_signer(settings), T0 + timedelta(hours=2))
         code = f"{UNIT}-260302-0002"
         db_sql.run(ledger.store, "DELETE FROM hoso_events WHERE originator_id = ?", (code,))
+        auth = inspector_auth(ledger)
         with TestClient(create_app(settings, integrate_every=None)) as client:
-            body = assert_problem(client.get(f"/log/bundles/{code}"), 500, "ledger-integrity")
+            lost = client.get(f"/log/bundles/{code}", headers=auth)
+            body = assert_problem(lost, 500, "ledger-integrity")
             assert "deleted from the store" in body["detail"]
-            assert client.get(f"/log/bundles/{UNIT}-260302-0001").status_code == 200
+            assert client.get(f"/log/bundles/{UNIT}-260302-0001", headers=auth).status_code == 200
     finally:
         ledger.store.close()
 

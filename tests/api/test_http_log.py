@@ -144,43 +144,58 @@ class Seen:
     origin: str
     size: int
     root: bytes
-    entries: list[bytes]
+    leaves: list[bytes]  # from the public hash tiles
+    entries: list[bytes]  # from the entry bundles (only with a token)
 
 
-def spec_client(http: Any, vkey: str) -> Seen:
-    """Fetch and verify the checkpoint, every entry bundle and level-0 tile; recompute the root."""
+def spec_client(http: Any, vkey: str, token: str | None = None) -> Seen:
+    """Fetch and verify the checkpoint and every level-0 hash tile with no token, recompute the
+    root from the hashes alone (what a witness or monitor can do in public); with a ``token``,
+    also every entry bundle, each entry hashing to its leaf."""
     r = http.get("/log/checkpoint")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "text/plain; charset=utf-8"
     origin, size_text, root_b64, *_extensions = spec_open_note(r.text, vkey).split("\n")
     size, root = int(size_text), base64.b64decode(root_b64, validate=True)
+    leaves: list[bytes] = []
     entries: list[bytes] = []
     full, rest = divmod(size, 256)
     for n in range(full + (1 if rest else 0)):
         width = 256 if n < full else rest
         path = spec_index_path(n) + ("" if width == 256 else f".p/{width}")
-        bundle = http.get(f"/log/tile/entries/{path}")
         tile = http.get(f"/log/tile/0/{path}")
-        assert bundle.status_code == tile.status_code == 200, path
+        assert tile.status_code == 200, path
         assert tile.headers["content-type"] == "application/octet-stream"
+        assert len(tile.content) == 32 * width
+        hashes = [tile.content[32 * i : 32 * i + 32] for i in range(width)]
+        leaves.extend(hashes)
+        if token is None:
+            continue
+        bundle = http.get(f"/log/tile/entries/{path}", headers={"Authorization": f"Bearer {token}"})
+        assert bundle.status_code == 200, path
         got = spec_bundle(bundle.content)
-        assert len(got) == width and len(tile.content) == 32 * width
-        for i, entry in enumerate(got):
-            assert spec_leaf(entry) == tile.content[32 * i : 32 * i + 32], (n, i)
+        assert [spec_leaf(entry) for entry in got] == hashes, n
         entries.extend(got)
-    assert spec_root([spec_leaf(e) for e in entries]) == root
-    return Seen(origin, size, root, entries)
+    assert spec_root(leaves) == root
+    return Seen(origin, size, root, leaves, entries)
+
+
+def inspector_token(data: Path) -> str:
+    """The demo's inspector token (``demo-credentials.json``)."""
+    creds = orjson.loads((data / "demo-credentials.json").read_bytes())
+    token: str = creds["tokens"]["inspector"]["token"]
+    return token
 
 
 # ---------------------------------------------------------------------------------- tests
 def test_spec_client_verifies_the_demo_log(http: TestClient, demo: Demo) -> None:
-    seen = spec_client(http, demo.vkey)
+    seen = spec_client(http, demo.vkey, inspector_token(demo.data))
     assert seen.origin == demo.settings.origin
     assert seen.size > 1000  # a demo day: several full tiles and a partial one
     full = seen.size // 256
     level1 = http.get(f"/log/tile/1/000.p/{full}")  # each hash: the MTH of one full level-0 tile
     assert level1.status_code == 200
-    leaves = [spec_leaf(e) for e in seen.entries]
+    leaves = seen.leaves
     for i in range(full):
         assert level1.content[32 * i : 32 * i + 32] == spec_root(leaves[256 * i : 256 * i + 256])
 
@@ -189,16 +204,21 @@ def test_caching_headers_and_partial_versus_full(http: TestClient, demo: Demo) -
     assert "max-age=5" in http.get("/log/checkpoint").headers["cache-control"]
     full, rest = divmod(int(http.get("/log/checkpoint").text.split("\n")[1]), 256)
     assert full >= 2 and rest > 0
-    for kind in ("0", "entries"):
-        whole = http.get(f"/log/tile/{kind}/001")
+    auth = {"Authorization": f"Bearer {inspector_token(demo.data)}"}
+    # Hash tiles are public and cacheable by anyone; entry bundles need a token (issue 16),
+    # so no shared cache may keep them.
+    for kind, headers, scope in (("0", {}, "public"), ("entries", auth, "private")):
+        whole = http.get(f"/log/tile/{kind}/001", headers=headers)
         assert whole.status_code == 200
-        assert whole.headers["cache-control"] == "public, max-age=31536000, immutable"
-        part = http.get(f"/log/tile/{kind}/{spec_index_path(full)}.p/{rest}")
+        assert whole.headers["cache-control"] == f"{scope}, max-age=31536000, immutable"
+        part = http.get(f"/log/tile/{kind}/{spec_index_path(full)}.p/{rest}", headers=headers)
         assert part.status_code == 200
-        assert part.headers["cache-control"] == "public, max-age=60"
-        assert_problem(http.get(f"/log/tile/{kind}/{spec_index_path(full)}"), 404, "not-found")
+        assert part.headers["cache-control"] == f"{scope}, max-age=60"
+        missing = http.get(f"/log/tile/{kind}/{spec_index_path(full)}", headers=headers)
+        assert_problem(missing, 404, "not-found")
         too_wide = f"/log/tile/{kind}/{spec_index_path(full)}.p/{rest + 1}"
-        assert_problem(http.get(too_wide), 404, "not-found")
+        assert_problem(http.get(too_wide, headers=headers), 404, "not-found")
+    assert http.get("/log/tile/entries/001", headers=auth).headers["vary"] == "Authorization"
     head = http.get("/log/tile/0/001.p/7")  # a prefix of a full tile is still the same hashes
     assert head.content == http.get("/log/tile/0/001").content[: 7 * 32]
     assert len(http.get("/log/tile/0/000").content) == 8192
@@ -250,8 +270,8 @@ def test_tile_index_encoding_round_trips() -> None:
 
 
 def test_inclusion_and_consistency_proofs_verify(http: TestClient, demo: Demo) -> None:
-    seen = spec_client(http, demo.vkey)
-    leaves = [spec_leaf(e) for e in seen.entries]
+    seen = spec_client(http, demo.vkey)  # public: hashes only
+    leaves = seen.leaves
     for index in (0, 1, 255, 256, seen.size // 2, seen.size - 1):
         r = http.get("/log/proofs/inclusion", params={"index": index, "size": seen.size})
         assert r.status_code == 200, r.text
@@ -312,8 +332,8 @@ def test_append_only_seen_by_the_spec_client(tmp_path: Path, db_url: str | None)
             integrate_and_checkpoint(settings, ledger, force=True)
             new = spec_client(client, settings.log_vkey)
             assert new.size == old.size + 40
-            assert new.entries[: old.size] == old.entries
-            assert spec_root([spec_leaf(e) for e in new.entries[: old.size]]) == old.root
+            assert new.leaves[: old.size] == old.leaves
+            assert spec_root(new.leaves[: old.size]) == old.root
             r = client.get("/log/proofs/consistency", params={"from": old.size, "to": new.size})
             doc = r.json()
             proof = [base64.b64decode(p) for p in doc["proof"]]

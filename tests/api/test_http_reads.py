@@ -61,7 +61,7 @@ def test_bundle_matches_the_log_route(world: World) -> None:
     code = world.receipts[1].code
     r = world.get("inspector", f"/files/{code}/bundle")
     assert r.status_code == 200, r.text
-    assert r.json() == world.client.get(f"/log/bundles/{code}").json()
+    assert r.json() == world.get("inspector", f"/log/bundles/{code}").json()
     receive(world.ledger, world.officer, 9)
     assert_problem(
         world.get("inspector", f"/files/{UNIT}-260302-0005/bundle"), 409, "not-yet-checkpointed"
@@ -123,7 +123,8 @@ def test_feed_pages_cover_every_leaf_once_in_order(world: World) -> None:
     handoff = next(i for i in first if i["type"] == "FileHandedOff")
     assert handoff["portal_status_after"] == 4
     leaf = base64.b64decode(handoff["entry"])
-    assert world.client.get("/log/tile/entries/000.p/" + str(size)).content.find(leaf) > 0
+    tile = world.get("inspector", "/log/tile/entries/000.p/" + str(size))
+    assert tile.content.find(leaf) > 0
     mine = world.get("integration", "/feed", limit=1000).json()
     assert mine["items"] and all(i["unit"] == UNIT and i["code"] != "KEYS" for i in mine["items"])
     assert mine["next"] == encode_cursor(size - 1)

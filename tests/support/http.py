@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap import AUTHORITY, init_data_dir, open_ledger, open_projections
 from api.settings import Settings
+from api.tokens import ApiRole, create_token
 from domain.procedures import Channel
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger, Receipt
@@ -68,6 +69,14 @@ class World:
     def get(self, who: str, path: str, **params: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
         return self.client.get(path, params=params, headers=headers)
+
+
+def inspector_auth(ledger: Ledger) -> dict[str, str]:
+    """The header of a new inspector's token: the log's entries and bundles need one."""
+    issued = create_token(
+        ledger.store, actor="thanhtra", role=ApiRole.INSPECTOR, unit="PINSPECT", now=T0
+    )
+    return {"Authorization": f"Bearer {issued.token}"}
 
 
 def small_ledger(data: Path, db: str | None) -> tuple[Settings, Ledger, PrivateKeySigner]:

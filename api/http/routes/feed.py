@@ -1,6 +1,7 @@
 """The event feed over HTTP, for the provincial system: the Merkle log's leaves in order after
 an opaque cursor, each with its file, actor, unit, the file's national portal status after the
-event and the exact leaf bytes. Callers other than inspectors see their units' file events only.
+event and the exact leaf bytes. Like the log's entries, it needs an inspector's or an
+integration client's token (issue 16); integration clients see their units' file events only.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ import binascii
 import re
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 
 from api.bootstrap import open_log
+from api.http.auth import require
 from api.http.middleware import problem_responses
 from api.http.replay import replay
-from api.http.routes.common import AUTH, Caller, invalid, reads_router
+from api.http.routes.common import AUTH, invalid, reads_router
 from api.http.schemas.reads import CURSOR_PATTERN, FeedItem, FeedPage
 from api.http.state import ledger_of
+from api.tokens import ApiRole, Principal
 from domain.codes import parse_file_code
 from domain.errors import DomainError
 from ledger.chain.service import Ledger
@@ -74,14 +77,15 @@ def _portal_after(ledger: Ledger, wanted: dict[str, set[int]]) -> dict[tuple[str
     "each with its file, type, times, actor, unit, the file's national portal status after "
     "that event, and the exact leaf bytes (base64; verify them against the tiles). Follow "
     "`next` until `more` is false, then poll with the last `next`.\n\n"
-    "Integration clients, officers and unit administrators see only their units' file events; "
+    "Needs an inspector's or an integration client's token (the log's entries are not public). "
+    "Integration clients see only their units' file events; "
     "the cursor still moves over the global log, so a page may hold fewer than `limit` items "
     "(even none) while `more` is true. Inspectors see every leaf, the key registry's included.",
     responses=problem_responses(*AUTH),
 )
 def read_feed(
     request: Request,
-    who: Caller,
+    who: Annotated[Principal, Depends(require(ApiRole.INSPECTOR, ApiRole.INTEGRATION))],
     after: Annotated[
         str | None, Query(pattern=CURSOR_PATTERN, examples=[encode_cursor(41)])
     ] = None,

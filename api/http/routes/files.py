@@ -40,7 +40,7 @@ from ledger.log.storage import MerkleLog
 router = reads_router()
 
 
-def _readable(request: Request, who: Principal, code: str) -> VerifiedFile:
+def readable(request: Request, who: Principal, code: str) -> VerifiedFile:
     verified = ledger_of(request).load(code)
     f = verified.file
     if not may_read_file(who, f.unit, f.holder.officer or None):
@@ -67,7 +67,7 @@ def _portal(code: str, status: PortalStatus) -> PortalStatusModel:
     responses=problem_responses(*AUTH, 404),
 )
 def read_file(request: Request, code: Code, who: Caller) -> FileView:
-    verified = _readable(request, who, code)
+    verified = readable(request, who, code)
     f = verified.file
     now = ledger_of(request).clock()
     proc = CATALOGUE.get(f.procedure)
@@ -130,7 +130,7 @@ def _note(env: Envelope) -> str:
     responses=problem_responses(*AUTH, 404),
 )
 def read_history(request: Request, code: Code, who: Caller) -> HistoryModel:
-    verified = _readable(request, who, code)
+    verified = readable(request, who, code)
     ledger = ledger_of(request)
     leaves = open_log(ledger).leaves_of(code)
     rows: list[SlipRow] = []
@@ -179,7 +179,7 @@ def _desk_of(holder: Desk) -> DeskModel:
     response_class=JSONResponse,
 )
 def read_bundle(request: Request, code: Code, who: Caller) -> JSONResponse:
-    _readable(request, who, code)
+    readable(request, who, code)
     return bundle_answer(open_log(ledger_of(request)), code)
 
 
@@ -220,4 +220,4 @@ def bundle_answer(merkle_log: MerkleLog, code: str) -> JSONResponse:
     responses=problem_responses(*AUTH, 404),
 )
 def read_portal_status(request: Request, code: Code, who: Caller) -> PortalStatusModel:
-    return _portal(code, portal_status(_readable(request, who, code).file))
+    return _portal(code, portal_status(readable(request, who, code).file))
