@@ -31,10 +31,13 @@ from domain.errors import DomainError
 from domain.file import AdministrativeFile
 from domain.procedures import Channel, get_procedure
 from ledger.chain.personal import PersonalData, seal
+from ledger.chain.sealed_text import seal_event
 from ledger.chain.service import Ledger
 from ledger.encoding import codec
+from ledger.encoding.canonical import format_instant
 from ledger.encoding.envelope import GENESIS_HASH, build
-from ledger.store.events import EventStore
+from ledger.store.events import EventStore, SideWrite
+from ledger.store.side_tables import ApplicantKeys
 from signing import KeyDirectory, KeyFileSigner, PrivateKeySigner, generate_private_key
 
 ORIGIN = "bench.hoso/ledger"
@@ -87,6 +90,7 @@ class Workload:
         self.daily: Counter[date] = Counter()
         self.codes: list[str] = []  # every file code issued, in order
         self.refused = 0
+        self.keys: list[SideWrite] = []  # applicant keys not stored yet
         self.day = FIRST_DAY
         self.next_index = 0
         push = sim._push
@@ -106,6 +110,9 @@ class Workload:
         self.daily[day] += 1
         code = format_file_code(UNIT, day, self.daily[day])
         ref = "ap-" + self.rng.randbytes(12).hex()
+        # The applicant's key, stored before the batch that holds the file (``batches``):
+        # the free text of the file's events is sealed with it (issue 16).
+        self.keys.append(ApplicantKeys.adding(ref, self.secret, format_instant(item.at)))
         self.codes.append(code)
         return AdministrativeFile.receive(
             code=code,
@@ -142,6 +149,7 @@ class Workload:
             signer = self.sim.signer(item.actor)
             prev = self.heads.get(i, GENESIS_HASH)
             for event in f.collect_events():
+                event = seal_event(event, f.applicant_ref, self.secret, self.rng.randbytes)
                 type_name, payload = codec.to_payload(event)
                 data = (
                     build(
@@ -177,12 +185,19 @@ class Workload:
                 yield from self._step(heapq.heappop(sim.plan))
             self.day = self.cal.next_working_day(self.day)
 
+    def store_keys(self) -> None:
+        """Store the applicant keys of the files generated so far (one transaction)."""
+        if self.keys:
+            self.ledger.store.append([], self.keys)
+            self.keys = []
+
     def batches(self, n: int, size: int) -> Iterator[list[StoredEvent]]:
         """Exactly ``n`` events in lists of ``size`` (the last file may be cut short)."""
         batch: list[StoredEvent] = []
         for done, event in enumerate(self.events(), start=1):
             batch.append(event)
             if len(batch) == size or done == n:
+                self.store_keys()
                 yield batch
                 batch = []
             if done == n:

@@ -23,6 +23,7 @@ from domain.deadlines import classify
 from domain.procedures import CATALOGUE
 from ledger.audit.full import FullAuditReport
 from ledger.chain.personal import PersonalData
+from ledger.chain.sealed_text import SecretOf, reveal, reveal_all
 from ledger.chain.service import VerifiedFile
 from projections.queries.summary import CentreSummary
 from signing.registry import KeyRegistry
@@ -66,22 +67,29 @@ def _desk(d: dict[str, str]) -> str:
     return f"{d['officer'] or '(inbox)'} · {d['department']} · {d['agency']}"
 
 
-def _detail(env_type: str, payload: dict[str, Any]) -> tuple[str, str]:
-    """(giver -> receiver, note) for one slip row."""
+def _detail(env_type: str, payload: dict[str, Any], secret_of: SecretOf) -> tuple[str, str]:
+    """(giver -> receiver, note) for one slip row; free text in clear until the applicant is
+    forgotten (``[erased]`` after)."""
+
+    def text(key: str) -> str:
+        return reveal(str(payload[key]), secret_of) or ""
+
     if env_type == "FileHandedOff":
-        return f"{_desk(payload['from_desk'])} → {_desk(payload['to_desk'])}", payload["note"]
+        return f"{_desk(payload['from_desk'])} → {_desk(payload['to_desk'])}", text("note")
     if env_type == "FileReceived":
         papers = len(payload["documents"])
         return f"counter {payload['counter']} ({payload['channel']})", f"{papers} papers"
     if env_type == "SubmittedForSignature":
         return f"→ {payload['leader']}", ""
     if env_type in ("SupplementRequested", "SupplementReceived"):
-        return "", "; ".join(payload["items"])
+        return "", "; ".join(reveal_all(payload["items"], secret_of))
     if env_type == "ApologyIssued":
-        return "", f"{payload['reason']} (new date {payload['new_appointment_at'][:10]})"
+        return "", f"{text('reason')} (new date {payload['new_appointment_at'][:10]})"
     if env_type in ("FeeRequested", "FeePaid"):
         return "", f"{payload['amount_vnd']:,} VND"
-    for key in ("reason", "method", "rating", "document_sha256"):
+    if "reason" in payload:
+        return "", text("reason")[:24]
+    for key in ("method", "rating", "document_sha256"):
         if key in payload:
             return "", str(payload[key])[:24]
     return "", ""
@@ -93,6 +101,7 @@ def file_slip(
     person: PersonalData,
     cal: WorkingCalendar,
     now: datetime,
+    secret_of: SecretOf,
 ) -> None:
     f = verified.file
     proc = CATALOGUE.get(f.procedure)
@@ -122,7 +131,7 @@ def file_slip(
         if env.type == "SupplementReceived":
             due = datetime.fromisoformat(env.payload["new_due_at"].replace("Z", "+00:00"))
         status = classify(cal, at, due).value
-        moves, note = (escape(text) for text in _detail(env.type, env.payload))
+        moves, note = (escape(text) for text in _detail(env.type, env.payload, secret_of))
         slip.add_row(
             str(env.version),
             local(at),

@@ -37,7 +37,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.file import AdministrativeFile
 from ledger.chain.bulk_checks import FreshVerifier, bad_signatures
 from ledger.chain.ports import IntakeLedger
-from ledger.chain.submission import Submitted, replay
+from ledger.chain.submission import Submitted, replay_submitted
 from ledger.chain.verify import ChainVerifier, SignatureCheck
 from ledger.encoding.envelope import GENESIS_HASH, Envelope, decode
 from ledger.errors import (
@@ -290,7 +290,7 @@ class BulkIntake:
                 return
             self._defer(f, checks, checked.signature, False, env.version)
             try:
-                current = replay(self.ledger, current, env, checked.event)
+                current = replay_submitted(self.ledger, current, env, checked.event)
             except LedgerError as e:
                 f.failure = (len(f.checks), e)
                 return

@@ -22,6 +22,7 @@ from ledger.chain import load_cache as lc
 from ledger.chain.load_cache import RegistryCache, RegistryMark, VerifiedPrefixCache, VerifiedRow
 from ledger.chain.personal import PersonalData, seal
 from ledger.chain.receipts import Receipt, Receipts
+from ledger.chain.sealed_text import TextSealer
 from ledger.chain.verify import ChainVerifier
 from ledger.chain.writer import MAX_ATTEMPTS, EventWriter
 from ledger.encoding.envelope import Envelope
@@ -53,6 +54,7 @@ class FileCommands:
         writer: EventWriter,
         receipts: Receipts,
         load_cache: VerifiedPrefixCache,
+        sealer: TextSealer,
     ) -> None:
         self.store = store
         self.calendar = calendar
@@ -61,6 +63,7 @@ class FileCommands:
         self.writer = writer
         self.receipts = receipts
         self.load_cache = load_cache
+        self.sealer = sealer
 
     def _verifier(self, registry: KeyRegistry) -> ChainVerifier:
         return ChainVerifier(self.registry.origin, self.registry.authority_key, registry)
@@ -109,10 +112,11 @@ class FileCommands:
         side: list[SideWrite] = [] if known.write is None else [known.write]
         side.append(pin_write)
         f = commands.Receive.issue(draft, code)
+        events = self.sealer.seal(f.collect_events(), known.ref, known.secret)
         with self.writer.expecting():
             stored = self.writer.append(
                 code,
-                f.collect_events(),
+                events,
                 signer,
                 verifier=self._verifier(registry),
                 side_writes=side,
@@ -178,7 +182,7 @@ class FileCommands:
                 file, rows, registry, mark = self._load(code, tail=True)
                 registry.key_for(actor, signer.key_id, at)  # valid for this actor now
                 command(file)
-                events = file.collect_events()
+                events = self.sealer.seal(file.collect_events(), file.applicant_ref)
                 verifier = self._verifier(registry)
                 verifier.heads[code] = (rows[-1].version, rows[-1].hash)
                 try:

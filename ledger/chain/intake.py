@@ -24,7 +24,7 @@ from domain.file import AdministrativeFile
 from domain.procedures import Channel
 from ledger.chain.bulk_intake import BulkIntake, Clock, FileOutcome, Opening
 from ledger.chain.ports import IntakeLedger
-from ledger.chain.submission import Submitted, receipt_event, replay
+from ledger.chain.submission import Submitted, receipt_event, replay_submitted
 from ledger.chain.verify import ChainVerifier
 from ledger.encoding import codec
 from ledger.encoding.envelope import GENESIS_HASH, Envelope, UnsignedEnvelope, build, decode
@@ -60,7 +60,7 @@ class Intake:
         """The unsigned envelope ``command`` would produce now, for the actor to sign."""
         current = self.ledger.load(code)
         command(current.file)
-        events = current.file.collect_events()
+        events = self.ledger.sealer.seal(current.file.collect_events(), current.file.applicant_ref)
         if len(events) != 1:
             raise Refused("a prepared command produces exactly one event")
         return self._unsigned(code, events[0], actor, key_id, current.head_hash)
@@ -80,7 +80,10 @@ class Intake:
         applicant_ref: str,
         applicant_sealed: str,
         code: str,
+        seal: bool = True,
     ) -> UnsignedEnvelope:
+        """The unsigned receipt, its documents sealed under the applicant's key (``seal``
+        False: a dry run of the rule, before a key or a code exists)."""
         receive = commands.Receive(
             procedure=procedure,
             channel=channel,
@@ -92,6 +95,8 @@ class Intake:
             applicant_sealed=applicant_sealed,
         )
         event = receipt_event(self.ledger, receive, code=code, actor=actor, at=at)
+        if seal:
+            (event,) = self.ledger.sealer.seal([event], applicant_ref)
         return self._unsigned(code, event, actor, key_id, GENESIS_HASH)
 
     def _unsigned(
@@ -196,6 +201,6 @@ class Intake:
                 )
             except TamperError as e:
                 raise PermissionRefused(e.reason) from e
-            current = replay(self.ledger, current, env, checked.event)
+            current = replay_submitted(self.ledger, current, env, checked.event)
             accepted.append(received)
         return accepted

@@ -12,6 +12,7 @@ from typing import Protocol
 from domain.calendar import WorkingCalendar
 from domain.deadlines import SupplementPolicy
 from ledger.chain.files import VerifiedFile
+from ledger.chain.sealed_text import TextSealer
 from ledger.store.events import EventStore
 from signing.registry import KeyRegistry
 
@@ -31,6 +32,11 @@ class IntakeLedger(Protocol):
 
     @property
     def store(self) -> EventStore: ...
+
+    @property
+    def sealer(self) -> TextSealer:
+        """Seals new events' free text; checks a client-signed event's is sealed."""
+        ...
 
     def registry(self) -> KeyRegistry:
         """The verified key registry, up to date with the store."""

@@ -24,6 +24,7 @@ from ledger.chain.load_cache import RegistryCache, VerifiedPrefixCache
 from ledger.chain.personal import PersonalData
 from ledger.chain.receipts import Receipt, Receipts
 from ledger.chain.registry import RegistryCommands
+from ledger.chain.sealed_text import TextSealer, reveal
 from ledger.chain.writer import EventWriter, server_clock
 from ledger.encoding.envelope import Envelope
 from ledger.store.events import EventStore, SideWrite
@@ -67,6 +68,7 @@ class Ledger:
         )
         self.registry_commands = RegistryCommands(self.registry_cache, self.writer)
         self.receipts = Receipts(store, random_bytes)
+        self.sealer = TextSealer(self.receipts.applicant_secret, random_bytes)
         self.files = FileCommands(
             store,
             calendar=calendar,
@@ -75,6 +77,7 @@ class Ledger:
             writer=self.writer,
             receipts=self.receipts,
             load_cache=self.load_cache,
+            sealer=self.sealer,
         )
 
     @property
@@ -211,6 +214,14 @@ class Ledger:
     def personal_data(self, f: AdministrativeFile) -> PersonalData:
         """The applicant's data, or every field ``[erased]`` once the applicant was forgotten."""
         return self.receipts.personal_data(f.applicant_ref, f.applicant_sealed)
+
+    def applicant_secret(self, applicant_ref: str) -> bytes | None:
+        """The applicant's key, None once forgotten (it opens their sealed data and text)."""
+        return self.receipts.applicant_secret(applicant_ref)
+
+    def reveal(self, value: str | None) -> str | None:
+        """A free text as a reader with the right to see it is shown (``sealed_text.reveal``)."""
+        return reveal(value, self.receipts.applicant_secret)
 
     def forget(self, applicant_ref: str) -> None:
         """Decree 13/2023 erasure: destroy the applicant's key. Events are untouched."""

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from domain import commands
 from domain.calendar import WorkingCalendar
 from domain.deadlines import SupplementPolicy
+from ledger.chain.sealed_text import TextSealer
 from ledger.encoding import codec
 from ledger.encoding.envelope import Envelope
 from ledger.errors import Refused
@@ -47,6 +48,25 @@ def receipt_event(
     )
     (event,) = f.collect_events()
     return event
+
+
+class Sealing(Protocol):
+    @property
+    def sealer(self) -> TextSealer: ...
+
+
+class IntakeRules(Rules, Sealing, Protocol):
+    """What a client's submission meets: the rules, and its free text sealed."""
+
+
+def replay_submitted(ledger: IntakeRules, current: Any, env: Envelope, event: Any) -> Any:
+    """``replay``, for a client-signed envelope: its free text must be sealed under its file's
+    applicant key (``Refused`` otherwise), so nothing typed escapes erasure."""
+    ref = (
+        event.applicant_ref if env.type == "FileReceived" else getattr(current, "applicant_ref", "")
+    )
+    ledger.sealer.check(event, ref)
+    return replay(ledger, current, env, event)
 
 
 def replay(ledger: Rules, current: Any, env: Envelope, event: Any) -> Any:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import orjson
 
 from domain.procedures import CATALOGUE
+from ledger.chain.sealed_text import SecretOf, remembering, reveal, reveal_all
 from ledger.chain.service import Ledger
 from ledger.encoding.canonical import parse_instant
 from ledger.store.events import EventStore
@@ -171,11 +172,25 @@ def citizen_status(ledger: Ledger, code: str, pin: str) -> CitizenStatus | None:
     record = citizen_records(ledger.store, [code]).get(code)
     if record is None or not pin_matches(pin, record.pin_hash) or record.file is None:
         return None
-    return status_of(record.code, record.file)
+    return status_of(record.code, revealed(record.file, ledger.applicant_secret))
+
+
+def revealed(file: FileRecord, secret_of: SecretOf) -> FileRecord:
+    """The record with its free text (the apology's reason, the missing papers) in clear while
+    the applicant's key exists, ``[erased]`` after: the read model holds only the sealed form,
+    so erasure reaches it without touching a row. The key is read only when there is text."""
+    if not file.apology_reason and not file.missing_items:
+        return file
+    once = remembering(secret_of)
+    return file._replace(
+        apology_reason=reveal(file.apology_reason, once),
+        missing_items=reveal_all(file.missing_items, once),
+    )
 
 
 def status_of(code: str, file: FileRecord) -> CitizenStatus:
-    """A file's record as the citizen's view (times as instants)."""
+    """A file's record (its text revealed: ``revealed``) as the citizen's view (times as
+    instants)."""
     procedure_vi, procedure_en = procedure_names(file.procedure)
     now_vi, now_en = where_now(file)
     steps = []

@@ -22,7 +22,14 @@ from ledger.store.events import EventStore
 from signing.registry import Role
 from tests.support.cast import T0, UNIT, Cast, make_ledger, signer
 from tests.support.lifecycle import receive_file
-from tests.support.tamper import failure, open_file, set_state, state, uncached
+from tests.support.tamper import (
+    edit_sealed_text,
+    failure,
+    open_file,
+    set_state,
+    state,
+    uncached,
+)
 
 PERSON = PersonalData("Lê Minh Tâm", "001190000088", "0900000088", "Hà Nội")
 T1 = T0 + timedelta(hours=1)
@@ -117,7 +124,7 @@ def test_an_edited_earlier_row_is_caught_by_every_load(ledger: Ledger, cast: Cas
     every read path, the audit and a fresh process) still checks every row."""
     code = open_file(ledger, cast, handoffs=3)
     original = state(ledger.store, code, 2)
-    set_state(ledger.store, code, 2, original.replace("lần 0".encode(), "lần 9".encode()))
+    set_state(ledger.store, code, 2, edit_sealed_text(original))
     assert failure(ledger, code) == failure(uncached(ledger), code)
     assert failure(ledger, code)[0] == 2
     with pytest.raises(TamperError):
@@ -147,9 +154,7 @@ def test_an_edited_row_another_process_wrote_fails_as_a_full_check(
 ) -> None:
     code = open_file(ledger, cast, handoffs=1)
     hand_off(uncached(ledger), cast, code, "lần 5")
-    set_state(
-        ledger.store, code, 3, state(ledger.store, code, 3).replace("lần 5".encode(), b"lan 6")
-    )
+    set_state(ledger.store, code, 3, edit_sealed_text(state(ledger.store, code, 3)))
     expected = failure(uncached(ledger), code)
     with pytest.raises(TamperError) as e:
         hand_off(ledger, cast, code)
@@ -173,7 +178,7 @@ def test_a_write_between_the_read_and_the_store_is_a_conflict_then_retried(
 
     hand_off(ledger, cast, code, "của tôi", then=meanwhile)
     assert len(calls) == 2
-    notes = [e.payload.get("note") for e in ledger.load(code).envelopes[1:]]
+    notes = [ledger.reveal(e.payload.get("note")) for e in ledger.load(code).envelopes[1:]]
     assert notes == ["chuyển lần 0", "chen ngang", "của tôi"]
     same_as_a_fresh_ledger(ledger, code)
 

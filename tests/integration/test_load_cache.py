@@ -19,7 +19,15 @@ from ledger.store.events import EventStore
 from signing.registry import REGISTRY_STREAM, Role
 from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger, signer
 from tests.support.clock import Clock
-from tests.support.tamper import T1, failure, open_file, set_state, state, uncached
+from tests.support.tamper import (
+    T1,
+    edit_sealed_text,
+    failure,
+    open_file,
+    set_state,
+    state,
+    uncached,
+)
 
 
 def test_written_and_loaded_rows_are_not_verified_again(ledger: Ledger, cast: Cast) -> None:
@@ -39,7 +47,7 @@ def test_a_byte_edited_after_caching_is_caught(ledger: Ledger, cast: Cast) -> No
     code = open_file(ledger, cast)
     ledger.load(code)
     original = state(ledger.store, code, 3)
-    set_state(ledger.store, code, 3, original.replace("lần 1".encode(), "lần 7".encode()))
+    set_state(ledger.store, code, 3, edit_sealed_text(original))
     expected = failure(uncached(ledger), code)
     assert failure(ledger, code) == expected
     assert expected[0] == 3

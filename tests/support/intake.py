@@ -1,5 +1,6 @@
 """The client's side of intake (ký phía máy trạm) for tests: collected domain events as
-envelopes chained to a head hash, each signed by its actor's key."""
+envelopes chained to a head hash, each signed by its actor's key, their free text sealed
+under the file's applicant key as a client gets it sealed by the server (issue 16)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ def sign(ledger: Ledger, code: str, events: Sequence[Any], who: Sequence[tuple[s
          prev: str) -> list[bytes]:  # fmt: skip
     """The client's side: each collected event as an envelope chained to ``prev``, signed."""
     out = []
+    if events:
+        first = events[0]
+        ref = getattr(first, "applicant_ref", None) or ledger.load(code).file.applicant_ref
+        events = ledger.sealer.seal(events, ref)
     for event, (actor, key) in zip(events, who, strict=True):
         type_, payload = codec.to_payload(event)
         env = build(

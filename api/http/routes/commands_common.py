@@ -62,6 +62,7 @@ def check_receipt(intake: Intake, body: ReceiptIn, actor: str, key_id: str, at: 
         applicant_ref=body.applicant_ref or "ap-" + "0" * 24,
         applicant_sealed="",
         code=format_file_code(unit, at.astimezone(intake.ledger.calendar.tz).date(), 1),
+        seal=False,
     )
 
 

@@ -31,6 +31,7 @@ from domain.events import Desk
 from domain.file import AdministrativeFile
 from domain.portal import PortalStatus, portal_status
 from domain.procedures import CATALOGUE
+from ledger.chain.sealed_text import SecretOf, remembering, reveal, reveal_all
 from ledger.chain.service import VerifiedFile
 from ledger.encoding.canonical import format_instant
 from ledger.encoding.envelope import Envelope
@@ -69,7 +70,9 @@ def _portal(code: str, status: PortalStatus) -> PortalStatusModel:
 def read_file(request: Request, code: Code, who: Caller) -> FileView:
     verified = readable(request, who, code)
     f = verified.file
-    now = ledger_of(request).clock()
+    ledger = ledger_of(request)
+    now = ledger.clock()
+    secret_of = remembering(ledger.applicant_secret)  # free text in clear until forgotten
     proc = CATALOGUE.get(f.procedure)
     status = portal_status(f)
     return FileView(
@@ -86,36 +89,43 @@ def read_file(request: Request, code: Code, who: Caller) -> FileView:
         due_at=format_instant(f.due_at),
         appointment_at=format_instant(f.appointment_at),
         apologies=f.apologies,
-        apology_reason=f.last_apology_reason,
+        apology_reason=reveal(f.last_apology_reason, secret_of),
         timeliness=f.timeliness,
         overdue=f.overdue(now),
         portal_status=int(status),
         portal_label=PORTAL_LABELS[status][1],
         fee_due_vnd=f.fee_due_vnd,
         fee_paid_vnd=f.fee_paid_vnd,
-        missing_items=list(f.missing_items),
+        missing_items=list(reveal_all(f.missing_items, secret_of)),
         closed_at=format_instant(f.closed_at) if f.closed_at else None,
         version=f.version,
         head_hash=verified.head_hash,
     )
 
 
-def _note(env: Envelope) -> str:
-    """The slip's note column; never the applicant's data (the sealed payload stays sealed)."""
+def _note(env: Envelope, secret_of: SecretOf) -> str:
+    """The slip's note column; never the applicant's data (the sealed payload stays sealed);
+    free text in clear while the applicant's key exists, ``[erased]`` after."""
     p = env.payload
+
+    def text(key: str) -> str:
+        return reveal(str(p[key]), secret_of) or ""
+
     if env.type == "FileReceived":
         return f"{len(p['documents'])} papers at counter {p['counter']} ({p['channel']})"
     if env.type == "FileHandedOff":
-        return str(p["note"])
+        return text("note")
     if env.type == "SubmittedForSignature":
         return f"to {p['leader']}"
     if env.type in ("SupplementRequested", "SupplementReceived"):
-        return "; ".join(p["items"])
+        return "; ".join(reveal_all(p["items"], secret_of))
     if env.type == "ApologyIssued":
-        return f"{p['reason']} (new date {str(p['new_appointment_at'])[:10]})"
+        return f"{text('reason')} (new date {str(p['new_appointment_at'])[:10]})"
     if env.type in ("FeeRequested", "FeePaid"):
         return f"{p['amount_vnd']} VND"
-    for key in ("reason", "method", "rating", "document_sha256"):
+    if "reason" in p:
+        return text("reason")
+    for key in ("method", "rating", "document_sha256"):
         if key in p:
             return str(p[key])
     return ""
@@ -133,6 +143,7 @@ def read_history(request: Request, code: Code, who: Caller) -> HistoryModel:
     verified = readable(request, who, code)
     ledger = ledger_of(request)
     leaves = open_log(ledger).leaves_of(code)
+    secret_of = remembering(ledger.applicant_secret)
     rows: list[SlipRow] = []
     before = None
     for env, after in zip(verified.envelopes, replay(verified.envelopes), strict=True):
@@ -146,7 +157,7 @@ def read_history(request: Request, code: Code, who: Caller) -> HistoryModel:
                 actor=env.actor,
                 from_desk=_desk_of(before.holder) if moved and before is not None else None,
                 to_desk=_desk_of(after.holder) if moved else None,
-                note=_note(env),
+                note=_note(env, secret_of),
                 vs_due=classify(ledger.calendar, env.occurred_at, after.due_at).value,
                 portal_status_after=int(after.status),
                 hash=env.hash(),

@@ -45,7 +45,13 @@ from domain.portal import PortalStatus
 from ledger.chain.service import Ledger
 from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
 from projections.models.reader import PostgresReader
-from projections.queries.citizen import STEP_TEXT, FileRecord, procedure_names, where_now
+from projections.queries.citizen import (
+    STEP_TEXT,
+    FileRecord,
+    procedure_names,
+    revealed,
+    where_now,
+)
 
 PREFIX = "/public/files/"
 log = logging.getLogger("hoso.http")
@@ -189,7 +195,10 @@ async def citizen_answer(request: Request, code: str, pin: str) -> bytes | None:
             return None
     if record is None or record.file is None:
         return None
-    return render(code, record.file)
+    file = record.file
+    if file.apology_reason or file.missing_items:  # sealed text: read the applicant's key
+        file = await anyio.to_thread.run_sync(revealed, file, ledger.applicant_secret)
+    return render(code, file)
 
 
 def render(code: str, file: FileRecord) -> bytes:
