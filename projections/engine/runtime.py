@@ -31,6 +31,7 @@ from ledger.encoding.fast.event import decode_event
 from ledger.errors import LedgerError
 from ledger.store.events import EventStore
 from projections.engine.app import Hoso, LedgerEvent, environment
+from projections.engine.aside import rebuild_aside
 from projections.engine.batch import Batch
 from projections.engine.pipeline import Job, Pipeline, collector_paused
 from projections.errors import ProjectionFailed
@@ -84,10 +85,7 @@ class ProjectionHost:
         self.env = environment(db, sqlite_path)
         self.postgres = store.dialect == "postgresql"
         self.app = Hoso(env=self.env)
-        self.handlers: dict[str, Handler] = {
-            "files": FilesHandler(calendar, self._read_stream),
-            "actions": ActionsHandler(),
-        }
+        self.handlers: dict[str, Handler] = {name: self.fresh_handler(name) for name in NAMES}
         base = base_view(self.postgres)
         self.view_classes = {name: view_class(base, name) for name in NAMES}
         self.views: dict[str, Any] = {}
@@ -119,7 +117,7 @@ class ProjectionHost:
     def _read_stream(self, code: str, upto: int) -> Sequence[StoredEvent]:
         return self.app.recorder.select_events(code, lte=upto)
 
-    def _tracking_table(self, name: str) -> str:
+    def tracking_table(self, name: str) -> str:
         view = self.views[name]
         return getattr(view, "tracking_table_name", "tracking")
 
@@ -150,7 +148,7 @@ class ProjectionHost:
     def _record_failure(self, name: str, position: int, error: BaseException) -> None:
         storage.record_failure(self.store, name, position, f"{type(error).__name__}: {error}")
 
-    def _clear_failure(self, name: str) -> None:
+    def clear_failure(self, name: str) -> None:
         storage.clear_failure(self.store, name)
 
     # --------------------------------------------------------------- catching up
@@ -172,8 +170,21 @@ class ProjectionHost:
         more than one page). A projection whose handler or write fails stops at the event
         before it (the earlier events of that page are written) and records the failure; the
         others go on to the head; then ``ProjectionFailed`` is raised for the first failure."""
-        with self._lock, ExitStack() as stack:
-            pipe = Pipeline(self._record_failure)
+        with self._lock:
+            return self.catch_up_unlocked(names, progress, batch, live=True)
+
+    def catch_up_unlocked(
+        self,
+        names: Sequence[str],
+        progress: Callable[[int], None] | None,
+        batch: int,
+        *,
+        live: bool,
+    ) -> dict[str, int]:
+        """``catch_up_all`` under the lock; ``live`` False (a rebuild aside): failures are not
+        recorded against the live read models, which the rebuild does not touch."""
+        with ExitStack() as stack:
+            pipe = Pipeline(self._record_failure if live else lambda _n, _p, _e: None)
             stack.callback(pipe.close)
             positions = {name: self.position(name) for name in names}
             stopped: set[str] = set()
@@ -203,7 +214,8 @@ class ProjectionHost:
                 if name in pipe.failed:
                     self.handlers[name].reset()
                 elif pipe.written.get(name):
-                    self._clear_failure(name)
+                    if live:
+                        self.clear_failure(name)
                     if pipe.written[name] >= ANALYZE_AFTER:
                         self.views[name].analyze()
             if pipe.failed:
@@ -263,7 +275,7 @@ class ProjectionHost:
         return Job(name, view, pending, Tracking(view.tracking_name, last), first, (pos, error))
 
     def rebuild(self, name: str, progress: Callable[[int], None] | None = None) -> int:
-        """Drop the projection's rows and position, and replay every event from the start."""
+        """Replay every event from the start into new tables, then swap them in (``aside``)."""
         return self.rebuild_all([name], progress)[name]
 
     def rebuild_all(
@@ -272,13 +284,17 @@ class ProjectionHost:
         progress: Callable[[int], None] | None = None,
         batch: int = BATCH,
     ) -> dict[str, int]:
-        """Drop the projections' rows and positions, and replay every event once for all."""
+        """Every projection in ``names`` rebuilt aside from all the events (each read once for
+        all) and swapped in atomically; until then, and for good if the rebuild fails, the live
+        read models serve unchanged (``projections.engine.aside``)."""
         with self._lock:
-            for name in names:
-                self.handlers[name].reset()
-                self.views[name].reset(self._tracking_table(name))
-                self._clear_failure(name)
-        return self.catch_up_all(names, progress, batch)
+            return rebuild_aside(self, names, progress, batch, ANALYZE_AFTER)
+
+    def fresh_handler(self, name: str) -> Handler:
+        """A handler with no state, for a rebuild aside."""
+        if name == "files":
+            return FilesHandler(self.calendar, self._read_stream)
+        return ActionsHandler()
 
     # --------------------------------------------------------------- following
     def runner(self, name: str) -> ProjectionRunner[Any, Any]:

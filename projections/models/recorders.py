@@ -29,7 +29,13 @@ _UPSERT_FILE = (
     f"ON CONFLICT (code) DO UPDATE SET {_FILE_UPDATES}"
 )
 _CLOSE = "UPDATE hoso_p_holdings SET to_at = ? WHERE code = ? AND to_at IS NULL"
-_OUR_TABLES = re.compile(r"\b(hoso_p_\w+|hoso_projection_status)\b")
+_OUR_TABLES = re.compile(r"\b(hoso_[pr]_\w+|hoso_projection_status)\b")
+LIVE, ASIDE = "hoso_p_", "hoso_r_"  # the live tables' prefix, and a rebuild's (aside)
+
+
+def _aside(sql: str, prefix: str) -> str:
+    """``sql`` on the tables of ``prefix`` (the live ones, or a rebuild's aside)."""
+    return sql if prefix == LIVE else sql.replace(LIVE, prefix)
 
 
 class _View:
@@ -41,22 +47,91 @@ class _View:
     def _sql(self, sql: str) -> str:
         return sql
 
-    def _writer(self, curs: Any) -> Writer:
+    def _writer(self, curs: Any, prefix: str = LIVE) -> Writer:
         raise NotImplementedError
 
-    def write(self, batch: Batch, tracking: Tracking) -> None:
-        """The batch's rows and the position after its last event, in one transaction."""
+    def write(self, batch: Batch, tracking: Tracking, *, prefix: str = LIVE) -> None:
+        """The batch's rows and the position after its last event, in one transaction
+        (``prefix``: into the live tables, or a rebuild's aside)."""
         with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
-            batch.write(self._writer(curs))
+            batch.write(self._writer(curs, prefix))
             self._insert_tracking(curs, tracking)  # type: ignore[attr-defined]
 
-    def analyze(self) -> None:
+    def table_names(self, prefix: str = LIVE) -> list[str]:
+        """This projection's tables (our own names, no quoting needed)."""
+        return [
+            _aside(statement.removeprefix("DELETE FROM "), prefix)
+            for statement in tables.CLEAR[self.projection]
+        ]
+
+    def analyze(self, prefix: str = LIVE) -> None:
         """Refresh the planner's statistics of this projection's tables (after a bulk load:
         a rebuilt table the planner has not seen yet is planned as if it were any size)."""
         with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
-            for statement in tables.CLEAR[self.projection]:
-                table = statement.removeprefix("DELETE FROM ")  # our own table names
+            for table in self.table_names(prefix):
                 curs.execute(self._sql(f"ANALYZE {table}"))
+
+    # ------------------------------------------------------------ a rebuild aside
+    def create_aside(self, tracking_table: str, aside_tracking: str) -> None:
+        """Empty aside tables (a killed rebuild's leftovers dropped first), without their
+        secondary indexes (made at the swap), and no aside position."""
+        with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
+            for table in self.table_names(ASIDE):
+                curs.execute(self._sql(f"DROP TABLE IF EXISTS {table}"))
+            for statement in tables.TABLES[self.projection]:
+                if statement.startswith("CREATE TABLE"):
+                    curs.execute(self._sql(_aside(statement, ASIDE)))
+            curs.execute(
+                self._sql(
+                    f"DELETE FROM {self._tracking(tracking_table)} "  # noqa: S608
+                    "WHERE application_name = ?"
+                ),
+                (aside_tracking,),
+            )
+
+    def drop_aside(self, tracking_table: str, aside_tracking: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
+            for table in self.table_names(ASIDE):
+                curs.execute(self._sql(f"DROP TABLE IF EXISTS {table}"))
+            curs.execute(
+                self._sql(
+                    f"DELETE FROM {self._tracking(tracking_table)} "  # noqa: S608
+                    "WHERE application_name = ?"
+                ),
+                (aside_tracking,),
+            )
+
+    def swap_aside(self, tracking_table: str, aside_tracking: str) -> None:
+        """In ONE transaction: the live tables dropped, the aside renamed into their place
+        with the live names' indexes, and the aside's position made the live one. A reader
+        sees the old read model or the new one, never an empty or a half-built one."""
+        with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
+            for live, aside in zip(self.table_names(), self.table_names(ASIDE), strict=True):
+                curs.execute(self._sql(f"DROP TABLE {live}"))
+                curs.execute(self._sql(f"ALTER TABLE {aside} RENAME TO ") + live)
+                self._renamed(curs, aside, live)
+            for statement in tables.TABLES[self.projection]:
+                if statement.startswith("CREATE INDEX"):
+                    curs.execute(self._sql(statement))
+            curs.execute(
+                self._sql(
+                    f"DELETE FROM {self._tracking(tracking_table)} "  # noqa: S608
+                    "WHERE application_name = ?"
+                ),
+                (self.tracking_name,),
+            )
+            curs.execute(
+                self._sql(f"UPDATE {self._tracking(tracking_table)} "  # noqa: S608
+                          "SET application_name = ? WHERE application_name = ?"),
+                (self.tracking_name, aside_tracking),
+            )  # fmt: skip
+
+    def _renamed(self, curs: Any, aside: str, live: str) -> None:
+        """After a table's rename: what else carries its old name (PostgreSQL's indexes)."""
+
+    def _tracking(self, table: str) -> str:
+        """The tracking table's name in a statement (PostgreSQL: in its schema)."""
+        return table
 
     def reset(self, tracking_table: str) -> None:
         with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
@@ -69,19 +144,20 @@ class _View:
 
 
 class _SQLiteWriter:
-    def __init__(self, curs: Any) -> None:
-        self.curs = curs
+    def __init__(self, curs: Any, prefix: str = LIVE) -> None:
+        self.curs, self.prefix = curs, prefix
 
     def upsert_files(self, rows: list[tuple[Any, ...]]) -> None:
-        self.curs.executemany(_UPSERT_FILE, rows)
+        self.curs.executemany(_aside(_UPSERT_FILE, self.prefix), rows)
 
     def close_holdings(self, closes: list[tuple[str, str]]) -> None:
-        self.curs.executemany(_CLOSE, [(at, code) for code, at in closes])
+        self.curs.executemany(_aside(_CLOSE, self.prefix), [(at, code) for code, at in closes])
 
     def insert(self, table: str, columns: tuple[str, ...], rows: list[Any]) -> None:
         marks = ", ".join("?" for _ in columns)
         self.curs.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+            f"INSERT INTO {_aside(table, self.prefix)} ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({marks})",
             rows,
         )
 
@@ -96,44 +172,45 @@ class SQLiteView(_View, SQLiteTrackingRecorder):
             [self.projection]
         )
 
-    def _writer(self, curs: Any) -> Writer:
-        return _SQLiteWriter(curs)
+    def _writer(self, curs: Any, prefix: str = LIVE) -> Writer:
+        return _SQLiteWriter(curs, prefix)
 
 
 FEW = 16  # rows below which plain statements beat COPY and staging (one round trip less)
 
 
-def _pg(schema: str, sql: str) -> str:
-    return sql.replace("hoso_p_", f"{schema}.hoso_p_").replace("?", "%s")
+def _pg(schema: str, sql: str, prefix: str = LIVE) -> str:
+    return sql.replace(LIVE, f"{schema}.{prefix}").replace("?", "%s")
 
 
 class _PostgresWriter:
-    def __init__(self, curs: Any, schema: str) -> None:
-        self.curs, self.schema = curs, schema
+    def __init__(self, curs: Any, schema: str, prefix: str = LIVE) -> None:
+        self.curs, self.schema, self.prefix = curs, schema, prefix
 
     def upsert_files(self, rows: list[tuple[Any, ...]]) -> None:
         """COPY into a session's staging table (emptied at commit), then one upsert from it;
         a few rows (following live, one event per transaction) as plain upserts."""
         if len(rows) < FEW:
-            self.curs.executemany(_pg(self.schema, _UPSERT_FILE), rows)
+            self.curs.executemany(_pg(self.schema, _UPSERT_FILE, self.prefix), rows)
             return
         self.curs.execute(
             "CREATE TEMP TABLE IF NOT EXISTS hoso_p_files_staging "
-            f"(LIKE {self.schema}.hoso_p_files) ON COMMIT DELETE ROWS"
+            f"(LIKE {self.schema}.{self.prefix}files) ON COMMIT DELETE ROWS"
         )
         self.insert("pg_temp.hoso_p_files_staging", tables.FILE_COLUMNS, rows, qualify=False)
         self.curs.execute(
-            f"INSERT INTO {self.schema}.hoso_p_files ({_FILE_COLUMNS}) "  # noqa: S608
+            f"INSERT INTO {self.schema}.{self.prefix}files ({_FILE_COLUMNS}) "  # noqa: S608
             f"SELECT {_FILE_COLUMNS} FROM pg_temp.hoso_p_files_staging "
             f"ON CONFLICT (code) DO UPDATE SET {_FILE_UPDATES}"
         )
 
     def close_holdings(self, closes: list[tuple[str, str]]) -> None:
         if len(closes) < FEW:
-            self.curs.executemany(_pg(self.schema, _CLOSE), [(at, code) for code, at in closes])
+            closing = [(at, code) for code, at in closes]
+            self.curs.executemany(_pg(self.schema, _CLOSE, self.prefix), closing)
             return
         self.curs.execute(
-            f"UPDATE {self.schema}.hoso_p_holdings AS h SET to_at = c.to_at "  # noqa: S608
+            f"UPDATE {self.schema}.{self.prefix}holdings AS h SET to_at = c.to_at "  # noqa: S608
             "FROM unnest(%s::text[], %s::text[]) AS c (code, to_at) "
             "WHERE h.code = c.code AND h.to_at IS NULL",
             [[code for code, _ in closes], [at for _, at in closes]],
@@ -142,7 +219,7 @@ class _PostgresWriter:
     def insert(
         self, table: str, columns: tuple[str, ...], rows: list[Any], *, qualify: bool = True
     ) -> None:
-        name = f"{self.schema}.{table}" if qualify else table
+        name = f"{self.schema}.{_aside(table, self.prefix)}" if qualify else table
         if len(rows) < FEW:
             marks = ", ".join("%s" for _ in columns)
             self.curs.executemany(
@@ -171,8 +248,16 @@ class PostgresView(_View, PostgresTrackingRecorder):
     def _sql(self, sql: str) -> str:
         return self._qualify(sql).replace("?", "%s")
 
-    def _writer(self, curs: Any) -> Writer:
-        return _PostgresWriter(curs, f'"{self.datastore.schema}"')
+    def _writer(self, curs: Any, prefix: str = LIVE) -> Writer:
+        return _PostgresWriter(curs, f'"{self.datastore.schema}"', prefix)
+
+    def _tracking(self, table: str) -> str:
+        return f'"{self.datastore.schema}".{table}'
+
+    def _renamed(self, curs: Any, aside: str, live: str) -> None:
+        """The primary key's index keeps the aside's name through a rename: give it the live
+        one (index names are unique in a schema, and the next rebuild makes the aside's)."""
+        curs.execute(self._sql(f"ALTER INDEX {aside}_pkey RENAME TO ") + f"{live}_pkey")
 
     def reset(self, tracking_table: str) -> None:
         schema = f'"{self.datastore.schema}"'

@@ -1,4 +1,10 @@
-"""The read models' tables and their row writes (``?`` placeholders, both dialects)."""
+"""The read models' tables and their row writes (``?`` placeholders, both dialects).
+
+Every cell a row writes is one the database takes, whatever the ledger holds (issue 16): the
+one character a stored event can carry that a column cannot is NUL (JSON allows ``\\u0000``;
+PostgreSQL's text refuses it, and the canonical decoder already refuses lone surrogates). It
+is written as the six characters ``\\u0000`` on both backends (``safe``), so the read model
+follows such an event, shows where the NUL was, and both backends hold the same rows."""
 
 from __future__ import annotations
 
@@ -85,6 +91,18 @@ FILE_TYPES: dict[str, str] = {  # PostgreSQL column types, for array parameters
 }
 
 
+NUL_ESCAPE = "\\u0000"
+
+
+def safe(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``values`` with NUL written as ``\\u0000`` in every text (the same tuple when there is
+    none: one scan of each text, in C)."""
+    for v in values:
+        if v.__class__ is str and "\x00" in v:
+            return tuple(x.replace("\x00", NUL_ESCAPE) if x.__class__ is str else x for x in values)
+    return values
+
+
 _TEXTS: dict[datetime, str] = {}
 
 
@@ -101,23 +119,25 @@ def instant(at: datetime) -> str:
 
 def cells(v: tuple[Any, ...]) -> tuple[Any, ...]:
     """A file row's values (``rows.row_values``, ``FILE_COLUMNS`` order) as stored cells:
-    instants as text, the missing items as a JSON list, the flag as 0/1."""
-    return (
-        *v[:9],
-        instant(v[9]),
-        instant(v[10]),
-        instant(v[11]),
-        instant(v[12]),
-        v[13],
-        v[14],
-        v[15],
-        orjson.dumps(list(v[16])).decode(),
-        v[17],
-        v[18],
-        v[19],
-        int(v[20]),
-        None if v[21] is None else instant(v[21]),
-        *v[22:],
+    instants as text, the missing items as a JSON list, the flag as 0/1, no NUL (``safe``)."""
+    return safe(
+        (
+            *v[:9],
+            instant(v[9]),
+            instant(v[10]),
+            instant(v[11]),
+            instant(v[12]),
+            v[13],
+            v[14],
+            v[15],
+            orjson.dumps(list(v[16])).decode(),
+            v[17],
+            v[18],
+            v[19],
+            int(v[20]),
+            None if v[21] is None else instant(v[21]),
+            *v[22:],
+        )
     )
 
 
@@ -151,7 +171,7 @@ def file_row(record: dict[str, Any]) -> FileRow:
 
 
 def step(code: str, version: int, type_: str, at: datetime, dept: str, agency: str) -> Write:
-    return (STEP, (code, version, type_, instant(at), dept, agency))
+    return (STEP, safe((code, version, type_, instant(at), dept, agency)))
 
 
 def close_holding(code: str, at: datetime) -> Write:
@@ -162,13 +182,13 @@ def close_holding(code: str, at: datetime) -> Write:
 def open_holding(
     code: str, version: int, officer: str, dept: str, agency: str, at: datetime
 ) -> Write:
-    return (OPEN, (code, version, officer, dept, agency, instant(at)))
+    return (OPEN, safe((code, version, officer, dept, agency, instant(at))))
 
 
 def action(
     position: int, code: str, version: int, type_: str, actor: str, unit: str, at: datetime
 ) -> Write:
-    return (ACTION, (position, code, version, type_, actor, unit, instant(at)))
+    return (ACTION, safe((position, code, version, type_, actor, unit, instant(at))))
 
 
 def all_statements(names: Sequence[str]) -> list[str]:

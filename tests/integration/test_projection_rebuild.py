@@ -47,7 +47,7 @@ def test_rebuild_in_batches_gives_the_rows_of_event_by_event(
     assert live["actions"][0], "the history wrote something"
     for batch in (1, 3, 7, 2000):
         for name in NAMES:  # start from nothing, then one pass for both projections
-            host.views[name].reset(host._tracking_table(name))
+            host.views[name].reset(host.tracking_table(name))
         host.catch_up_all(batch=batch)
         assert snapshot(store) == live, f"batch of {batch}"
     for few in (1, 10**9):  # PostgreSQL: COPY and staging for every batch, or never
@@ -56,6 +56,24 @@ def test_rebuild_in_batches_gives_the_rows_of_event_by_event(
         assert snapshot(store) == live, f"FEW = {few}"
     assert all(s.position == head and s.lag == 0 for s in host.status())
     host.close()
+
+
+def _from_nothing(host: ProjectionHost) -> None:
+    """The live read models emptied, as before their first catch-up."""
+    for name in NAMES:
+        host.views[name].reset(host.tracking_table(name))
+
+
+def _asides(store: EventStore) -> list[str]:
+    """The rebuild tables left in the database (there should be none)."""
+    if store.dialect == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 7) = ?"
+        return [str(r["name"]) for r in db_sql.rows(store, sql, ("hoso_r_",))]
+    sql = (
+        "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() "
+        "AND substr(tablename, 1, 7) = ?"
+    )
+    return [str(r["name"]) for r in db_sql.rows(store, sql, ("hoso_r_",))]
 
 
 @pytest.mark.parametrize("when", ["before", "after", "midway"])
@@ -83,8 +101,9 @@ def test_a_failure_mid_batch_stops_at_the_last_good_event(
         return real(item, position)
 
     monkeypatch.setattr(handler, "ops", explode)
+    _from_nothing(host)
     with pytest.raises(ProjectionFailed) as caught:
-        host.rebuild_all()
+        host.catch_up_all()
     assert (caught.value.name, caught.value.position) == ("files", bad)
     status = {s.name: s for s in host.status()}
     assert status["files"].position == bad - 1
@@ -101,7 +120,46 @@ def test_a_failure_mid_batch_stops_at_the_last_good_event(
     host.close()
 
 
-def test_a_write_failing_mid_rebuild_leaves_position_and_rows_consistent(
+def test_a_rebuild_that_fails_halfway_leaves_the_live_read_model_serving(
+    store: EventStore, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: the rebuild is built aside; one event it cannot apply halfway through changes
+    nothing live (rows, positions, failures), leaves no aside table behind, and a rebuild
+    that then succeeds swaps in the same rows."""
+    host, after = _host(store, cast, 25, seed=5)
+    head = store.max_position()
+    live = snapshot(store)
+    assert live == after[head] and live["files"][0]
+    bad = head // 2
+    fresh = host.fresh_handler
+
+    def exploding(name: str) -> Any:
+        made = fresh(name)
+        if name == "files":
+            real = made.ops
+
+            def explode(item: Any, position: int) -> Any:
+                if position == bad:
+                    raise ValueError("boom")
+                return real(item, position)
+
+            monkeypatch.setattr(made, "ops", explode)
+        return made
+
+    monkeypatch.setattr(host, "fresh_handler", exploding)
+    with pytest.raises(ProjectionFailed) as caught:
+        host.rebuild_all(batch=4)  # several pages: the writer thread is at work
+    assert (caught.value.name, caught.value.position) == ("files", bad)
+    assert snapshot(store) == live
+    assert all(s.position == head and s.failed_position is None for s in host.status())
+    assert _asides(store) == []
+    monkeypatch.setattr(host, "fresh_handler", fresh)
+    assert host.rebuild_all() == dict.fromkeys(NAMES, head)
+    assert snapshot(store) == live and _asides(store) == []
+    host.close()
+
+
+def test_a_write_failing_mid_rebuild_leaves_the_live_read_model_serving(
     store: EventStore, cast: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     host, after = _host(store, cast, 25, seed=8)
@@ -119,15 +177,27 @@ def test_a_write_failing_mid_rebuild_leaves_position_and_rows_consistent(
     monkeypatch.setattr(view, "_insert_tracking", crash)
     with pytest.raises(ProjectionFailed):
         host.rebuild_all(batch=4)  # several pages: the writer thread is at work
-    position = host.position("files")
-    # The third transaction did not commit: the position is the second batch's last event...
-    assert position == writes[1]
-    # ... and the rows are exactly those of the events up to it: nothing half-written.
-    assert snapshot(store)["files"] == after[position]["files"]
+    # The live read model never saw the rebuild: its rows and position are the head's.
+    assert host.position("files") == head
+    assert snapshot(store) == after[head]
+    assert _asides(store) == []
     monkeypatch.setattr(view, "_insert_tracking", real)
-    host.catch_up_all(batch=4)
+    host.rebuild_all(batch=4)
     assert snapshot(store) == after[head]
     assert host.position("files") == head
+    host.close()
+
+
+def test_a_killed_rebuilds_leftovers_are_dropped_by_the_next(store: EventStore, cast: Cast) -> None:
+    host, after = _host(store, cast, 10, seed=3)
+    head = store.max_position()
+    for name in NAMES:  # what a rebuild killed halfway leaves: aside tables and a position
+        view = host.views[name]
+        view.create_aside(host.tracking_table(name), f"{view.tracking_name}:rebuild")
+    assert len(_asides(store)) == 4
+    assert snapshot(store) == after[head]  # the live read models still serve
+    assert host.rebuild_all() == dict.fromkeys(NAMES, head)
+    assert snapshot(store) == after[head] and _asides(store) == []
     host.close()
 
 
