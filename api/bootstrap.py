@@ -4,6 +4,7 @@ builds objects from configuration. The HTTP service, ``hoso serve`` and the CLI 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -17,12 +18,16 @@ from ledger.log.storage import MerkleLog, StoredCheckpoint
 from ledger.store.events import open_store
 from ledger.store.existing import open_existing_store
 from ledger.store.group_commit import GroupCommit
+from ledger.store.pins import PEPPER_BYTES, new_pepper
 from projections.engine.runtime import ProjectionHost
 from signing import KeyDirectory, load_private_key_pem
 from signing.note import NoteSigner, NoteVerifier
 
 AUTHORITY = "authority"
 LOG_KEY = "log"
+
+
+PIN_PEPPER = "pin-pepper"  # in the keys directory, beside the signing keys
 
 
 def open_ledger(
@@ -47,7 +52,32 @@ def open_ledger(
         calendar=settings.calendar(),
         supplement_policy=settings.supplement_policy,
         group_commit=writer,
+        pin_pepper=pin_pepper(settings, create=not existing),
     )
+
+
+def pin_pepper(settings: Settings, *, create: bool = True) -> bytes | None:
+    """The server's PIN pepper (``ledger.store.pins``): a secret kept outside the database, in
+    the keys directory, made (mode 0600) the first time a writer opens the ledger. None when
+    it does not exist and ``create`` is False (a reader: no keyed PIN can exist yet)."""
+    path = settings.keys_dir / PIN_PEPPER
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if not create:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            data = path.read_bytes()
+        else:
+            data = new_pepper()
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+    if len(data) != PEPPER_BYTES:
+        raise ConfigurationError(f"the PIN pepper {path} is not {PEPPER_BYTES} bytes")
+    return data
 
 
 @dataclass

@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -38,6 +38,7 @@ from api.cli.witness import StateOpt, open_witness
 from api.http.app import create_app
 from api.http.followers import Followers
 from api.http.witness import create_witness_app
+from api.logs import log_config
 from api.settings import DEFAULT_DATA, Settings, load_settings
 from ledger.errors import ConfigurationError
 
@@ -91,7 +92,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
         raise ConfigurationError("--workers must be at least 1")
     if workers == 1:
         app = create_app(settings, integrate_every=INTEGRATE_EVERY, follow_projections=True)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", **server_options(settings))
         return
     leader = Leader(settings)
     leader.start()  # fails here, in one line, before any worker starts
@@ -106,10 +107,24 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
             host=host,
             port=port,
             log_level="info",
+            **server_options(settings),
         )
     finally:
         os.environ.pop(WORKER_ENV, None)
         leader.stop()
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options from the settings (issue 16): forwarded headers believed only from the
+    configured proxies (none by default: uvicorn would otherwise trust any X-Forwarded-For from
+    127.0.0.1, so anything on the machine could choose its address for the lookup's limit),
+    and the access log without PINs."""
+    proxies = settings.trusted_proxies
+    return {
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": ",".join(proxies) if proxies else "",
+        "log_config": log_config(),
+    }
 
 
 def worker_app() -> FastAPI:

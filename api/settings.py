@@ -3,6 +3,7 @@ and the command line (in that order of precedence, lowest first). Nothing here r
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
@@ -22,6 +23,8 @@ CONFIG_NAME = "hoso.json"
 DEFAULT_DATA = Path("hoso-data")
 DB_ENV = "HOSO_DB"
 WITNESSES_ENV = "HOSO_WITNESSES"
+RATE_LIMIT_ENV = "HOSO_RATE_LIMIT_STORAGE"
+PROXIES_ENV = "HOSO_TRUSTED_PROXIES"
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,12 @@ class Settings:
     # how far an event's occurred_at may trail the server's recorded_at, in seconds (the audit
     # refuses more); None: not limited (histories imported or replayed from recorded traffic)
     max_event_delay_seconds: int | None = None
+    # where every worker counts the lookup's per-address limit (the ``limits`` library's URI,
+    # e.g. async+redis://127.0.0.1:6379/0); None: each process in memory (1/N each)
+    rate_limit_storage: str | None = None
+    # the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks); none by default: the peer's own address is the client's
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def max_event_delay(self) -> timedelta | None:
@@ -133,6 +142,8 @@ class Settings:
             "witnesses": [{"vkey": w.vkey, "url": w.url} for w in self.witnesses],
             "witness_timeout_seconds": self.witness_timeout_seconds,
             "max_event_delay_seconds": self.max_event_delay_seconds,
+            "rate_limit_storage": self.rate_limit_storage,
+            "trusted_proxies": list(self.trusted_proxies),
         }
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
 
@@ -171,9 +182,27 @@ def load_settings(data_dir: Path, db: str | None = None) -> Settings:
             witnesses=_witnesses_from_env(_witnesses(doc.get("witnesses", []), str(path))),
             witness_timeout_seconds=float(doc.get("witness_timeout_seconds", 5.0)),
             max_event_delay_seconds=_optional_seconds(doc.get("max_event_delay_seconds")),
+            rate_limit_storage=os.environ.get(RATE_LIMIT_ENV) or doc.get("rate_limit_storage"),
+            trusted_proxies=_proxies(os.environ.get(PROXIES_ENV), doc.get("trusted_proxies", [])),
         )
     except (orjson.JSONDecodeError, KeyError, ValueError, TypeError, EncodingError) as e:
         raise ConfigurationError(f"{path} is not a valid hoso configuration: {e}") from e
+
+
+def _proxies(env: str | None, configured: Any) -> tuple[str, ...]:
+    """The trusted proxies: ``HOSO_TRUSTED_PROXIES`` (comma-separated) over ``hoso.json``; each
+    an IP address or network."""
+    if env is not None:
+        configured = [p.strip() for p in env.split(",") if p.strip()]
+    if not isinstance(configured, list):
+        raise ValueError("trusted_proxies must be a list of addresses or networks")
+    out = []
+    for item in configured:
+        try:
+            out.append(str(ipaddress.ip_network(str(item), strict=False)))
+        except ValueError as e:
+            raise ValueError(f"trusted proxy {item!r} is not an address or a network") from e
+    return tuple(out)
 
 
 def _optional_seconds(value: Any) -> int | None:

@@ -7,7 +7,7 @@
 ``def``, so it goes through the same thread pool as every hoso route), both returning a small
 JSON object. ``hoso``: the real service as ``hoso serve`` builds it
 (``create_app(settings, follow_projections=True)``, the Merkle integrator every 2 s), except that
-the citizen lookup's per-address rate limit (the service's ``lookup_bucket``, 10 a minute with a
+the citizen lookup's per-address rate limit (the service's ``lookup_limit``, 10 a minute with a
 burst of 20 by default) is replaced by a bucket too large to ever refuse. Both run under
 uvicorn with one worker, access log off, and the same loop and HTTP implementation.
 """
@@ -40,13 +40,13 @@ def minimal_app() -> FastAPI:
 
 def hoso_app(data: Path, db: str | None) -> FastAPI:
     from api.http.app import create_app
-    from api.http.middleware import TokenBucket
+    from api.http.limits import AddressLimit
     from api.http.state import state_of
     from api.settings import load_settings
 
     settings = load_settings(data, db)
     app = create_app(settings, follow_projections=True)
-    state_of(app).lookup_bucket = TokenBucket(UNLIMITED_RATE, UNLIMITED_BURST)
+    state_of(app).lookup_limit = AddressLimit(UNLIMITED_RATE, UNLIMITED_BURST)
     return app
 
 

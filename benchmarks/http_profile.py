@@ -21,14 +21,14 @@ def profile(prep: Prepared, requests: int) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
     from api.http.app import create_app
-    from api.http.middleware import TokenBucket
+    from api.http.limits import AddressLimit
     from api.http.state import state_of
     from api.settings import load_settings
     from benchmarks.http_apps import UNLIMITED_BURST, UNLIMITED_RATE
 
     settings = load_settings(prep.data, prep.db)
     app = create_app(settings, integrate_every=None, follow_projections=False)
-    state_of(app).lookup_bucket = TokenBucket(UNLIMITED_RATE, UNLIMITED_BURST)
+    state_of(app).lookup_limit = AddressLimit(UNLIMITED_RATE, UNLIMITED_BURST)
     result: dict[str, Any] = {"requests": requests}
     profiles = ThreadProfiles()
     profiles.install()

@@ -31,6 +31,7 @@ from domain.events import (
     FileRefused,
     FileWithdrawn,
     PaymentMethod,
+    PinReissued,
     ProcessingStopped,
     Rating,
     ResultReturned,
@@ -379,6 +380,22 @@ class RateSatisfaction(FileCommand):
         return cls(rating=Rating(event.rating))
 
 
+@dataclass(frozen=True)
+class ReissuePin(FileCommand):
+    action = "reissue_pin"
+    event = PinReissued
+
+    def apply(
+        self, f: AdministrativeFile, *, actor: str, at: datetime, calendar: WorkingCalendar
+    ) -> None:
+        f.reissue_pin(actor=actor, at=at)
+
+    @classmethod
+    def of_event(cls, event: FileEvent) -> ReissuePin:
+        assert isinstance(event, PinReissued)
+        return cls()
+
+
 COMMANDS: tuple[type[FileCommand], ...] = (
     HandOff,
     RequestSupplement,
@@ -393,6 +410,7 @@ COMMANDS: tuple[type[FileCommand], ...] = (
     StopProcessing,
     IssueApology,
     RateSatisfaction,
+    ReissuePin,
 )
 BY_ACTION: Mapping[str, type[FileCommand]] = {c.action: c for c in COMMANDS}
 """The command of each aggregate method's name (``"hand_off"``: ``HandOff``)."""

@@ -294,6 +294,15 @@ class SatisfactionRated(FileEvent):
         f.rating = self.rating
 
 
+@dataclass(frozen=True)
+class PinReissued(FileEvent):
+    """Cấp lại mã tra cứu: an officer gave the citizen a new lookup PIN at the counter (the old
+    one stops working; a code locked after wrong PINs opens again). The PIN is never in it."""
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.pins_reissued += 1
+
+
 FILE_EVENT_TYPES: tuple[type[FileEvent], ...] = (
     FileReceived,
     FileHandedOff,
@@ -309,4 +318,5 @@ FILE_EVENT_TYPES: tuple[type[FileEvent], ...] = (
     ProcessingStopped,
     ApologyIssued,
     SatisfactionRated,
+    PinReissued,
 )

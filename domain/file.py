@@ -36,6 +36,7 @@ from domain.events import (
     FileState,
     FileWithdrawn,
     PaymentMethod,
+    PinReissued,
     ProcessingStopped,
     Rating,
     ResultReturned,
@@ -103,6 +104,7 @@ class AdministrativeFile(BaseAggregate[str]):
         self.apologies = 0
         self.last_apology_reason: str | None = None
         self.rating: str | None = None
+        self.pins_reissued = 0
 
     # ----------------------------------------------------------------- creation
     @classmethod
@@ -412,3 +414,8 @@ class AdministrativeFile(BaseAggregate[str]):
         self.trigger_event(
             SatisfactionRated, timestamp=self._check_time(at), actor=actor, rating=rating.value
         )
+
+    def reissue_pin(self, *, actor: str, at: datetime) -> None:
+        """Cấp lại mã tra cứu: allowed whatever the file's state (a citizen may look up a
+        returned file too); the new PIN's hash is the ledger's side row, never the event's."""
+        self.trigger_event(PinReissued, timestamp=self._check_time(at), actor=actor)

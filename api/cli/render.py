@@ -43,6 +43,7 @@ ACTIONS_VI = {
     "ProcessingStopped": "Dừng xử lý",
     "ApologyIssued": "Xin lỗi, hẹn lại",
     "SatisfactionRated": "Đánh giá",
+    "PinReissued": "Cấp lại mã tra cứu",
 }
 TIMELINESS_STYLE = {"early": "green", "on_time": "cyan", "late": "red"}
 

@@ -25,15 +25,17 @@ from api.http.followers import Followers
 from api.http.middleware import (
     BodySizeLimit,
     FastPath,
+    NoStore,
     install_openapi,
 )
 from api.http.routes import commands as routes_commands
-from api.http.routes import commands_batch, public_bundle
+from api.http.routes import commands_batch, public_post
 from api.http.routes import log as routes_log
 from api.http.routes import public as routes_public
 from api.http.routes import reads as routes_reads
 from api.http.state import ServiceState
 from api.settings import Settings
+from ledger.store.pins import VerifiedPins
 
 log = logging.getLogger("hoso.http")
 
@@ -86,6 +88,7 @@ def create_app(
         services = await anyio.to_thread.run_sync(open_services, settings)
         ledger = services.ledger
         state.services = services
+        state.verified_pins = VerifiedPins(pepper=ledger.receipts.pin_pepper)
         # The read models' tables first (SQLite cannot change its schema under a busy writer),
         # then the projections' followers, then the log's integrator.
         followers = None
@@ -130,11 +133,12 @@ def create_app(
     fast = routes_public.fast_lookup(state)
     app.add_middleware(FastPath, prefix=routes_public.PREFIX, handler=fast)
     app.add_middleware(BodySizeLimit, limits=state)
+    app.add_middleware(NoStore, prefix="/public/")  # outermost: the fast path's answers too
     problems.install(app)
     # The citizen's lookup first: routes are matched in order, one by one (issue 6: the public
     # route is the hot one; no other path starts with /public, so the order changes no answer).
     app.include_router(routes_public.router)
-    app.include_router(public_bundle.router)
+    app.include_router(public_post.router)
     app.include_router(routes_log.router)
     app.include_router(routes_commands.router_for(settings))
     app.include_router(routes_reads.router)

@@ -4,8 +4,8 @@ limiting, strict query strings, and the problem+json answers declared in the Ope
 - ``BodySizeLimit``: a request whose body exceeds the service's ``max_body_bytes`` (1 MiB)
   gets a 413 problem before anything parses it: a declared ``Content-Length`` over the limit is
   refused at once, a chunked body is counted as it arrives.
-- ``TokenBucket``: per-key token buckets (``rate`` tokens a minute, up to ``burst``), for the
-  citizen lookup; a refusal carries how long to wait (``Retry-After``).
+- ``rate_limited``: the citizen lookup's per-address limit (``api.http.limits``); a refusal
+  carries how long to wait (``Retry-After``).
 - ``no_unknown_query``: FastAPI ignores query parameters a route does not declare; on our routes
   an unknown one is a 422 like any other invalid field, so a typo never silently widens a read.
 - ``install_openapi``: every operation documents its problems as ``application/problem+json``.
@@ -14,8 +14,6 @@ limiting, strict query strings, and the problem+json answers declared in the Ope
 from __future__ import annotations
 
 import math
-import threading
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -26,11 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import Problem
+from api.http.limits import AddressLimit
 from api.http.problems import PROBLEM_JSON, problem_response
 
 MAX_BODY_BYTES = 1 << 20
-LOOKUP_RATE_PER_MINUTE = 10.0
-LOOKUP_BURST = 20
 
 
 # --------------------------------------------------------------------------- the body limit
@@ -66,6 +63,32 @@ class FastPath:
         ):
             return
         await self.app(scope, receive, send)
+
+
+class NoStore:
+    """ASGI middleware: every answer under ``prefix`` (the citizen's lookups: 200, 404, 429,
+    422 alike) is ``Cache-Control: no-store``, so no browser or proxy keeps a file's status or
+    the fact that a code answered (issue 16)."""
+
+    def __init__(self, app: ASGIApp, *, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
+                ]
+                headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
 
 
 class BodyLimits(Protocol):
@@ -140,49 +163,6 @@ def _content_length(scope: Scope) -> int | None:
 
 
 # --------------------------------------------------------------------------- rate limiting
-class TokenBucket:
-    """Token buckets per key: ``rate`` tokens a minute, at most ``burst`` saved up.
-
-    ``take(key)`` returns None when a token was taken, else the seconds until one is due.
-    Thread-safe; idle buckets are forgotten once full again (memory stays bounded by the
-    clients active in the last ``burst / rate`` minutes).
-    """
-
-    def __init__(
-        self,
-        rate_per_minute: float = LOOKUP_RATE_PER_MINUTE,
-        burst: int = LOOKUP_BURST,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if rate_per_minute <= 0 or burst < 1:
-            raise ValueError("a token bucket needs a positive rate and a burst of at least 1")
-        self.rate = rate_per_minute / 60.0
-        self.burst = float(burst)
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str) -> float | None:
-        now = self.clock()
-        with self._lock:
-            tokens, at = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - at) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                self._sweep(now)
-                return None
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate
-
-    def _sweep(self, now: float) -> None:
-        if len(self._buckets) < 10_000:
-            return
-        refill = self.burst / self.rate
-        for key, (_tokens, at) in list(self._buckets.items()):
-            if now - at >= refill:
-                del self._buckets[key]
-
-
 def too_many_requests(wait: float) -> Problem:
     seconds = max(1, math.ceil(wait))
     return Problem(
@@ -195,16 +175,15 @@ def too_many_requests(wait: float) -> Problem:
 
 
 def rate_limited(
-    bucket_of: Callable[[Request], TokenBucket],
+    limit_of: Callable[[Request], AddressLimit],
 ) -> Callable[[Request], Awaitable[None]]:
-    """Dependency: one token per request from ``bucket_of(request)`` (a ``TokenBucket``),
-    keyed by the client's address; 429 with ``Retry-After`` when the bucket is empty. It is
-    ``async`` (a dict update under a lock), so it costs the request no hop to a worker thread."""
+    """Dependency: one request from the client's address counted by ``limit_of(request)`` (an
+    ``AddressLimit``); 429 with ``Retry-After`` beyond it. The address is the peer's, or the
+    one a configured proxy forwarded (uvicorn's ``forwarded_allow_ips``, ``hoso serve``)."""
 
     async def dependency(request: Request) -> None:
-        bucket = bucket_of(request)
         client = request.client.host if request.client else "unknown"
-        wait = bucket.take(client)
+        wait = await limit_of(request).take(client)
         if wait is not None:
             raise too_many_requests(wait)
 

@@ -20,7 +20,8 @@ from starlette.types import ASGIApp
 
 from api.errors import Problem
 from api.http import problems
-from api.http.middleware import LOOKUP_BURST, LOOKUP_RATE_PER_MINUTE, MAX_BODY_BYTES, TokenBucket
+from api.http.limits import LOOKUP_BURST, LOOKUP_RATE_PER_MINUTE, AddressLimit
+from api.http.middleware import MAX_BODY_BYTES
 from api.settings import Settings
 from ledger.store.pins import VerifiedPins
 
@@ -44,8 +45,8 @@ class ServiceState:
     # How far a client-signed event's occurred_at may be from the server's clock.
     max_skew: timedelta = DEFAULT_MAX_SKEW
     max_body_bytes: int = MAX_BODY_BYTES
-    # The citizen lookup's per-address limit (this process's share of it, see ``for_settings``).
-    lookup_bucket: TokenBucket = field(default_factory=TokenBucket)
+    # The citizen lookup's per-address limit (shared, or this process's share: ``for_settings``).
+    lookup_limit: AddressLimit = field(default_factory=AddressLimit)
     # Verified (code, PIN) pairs: per process, never shared.
     verified_pins: VerifiedPins = field(default_factory=VerifiedPins)
     lookup_reads: LookupReads | None = None
@@ -60,12 +61,17 @@ class ServiceState:
 
     @classmethod
     def for_settings(cls, settings: Settings, *, processes: int = 1) -> ServiceState:
-        """``processes`` workers serve one address: each keeps 1/N of the lookup limit (rate
-        and burst), so together they allow no more than one process did."""
+        """The lookup limit in the configured shared storage (``rate_limit_storage``: every
+        worker counts in it); without one, ``processes`` workers serving one address each
+        keep 1/N of it in memory, so together they allow no more than one process."""
         if processes < 1:
             raise ValueError("processes must be >= 1")
-        bucket = TokenBucket(LOOKUP_RATE_PER_MINUTE / processes, max(1, LOOKUP_BURST // processes))
-        return cls(settings=settings, processes=processes, lookup_bucket=bucket)
+        shared = settings.rate_limit_storage
+        share = 1 if shared else processes
+        limit = AddressLimit(
+            LOOKUP_RATE_PER_MINUTE / share, max(1, LOOKUP_BURST // share), storage=shared
+        )
+        return cls(settings=settings, processes=processes, lookup_limit=limit)
 
 
 def ledger_of(request: HTTPConnection) -> Ledger:

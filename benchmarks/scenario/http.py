@@ -16,7 +16,7 @@
 Then, as ``benchmarks.http_load`` does: the minimal app (``benchmarks.http_apps minimal``) and
 the real service (``benchmarks.http_apps hoso``: ``create_app(settings, follow_projections=True)``
 as ``hoso serve`` builds it, the integrator every 2 s, the lookup's per-address rate limit raised
-through the service's ``lookup_bucket`` so that it never refuses) each run in their own uvicorn
+through the service's ``lookup_limit`` so that it never refuses) each run in their own uvicorn
 process on a free 127.0.0.1 port, both at once, with the same loop and HTTP implementation
 (uvicorn's "auto": uvloop and httptools if installed, else asyncio and h11). The load
 generator (this process, pinned to the last CPU while measuring) keeps one keep-alive

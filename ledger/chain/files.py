@@ -175,8 +175,10 @@ class FileCommands:
         actor: str,
         at: datetime,
         command: Callable[[AdministrativeFile], None],
+        side_writes: Sequence[SideWrite] = (),
     ) -> list[Envelope]:
-        """Run a command on the current file and store its events; retry on a concurrent write."""
+        """Run a command on the current file and store its events (with ``side_writes``, in
+        the same transaction); retry on a concurrent write."""
         with self.writer.expecting():
             for _attempt in range(MAX_ATTEMPTS):
                 file, rows, registry, mark = self._load(code, tail=True)
@@ -186,7 +188,9 @@ class FileCommands:
                 verifier = self._verifier(registry)
                 verifier.heads[code] = (rows[-1].version, rows[-1].hash)
                 try:
-                    return self.writer.append(code, events, signer, verifier=verifier, mark=mark)
+                    return self.writer.append(
+                        code, events, signer, verifier=verifier, side_writes=side_writes, mark=mark
+                    )
                 except ConflictError:
                     continue
         raise ConflictError(f"file {code} kept changing under this command")

@@ -19,7 +19,7 @@ from ledger.encoding.canonical import format_instant
 from ledger.encoding.envelope import Envelope
 from ledger.errors import NotFound, SealError
 from ledger.store.events import EventStore, SideWrite
-from ledger.store.pins import hash_pin, pin_matches
+from ledger.store.pins import PinFailures, hash_pin, pin_matches
 from ledger.store.side_tables import ApplicantKeys, CodeCounters, FilePins
 
 
@@ -47,9 +47,15 @@ class Applicant:
 class Receipts:
     """``random_bytes``: the source of applicant references, keys, nonces and PIN salts."""
 
-    def __init__(self, store: EventStore, random_bytes: Callable[[int], bytes]) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        random_bytes: Callable[[int], bytes],
+        pin_pepper: bytes | None = None,
+    ) -> None:
         self.store = store
         self.random = random_bytes
+        self.pin_pepper = pin_pepper
 
     def next_code(self, unit: str, day: date) -> str:
         """The next code of the unit's daily counter; one atomic increment, never reissued."""
@@ -69,14 +75,29 @@ class Receipts:
         return Applicant(applicant_ref, known, None)
 
     def pin(self, code: str) -> tuple[str, SideWrite]:
-        """A new PIN for the file (shown once) and the side row storing its salted hash."""
+        """A new PIN for the file (shown once) and the side row storing its keyed hash."""
         pin = f"{secrets.randbelow(10**6):06d}"
-        write = FilePins.adding(code, hash_pin(pin, self.random(16)))
+        write = FilePins.adding(code, self.pin_hash(code, pin))
         return pin, write
+
+    def pin_hash(self, code: str, pin: str) -> str:
+        return hash_pin(pin, self.random(16), code=code, pepper=self.pin_pepper)
 
     def check_pin(self, code: str, pin: str) -> bool:
         stored = FilePins(self.store).pin_hash(code)
-        return stored is not None and pin_matches(pin, stored)
+        return stored is not None and self.pin_matches(code, pin, stored)
+
+    def pin_matches(self, code: str, pin: str, stored: str) -> bool:
+        return pin_matches(pin, stored, code=code, pepper=self.pin_pepper)
+
+    def reissued_pin(self, code: str) -> tuple[str, list[SideWrite]]:
+        """A new PIN for a known file (shown once), and the side rows of its reissue: the new
+        hash in place of the old, the count of wrong PINs cleared. Written with the signed
+        ``PinReissued`` event, in its transaction."""
+        if FilePins(self.store).pin_hash(code) is None:
+            raise NotFound(f"no file {code}")
+        pin = f"{secrets.randbelow(10**6):06d}"
+        return pin, [FilePins.replacing(code, self.pin_hash(code, pin)), PinFailures.clearing(code)]
 
     # ------------------------------------------------------------ personal data
     def applicant_secret(self, applicant_ref: str) -> bytes | None:

@@ -91,6 +91,8 @@ class RuleReplay:
     def step(self, env: Envelope) -> str | None:
         """Apply ``env`` to its file if the rule gives that very event; else the reason."""
         code = env.stream
+        if code in self.finished and env.type == "PinReissued":
+            return None  # a new lookup PIN is given whatever the file's state; it changes none
         if code in self.finished:
             return (
                 f"{env.type} after the file was finished ({self.finished[code]}): no step may "

@@ -48,9 +48,11 @@ class Ledger:
         clock: Callable[[], datetime] = server_clock,
         group_commit: GroupCommit | None = None,
         load_cache: VerifiedPrefixCache | None = None,
+        pin_pepper: bytes | None = None,
     ) -> None:
         """``group_commit``: store concurrent commands together (None: each alone).
-        ``load_cache``: where ``load`` keeps what it verified (default: 10,000 files)."""
+        ``load_cache``: where ``load`` keeps what it verified (default: 10,000 files).
+        ``pin_pepper``: the server's secret that keys new PIN hashes (``ledger.store.pins``)."""
         self.store = store
         self.origin = origin
         self.authority_key = authority_key
@@ -67,7 +69,7 @@ class Ledger:
             unchanged=self.registry_cache.unchanged,
         )
         self.registry_commands = RegistryCommands(self.registry_cache, self.writer)
-        self.receipts = Receipts(store, random_bytes)
+        self.receipts = Receipts(store, random_bytes, pin_pepper)
         self.sealer = TextSealer(self.receipts.applicant_secret, random_bytes)
         self.files = FileCommands(
             store,
@@ -229,3 +231,23 @@ class Ledger:
 
     def check_pin(self, code: str, pin: str) -> bool:
         return self.receipts.check_pin(code, pin)
+
+    def reissue_pin(
+        self, code: str, *, signer: Signer, actor: str, at: datetime
+    ) -> tuple[str, list[Envelope]]:
+        """Cấp lại mã tra cứu: a new PIN for the file (shown once), with the signed
+        ``PinReissued`` event, the new hash and the cleared lockout in one transaction."""
+        pin, writes = self.receipts.reissued_pin(code)
+        stored = self.files.execute(
+            code,
+            signer=signer,
+            actor=actor,
+            at=at,
+            command=lambda f: f.reissue_pin(actor=actor, at=at),
+            side_writes=writes,
+        )
+        return pin, stored
+
+    def pin_matches(self, code: str, pin: str, stored: str) -> bool:
+        """Whether ``pin`` is the PIN of ``code`` whose hash is ``stored``."""
+        return self.receipts.pin_matches(code, pin, stored)

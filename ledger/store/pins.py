@@ -1,7 +1,19 @@
-"""Lookup PINs (mã tra cứu) printed on the receipt, stored only as salted scrypt hashes.
+"""Lookup PINs (mã tra cứu) printed on the receipt, stored only as keyed hashes, and the
+per-code count of wrong PINs that locks a code against brute force (issue 16).
 
 The hash lives in a side table, never in an event: bundles handed to inspectors must not carry
-something a laptop could brute-force back into a citizen's PIN.
+something a laptop could brute-force back into a citizen's PIN. A PIN is hashed keyed
+(``hmac-sha256``): HMAC-SHA256 under the server's PIN pepper, a secret kept outside the
+database (a file beside the signing keys), over a random salt, the file's code and the PIN. A
+stolen database alone then gives no PIN back, however many of the 10^6 a laptop tries, and a
+check costs microseconds, not a scrypt. Hashes made before the pepper existed (``scrypt$``,
+salted scrypt) keep verifying.
+
+``PinFailures`` counts wrong PINs per code, for known and unknown codes alike (the same answer
+for both), in the database, so every worker process sees the same count: after
+``FREE_TRIES`` wrong PINs the code is locked for a minute, doubling with each wrong PIN
+after that up to a day (``lock_seconds``); a right PIN outside a lockout clears the count, and
+an officer who reissues the PIN at the counter clears it too.
 """
 
 from __future__ import annotations
@@ -11,26 +23,104 @@ import hmac
 import secrets
 import threading
 from collections import OrderedDict
+from datetime import datetime, timedelta
 
+from ledger.encoding.canonical import format_instant, parse_instant
+from ledger.store.events import EventStore, SideWrite
 from signing import b64, unb64
 
 _N, _R, _P = 2**12, 8, 1
+_CONTEXT = b"hoso/pin/v1\x00"
+PEPPER_BYTES = 32
+FREE_TRIES = 5
+FIRST_LOCK_SECONDS = 60
+MAX_LOCK_SECONDS = 86_400
 
 
-def hash_pin(pin: str, salt: bytes) -> str:
+def hash_pin(pin: str, salt: bytes, *, code: str = "", pepper: bytes | None = None) -> str:
+    """The stored form of a PIN: keyed (``pepper``: HMAC-SHA256 over salt, code and PIN), or,
+    without a pepper, salted scrypt (the form before keyed PINs)."""
+    if pepper is not None:
+        digest = _keyed(pepper, salt, code, pin)
+        return f"hmac-sha256${b64(salt)}${b64(digest)}"
     digest = hashlib.scrypt(pin.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
     return f"scrypt${_N}${_R}${_P}${b64(salt)}${b64(digest)}"
 
 
-def pin_matches(pin: str, stored: str) -> bool:
+def _keyed(pepper: bytes, salt: bytes, code: str, pin: str) -> bytes:
+    message = _CONTEXT + salt + code.encode() + b"\x00" + pin.encode()
+    return hmac.new(pepper, message, hashlib.sha256).digest()
+
+
+def pin_matches(pin: str, stored: str, *, code: str = "", pepper: bytes | None = None) -> bool:
+    """Whether ``pin`` is the PIN of ``stored``; a keyed hash never matches without the pepper."""
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
+        scheme, *parts = stored.split("$")
+        if scheme == "hmac-sha256":
+            salt, digest = parts
+            if pepper is None:
+                return False
+            return hmac.compare_digest(_keyed(pepper, unb64(salt), code, pin), unb64(digest))
         if scheme != "scrypt":
             return False
+        n, r, p, salt, digest = parts
         got = hashlib.scrypt(pin.encode(), salt=unb64(salt), n=int(n), r=int(r), p=int(p), dklen=32)
     except ValueError:
         return False
     return hmac.compare_digest(got, unb64(digest))
+
+
+def new_pepper() -> bytes:
+    return secrets.token_bytes(PEPPER_BYTES)
+
+
+def lock_seconds(failures: int) -> int:
+    """How long a code stays locked after its ``failures``-th wrong PIN in a row (0: not)."""
+    if failures < FREE_TRIES:
+        return 0
+    return min(FIRST_LOCK_SECONDS << min(failures - FREE_TRIES, 20), MAX_LOCK_SECONDS)
+
+
+class PinFailures:
+    """The wrong PINs of each code in a row, and until when it is locked
+    (``hoso_pin_failures``)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    def locked_until(self, code: str) -> datetime | None:
+        found = self.store._query(
+            "SELECT locked_until FROM hoso_pin_failures WHERE file_code = ?", (code,)
+        )
+        value = found[0]["locked_until"] if found else None
+        return parse_instant(str(value)) if value else None
+
+    def failed(self, code: str, now: datetime) -> datetime | None:
+        """Count one more wrong PIN; until when the code is now locked (None: not locked)."""
+        rows = self.store._execute(
+            "INSERT INTO hoso_pin_failures (file_code, failures, locked_until) "
+            "VALUES (?, 1, NULL) ON CONFLICT (file_code) DO UPDATE "
+            "SET failures = hoso_pin_failures.failures + 1 RETURNING failures",
+            (code,),
+        )
+        seconds = lock_seconds(int(rows[0]["failures"]))
+        if not seconds:
+            return None
+        until = now + timedelta(seconds=seconds)
+        self.store._execute(
+            "UPDATE hoso_pin_failures SET locked_until = ? WHERE file_code = ?",
+            (format_instant(until), code),
+        )
+        return until
+
+    @staticmethod
+    def clearing(code: str) -> SideWrite:
+        """The write that clears the code's count (a PIN reissued at the counter)."""
+        return SideWrite("DELETE FROM hoso_pin_failures WHERE file_code = ?", (code,))
+
+    def clear(self, code: str) -> None:
+        """A right PIN outside a lockout, or a PIN reissued at the counter: a fresh start."""
+        self.store._execute("DELETE FROM hoso_pin_failures WHERE file_code = ?", (code,))
 
 
 class VerifiedPins:
@@ -44,10 +134,15 @@ class VerifiedPins:
     stored hash) never matches an old pair. At most ``capacity`` pairs, least recently used out.
     """
 
-    def __init__(self, capacity: int = 65_536, secret: bytes | None = None) -> None:
+    def __init__(
+        self, capacity: int = 65_536, secret: bytes | None = None, pepper: bytes | None = None
+    ) -> None:
         if capacity < 1:
             raise ValueError("the PIN cache needs room for at least one pair")
         self.capacity = capacity
+        self.pepper = pepper
+        # An unknown code is checked against this hash, the same work as a known code's.
+        self.dummy = hash_pin("000000", b"hoso-no-such-file", pepper=pepper)
         self._secret = secret if secret is not None else secrets.token_bytes(32)
         self._pairs: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
@@ -72,7 +167,7 @@ class VerifiedPins:
 
     def verify(self, code: str, pin: str, stored: str) -> bool:
         """One scrypt, whatever is remembered; a match is remembered, a mismatch never is."""
-        if not pin_matches(pin, stored):
+        if not pin_matches(pin, stored, code=code, pepper=self.pepper):
             return False
         key = self._key(code, pin, stored)
         with self._lock:

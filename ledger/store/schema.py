@@ -12,6 +12,11 @@ SIDE_TABLES = {
         "CREATE TABLE IF NOT EXISTS hoso_file_pins ("
         "file_code TEXT PRIMARY KEY, pin_hash TEXT NOT NULL)"
     ),
+    # Wrong PINs in a row per code, known or not (ledger/store/pins.py PinFailures).
+    "pin_failures": (
+        "CREATE TABLE IF NOT EXISTS hoso_pin_failures ("
+        "file_code TEXT PRIMARY KEY, failures INTEGER NOT NULL, locked_until TEXT)"
+    ),
     "code_counters": (
         "CREATE TABLE IF NOT EXISTS hoso_code_counters ("
         "unit TEXT NOT NULL, day TEXT NOT NULL, last INTEGER NOT NULL, PRIMARY KEY (unit, day))"

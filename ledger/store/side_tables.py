@@ -56,6 +56,13 @@ class FilePins:
         )
         return str(found[0]["pin_hash"]) if found else None
 
+    @staticmethod
+    def replacing(code: str, pin_hash: str) -> SideWrite:
+        """The write that puts a reissued PIN's hash in place of the old one."""
+        return SideWrite(
+            "UPDATE hoso_file_pins SET pin_hash = ? WHERE file_code = ?", (pin_hash, code)
+        )
+
 
 class ApplicantKeys:
     """One secret key per applicant (``hoso_applicant_keys``), sealing their personal data.

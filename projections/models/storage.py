@@ -3,8 +3,8 @@ outside the writers (``projections.models.recorders``): the queries in ``project
 call these, never SQL.
 
 The citizen's lookup rows are read in one statement for many codes at once (``citizen_rows``):
-a file's PIN hash joined with its status row and its steps, on the store's own connections or,
-on PostgreSQL, on a ``PostgresReader`` of the lookups' own.
+a file's PIN hash and its count of wrong PINs joined with its status row and its steps, on the
+store's own connections or, on PostgreSQL, on a ``PostgresReader`` of the lookups' own.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ _LOOKUP = (
     "SELECT p.file_code, p.pin_hash, f.procedure, f.state, f.holder_department,"
     " f.holder_agency, f.received_at, f.appointment_at, f.apology_reason, f.missing_items,"
     " f.portal_status, s.type AS step_type, s.occurred_at AS step_at,"
-    " s.department AS step_department, s.agency AS step_agency"
+    " s.department AS step_department, s.agency AS step_agency,"
+    " x.failures AS pin_failures, x.locked_until AS pin_locked_until"
     " FROM hoso_file_pins p"
+    " LEFT JOIN hoso_pin_failures x ON x.file_code = p.file_code"
     " LEFT JOIN hoso_p_files f ON f.code = p.file_code"
     " LEFT JOIN hoso_p_steps s ON s.code = p.file_code"
 )

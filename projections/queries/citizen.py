@@ -23,7 +23,6 @@ from ledger.chain.sealed_text import SecretOf, remembering, reveal, reveal_all
 from ledger.chain.service import Ledger
 from ledger.encoding.canonical import parse_instant
 from ledger.store.events import EventStore
-from ledger.store.pins import pin_matches
 from projections.models import storage
 from projections.models.reader import PostgresReader
 
@@ -42,6 +41,7 @@ STEP_TEXT: dict[str, tuple[str, str]] = {
     "ProcessingStopped": ("Dừng xử lý hồ sơ", "Processing stopped"),
     "ApologyIssued": ("Xin lỗi và hẹn lại ngày trả kết quả", "Apology and a new appointment"),
     "SatisfactionRated": ("Đã đánh giá mức độ hài lòng", "Satisfaction rated"),
+    "PinReissued": ("Đã cấp lại mã tra cứu", "Lookup PIN reissued"),
 }
 STATE_TEXT: dict[str, tuple[str, str]] = {
     "received": ("Đã tiếp nhận, chờ xử lý", "Received, waiting to be processed"),
@@ -107,11 +107,14 @@ class FileRecord(NamedTuple):
 
 
 class CitizenRecord(NamedTuple):
-    """What one lookup reads: the file's PIN hash and, once projected, its status."""
+    """What one lookup reads: the file's PIN hash, its wrong PINs in a row and until when
+    they lock it (``ledger.store.pins.PinFailures``), and, once projected, its status."""
 
     code: str
     pin_hash: str
     file: FileRecord | None  # None while the read model does not hold the file yet
+    pin_failures: int = 0
+    locked_until: str | None = None
 
 
 def citizen_records(
@@ -143,7 +146,13 @@ def citizen_records(
                     ]
                 ),
             )
-        found[code] = CitizenRecord(code, str(row["pin_hash"]), file)
+        found[code] = CitizenRecord(
+            code,
+            str(row["pin_hash"]),
+            file,
+            int(row["pin_failures"] or 0),
+            row["pin_locked_until"],
+        )
     return found
 
 
@@ -170,7 +179,7 @@ def step_text(kind: str) -> tuple[str, str]:
 def citizen_status(ledger: Ledger, code: str, pin: str) -> CitizenStatus | None:
     """The status for the citizen, or None for an unknown code or a wrong PIN alike."""
     record = citizen_records(ledger.store, [code]).get(code)
-    if record is None or not pin_matches(pin, record.pin_hash) or record.file is None:
+    if record is None or record.file is None or not ledger.pin_matches(code, pin, record.pin_hash):
         return None
     return status_of(record.code, revealed(record.file, ledger.applicant_secret))
 

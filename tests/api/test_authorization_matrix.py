@@ -64,6 +64,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/log/bundles/{code}"): UNIT_READERS,
     ("GET", "/public/files/{code}"): PUBLIC,
     ("POST", "/public/files/{code}/bundle"): PUBLIC,
+    ("POST", "/public/files/{code}/lookup"): PUBLIC,
+    ("POST", "/files/{code}/reissue-pin"): WORKERS,
     # A receipt opens a file in the caller's own unit: any officer or leader may, in theirs.
     ("POST", "/files"): WORKERS | {STRANGER},
     ("POST", "/files/prepare-receipt"): WORKERS | {STRANGER},

@@ -24,8 +24,10 @@ UNKNOWN = f"{UNIT}-260302-0999"
 
 
 def fresh_pins(client: TestClient, capacity: int = 1024) -> VerifiedPins:
-    pins = VerifiedPins(capacity)
-    state_of(client.app).verified_pins = pins
+    """An empty memory of right PINs, with the service's PIN pepper."""
+    state = state_of(client.app)
+    pins = VerifiedPins(capacity, pepper=state.verified_pins.pepper)
+    state.verified_pins = pins
     return pins
 
 

@@ -24,7 +24,7 @@ from schemathesis.checks import (
 
 from api.bootstrap import integrate_and_checkpoint
 from api.http.app import create_app
-from api.http.middleware import TokenBucket
+from api.http.limits import AddressLimit
 from api.http.state import state_of
 from api.tokens import ApiRole, create_token
 from domain.events import Desk
@@ -63,7 +63,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             ).token
         app = create_app(settings_, integrate_every=None)
         with TestClient(app):
-            state_of(app).lookup_bucket = TokenBucket(
+            state_of(app).lookup_limit = AddressLimit(
                 1e9, 10**9
             )  # exercise lookups, not the limiter
             yield schemathesis.openapi.from_asgi("/openapi.json", app)

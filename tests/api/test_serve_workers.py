@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,69 +21,19 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.bootstrap import AUTHORITY, init_data_dir, open_ledger
+from api.bootstrap import open_ledger
 from api.http.app import create_app
-from api.http.middleware import LOOKUP_BURST
+from api.http.limits import LOOKUP_BURST
 from api.settings import load_settings
-from api.tokens import ApiRole, create_token
 from ledger.audit.full import audit
 from ledger.log.storage import MerkleLog
 from ledger.store import sql as db_sql
-from signing import KeyDirectory
-from signing.registry import Role
-from tests.support.cast import T0, UNIT
+from tests.support.cast import UNIT
 from tests.support.http import RECEIPT, free_port
+from tests.support.serve import OFFICERS, ORIGIN, enrol, hoso, wait_until_up
 
-ORIGIN = "test.hoso.vn/workers"
-OFFICERS = ("an", "binh")
 CLIENTS = 6
 HANDOFFS = 8  # per client, alternating an -> binh -> an ...
-
-
-def hoso(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from api.main import main; main()", *args]
-
-
-def enrol(data: Path, db: str | None) -> dict[str, str]:
-    """A data directory with two officers whose keys the server holds; their API tokens."""
-    settings = init_data_dir(data, origin=ORIGIN, db=db, at=T0, seed=b"\x02" * 32)
-    keys = KeyDirectory(settings.keys_dir)
-    ledger = open_ledger(settings)
-    tokens = {}
-    try:
-        for n, name in enumerate(OFFICERS):
-            key = keys.create(name, bytes([40 + n]) * 32)
-            ledger.register_key(
-                signer=keys.signer(AUTHORITY),
-                actor=AUTHORITY,
-                holder=name,
-                role=Role.OFFICER,
-                unit=UNIT,
-                public_key=key.public_key,
-                valid_from=T0,
-                at=T0,
-            )
-            tokens[name] = create_token(
-                ledger.store, actor=name, role=ApiRole.OFFICER, unit=UNIT, now=T0
-            ).token
-    finally:
-        ledger.close()
-    return tokens
-
-
-def wait_until_up(server: subprocess.Popen[bytes], url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            err = server.stderr.read().decode() if server.stderr else ""
-            pytest.fail(f"hoso serve exited with {server.returncode}: {err[-2000:]}")
-        try:
-            if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("hoso serve --workers 2 did not answer within 60 s")
 
 
 @pytest.mark.parametrize("processes", [1, 2, 3])
@@ -94,8 +43,11 @@ def test_each_worker_allows_its_share_of_the_lookup_burst(tmp_path: Path, proces
     app = create_app(load_settings(tmp_path / "d"), integrate_every=None, processes=processes)
     share = LOOKUP_BURST // processes
     with TestClient(app) as http:
-        path = f"/public/files/{UNIT}-260302-0001"
-        answers = [http.get(path, params={"pin": "000001"}).status_code for _ in range(share + 1)]
+        # A new unknown code each time: the per-code lockout (5 wrong PINs) stays out of it.
+        answers = [
+            http.get(f"/public/files/{UNIT}-260302-{i:04d}", params={"pin": "000001"}).status_code
+            for i in range(share + 1)
+        ]
     assert answers == [404] * share + [429]
 
 

@@ -82,6 +82,7 @@ def lifecycle() -> list[Any]:
     f.sign_result(actor="chu-tich", document_sha256="ab" * 32, at=at())
     f.return_result(actor="chu-tich", method=ReturnMethod.COUNTER, at=at(), calendar=CAL)
     f.rate_satisfaction(actor="thu", rating=Rating.SATISFIED, at=at())
+    f.reissue_pin(actor="thu", at=at())
     return list(f.collect_events())
 
 

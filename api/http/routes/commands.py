@@ -33,7 +33,7 @@ from fastapi import APIRouter
 from api.http.problems import PROBLEM_JSON
 from api.http.routes.commands_batch import batch
 from api.http.routes.commands_client import prepare_action, prepare_receipt, submit_events
-from api.http.routes.commands_server import receive, server_action
+from api.http.routes.commands_server import ReissuedPinOut, receive, reissue_pin, server_action
 from api.http.schemas.actions import ACTIONS, ActionBody
 from api.http.schemas.envelopes import (
     BatchOut,
@@ -96,6 +96,14 @@ def router_for(settings: Settings) -> APIRouter:
             summary=f"Prepare: {action.summary}",
             name="prepare_" + _name(action),
         )
+    router.add_api_route(
+        "/files/{code}/reissue-pin",
+        reissue_pin(keys),
+        methods=["POST"],
+        status_code=201,
+        response_model=ReissuedPinOut,
+        summary="Reissue the citizen's lookup PIN",
+    )
     router.add_api_route(
         "/files/{code}/events",
         submit_events,

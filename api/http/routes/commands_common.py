@@ -5,7 +5,6 @@ a number is reserved, the applicant's key, the PIN written with the receipt)."""
 from __future__ import annotations
 
 import inspect
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -26,8 +25,7 @@ from ledger.chain.service import Ledger
 from ledger.encoding.envelope import Envelope
 from ledger.errors import Refused
 from ledger.store.events import SideWrite
-from ledger.store.pins import hash_pin
-from ledger.store.side_tables import ApplicantKeys, CodeCounters, FilePins
+from ledger.store.side_tables import ApplicantKeys, CodeCounters
 
 CodePath = Annotated[str, Path(pattern=FILE_CODE, max_length=24, examples=[EXAMPLE_CODE])]
 Officer = Annotated[Principal, Depends(require(ApiRole.OFFICER, ApiRole.LEADER))]
@@ -93,6 +91,4 @@ def receipt_writes(
     known = isinstance(ref, str) and ApplicantKeys(ledger.store).known(ref)
     if not known:
         raise Refused(f"the receipt's applicant {ref!r} has no key on this server")
-    pin = f"{secrets.randbelow(10**6):06d}"
-    write = FilePins.adding(code, hash_pin(pin, secrets.token_bytes(16)))
-    return pin, write
+    return ledger.receipts.pin(code)

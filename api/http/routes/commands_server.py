@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import Problem
 from api.http.auth import authorize_file
@@ -88,3 +89,32 @@ def receive(keys: KeyDirectory) -> Callable[..., ReceiptOut]:
         )
 
     return receive
+
+
+class ReissuedPinOut(BaseModel):
+    """The new PIN (shown in this answer only) and the signed event that records its reissue."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"code": "PBADINH-260212-0003", "pin": "305917", "events": []}]
+        },
+    )
+    code: str
+    pin: str = Field(description="The new 6-digit PIN; the old one no longer opens the file.")
+    events: list[EventOut]
+
+
+def reissue_pin(keys: KeyDirectory) -> Callable[..., ReissuedPinOut]:
+    def reissue_pin(request: Request, code: CodePath, who: Officer) -> ReissuedPinOut:
+        """Cấp lại mã tra cứu (issue 16): the citizen lost the PIN, or the code is locked after
+        too many wrong PINs: a new PIN, shown once, signed as ``PinReissued`` by the caller's
+        key; the old PIN stops working and the lockout is lifted, in one transaction."""
+        ledger = ledger_of(request)
+        authorize_file(who, ledger.load(code).file)
+        signer = _server_signer(keys, who.actor)
+        at = ledger.clock()
+        pin, stored = ledger.reissue_pin(code, signer=signer, actor=who.actor, at=at)
+        return ReissuedPinOut(code=code, pin=pin, events=[EventOut.of(e) for e in stored])
+
+    return reissue_pin

@@ -1,26 +1,35 @@
 """The citizen's lookup (tra cứu hồ sơ) with the code and PIN printed on the receipt.
 
 No token: the code and the PIN are the credential. The answer carries no personal data of
-anyone (the procedure, the steps by department and agency, never a name). A wrong PIN and an
-unknown code give the same 404 body (only ``instance``, the path, differs), and both pay one
-scrypt, so neither the body nor the timing tells whether a code exists. Lookups are rate
-limited per client address (the service's ``lookup_bucket``, a ``TokenBucket``: by default 10
-a minute with a burst of 20) and answered 429 with ``Retry-After`` beyond that.
+anyone (the procedure, the steps by department and agency, never a name; free text only while
+the applicant's key exists). A wrong PIN and an unknown code give the same 404 body (only
+``instance``, the path, differs), and both pay one PIN check, so neither the body nor the timing
+tells whether a code exists. Against guessing (issue 16): a per-address limit (the service's
+``lookup_limit``, ``api.http.limits``: by default 20 in two minutes, shared by every worker
+through Redis when configured), and a per-code lockout that holds against any number of
+addresses: after 5 wrong PINs on a code (known or not) it answers 429 ``pin-locked`` for a
+minute, doubling with each further wrong PIN up to a day, even to the right PIN, until the
+time is over or an officer reissues the PIN at the counter (``ledger.store.pins``). Every
+answer is ``Cache-Control: no-store``; PINs are redacted from the access log (``api.logs``).
 
 Under load (issue 6) the route is ``async def`` and nothing of a remembered right PIN runs in a
-worker thread but the query: the rows (the PIN hash joined with the file's status row and its
-steps) come from ``api.http.lookup_reads``, one query for every lookup waiting at that moment, the
-same for an unknown code and a known one; the answer is written with orjson (the
-``CitizenView`` model documents it). The PIN check goes through ``ledger.store.pins.VerifiedPins``
-(the service's ``verified_pins``): a right PIN seen before skips the scrypt, while a wrong
-PIN, an unknown code or a pair not remembered pays one scrypt in a worker thread, as before.
+worker thread but the query: the rows (the PIN hash and the code's wrong PINs joined with the
+file's status row and its steps) come from ``api.http.lookup_reads``, one query for every lookup
+waiting at that moment, the same for an unknown code and a known one; the answer is written with
+orjson (the ``CitizenView`` model documents it). The PIN check goes through
+``ledger.store.pins.VerifiedPins`` (the service's ``verified_pins``): a right PIN seen before
+skips the check, while a wrong PIN, an unknown code or a pair not remembered pays one check in a
+worker thread (a keyed HMAC for new PINs, the scrypt of PINs issued before keyed PINs existed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import math
 import re
+from datetime import timedelta
 from typing import Annotated
 
 import anyio.to_thread
@@ -30,10 +39,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import Receive, Scope, Send
 
 from api.errors import Problem
+from api.http.limits import AddressLimit
 from api.http.lookup_reads import LookupReads
 from api.http.middleware import (
     FastHandler,
-    TokenBucket,
     no_unknown_query,
     problem_responses,
     rate_limited,
@@ -43,7 +52,8 @@ from api.http.schemas.reads import CODE_PATTERN, PORTAL_LABELS
 from api.http.state import ServiceState, ledger_of, service_state
 from domain.portal import PortalStatus
 from ledger.chain.service import Ledger
-from ledger.store.pins import VerifiedPins, hash_pin, pin_matches
+from ledger.encoding.canonical import parse_instant
+from ledger.store.pins import PinFailures, VerifiedPins, pin_matches
 from projections.models.reader import PostgresReader
 from projections.queries.citizen import (
     STEP_TEXT,
@@ -55,17 +65,16 @@ from projections.queries.citizen import (
 
 PREFIX = "/public/files/"
 log = logging.getLogger("hoso.http")
-_DUMMY_HASH = hash_pin("000000", b"hoso-no-such-file")  # equalises the unknown-code timing
 
 
-def _bucket(request: Request) -> TokenBucket:
-    return service_state(request).lookup_bucket
+def _limit_of(request: Request) -> AddressLimit:
+    return service_state(request).lookup_limit
 
 
 router = APIRouter(
     prefix="/public",
     tags=["public"],
-    dependencies=[Depends(rate_limited(_bucket)), Depends(no_unknown_query)],
+    dependencies=[Depends(rate_limited(_limit_of)), Depends(no_unknown_query)],
 )
 
 
@@ -178,23 +187,51 @@ def scrypt_limiter(request: Request) -> anyio.CapacityLimiter:
     return held[1]
 
 
+def locked(wait: timedelta) -> Problem:
+    """The per-code lockout (issue 16): the same for a known code and an unknown one."""
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    return Problem(
+        429,
+        "pin-locked",
+        "Locked after too many wrong PINs",
+        f"this file code is locked after too many wrong PINs; try again in {seconds} s, or "
+        "have the PIN reissued at the receiving counter (bring the receipt and an ID card)",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
 async def citizen_answer(request: Request, code: str, pin: str) -> bytes | None:
     """The citizen's view as JSON bytes, or None (the 404) for an unknown code, a wrong PIN,
-    or a file the read model does not hold yet. A right PIN remembered costs no scrypt; any
-    other answer waits for one scrypt in a worker thread (the dummy hash for an unknown code)."""
+    or a file the read model does not hold yet; ``locked`` (429) while the code is locked
+    after too many wrong PINs, even for the right one, known code or not. A right PIN
+    remembered costs nothing more; any other answer waits for one PIN check in a worker thread
+    (the dummy hash for an unknown code), and a wrong one is counted against the code."""
     ledger = ledger_of(request)
     record = await lookup_reads(request, ledger).record(code)
+    now = ledger.clock()
+    failures = PinFailures(ledger.store)
+    if record is None:
+        until = await anyio.to_thread.run_sync(failures.locked_until, code)
+    else:
+        until = parse_instant(record.locked_until) if record.locked_until else None
+    if until is not None and until > now:
+        raise locked(until - now)
     pins = verified_pins(request)
-    stored = record.pin_hash if record is not None else _DUMMY_HASH
+    stored = record.pin_hash if record is not None else pins.dummy
     if not pins.known(code, pin, stored):  # never true for the dummy: it is never remembered
         limiter = scrypt_limiter(request)
         if record is None:
-            await anyio.to_thread.run_sync(pin_matches, pin, _DUMMY_HASH, limiter=limiter)
+            check = functools.partial(pin_matches, code=code, pepper=pins.pepper)
+            await anyio.to_thread.run_sync(check, pin, pins.dummy, limiter=limiter)
+            await anyio.to_thread.run_sync(failures.failed, code, now)
             return None
         if not await anyio.to_thread.run_sync(pins.verify, code, pin, stored, limiter=limiter):
+            await anyio.to_thread.run_sync(failures.failed, code, now)
             return None
     if record is None or record.file is None:
         return None
+    if record.pin_failures:  # a right PIN outside a lockout: a fresh start
+        await anyio.to_thread.run_sync(failures.clear, code)
     file = record.file
     if file.apology_reason or file.missing_items:  # sealed text: read the applicant's key
         file = await anyio.to_thread.run_sync(revealed, file, ledger.applicant_secret)
@@ -271,7 +308,7 @@ async def lookup(
 
 _FAST_CODE = re.compile(CODE_PATTERN.removeprefix("^").removesuffix("$"))
 _FAST_QUERY = re.compile(rb"pin=([0-9]{6})")
-_limit = rate_limited(_bucket)
+_limit = rate_limited(_limit_of)
 
 
 def fast_lookup(state: ServiceState) -> FastHandler:
