@@ -164,6 +164,7 @@ def init_data_dir(
     if (data_dir / CONFIG_NAME).exists():
         raise ConfigurationError(f"{data_dir} already holds a ledger ({CONFIG_NAME} exists)")
     data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)  # the ledger, the applicants' keys, the signing keys: owner only
     keys = KeyDirectory(data_dir / "keys")
     authority = keys.create(AUTHORITY, seed=seed)
     keys.create(LOG_KEY)

@@ -25,6 +25,7 @@ from domain.procedures import Channel
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.postgres import drop_ledger_schema
 from signing import PrivateKeySigner, generate_private_key
 from signing.registry import Role
 
@@ -100,7 +101,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         )
     finally:
         with psycopg.connect(autocommit=True, **PG) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            drop_ledger_schema(conn, schema, if_exists=False)
 
 
 # ------------------------------------------------------------------- ledger

@@ -21,6 +21,7 @@ import orjson
 import psycopg
 
 from ledger.store import sql as db_sql
+from ledger.store.postgres import drop_ledger_schema
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 UNIT = "PBADINH"
@@ -145,4 +146,4 @@ def fresh_data(backend: str) -> Iterator[tuple[Path, str | None]]:
             yield data, f"{PG}?schema={schema}"
         finally:
             with psycopg.connect(PG, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                drop_ledger_schema(conn, schema)

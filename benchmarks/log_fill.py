@@ -26,6 +26,7 @@ from rich.progress import (
 )
 
 from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.postgres import drop_ledger_schema
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 ORIGIN = "bench.hoso/log"
@@ -82,7 +83,7 @@ def fresh_store(backend: str) -> Iterator[EventStore]:
     finally:
         store.close()
         with psycopg.connect(PG, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            drop_ledger_schema(conn, schema, if_exists=False)
 
 
 def progress() -> Progress:

@@ -30,6 +30,7 @@ from benchmarks.workload import ORIGIN, Workload, open_ledger
 from ledger.audit.full import audit_report
 from ledger.chain.service import Ledger
 from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.postgres import drop_ledger_schema
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -63,7 +64,7 @@ def fresh_store(backend: str) -> Iterator[Fresh]:
         finally:
             store.close()
             with psycopg.connect(PG, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                drop_ledger_schema(conn, schema, if_exists=False)
 
 
 def progress() -> Progress:

@@ -36,8 +36,7 @@ from ledger.chain.service import Ledger
 from ledger.encoding import codec
 from ledger.encoding.canonical import format_instant
 from ledger.encoding.envelope import GENESIS_HASH, build
-from ledger.store.events import EventStore, SideWrite
-from ledger.store.side_tables import ApplicantKeys
+from ledger.store.events import EventStore
 from signing import KeyDirectory, KeyFileSigner, PrivateKeySigner, generate_private_key
 
 ORIGIN = "bench.hoso/ledger"
@@ -90,7 +89,7 @@ class Workload:
         self.daily: Counter[date] = Counter()
         self.codes: list[str] = []  # every file code issued, in order
         self.refused = 0
-        self.keys: list[SideWrite] = []  # applicant keys not stored yet
+        self.keys: list[tuple[str, bytes, str]] = []  # applicant keys not stored yet
         self.day = FIRST_DAY
         self.next_index = 0
         push = sim._push
@@ -112,7 +111,7 @@ class Workload:
         ref = "ap-" + self.rng.randbytes(12).hex()
         # The applicant's key, stored before the batch that holds the file (``batches``):
         # the free text of the file's events is sealed with it (issue 16).
-        self.keys.append(ApplicantKeys.adding(ref, self.secret, format_instant(item.at)))
+        self.keys.append((ref, self.secret, format_instant(item.at)))
         self.codes.append(code)
         return AdministrativeFile.receive(
             code=code,
@@ -188,7 +187,7 @@ class Workload:
     def store_keys(self) -> None:
         """Store the applicant keys of the files generated so far (one transaction)."""
         if self.keys:
-            self.ledger.store.append([], self.keys)
+            self.ledger.receipts.keys.add(self.keys)
             self.keys = []
 
     def batches(self, n: int, size: int) -> Iterator[list[StoredEvent]]:

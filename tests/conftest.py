@@ -17,6 +17,7 @@ import pytest
 
 from ledger.chain.service import Ledger
 from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.postgres import drop_ledger_schema
 from tests.support.cast import Cast, make_ledger, the_cast
 from tests.support.postgres import PG_URL, require_postgres
 
@@ -28,7 +29,7 @@ def pg_schema() -> Iterator[str]:
     schema = "hoso_t_" + secrets.token_hex(6)
     yield f"{PG_URL}?schema={schema}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        drop_ledger_schema(conn, schema)
 
 
 @pytest.fixture

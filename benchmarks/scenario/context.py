@@ -29,6 +29,7 @@ from rich.progress import (
 )
 
 from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.postgres import drop_ledger_schema
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -161,7 +162,7 @@ class Context:
         if self._schemas:
             with psycopg.connect(self.pg_url, autocommit=True) as conn:
                 for schema in self._schemas:
-                    conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                    drop_ledger_schema(conn, schema)
         self._schemas.clear()
 
 

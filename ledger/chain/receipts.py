@@ -19,8 +19,9 @@ from ledger.encoding.canonical import format_instant
 from ledger.encoding.envelope import Envelope
 from ledger.errors import NotFound, SealError
 from ledger.store.events import EventStore, SideWrite
+from ledger.store.keystore import ApplicantKeyStore, open_key_store
 from ledger.store.pins import PinFailures, hash_pin, pin_matches
-from ledger.store.side_tables import ApplicantKeys, CodeCounters, FilePins
+from ledger.store.side_tables import CodeCounters, FilePins
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Receipt:
 
 @dataclass(frozen=True)
 class Applicant:
-    """The applicant's reference and key, and the side row storing a new one (else None)."""
+    """The applicant's reference and key (``write``: None; a new key is stored at once)."""
 
     ref: str
     secret: bytes
@@ -52,10 +53,13 @@ class Receipts:
         store: EventStore,
         random_bytes: Callable[[int], bytes],
         pin_pepper: bytes | None = None,
+        keys: ApplicantKeyStore | None = None,
     ) -> None:
+        """``keys``: the applicants' key store (default: the one beside ``store``)."""
         self.store = store
         self.random = random_bytes
         self.pin_pepper = pin_pepper
+        self.keys = open_key_store(store) if keys is None else keys
 
     def next_code(self, unit: str, day: date) -> str:
         """The next code of the unit's daily counter; one atomic increment, never reissued."""
@@ -63,12 +67,13 @@ class Receipts:
         return format_file_code(unit, day, CodeCounters(self.store).next(unit, day.isoformat()))
 
     def applicant(self, applicant_ref: str | None, at: datetime) -> Applicant:
-        """A new applicant (``applicant_ref`` None: a fresh reference and key), or a known one."""
+        """A new applicant (``applicant_ref`` None: a fresh reference and key, stored now in
+        the key store, before the receipt), or a known one."""
         if applicant_ref is None:
             ref = "ap-" + self.random(12).hex()
             secret = self.random(32)
-            write = ApplicantKeys.adding(ref, secret, format_instant(at))
-            return Applicant(ref, secret, write)
+            self.keys.add([(ref, secret, format_instant(at))])
+            return Applicant(ref, secret, None)
         known = self.applicant_secret(applicant_ref)
         if known is None:
             raise NotFound(f"applicant {applicant_ref} is unknown or was forgotten")
@@ -101,7 +106,7 @@ class Receipts:
 
     # ------------------------------------------------------------ personal data
     def applicant_secret(self, applicant_ref: str) -> bytes | None:
-        return ApplicantKeys(self.store).secret(applicant_ref)
+        return self.keys.secret(applicant_ref)
 
     def personal_data(self, applicant_ref: str, sealed: str) -> PersonalData:
         """The applicant's data, or every field ``[erased]`` once the applicant was forgotten."""
@@ -114,7 +119,7 @@ class Receipts:
             return PersonalData(ERASED, ERASED, ERASED, ERASED)
 
     def forget(self, applicant_ref: str) -> None:
-        """Decree 13/2023 erasure: destroy the applicant's key. Events are untouched."""
-        if self.applicant_secret(applicant_ref) is None:
+        """Erasure (Law 91/2025/QH15 on personal data): destroy the applicant's key, beyond
+        recovery from the key store's files. Events are untouched."""
+        if not self.keys.erase(applicant_ref):
             raise NotFound(f"applicant {applicant_ref} is unknown or already forgotten")
-        ApplicantKeys(self.store).erase(applicant_ref)

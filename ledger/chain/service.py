@@ -103,6 +103,7 @@ class Ledger:
         """Store what the writer still holds, then close the store."""
         if self.group_commit is not None:
             self.group_commit.close()
+        self.receipts.keys.close()
         self.store.close()
 
     # ------------------------------------------------------------- registry

@@ -9,6 +9,7 @@ events, so nothing is ever half-written. There is no update or delete of an even
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -287,12 +288,56 @@ class EventStore:
         for statement in SIDE_TABLES.values():
             self._execute(statement.format(blob=blob))
 
+    # ------------------------------------------------------ the store's own files
+    @property
+    def schema(self) -> str:
+        """PostgreSQL: the ledger's schema."""
+        return str(self._datastore.schema)
+
+    def sqlite_path(self) -> Path:
+        """SQLite: the database file."""
+        rows = self._query("PRAGMA database_list")
+        return Path(str(rows[0]["file"]))
+
+    def has_table(self, name: str) -> bool:
+        if self.dialect == "postgresql":
+            sql = "SELECT 1 AS x FROM pg_tables WHERE schemaname = ? AND tablename = ?"
+            return bool(self._query(sql, (self.schema, name)))
+        sql = "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return bool(self._query(sql, (name,)))
+
+    def drop_secure(self, table: str) -> None:
+        """Drop one of our side tables so that none of its bytes stay in the database's files:
+        SQLite overwrites the freed pages (``secure_delete``) and truncates its WAL after a
+        checkpoint; PostgreSQL unlinks a dropped table's files when the drop commits."""
+        if self.dialect == "postgresql":
+            self._execute(f"DROP TABLE IF EXISTS {table}")
+            return
+        with self._cursor(commit=True) as curs:
+            curs.execute("PRAGMA secure_delete = ON")
+            curs.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table name
+            curs.execute(f"DROP TABLE {table}")
+        self.checkpoint_wal()
+
+    def checkpoint_wal(self) -> None:
+        """SQLite: every page of the WAL written into the database, then the WAL emptied."""
+        if self.dialect == "sqlite":
+            with self._cursor(commit=False) as curs:
+                curs.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _vacuum_full(self, table: str) -> None:
+        """PostgreSQL: rewrite ``table`` (a qualified name of ours) into new files."""
+        with self._datastore.get_connection() as conn:  # autocommit: VACUUM needs it
+            conn.execute(f"VACUUM FULL {table}")
+
     def close(self) -> None:
         self._datastore.close()
 
 
 def open_sqlite(path: Path) -> EventStore:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The store in the SQLite file ``path``: the file (and its -wal, -shm) readable by its
+    owner only (0600), in a directory made 0700 (issue 16)."""
+    _private_files(path)
     datastore = SQLiteDatastore(str(path), lock_timeout=30, originator_id_type="text")
     recorder = _SideSQLiteRecorder(datastore, events_table_name=EVENTS_TABLE)
     try:
@@ -302,6 +347,19 @@ def open_sqlite(path: Path) -> EventStore:
     store = EventStore(recorder, datastore, "sqlite")
     store.create_tables()
     return store
+
+
+def _private_files(path: Path) -> None:
+    """``path`` created 0600 before SQLite opens it (SQLite gives its -wal and -shm the mode of
+    the database file); a database or companion file made before brought to 0600."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if p.exists():
+                os.chmod(p, 0o600)
 
 
 def open_postgres(

@@ -229,3 +229,13 @@ def parse_postgres_url(url: str) -> PostgresTarget:
         password=unquote(parsed.password or ""),
         schema=schema,
     )
+
+
+def drop_ledger_schema(
+    conn: psycopg.Connection[Any], schema: str, *, if_exists: bool = True
+) -> None:
+    """Drop a ledger's schema and its applicant keys' twin (``<schema>_keys``), on an
+    autocommit connection: what tests and benchmarks made, gone."""
+    exists = " IF EXISTS" if if_exists else ""
+    conn.execute(f'DROP SCHEMA{exists} "{schema}" CASCADE')
+    conn.execute(f'DROP SCHEMA IF EXISTS "{schema}_keys" CASCADE')

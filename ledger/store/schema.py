@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 SIDE_TABLES = {
-    "applicant_keys": (
-        "CREATE TABLE IF NOT EXISTS hoso_applicant_keys ("
-        "applicant_ref TEXT PRIMARY KEY, secret {blob} NOT NULL, created_at TEXT NOT NULL)"
-    ),
+    # (Applicants' keys live apart from the events: ledger/store/keystore.py.)
     "file_pins": (
         "CREATE TABLE IF NOT EXISTS hoso_file_pins ("
         "file_code TEXT PRIMARY KEY, pin_hash TEXT NOT NULL)"

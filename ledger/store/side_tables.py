@@ -10,7 +10,6 @@ from __future__ import annotations
 from ledger.store.events import EventStore, SideWrite
 
 _ADD_PIN = "INSERT INTO hoso_file_pins (file_code, pin_hash) VALUES (?, ?)"
-_ADD_KEY = "INSERT INTO hoso_applicant_keys (applicant_ref, secret, created_at) VALUES (?, ?, ?)"
 
 
 class CodeCounters:
@@ -61,44 +60,4 @@ class FilePins:
         """The write that puts a reissued PIN's hash in place of the old one."""
         return SideWrite(
             "UPDATE hoso_file_pins SET pin_hash = ? WHERE file_code = ?", (pin_hash, code)
-        )
-
-
-class ApplicantKeys:
-    """One secret key per applicant (``hoso_applicant_keys``), sealing their personal data.
-    Erasure destroys the key; the events that hold the sealed data stay as they are."""
-
-    def __init__(self, store: EventStore) -> None:
-        self.store = store
-
-    @staticmethod
-    def adding(applicant_ref: str, secret: bytes, created_at: str) -> SideWrite:
-        """The write that stores a new applicant's key, for the receipt's own transaction."""
-        return SideWrite(_ADD_KEY, (applicant_ref, secret, created_at))
-
-    def add(self, applicant_ref: str, secret: bytes, created_at: str) -> None:
-        """Store a new applicant's key now, in its own transaction."""
-        self.store._execute(_ADD_KEY, (applicant_ref, secret, created_at))
-
-    def secret(self, applicant_ref: str) -> bytes | None:
-        """The applicant's key, or None if unknown or erased."""
-        found = self.store._query(
-            "SELECT secret FROM hoso_applicant_keys WHERE applicant_ref = ?",
-            (applicant_ref,),
-        )
-        return bytes(found[0]["secret"]) if found else None
-
-    def known(self, applicant_ref: str) -> bool:
-        """Whether the applicant has a key here (without reading the key)."""
-        return bool(
-            self.store._query(
-                "SELECT applicant_ref FROM hoso_applicant_keys WHERE applicant_ref = ?",
-                (applicant_ref,),
-            )
-        )
-
-    def erase(self, applicant_ref: str) -> None:
-        """Destroy the applicant's key (erasure); a no-op for an unknown one."""
-        self.store._execute(
-            "DELETE FROM hoso_applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
         )

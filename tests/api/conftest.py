@@ -19,6 +19,7 @@ from api.http.app import create_app
 from api.settings import load_settings
 from api.tokens import ApiRole, create_token
 from domain.events import Desk
+from ledger.store.postgres import drop_ledger_schema
 from tests.support.cast import T0, UNIT
 from tests.support.cli import hoso
 from tests.support.http import Demo, World, project, receive, small_ledger
@@ -50,7 +51,7 @@ def demo(
     finally:
         if schema:
             with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                drop_ledger_schema(conn, schema)
 
 
 @pytest.fixture(scope="module")

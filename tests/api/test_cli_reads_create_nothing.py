@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from api.bootstrap import init_data_dir
+from ledger.store.postgres import drop_ledger_schema
 from tests.support.cast import T0
 from tests.support.cli import assert_one_line_error, hoso
 from tests.support.postgres import PG_URL, require_postgres
@@ -62,7 +63,7 @@ def test_a_read_of_a_mistyped_schema_fails_and_creates_no_schema(
         assert hoso("audit", "--data", str(data), "--db", pg_schema).returncode == 0  # the real one
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            drop_ledger_schema(conn, name)
 
 
 def test_an_existing_ledger_still_opens(tmp_path: Path) -> None:

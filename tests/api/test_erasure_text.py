@@ -69,6 +69,11 @@ def _stored_bytes(world: World) -> bytes:
     return b"".join(r.state for r in rows)
 
 
+def _data_dir_bytes(world: World) -> bytes:
+    files = sorted(p for p in Path(world.settings.data_dir).rglob("*") if p.is_file())
+    return b"".join(p.read_bytes() for p in files)
+
+
 def _outputs(world: World, code: str) -> dict[str, str]:
     """What each reader gets of the file: the officer, the inspector, the citizen."""
     receipt = world.receipts[2]
@@ -107,9 +112,17 @@ def test_forget_erases_free_text_from_every_output_and_proofs_hold(
     world: World, typed: str, tmp_path: Path
 ) -> None:
     ref = world.ledger.load(typed).file.applicant_ref
+    secret = world.ledger.applicant_secret(ref)
+    assert secret is not None
+    on_sqlite = world.settings.db is None
+    if on_sqlite:  # the scan below sees a key that is there
+        assert secret in _data_dir_bytes(world)
     bundle_before = world.get("inspector", f"/log/bundles/{typed}").json()
-    forgot = hoso("forget", ref, *_db_args(world))
+    forgot = hoso("forget", ref, *_db_args(world))  # while the service runs
     assert forgot.returncode == 0, forgot.stderr
+    if on_sqlite:  # no copy of the key in any file of the data directory, WAL included
+        assert secret not in _data_dir_bytes(world)
+    assert world.ledger.applicant_secret(ref) is None
     out = _outputs(world, typed)
     for where, text in out.items():
         assert MARK not in text, where

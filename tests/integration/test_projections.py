@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore
+from ledger.store.postgres import drop_ledger_schema
 from projections.engine.runtime import ProjectionHost
 from projections.errors import ProjectionFailed
 from projections.models.handlers import NAMES
@@ -90,7 +91,7 @@ def test_incremental_equals_rebuild_and_restarts_change_nothing(
 
             with psycopg.connect(PG_URL, autocommit=True) as conn:
                 schema = backend[1].split("?schema=")[1]
-                conn.execute(f'DROP SCHEMA IF EXISTS "{tag}_{schema}" CASCADE')
+                drop_ledger_schema(conn, f"{tag}_{schema}")
         store.close()
 
 

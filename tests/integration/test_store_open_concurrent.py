@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from ledger.store.events import EventStore, open_postgres
+from ledger.store.postgres import drop_ledger_schema
 from tests.support.postgres import PG_URL, require_postgres
 
 OPENERS = 8
@@ -49,4 +50,4 @@ def test_many_concurrent_opens_of_a_new_schema_all_succeed(pg_schema: str, attem
             store.close()
         schema = url.rsplit("schema=", 1)[1]
         with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            drop_ledger_schema(conn, schema)

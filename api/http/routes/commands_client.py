@@ -46,7 +46,6 @@ from ledger.encoding.canonical import canonical_bytes, format_instant
 from ledger.encoding.envelope import UnsignedEnvelope
 from ledger.errors import CanonicalError, MalformedEnvelope, Refused
 from ledger.store.events import SideWrite
-from ledger.store.side_tables import ApplicantKeys
 from signing import b64
 
 
@@ -107,7 +106,7 @@ def prepare_receipt(request: Request, body: PrepareReceiptIn, who: Officer) -> P
     ref = body.applicant_ref
     if ref is None:
         ref, secret = "ap-" + secrets.token_hex(12), secrets.token_bytes(32)
-        ApplicantKeys(ledger.store).add(ref, secret, format_instant(at))
+        ledger.receipts.keys.add([(ref, secret, format_instant(at))])
     else:
         secret = applicant_secret(ledger, ref)
     code = ledger.next_code(who.unit, at.astimezone(ledger.calendar.tz).date())

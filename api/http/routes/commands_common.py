@@ -25,7 +25,7 @@ from ledger.chain.service import Ledger
 from ledger.encoding.envelope import Envelope
 from ledger.errors import Refused
 from ledger.store.events import SideWrite
-from ledger.store.side_tables import ApplicantKeys, CodeCounters
+from ledger.store.side_tables import CodeCounters
 
 CodePath = Annotated[str, Path(pattern=FILE_CODE, max_length=24, examples=[EXAMPLE_CODE])]
 Officer = Annotated[Principal, Depends(require(ApiRole.OFFICER, ApiRole.LEADER))]
@@ -65,7 +65,7 @@ def check_receipt(intake: Intake, body: ReceiptIn, actor: str, key_id: str, at: 
 
 
 def applicant_secret(ledger: Ledger, ref: str) -> bytes:
-    secret = ApplicantKeys(ledger.store).secret(ref)
+    secret = ledger.applicant_secret(ref)
     if secret is None:
         raise Problem(404, "not-found", "Not found", f"applicant {ref} is unknown or was forgotten")
     return secret
@@ -88,7 +88,7 @@ def receipt_writes(
     if CodeCounters(ledger.store).last(parsed.unit, parsed.day.isoformat()) < parsed.number:
         raise Refused(f"file code {code} was not reserved: use POST /files/prepare-receipt")
     ref = first.payload.get("applicant_ref")
-    known = isinstance(ref, str) and ApplicantKeys(ledger.store).known(ref)
+    known = isinstance(ref, str) and ledger.applicant_secret(ref) is not None
     if not known:
         raise Refused(f"the receipt's applicant {ref!r} has no key on this server")
     return ledger.receipts.pin(code)

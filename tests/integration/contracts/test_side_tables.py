@@ -1,5 +1,5 @@
 """The side tables' repositories, on both backends: code counters (atomic per unit and day),
-PIN hashes, applicant keys (erasure included) and API tokens."""
+PIN hashes and API tokens (applicant keys: ``test_key_store``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 from eventsourcing.persistence import StoredEvent
 
 from ledger.store.events import EventStore
-from ledger.store.side_tables import ApplicantKeys, CodeCounters, FilePins
+from ledger.store.side_tables import CodeCounters, FilePins
 from ledger.store.tokens import TokenRepository, TokenRow
 
 
@@ -48,22 +48,6 @@ def test_pins_are_written_with_the_files_events(store: EventStore) -> None:
     store.append([StoredEvent("F-1", 1, "FileReceived", b"{}")], [FilePins.adding("F-1", "h1")])
     assert pins.pin_hash("F-1") == "h1"
     assert pins.pin_hash("F-2") is None
-
-
-def test_applicant_keys_are_kept_then_erased(store: EventStore) -> None:
-    keys = ApplicantKeys(store)
-    keys.add("ap-1", b"\x00secret\xff" * 3, "2026-03-02T01:00:00.000000Z")
-    store.append(
-        [StoredEvent("F-1", 1, "FileReceived", b"{}")],
-        [ApplicantKeys.adding("ap-2", b"two", "2026-03-02T01:00:00.000000Z")],
-    )
-    assert keys.secret("ap-1") == b"\x00secret\xff" * 3
-    assert keys.secret("ap-2") == b"two" and keys.known("ap-2")
-    keys.erase("ap-1")
-    assert keys.secret("ap-1") is None and not keys.known("ap-1")
-    assert keys.known("ap-2")  # only that applicant's key went
-    keys.erase("ap-1")  # erasing again changes nothing
-    assert [e.originator_version for e in store.stream("F-1")] == [1]  # events untouched
 
 
 def token(n: int, actor: str = "an") -> TokenRow:

@@ -1,0 +1,175 @@
+"""The applicants' keys, in a store apart from the events (issue 16, point 4).
+
+Each applicant's personal data and free text are sealed with their own key
+(``ledger.chain.personal``, ``ledger.chain.sealed_text``); forgetting the applicant destroys the
+key. Kept beside the events, a destroyed key stayed readable in SQLite's WAL and free pages of
+``ledger.sqlite3`` while the server ran. So the keys live apart, behind one small interface
+(``ApplicantKeyStore``; a KMS or an HSM can stand behind it later):
+
+- SQLite: their own database file, ``applicant-keys.sqlite3`` beside ``ledger.sqlite3``, mode
+  0600, in rollback-journal mode (no WAL: no second copy of a page outlives its transaction)
+  with ``secure_delete`` on every connection (a deleted key's bytes are overwritten with zeros
+  in the file, not left in a free page).
+- PostgreSQL: their own schema, ``<ledger schema>_keys``; after an erasure the table is
+  rewritten (``VACUUM FULL``), so no dead tuple holds the key in the table's files. What
+  PostgreSQL's WAL, WAL archives and backups keep is beyond the database's reach: README
+  ("Security") says how long.
+
+A key is written in its own transaction before the receipt that uses it; a receipt that then
+fails leaves a key that seals nothing, which is harmless. ``migrate`` moves the keys of a
+ledger made before this store existed out of the events' database and erases them there.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from ledger.errors import StoreError
+from ledger.store.events import EventStore
+
+KEY_FILE = "applicant-keys.sqlite3"
+OLD_TABLE = "hoso_applicant_keys"  # where keys lived, in the events' database, before
+_COLUMNS = "applicant_ref TEXT PRIMARY KEY, secret {blob} NOT NULL, created_at TEXT NOT NULL"
+
+
+class ApplicantKeyStore(Protocol):
+    def add(self, rows: Iterable[tuple[str, bytes, str]]) -> None:
+        """Store new applicants' keys: (reference, 32-byte secret, created at), durably."""
+        ...
+
+    def secret(self, applicant_ref: str) -> bytes | None:
+        """The applicant's key, or None if unknown or erased."""
+        ...
+
+    def erase(self, applicant_ref: str) -> bool:
+        """Destroy the key beyond recovery from the store's files; False if there was none."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def create_private(path: Path) -> None:
+    """An empty file only its owner may read (0600), if there is none yet; a file made
+    before is brought to 0600 too. (SQLite gives its -wal, -shm and -journal files the mode
+    of the database file.)"""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        os.chmod(path, 0o600)
+
+
+class SQLiteKeyStore:
+    def __init__(self, path: Path) -> None:
+        create_private(path)
+        self.path = path
+        try:
+            self._conn = sqlite3.connect(
+                str(path), timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA secure_delete = ON")
+            self._conn.execute("PRAGMA journal_mode = DELETE")
+            self._conn.execute(
+                f"CREATE TABLE IF NOT EXISTS applicant_keys ({_COLUMNS.format(blob='BLOB')})"
+            )
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open the applicant key store {path}: {e}") from e
+        self._lock = threading.Lock()
+
+    def _run(self, sql: str, params: Any = ()) -> list[Any]:
+        try:
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as e:
+            raise StoreError(f"applicant key store: {e}") from e
+
+    def add(self, rows: Iterable[tuple[str, bytes, str]]) -> None:
+        try:
+            with self._lock:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._conn.executemany("INSERT INTO applicant_keys VALUES (?, ?, ?)", rows)
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise StoreError(f"applicant key store: {e}") from e
+
+    def secret(self, applicant_ref: str) -> bytes | None:
+        found = self._run(
+            "SELECT secret FROM applicant_keys WHERE applicant_ref = ?", (applicant_ref,)
+        )
+        return bytes(found[0][0]) if found else None
+
+    def erase(self, applicant_ref: str) -> bool:
+        found = self._run(
+            "DELETE FROM applicant_keys WHERE applicant_ref = ? RETURNING applicant_ref",
+            (applicant_ref,),
+        )
+        return bool(found)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class PostgresKeyStore:
+    def __init__(self, store: EventStore, schema: str) -> None:
+        self.store = store
+        self.table = f'"{schema}_keys".applicant_keys'
+        self.store._execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}_keys"')
+        columns = _COLUMNS.format(blob="BYTEA")
+        self.store._execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
+
+    def add(self, rows: Iterable[tuple[str, bytes, str]]) -> None:
+        for row in rows:
+            self.store._execute(f"INSERT INTO {self.table} VALUES (?, ?, ?)", row)  # noqa: S608
+
+    def secret(self, applicant_ref: str) -> bytes | None:
+        found = self.store._query(
+            f"SELECT secret FROM {self.table} WHERE applicant_ref = ?",  # noqa: S608
+            (applicant_ref,),
+        )
+        return bytes(found[0]["secret"]) if found else None
+
+    def erase(self, applicant_ref: str) -> bool:
+        found = self.store._execute(
+            f"DELETE FROM {self.table} WHERE applicant_ref = ? RETURNING applicant_ref",  # noqa: S608
+            (applicant_ref,),
+        )
+        self.store._vacuum_full(self.table)  # no dead tuple keeps the key in the table's files
+        return bool(found)
+
+    def close(self) -> None:
+        """Nothing of its own: it works through the ledger's store."""
+
+
+def open_key_store(store: EventStore) -> ApplicantKeyStore:
+    """The key store of the ledger in ``store``: beside its SQLite file, or in its PostgreSQL
+    schema's ``_keys`` twin; the keys of an older ledger moved in (``migrate``)."""
+    keys: ApplicantKeyStore
+    if store.dialect == "postgresql":
+        keys = PostgresKeyStore(store, store.schema)
+    else:
+        keys = SQLiteKeyStore(store.sqlite_path().parent / KEY_FILE)
+    migrate(store, keys)
+    return keys
+
+
+def migrate(store: EventStore, keys: ApplicantKeyStore) -> None:
+    """Keys left in the events' database by an older ledger: copied into ``keys``, then the
+    old table dropped with its pages overwritten (SQLite: ``secure_delete`` and a truncating
+    checkpoint of the WAL; PostgreSQL: a dropped table's files are unlinked at once)."""
+    if not store.has_table(OLD_TABLE):
+        return
+    rows = store._query(f"SELECT applicant_ref, secret, created_at FROM {OLD_TABLE}")  # noqa: S608
+    have = [r for r in rows if keys.secret(str(r["applicant_ref"])) is None]
+    keys.add((str(r["applicant_ref"]), bytes(r["secret"]), str(r["created_at"])) for r in have)
+    store.drop_secure(OLD_TABLE)
