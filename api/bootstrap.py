@@ -15,10 +15,11 @@ from ledger.chain.service import Ledger
 from ledger.errors import ConfigurationError
 from ledger.log import jobs
 from ledger.log.storage import MerkleLog, StoredCheckpoint
-from ledger.store.events import open_store
+from ledger.store.events import EventStore, open_store
 from ledger.store.existing import open_existing_store
 from ledger.store.group_commit import GroupCommit
-from ledger.store.pins import PEPPER_BYTES, new_pepper
+from ledger.store.pins import PEPPER_BYTES, new_pepper, pepper_id
+from ledger.store.side_tables import Meta
 from projections.engine.runtime import ProjectionHost
 from signing import KeyDirectory, load_private_key_pem
 from signing.note import NoteSigner, NoteVerifier
@@ -28,6 +29,7 @@ LOG_KEY = "log"
 
 
 PIN_PEPPER = "pin-pepper"  # in the keys directory, beside the signing keys
+PEPPER_ID_KEY = "pin_pepper_id"
 
 
 def open_ledger(
@@ -36,8 +38,11 @@ def open_ledger(
     """The ledger; with ``group_commit`` (the service) concurrent commands share
     transactions (close it with ``Ledger.close``). ``existing``: its store must already hold a
     ledger (the CLI's commands: reading never creates storage)."""
-    opener = open_existing_store if existing else open_store
-    store = opener(settings.db, settings.data_dir)
+    store = (
+        open_existing_store(settings.db, settings.data_dir)
+        if existing
+        else open_store(settings.db, settings.data_dir, pool_size=settings.pg_pool_size)
+    )
     writer = None
     if group_commit:
         writer = GroupCommit(
@@ -52,8 +57,33 @@ def open_ledger(
         calendar=settings.calendar(),
         supplement_policy=settings.supplement_policy,
         group_commit=writer,
-        pin_pepper=pin_pepper(settings, create=not existing),
+        pin_pepper=checked_pepper(settings, store, existing=existing),
     )
+
+
+def checked_pepper(settings: Settings, store: EventStore, *, existing: bool) -> bytes | None:
+    """The PIN pepper, checked against the id the ledger keeps of it (``hoso_meta``): a ledger
+    whose PINs were made with a pepper refuses to open without it, or with another, in one
+    sentence, rather than make a new one under which no citizen's PIN would open."""
+    path = settings.keys_dir / PIN_PEPPER
+    known = Meta(store).get(PEPPER_ID_KEY)
+    pepper = pin_pepper(settings, create=not existing and known is None)
+    if pepper is None:
+        if known is not None:
+            raise ConfigurationError(
+                f"the PIN pepper {path} is missing, and this ledger's PINs were made with it: "
+                "restore it from its backup (without it no citizen's PIN can be checked)"
+            )
+        return None
+    if known is None:
+        if not existing:
+            Meta(store).put_new(PEPPER_ID_KEY, pepper_id(pepper))
+    elif known != pepper_id(pepper):
+        raise ConfigurationError(
+            f"the PIN pepper {path} is not the one this ledger's PINs were made with: "
+            "restore the right file from its backup"
+        )
+    return pepper
 
 
 def pin_pepper(settings: Settings, *, create: bool = True) -> bytes | None:
@@ -188,5 +218,9 @@ def init_data_dir(
 def open_projections(settings: Settings, ledger: Ledger) -> ProjectionHost:
     """The read models of this ledger (created on first use, then followed)."""
     return ProjectionHost(
-        ledger.store, settings.db, str(settings.data_dir / "ledger.sqlite3"), ledger.calendar
+        ledger.store,
+        settings.db,
+        str(settings.data_dir / "ledger.sqlite3"),
+        ledger.calendar,
+        pool_size=settings.pg_projection_pool_size,
     )

@@ -23,8 +23,12 @@ than one worker there is refused with a one-line reason.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
 import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -97,7 +101,12 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
     leader = Leader(settings)
     leader.start()  # fails here, in one line, before any worker starts
     os.environ[WORKER_ENV] = orjson.dumps(
-        {"data": str(settings.data_dir), "db": settings.db, "workers": workers}
+        {
+            "data": str(settings.data_dir),
+            "db": settings.db,
+            "workers": workers,
+            "leader": os.getpid(),
+        }
     ).decode()
     try:
         uvicorn.run(
@@ -134,10 +143,35 @@ def worker_app() -> FastAPI:
     if raw is None:
         raise ConfigurationError(f"{WORKER_ENV} is not set: start workers with hoso serve")
     cfg = orjson.loads(raw)
+    watch_leader(int(cfg["leader"]))
     settings = load_settings(Path(cfg["data"]), cfg["db"])
     return create_app(
         settings, integrate_every=None, follow_projections=False, processes=int(cfg["workers"])
     )
+
+
+def watch_leader(leader: int, every: float = 0.5, grace: float = 10.0) -> None:
+    """A worker stops when its leader is gone (issue 16: after a kill -9 of the leader, its
+    workers went on answering 201 to commands nobody would integrate, holding the port).
+    Linux tells the worker at once (``PR_SET_PDEATHSIG``: SIGTERM, uvicorn's graceful stop);
+    a watcher thread also notices the new parent, and exits hard if the stop hangs."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != leader:  # it died before the signal was asked for
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def watch() -> None:
+        while os.getppid() == leader:
+            time.sleep(every)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(grace)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hoso-leader-watch", daemon=True).start()
+
+
+PR_SET_PDEATHSIG = 1
 
 
 class Leader:

@@ -101,6 +101,17 @@ class Settings:
     # the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
     # networks); none by default: the peer's own address is the client's
     trusted_proxies: tuple[str, ...] = ()
+    # how long a request's body may stall between two pieces before a 408 closes it
+    body_timeout_seconds: float = 10.0
+    # PostgreSQL connections of one process (issue 16): the ledger's store keeps
+    # ``pg_pool_size`` and opens as many more at a peak; each of the read models' datastores
+    # (3 for a service that follows them, 5 more for the followers) keeps
+    # ``pg_projection_pool_size`` and as many more; the lookups keep 1. By default at most
+    # 8 + 2 * 8 + 1 = 25 for ``hoso serve`` (22 measured under load); with ``--workers N``
+    # the leader 8 + 2 * 8 = 24 and each worker 8 + 1 = 9: 51 at N = 3 (37 measured), well
+    # below PostgreSQL's 100; see README "PostgreSQL".
+    pg_pool_size: int = 4
+    pg_projection_pool_size: int = 1
 
     @property
     def max_event_delay(self) -> timedelta | None:
@@ -144,6 +155,9 @@ class Settings:
             "max_event_delay_seconds": self.max_event_delay_seconds,
             "rate_limit_storage": self.rate_limit_storage,
             "trusted_proxies": list(self.trusted_proxies),
+            "body_timeout_seconds": self.body_timeout_seconds,
+            "pg_pool_size": self.pg_pool_size,
+            "pg_projection_pool_size": self.pg_projection_pool_size,
         }
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
 
@@ -184,6 +198,9 @@ def load_settings(data_dir: Path, db: str | None = None) -> Settings:
             max_event_delay_seconds=_optional_seconds(doc.get("max_event_delay_seconds")),
             rate_limit_storage=os.environ.get(RATE_LIMIT_ENV) or doc.get("rate_limit_storage"),
             trusted_proxies=_proxies(os.environ.get(PROXIES_ENV), doc.get("trusted_proxies", [])),
+            body_timeout_seconds=float(doc.get("body_timeout_seconds", 10.0)),
+            pg_pool_size=int(doc.get("pg_pool_size", 4)),
+            pg_projection_pool_size=int(doc.get("pg_projection_pool_size", 1)),
         )
     except (orjson.JSONDecodeError, KeyError, ValueError, TypeError, EncodingError) as e:
         raise ConfigurationError(f"{path} is not a valid hoso configuration: {e}") from e

@@ -47,6 +47,8 @@ from domain.events import (
     SupplementReceived,
     SupplementRequested,
 )
+from domain.instants import instant as _instant
+from domain.instants import new_appointment
 from domain.procedures import Channel, Procedure
 from domain.text import items as _items
 from domain.text import text as _text
@@ -55,12 +57,6 @@ SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 S = FileState
 WORKING_STATES = frozenset({S.RECEIVED, S.IN_PROGRESS})
-
-
-def _aware(at: datetime, what: str) -> datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidValue(f"{what} must carry a time zone")
-    return at
 
 
 class AdministrativeFile(BaseAggregate[str]):
@@ -131,7 +127,7 @@ class AdministrativeFile(BaseAggregate[str]):
         if parsed.unit != unit:
             raise InvalidValue(f"file code {code} does not belong to unit {unit}")
         check_actor(actor)
-        _aware(at, "receipt time")
+        _instant(at, "receipt time")
         if channel is Channel.ONLINE and not procedure.online_eligible:
             raise InvalidValue(f"procedure {procedure.code} cannot be filed online")
         _text(counter, "counter")
@@ -191,7 +187,7 @@ class AdministrativeFile(BaseAggregate[str]):
             raise self._refuse(action, f"the file is held by {self.holder.officer}, not {actor}")
 
     def _check_time(self, at: datetime) -> datetime:
-        _aware(at, "action time")
+        _instant(at, "action time")
         if at < self.modified_on:
             raise InvalidValue(
                 f"file {self.id}: action time {at.isoformat()} is before its last event "
@@ -386,7 +382,7 @@ class AdministrativeFile(BaseAggregate[str]):
         action = "issue_apology"
         self._require_open(action)
         at = self._check_time(at)
-        _aware(new_appointment_at, "new appointment")
+        new_appointment(new_appointment_at, at)
         if new_appointment_at <= self.appointment_at:
             raise self._refuse(
                 action,

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from api.bootstrap import Services, open_services
 from api.http import problems
 from api.http.followers import Followers
+from api.http.guards import HeadAsGet
 from api.http.middleware import (
     BodySizeLimit,
     FastPath,
@@ -133,7 +134,8 @@ def create_app(
     fast = routes_public.fast_lookup(state)
     app.add_middleware(FastPath, prefix=routes_public.PREFIX, handler=fast)
     app.add_middleware(BodySizeLimit, limits=state)
-    app.add_middleware(NoStore, prefix="/public/")  # outermost: the fast path's answers too
+    app.add_middleware(NoStore, prefix="/public/")  # the fast path's answers too
+    app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything inside
     problems.install(app)
     # The citizen's lookup first: routes are matched in order, one by one (issue 6: the public
     # route is the hot one; no other path starts with /public, so the order changes no answer).

@@ -3,7 +3,8 @@ limiting, strict query strings, and the problem+json answers declared in the Ope
 
 - ``BodySizeLimit``: a request whose body exceeds the service's ``max_body_bytes`` (1 MiB)
   gets a 413 problem before anything parses it: a declared ``Content-Length`` over the limit is
-  refused at once, a chunked body is counted as it arrives.
+  refused at once, a chunked body is counted as it arrives; a body that stalls for
+  ``body_timeout`` seconds (10) gets a 408 and its connection closed.
 - ``rate_limited``: the citizen lookup's per-address limit (``api.http.limits``); a refusal
   carries how long to wait (``Retry-After``).
 - ``no_unknown_query``: FastAPI ignores query parameters a route does not declare; on our routes
@@ -13,6 +14,7 @@ limiting, strict query strings, and the problem+json answers declared in the Ope
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -28,6 +30,7 @@ from api.http.limits import AddressLimit
 from api.http.problems import PROBLEM_JSON, problem_response
 
 MAX_BODY_BYTES = 1 << 20
+BODY_TIMEOUT_SECONDS = 10.0
 
 
 # --------------------------------------------------------------------------- the body limit
@@ -92,16 +95,29 @@ class NoStore:
 
 
 class BodyLimits(Protocol):
-    """Where ``BodySizeLimit`` reads its limit (the service's state: tests change it)."""
+    """Where ``BodySizeLimit`` reads its limits (the service's state: tests change them)."""
 
     max_body_bytes: int
+    body_timeout: float
+
+
+def request_timeout(seconds: float) -> Problem:
+    return Problem(
+        408,
+        "request-timeout",
+        "Request timeout",
+        f"the request body did not arrive within {seconds:g} s",
+        headers={"Connection": "close"},
+    )
 
 
 class BodySizeLimit:
-    """ASGI middleware: refuse bodies over ``limits.max_body_bytes`` with a 413 problem.
+    """ASGI middleware: refuse bodies over ``limits.max_body_bytes`` with a 413 problem, and
+    bodies that do not arrive in time with a 408 (issue 16: slow senders held connections).
 
-    A declared ``Content-Length`` is checked before anything is read (the server enforces it);
-    a body without one (chunked) is read here up to the limit and then handed on unchanged.
+    A declared ``Content-Length`` over the limit is refused before anything is read. Otherwise
+    the body is read here, each piece within ``limits.body_timeout`` seconds of the one
+    before, up to the limit, and then handed on unchanged: the app never waits on a client.
     """
 
     def __init__(self, app: ASGIApp, limits: BodyLimits) -> None:
@@ -109,28 +125,30 @@ class BodySizeLimit:
         self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = self.limits.max_body_bytes
+        limit, seconds = self.limits.max_body_bytes, self.limits.body_timeout
+        path = scope.get("path")
         declared = _content_length(scope)
-        if declared is not None:
-            if declared > limit:
-                await problem_response(too_large(limit), scope.get("path"))(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
+        if declared is not None and declared > limit:
+            await problem_response(too_large(limit), path)(scope, receive, send)
             return
         chunks: list[bytes] = []
         seen = 0
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), seconds)
+            except TimeoutError:
+                await problem_response(request_timeout(seconds), path)(scope, receive, send)
+                return
             if message["type"] != "http.request":  # the client went away
                 await self.app(scope, _replay([message]), send)
                 return
             chunk = message.get("body", b"")
             seen += len(chunk)
             if seen > limit:
-                await problem_response(too_large(limit), scope.get("path"))(scope, receive, send)
+                await problem_response(too_large(limit), path)(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 from api.errors import Problem
 from api.http import problems
 from api.http.limits import LOOKUP_BURST, LOOKUP_RATE_PER_MINUTE, AddressLimit
-from api.http.middleware import MAX_BODY_BYTES
+from api.http.middleware import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
 from api.settings import Settings
 from ledger.store.pins import VerifiedPins
 
@@ -45,6 +45,7 @@ class ServiceState:
     # How far a client-signed event's occurred_at may be from the server's clock.
     max_skew: timedelta = DEFAULT_MAX_SKEW
     max_body_bytes: int = MAX_BODY_BYTES
+    body_timeout: float = BODY_TIMEOUT_SECONDS
     # The citizen lookup's per-address limit (shared, or this process's share: ``for_settings``).
     lookup_limit: AddressLimit = field(default_factory=AddressLimit)
     # Verified (code, PIN) pairs: per process, never shared.
@@ -71,7 +72,12 @@ class ServiceState:
         limit = AddressLimit(
             LOOKUP_RATE_PER_MINUTE / share, max(1, LOOKUP_BURST // share), storage=shared
         )
-        return cls(settings=settings, processes=processes, lookup_limit=limit)
+        return cls(
+            settings=settings,
+            processes=processes,
+            lookup_limit=limit,
+            body_timeout=settings.body_timeout_seconds,
+        )
 
 
 def ledger_of(request: HTTPConnection) -> Ledger:

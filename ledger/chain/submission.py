@@ -61,7 +61,13 @@ class IntakeRules(Rules, Sealing, Protocol):
 
 def replay_submitted(ledger: IntakeRules, current: Any, env: Envelope, event: Any) -> Any:
     """``replay``, for a client-signed envelope: its free text must be sealed under its file's
-    applicant key (``Refused`` otherwise), so nothing typed escapes erasure."""
+    applicant key (``Refused`` otherwise), so nothing typed escapes erasure; and a PIN is
+    reissued only by the server, which sets the new PIN with the event."""
+    if env.type == "PinReissued":
+        raise Refused(
+            "a PIN is reissued by the server, which sets the new PIN: "
+            "POST /files/{code}/reissue-pin"
+        )
     ref = (
         event.applicant_ref if env.type == "FileReceived" else getattr(current, "applicant_ref", "")
     )

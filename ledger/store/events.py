@@ -428,10 +428,11 @@ def _open_postgres_schema(
     return store
 
 
-def open_store(db: str | None, data_dir: Path) -> EventStore:
-    """None or ``sqlite:///path``: SQLite (default ``DATA/ledger.sqlite3``); else PostgreSQL."""
+def open_store(db: str | None, data_dir: Path, *, pool_size: int = 4) -> EventStore:
+    """None or ``sqlite:///path``: SQLite (default ``DATA/ledger.sqlite3``); else PostgreSQL,
+    with at most ``2 * pool_size`` connections (``pool_size`` kept, as many more at a peak)."""
     if db is None or db == "":
         return open_sqlite(data_dir / "ledger.sqlite3")
     if db.startswith("sqlite:///"):
         return open_sqlite(Path(db.removeprefix("sqlite:///")))
-    return open_postgres(db)
+    return open_postgres(db, pool_size=pool_size)

@@ -9,11 +9,11 @@ stolen database alone then gives no PIN back, however many of the 10^6 a laptop 
 check costs microseconds, not a scrypt. Hashes made before the pepper existed (``scrypt$``,
 salted scrypt) keep verifying.
 
-``PinFailures`` counts wrong PINs per code, for known and unknown codes alike (the same answer
-for both), in the database, so every worker process sees the same count: after
-``FREE_TRIES`` wrong PINs the code is locked for a minute, doubling with each wrong PIN
-after that up to a day (``lock_seconds``); a right PIN outside a lockout clears the count, and
-an officer who reissues the PIN at the counter clears it too.
+``PinFailures`` counts PIN checks per code, for known and unknown codes alike (the same answer
+for both), in the database, so every worker process sees the same count, and counts each one
+before it runs (``attempt``): after ``FREE_TRIES`` wrong PINs the code is locked for a minute,
+doubling with each wrong PIN after that up to a day (``lock_seconds``); a right PIN outside a
+lockout clears the count, and an officer who reissues the PIN at the counter clears it too.
 """
 
 from __future__ import annotations
@@ -74,6 +74,12 @@ def new_pepper() -> bytes:
     return secrets.token_bytes(PEPPER_BYTES)
 
 
+def pepper_id(pepper: bytes) -> str:
+    """What the database keeps of the pepper (never the pepper): enough to tell it is the one
+    the ledger's PINs were made with."""
+    return hashlib.sha256(b"hoso/pin-pepper-id\x00" + pepper).hexdigest()[:32]
+
+
 def lock_seconds(failures: int) -> int:
     """How long a code stays locked after its ``failures``-th wrong PIN in a row (0: not)."""
     if failures < FREE_TRIES:
@@ -95,23 +101,33 @@ class PinFailures:
         value = found[0]["locked_until"] if found else None
         return parse_instant(str(value)) if value else None
 
-    def failed(self, code: str, now: datetime) -> datetime | None:
-        """Count one more wrong PIN; until when the code is now locked (None: not locked)."""
+    def attempt(self, code: str, now: datetime) -> datetime | None:
+        """Count one lookup that needs a PIN check, BEFORE the check, in one atomic statement:
+        None when it may go on, else until when the code is locked (nothing counted). The
+        attempt that reaches ``FREE_TRIES`` locks the code at once, as if it will fail (a
+        right PIN then clears it), so guesses sent together get no more than ``FREE_TRIES``
+        PIN checks between them, however many arrive at the same moment."""
+        first_lock = format_instant(now + timedelta(seconds=FIRST_LOCK_SECONDS))
         rows = self.store._execute(
             "INSERT INTO hoso_pin_failures (file_code, failures, locked_until) "
             "VALUES (?, 1, NULL) ON CONFLICT (file_code) DO UPDATE "
-            "SET failures = hoso_pin_failures.failures + 1 RETURNING failures",
-            (code,),
+            "SET failures = hoso_pin_failures.failures + 1, locked_until = CASE "
+            "WHEN hoso_pin_failures.failures + 1 >= ? THEN ? ELSE NULL END "
+            "WHERE hoso_pin_failures.locked_until IS NULL "
+            "OR hoso_pin_failures.locked_until <= ? RETURNING failures",
+            (code, FREE_TRIES, first_lock, format_instant(now)),
         )
-        seconds = lock_seconds(int(rows[0]["failures"]))
-        if not seconds:
-            return None
-        until = now + timedelta(seconds=seconds)
-        self.store._execute(
-            "UPDATE hoso_pin_failures SET locked_until = ? WHERE file_code = ?",
-            (format_instant(until), code),
-        )
-        return until
+        if not rows:  # locked: this one is refused without a check, and not counted
+            return self.locked_until(code) or now + timedelta(seconds=1)
+        failures = int(rows[0]["failures"])
+        seconds = lock_seconds(failures)
+        if seconds > FIRST_LOCK_SECONDS:  # a later wrong PIN: a longer lock
+            self.store._execute(
+                "UPDATE hoso_pin_failures SET locked_until = ? "
+                "WHERE file_code = ? AND failures = ?",
+                (format_instant(now + timedelta(seconds=seconds)), code, failures),
+            )
+        return None
 
     @staticmethod
     def clearing(code: str) -> SideWrite:

@@ -61,3 +61,21 @@ class FilePins:
         return SideWrite(
             "UPDATE hoso_file_pins SET pin_hash = ? WHERE file_code = ?", (pin_hash, code)
         )
+
+
+class Meta:
+    """Facts about the ledger itself (``hoso_meta``: key -> text), each written once."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    def get(self, key: str) -> str | None:
+        found = self.store._query("SELECT value FROM hoso_meta WHERE key = ?", (key,))
+        return str(found[0]["value"]) if found else None
+
+    def put_new(self, key: str, value: str) -> None:
+        """Write ``key`` if it is not there yet (a second writer's value is ignored)."""
+        self.store._execute(
+            "INSERT INTO hoso_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            (key, value),
+        )

@@ -58,8 +58,14 @@ class Hoso(Application[str]):
         return super().construct_transcoder()
 
 
-def environment(db: str | None, sqlite_path: str) -> dict[str, str]:
-    """The ``eventsourcing`` environment for the ledger's database (SQLite file or PostgreSQL)."""
+POOL_SIZE = 1  # connections each of the projections' PostgreSQL datastores keeps (as many more
+# at a peak): the library's default, 5 + 10 for each of the host's and the followers' several
+# datastores, held 47 connections for one ``hoso serve`` (issue 16)
+
+
+def environment(db: str | None, sqlite_path: str, pool_size: int = POOL_SIZE) -> dict[str, str]:
+    """The ``eventsourcing`` environment for the ledger's database (SQLite file or PostgreSQL);
+    on PostgreSQL each datastore made from it keeps ``pool_size`` connections, at most twice."""
     if db is None or db.startswith("sqlite:///"):
         path = db.removeprefix("sqlite:///") if db else sqlite_path
         return {
@@ -78,6 +84,8 @@ def environment(db: str | None, sqlite_path: str) -> dict[str, str]:
         "POSTGRES_USER": target.user,
         "POSTGRES_PASSWORD": target.password,
         "POSTGRES_SCHEMA": target.schema,
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "ORIGINATOR_ID_TYPE": "text",
         "CREATE_TABLE": "false",
     }

@@ -30,7 +30,7 @@ from domain.calendar import WorkingCalendar
 from ledger.encoding.fast.event import decode_event
 from ledger.errors import LedgerError
 from ledger.store.events import EventStore
-from projections.engine.app import Hoso, LedgerEvent, environment
+from projections.engine.app import POOL_SIZE, Hoso, LedgerEvent, environment
 from projections.engine.aside import rebuild_aside
 from projections.engine.batch import Batch
 from projections.engine.pipeline import Job, Pipeline, collector_paused
@@ -78,11 +78,16 @@ class ProjectionHost:
     """All projections of one ledger database."""
 
     def __init__(
-        self, store: EventStore, db: str | None, sqlite_path: str, calendar: WorkingCalendar
+        self,
+        store: EventStore,
+        db: str | None,
+        sqlite_path: str,
+        calendar: WorkingCalendar,
+        pool_size: int = POOL_SIZE,
     ) -> None:
         self.store = store
         self.calendar = calendar
-        self.env = environment(db, sqlite_path)
+        self.env = environment(db, sqlite_path, pool_size)
         self.postgres = store.dialect == "postgresql"
         self.app = Hoso(env=self.env)
         self.handlers: dict[str, Handler] = {name: self.fresh_handler(name) for name in NAMES}

@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -25,61 +20,10 @@ from fastapi.testclient import TestClient
 from api.http.app import create_app
 from api.settings import load_settings
 from tests.support.cast import UNIT
-from tests.support.http import RECEIPT, free_port
 from tests.support.problems import assert_problem
-from tests.support.serve import enrol, hoso, wait_until_up
+from tests.support.serve import enrol, served
 
 REDIS = "async+redis://127.0.0.1:6379/14"
-
-
-@dataclasses.dataclass
-class Served:
-    url: str
-    tokens: dict[str, str]
-    log: Path  # the server's stdout: its access log
-
-    def receive(self) -> tuple[str, str]:
-        r = httpx.post(
-            f"{self.url}/files",
-            json=RECEIPT,
-            headers={"Authorization": f"Bearer {self.tokens['an']}"},
-            timeout=30,
-        )
-        assert r.status_code == 201, r.text
-        code, pin = r.json()["code"], r.json()["pin"]
-        deadline = time.monotonic() + 30
-        while self.lookup(code, pin).status_code != 200:  # the read models follow (a right
-            assert time.monotonic() < deadline, "the file never reached the read model"
-            time.sleep(0.2)  # PIN on a file not projected yet is never counted as wrong)
-        return code, pin
-
-    def lookup(self, code: str, pin: str, address: str | None = None) -> httpx.Response:
-        headers = {"X-Forwarded-For": address} if address else {}
-        return httpx.get(
-            f"{self.url}/public/files/{code}", params={"pin": pin}, headers=headers, timeout=30
-        )
-
-
-@contextmanager
-def served(tmp_path: Path, db: str | None, **env: str) -> Iterator[Served]:
-    data = tmp_path / "d"
-    tokens = enrol(data, db)
-    port = free_port()
-    log = tmp_path / "access.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            hoso("serve", "--data", str(data), "--port", str(port)),
-            stdout=out,
-            stderr=subprocess.PIPE,
-            env={**os.environ, **env},
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until_up(server, url)
-            yield Served(url, tokens, log)
-        finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=30)
 
 
 def _wrong(pin: str, n: int) -> str:

@@ -219,19 +219,23 @@ async def citizen_answer(request: Request, code: str, pin: str) -> bytes | None:
     pins = verified_pins(request)
     stored = record.pin_hash if record is not None else pins.dummy
     if not pins.known(code, pin, stored):  # never true for the dummy: it is never remembered
+        # Counted before the check: a burst of guesses gets no more checks than the lockout
+        # allows, however many arrive together.
+        until = await anyio.to_thread.run_sync(failures.attempt, code, now)
+        if until is not None:
+            raise locked(until - now)
         limiter = scrypt_limiter(request)
         if record is None:
             check = functools.partial(pin_matches, code=code, pepper=pins.pepper)
             await anyio.to_thread.run_sync(check, pin, pins.dummy, limiter=limiter)
-            await anyio.to_thread.run_sync(failures.failed, code, now)
             return None
         if not await anyio.to_thread.run_sync(pins.verify, code, pin, stored, limiter=limiter):
-            await anyio.to_thread.run_sync(failures.failed, code, now)
             return None
+        await anyio.to_thread.run_sync(failures.clear, code)  # a right PIN: a fresh start
+    elif record is not None and record.pin_failures:  # remembered, and the code not locked
+        await anyio.to_thread.run_sync(failures.clear, code)
     if record is None or record.file is None:
         return None
-    if record.pin_failures:  # a right PIN outside a lockout: a fresh start
-        await anyio.to_thread.run_sync(failures.clear, code)
     file = record.file
     if file.apology_reason or file.missing_items:  # sealed text: read the applicant's key
         file = await anyio.to_thread.run_sync(revealed, file, ledger.applicant_secret)
