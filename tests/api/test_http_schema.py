@@ -28,6 +28,7 @@ from api.http.limits import AddressLimit
 from api.http.state import state_of
 from api.tokens import ApiRole, create_token
 from domain.events import Desk
+from signing import KeyDirectory
 from tests.support.cast import T0, UNIT
 from tests.support.http import project, receive, small_ledger
 
@@ -52,6 +53,9 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             ),
         )
         KNOWN["code"] = receipts[0].code
+        # The server holds an's key (small_ledger registered signer(3)): server-signed
+        # commands reach the domain's checks with whatever the body holds.
+        KeyDirectory(settings_.keys_dir).create("an", bytes([3]) * 32)
         integrate_and_checkpoint(settings_, ledger, force=True)
         project(settings_, ledger)
         for name, actor, role in [
@@ -122,3 +126,61 @@ def test_schema_documents_every_operation(api_schema: Any) -> None:
         for method, op in item.items():
             assert op.get("summary"), (method, path)
             assert "default" in op["responses"], (method, path)
+
+
+def _body_example(raw: dict[str, Any], spec: dict[str, Any]) -> Any:
+    """The JSON body an operation documents (its example, or its schema's first)."""
+    body = raw.get("requestBody", {}).get("content", {}).get("application/json", {})
+    if "example" in body:
+        return body["example"]
+    schema = body.get("schema", {})
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].split("/")[-1]]
+    examples = schema.get("examples") or []
+    return examples[0] if examples else None
+
+
+def _hostile(value: Any) -> Iterator[Any]:
+    """``value`` with one text at a time carrying a NUL, or (a date-time) the year 9999."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            for changed in _hostile(item):
+                yield {**value, key: changed}
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            for changed in _hostile(item):
+                yield [*value[:i], changed, *value[i + 1 :]]
+    elif isinstance(value, str):
+        yield value + "\x00x"
+        if len(value) >= 20 and value[4] == "-" and "T" in value:
+            yield "9999-12-31T23:59:59Z"
+            yield "9999-12-31T23:59:59.999999-12:00"
+
+
+def test_nul_and_year_9999_in_every_body_get_no_5xx(api_schema: Any) -> None:
+    """Issue 16: every documented body, one text at a time made hostile (a NUL; the year 9999
+    in a date-time), sent by schemathesis as an officer and as the integration client: a
+    clear 4xx, or (where such a value is fine) a success, but never a server error."""
+    spec = api_schema.raw_schema
+    failures: list[str] = []
+    sent = 0
+    refused: dict[int, int] = {}
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        if operation.method.upper() != "POST":
+            continue
+        example = _body_example(operation.definition.raw, spec)
+        if example is None:
+            continue
+        path = {k: v for k, v in KNOWN.items() if "{" + k + "}" in operation.path}
+        for body in _hostile(example):
+            for who in ("officer", "inspector"):
+                case = operation.Case(body=body, path_parameters=path or None)
+                response = case.call(headers={"Authorization": f"Bearer {TOKENS[who]}"})
+                sent += 1
+                refused[response.status_code] = refused.get(response.status_code, 0) + 1
+                if response.status_code >= 500:
+                    failures.append(f"{operation.label} {body!r}: {response.status_code}")
+    assert sent > 50, sent
+    assert not failures, "\n".join(failures)
+    assert refused.get(422, 0) > 20, refused  # the hostile values reached the checks
