@@ -87,6 +87,7 @@ class Served:
             timeout=30,
         )
         assert r.status_code == 201, r.text
+        assert "counter" in r.json()["pin_notice"]  # the receipt says how to unlock a code
         code, pin = r.json()["code"], r.json()["pin"]
         deadline = time.monotonic() + 30
         while self.lookup(code, pin).status_code != 200:  # the read models follow (a right

@@ -76,6 +76,16 @@ class PrepareReceiptIn(ReceiptIn):
     at: AwareDatetime | None = Field(default=None, description=SIGNING_FIELDS["at"])
 
 
+PIN_NOTICE_VI = (
+    "Giữ kín mã tra cứu. Nhập sai 5 lần, việc tra cứu hồ sơ bị tạm khóa; mang giấy tiếp nhận "
+    "và căn cước đến bộ phận một cửa để được cấp lại mã."
+)
+PIN_NOTICE = (
+    "Keep the PIN private. After 5 wrong PINs the file's lookup is locked for a while; bring "
+    "this receipt and your ID card to the one-stop counter to have a new PIN issued."
+)
+
+
 class ReceiptOut(BaseModel):
     """The receipt slip: the PIN is shown here once and never again."""
 
@@ -86,6 +96,8 @@ class ReceiptOut(BaseModel):
             "applicant_ref": "ap-0123456789abcdef01234567",
             "appointment_at": "2026-03-02T10:00:00Z",
             "events": [{**EVENT_EXAMPLE, "version": 1, "type": "FileReceived"}],
+            "pin_notice_vi": PIN_NOTICE_VI,
+            "pin_notice": PIN_NOTICE,
         }
     )
     code: str
@@ -93,3 +105,5 @@ class ReceiptOut(BaseModel):
     applicant_ref: str
     appointment_at: datetime
     events: list[EventOut]
+    pin_notice_vi: str = Field(default=PIN_NOTICE_VI, description="For the printed receipt.")
+    pin_notice: str = Field(default=PIN_NOTICE, description="The same, in English.")
