@@ -21,6 +21,7 @@ from api.http.app import create_app
 from api.settings import load_settings
 from api.tokens import ApiRole, create_token
 from tests.support.cli import hoso
+from tests.support.http import documented_body
 
 ANON, OFFICER, LEADER, ADMIN, INTEGRATION, INSPECTOR, STRANGER = (
     "anonymous",
@@ -113,17 +114,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, str]
     return settings, tokens, code
 
 
-def _example(op: dict[str, Any], spec: dict[str, Any]) -> Any:
-    body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
-    if "example" in body:
-        return body["example"]
-    schema = body.get("schema", {})
-    if "$ref" in schema:
-        schema = spec["components"]["schemas"][schema["$ref"].split("/")[-1]]
-    examples = schema.get("examples") or ([schema["example"]] if "example" in schema else [])
-    return examples[0] if examples else None
-
-
 def test_every_role_against_every_endpoint(world: tuple[Any, dict[str, str], str]) -> None:
     settings, tokens, code = world
     app = create_app(settings, integrate_every=None)
@@ -142,7 +132,7 @@ def test_every_role_against_every_endpoint(world: tuple[Any, dict[str, str], str
                 url = path.replace("{code}", code).replace("{unit}", "PBADINH")
                 url = url.replace("{path}", "0/000.p/1")
                 params = _params(path, code)
-                body = _example(op, spec)
+                body = documented_body(op, spec)
                 for caller in CALLERS:
                     headers = (
                         {} if caller == ANON else {"Authorization": f"Bearer {tokens[caller]}"}

@@ -14,14 +14,12 @@ import orjson
 import pytest
 
 from api.bootstrap import integrate_and_checkpoint
-from api.http.state import state_of
 from domain.events import Desk
-from ledger.encoding import codec
-from ledger.encoding.envelope import build
+from domain.file import AdministrativeFile
 from ledger.errors import Refused
 from tests.support.cast import T0, UNIT
 from tests.support.cli import hoso
-from tests.support.http import World, project
+from tests.support.http import World, project, submit_unsealed
 from tests.support.problems import assert_problem
 
 MARK = "CCCD 079123456789"  # what an officer should never type into a note, typed
@@ -153,32 +151,10 @@ def test_forget_erases_free_text_from_every_output_and_proofs_hold(
 
 
 def test_a_client_signed_envelope_with_text_in_clear_is_refused(world: World) -> None:
-    code = world.receipts[3].code
-    loaded = world.ledger.load(code)
-    f = loaded.file
-    f.hand_off(actor="an", to=Desk("an", "tu-phap", UNIT), note=f"giao {MARK}", at=AT)
-    (event,) = f.collect_events()
-    type_, payload = codec.to_payload(event)  # the note in clear: not sealed by the server
-    env = build(
-        origin=world.ledger.origin,
-        stream=code,
-        version=event.originator_version,
-        type_=type_,
-        occurred_at=event.timestamp,
-        actor="an",
-        key_id=world.officer.key_id,
-        payload=payload,
-        prev_hash=loaded.head_hash,
-    ).sign(world.officer)
-    served = state_of(world.client.app).ledger
-    assert served is not None
-    served.clock = lambda: AT  # the service's receipt time: the envelope's own time
-    body = {"envelopes": [orjson.loads(env.to_bytes())]}
-    r = world.client.post(
-        f"/files/{code}/events",
-        json=body,
-        headers={"Authorization": f"Bearer {world.tokens['officer']}"},
-    )
+    def hand_off(f: AdministrativeFile) -> None:
+        f.hand_off(actor="an", to=Desk("an", "tu-phap", UNIT), note=f"giao {MARK}", at=AT)
+
+    r = submit_unsealed(world, world.receipts[3].code, hand_off, AT)
     problem = assert_problem(r, 422, "refused")
     assert "sealed" in problem["detail"]
     assert MARK.encode() not in _stored_bytes(world)

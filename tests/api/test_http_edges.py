@@ -25,12 +25,9 @@ from api.bootstrap import PIN_PEPPER, open_ledger
 from api.http.limits import AddressLimit
 from api.http.state import state_of
 from api.settings import load_settings
-from domain.events import PinReissued
-from ledger.encoding import codec
-from ledger.encoding.envelope import build
 from ledger.errors import ConfigurationError
 from tests.support.cast import T0
-from tests.support.http import World, free_port
+from tests.support.http import World, free_port, submit_unsealed
 from tests.support.postgres import PG_URL
 from tests.support.problems import assert_problem
 from tests.support.serve import enrol, hoso, served, wait_until_up
@@ -118,30 +115,9 @@ def test_a_burst_of_guesses_gets_no_more_than_five_pin_checks(world: World) -> N
 
 
 def test_a_client_signed_pin_reissue_is_refused(world: World) -> None:
-    code = world.receipts[3].code
-    loaded = world.ledger.load(code)
-    loaded.file.reissue_pin(actor="an", at=T0 + timedelta(hours=3))
-    (event,) = loaded.file.collect_events()
-    assert isinstance(event, PinReissued)
-    type_, payload = codec.to_payload(event)
-    env = build(
-        origin=world.ledger.origin,
-        stream=code,
-        version=event.originator_version,
-        type_=type_,
-        occurred_at=event.timestamp,
-        actor="an",
-        key_id=world.officer.key_id,
-        payload=payload,
-        prev_hash=loaded.head_hash,
-    ).sign(world.officer)
-    served_ledger = state_of(world.client.app).ledger
-    assert served_ledger is not None
-    served_ledger.clock = lambda: T0 + timedelta(hours=3)
-    r = world.client.post(
-        f"/files/{code}/events",
-        json={"envelopes": [orjson.loads(env.to_bytes())]},
-        headers={"Authorization": f"Bearer {world.tokens['officer']}"},
+    at = T0 + timedelta(hours=3)
+    r = submit_unsealed(
+        world, world.receipts[3].code, lambda f: f.reissue_pin(actor="an", at=at), at
     )
     assert "reissue-pin" in assert_problem(r, 422, "refused")["detail"]
 

@@ -30,7 +30,7 @@ from api.tokens import ApiRole, create_token
 from domain.events import Desk
 from signing import KeyDirectory
 from tests.support.cast import T0, UNIT
-from tests.support.http import project, receive, small_ledger
+from tests.support.http import documented_body, project, receive, small_ledger
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 TOKENS: dict[str, str] = {}
@@ -128,18 +128,6 @@ def test_schema_documents_every_operation(api_schema: Any) -> None:
             assert "default" in op["responses"], (method, path)
 
 
-def _body_example(raw: dict[str, Any], spec: dict[str, Any]) -> Any:
-    """The JSON body an operation documents (its example, or its schema's first)."""
-    body = raw.get("requestBody", {}).get("content", {}).get("application/json", {})
-    if "example" in body:
-        return body["example"]
-    schema = body.get("schema", {})
-    if "$ref" in schema:
-        schema = spec["components"]["schemas"][schema["$ref"].split("/")[-1]]
-    examples = schema.get("examples") or []
-    return examples[0] if examples else None
-
-
 def _hostile(value: Any) -> Iterator[Any]:
     """``value`` with one text at a time carrying a NUL, or (a date-time) the year 9999."""
     if isinstance(value, dict):
@@ -169,7 +157,7 @@ def test_nul_and_year_9999_in_every_body_get_no_5xx(api_schema: Any) -> None:
         operation = result.ok()
         if operation.method.upper() != "POST":
             continue
-        example = _body_example(operation.definition.raw, spec)
+        example = documented_body(operation.definition.raw, spec)
         if example is None:
             continue
         path = {k: v for k, v in KNOWN.items() if "{" + k + "}" in operation.path}

@@ -7,19 +7,25 @@ public views must never show their data (``no_personal_data``).
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi.testclient import TestClient
 
 from api.bootstrap import AUTHORITY, init_data_dir, open_ledger, open_projections
+from api.http.state import state_of
 from api.settings import Settings
 from api.tokens import ApiRole, create_token
+from domain.file import AdministrativeFile
 from domain.procedures import Channel
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger, Receipt
+from ledger.encoding import codec
+from ledger.encoding.envelope import build
 from projections.models.handlers import NAMES
 from signing import KeyDirectory, PrivateKeySigner
 from signing.registry import Role
@@ -157,3 +163,47 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def submit_unsealed(
+    world: World, code: str, command: Callable[[AdministrativeFile], None], at: datetime
+) -> Any:
+    """What a client that builds its own envelope sends: ``command``'s one event on the file as
+    it stands, as it comes from the domain (free text in clear, nothing of the server's
+    sealing), signed by ``an`` and submitted to ``POST /files/{code}/events`` at ``at`` (the
+    service's clock is set there); the HTTP response."""
+    loaded = world.ledger.load(code)
+    command(loaded.file)
+    (event,) = loaded.file.collect_events()
+    type_, payload = codec.to_payload(event)
+    env = build(
+        origin=world.ledger.origin,
+        stream=code,
+        version=event.originator_version,
+        type_=type_,
+        occurred_at=event.timestamp,
+        actor="an",
+        key_id=world.officer.key_id,
+        payload=payload,
+        prev_hash=loaded.head_hash,
+    ).sign(world.officer)
+    served = state_of(world.client.app).ledger
+    assert served is not None
+    served.clock = lambda: at
+    return world.client.post(
+        f"/files/{code}/events",
+        json={"envelopes": [orjson.loads(env.to_bytes())]},
+        headers={"Authorization": f"Bearer {world.tokens['officer']}"},
+    )
+
+
+def documented_body(op: dict[str, Any], spec: dict[str, Any]) -> Any:
+    """The JSON body an OpenAPI operation documents (its example, or its schema's first)."""
+    body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+    if "example" in body:
+        return body["example"]
+    schema = body.get("schema", {})
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].split("/")[-1]]
+    examples = schema.get("examples") or ([schema["example"]] if "example" in schema else [])
+    return examples[0] if examples else None

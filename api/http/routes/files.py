@@ -4,6 +4,8 @@ in the national portal's codes. Each is rebuilt from the file's verified events
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
@@ -168,6 +170,12 @@ def read_history(request: Request, code: Code, who: Caller) -> HistoryModel:
     return HistoryModel(code=code, verified=True, rows=rows)
 
 
+BUNDLE_RESPONSE: dict[str, Any] = {
+    "description": "A `hoso-bundle/v2` document.",
+    "content": {"application/json": {"schema": {"type": "object"}, "example": BUNDLE_EXAMPLE}},
+}
+
+
 def _desk_of(holder: Desk) -> DeskModel:
     return DeskModel(officer=holder.officer, department=holder.department, agency=holder.agency)
 
@@ -178,15 +186,7 @@ def _desk_of(holder: Desk) -> DeskModel:
     description="The same document as `/log/bundles/{code}`: every event of the file and of the "
     "key registry with its inclusion proof in the latest checkpoint, for `hoso verify` offline. "
     "409 with Retry-After while a checkpoint does not yet cover every event of the file.",
-    responses={
-        200: {
-            "description": "A `hoso-bundle/v2` document.",
-            "content": {
-                "application/json": {"schema": {"type": "object"}, "example": BUNDLE_EXAMPLE}
-            },
-        },
-        **problem_responses(*AUTH, 404, 409),
-    },
+    responses={200: BUNDLE_RESPONSE, **problem_responses(*AUTH, 404, 409)},
     response_class=JSONResponse,
 )
 def read_bundle(request: Request, code: Code, who: Caller) -> JSONResponse:

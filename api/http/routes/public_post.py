@@ -22,8 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.bootstrap import open_log
 from api.http.middleware import problem_responses
 from api.http.routes import public as routes_public
-from api.http.routes.files import bundle_answer
-from api.http.schemas.examples import BUNDLE_EXAMPLE
+from api.http.routes.files import BUNDLE_RESPONSE, bundle_answer
 from api.http.schemas.reads import CODE_PATTERN
 from api.http.state import ledger_of
 
@@ -70,15 +69,7 @@ async def citizen_lookup(
     "unknown code and a wrong PIN give the same 404; rate limited like the lookup. 409 with "
     "Retry-After while a checkpoint does not yet cover every event of the file; 429 "
     "`pin-locked` as for the lookup.",
-    responses={
-        200: {
-            "description": "A `hoso-bundle/v2` document.",
-            "content": {
-                "application/json": {"schema": {"type": "object"}, "example": BUNDLE_EXAMPLE}
-            },
-        },
-        **problem_responses(404, 409, 422, 429, 503),
-    },
+    responses={200: BUNDLE_RESPONSE, **problem_responses(404, 409, 422, 429, 503)},
     response_class=JSONResponse,
 )
 async def citizen_bundle(
