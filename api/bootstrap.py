@@ -211,7 +211,10 @@ def init_data_dir(
         ledger.establish_registry(authority, actor=AUTHORITY, at=at)
     finally:
         ledger.store.close()
-    (data_dir / CONFIG_NAME).write_bytes(settings.to_json())
+    config = data_dir / CONFIG_NAME  # may name the database with its password: owner only
+    config.touch(mode=0o600)
+    os.chmod(config, 0o600)
+    config.write_bytes(settings.to_json())
     return load_settings(data_dir, db)
 
 

@@ -128,6 +128,8 @@ def test_the_pin_pepper_is_the_one_the_pins_were_made_with(tmp_path: Path) -> No
     settings = load_settings(data)
     pepper = settings.keys_dir / PIN_PEPPER
     assert pepper.stat().st_mode & 0o777 == 0o600
+    assert (data / "hoso.json").stat().st_mode & 0o777 == 0o600  # it may hold a DB password
+    assert data.stat().st_mode & 0o777 == 0o700
     kept = pepper.read_bytes()
     pepper.unlink()
     with pytest.raises(ConfigurationError, match="missing"):
