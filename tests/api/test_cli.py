@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -83,6 +84,28 @@ def test_forget_keeps_audit_green(demo_dir: Path, tmp_path: Path) -> None:
     after = hoso("file", "show", code, "--data", str(copy))
     assert "[erased]" in after.stdout
     assert hoso("audit", "--data", str(copy)).returncode == 0
+
+
+def test_an_officer_reissues_a_pin_at_the_counter(demo_dir: Path, tmp_path: Path) -> None:
+    """Issue 16: a new PIN, signed as PinReissued; the old one stops working."""
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(demo_dir), str(copy)], check=True)
+    creds = json.loads((copy / "demo-credentials.json").read_text())
+    sample = creds["samples"][0]
+    code, old = sample["code"], sample["pin"]
+    made = hoso("file", "reissue-pin", code, "--actor", "quay01", "--data", str(copy))
+    assert made.returncode == 0, made.stderr
+    new = re.search(r"New PIN for \S+: (\d{6})", made.stdout)
+    assert new, made.stdout
+    assert hoso("status", code, "--pin", new.group(1), "--data", str(copy)).returncode == 0
+    if new.group(1) != old:
+        assert_one_line_error(hoso("status", code, "--pin", old, "--data", str(copy)))
+    shown = hoso("file", "show", code, "--data", str(copy))
+    assert "Cấp lại mã tra cứu" in shown.stdout
+    assert hoso("audit", "--data", str(copy)).returncode == 0
+    assert_one_line_error(
+        hoso("file", "reissue-pin", code, "--actor", "nobody", "--data", str(copy))
+    )
 
 
 def test_bad_input_is_one_line_and_nonzero(tmp_path: Path, demo_dir: Path) -> None:
