@@ -299,37 +299,6 @@ class EventStore:
         rows = self._query("PRAGMA database_list")
         return Path(str(rows[0]["file"]))
 
-    def has_table(self, name: str) -> bool:
-        if self.dialect == "postgresql":
-            sql = "SELECT 1 AS x FROM pg_tables WHERE schemaname = ? AND tablename = ?"
-            return bool(self._query(sql, (self.schema, name)))
-        sql = "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?"
-        return bool(self._query(sql, (name,)))
-
-    def drop_secure(self, table: str) -> None:
-        """Drop one of our side tables so that none of its bytes stay in the database's files:
-        SQLite overwrites the freed pages (``secure_delete``) and truncates its WAL after a
-        checkpoint; PostgreSQL unlinks a dropped table's files when the drop commits."""
-        if self.dialect == "postgresql":
-            self._execute(f"DROP TABLE IF EXISTS {table}")
-            return
-        with self._cursor(commit=True) as curs:
-            curs.execute("PRAGMA secure_delete = ON")
-            curs.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table name
-            curs.execute(f"DROP TABLE {table}")
-        self.checkpoint_wal()
-
-    def checkpoint_wal(self) -> None:
-        """SQLite: every page of the WAL written into the database, then the WAL emptied."""
-        if self.dialect == "sqlite":
-            with self._cursor(commit=False) as curs:
-                curs.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    def _vacuum_full(self, table: str) -> None:
-        """PostgreSQL: rewrite ``table`` (a qualified name of ours) into new files."""
-        with self._datastore.get_connection() as conn:  # autocommit: VACUUM needs it
-            conn.execute(f"VACUUM FULL {table}")
-
     def close(self) -> None:
         self._datastore.close()
 

@@ -144,7 +144,7 @@ class PostgresKeyStore:
             f"DELETE FROM {self.table} WHERE applicant_ref = ? RETURNING applicant_ref",  # noqa: S608
             (applicant_ref,),
         )
-        self.store._vacuum_full(self.table)  # no dead tuple keeps the key in the table's files
+        _vacuum_full(self.store, self.table)  # no dead tuple keeps the key in the table's files
         return bool(found)
 
     def close(self) -> None:
@@ -167,9 +167,38 @@ def migrate(store: EventStore, keys: ApplicantKeyStore) -> None:
     """Keys left in the events' database by an older ledger: copied into ``keys``, then the
     old table dropped with its pages overwritten (SQLite: ``secure_delete`` and a truncating
     checkpoint of the WAL; PostgreSQL: a dropped table's files are unlinked at once)."""
-    if not store.has_table(OLD_TABLE):
+    if not has_table(store, OLD_TABLE):
         return
     rows = store._query(f"SELECT applicant_ref, secret, created_at FROM {OLD_TABLE}")  # noqa: S608
     have = [r for r in rows if keys.secret(str(r["applicant_ref"])) is None]
     keys.add((str(r["applicant_ref"]), bytes(r["secret"]), str(r["created_at"])) for r in have)
-    store.drop_secure(OLD_TABLE)
+    _drop_secure(store, OLD_TABLE)
+
+
+def has_table(store: EventStore, name: str) -> bool:
+    if store.dialect == "postgresql":
+        sql = "SELECT 1 AS x FROM pg_tables WHERE schemaname = ? AND tablename = ?"
+        return bool(store._query(sql, (store.schema, name)))
+    sql = "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return bool(store._query(sql, (name,)))
+
+
+def _drop_secure(store: EventStore, table: str) -> None:
+    """Drop one of our side tables so that none of its bytes stay in the database's files:
+    SQLite overwrites the freed pages (``secure_delete``) and truncates its WAL after a
+    checkpoint; PostgreSQL unlinks a dropped table's files when the drop commits."""
+    if store.dialect == "postgresql":
+        store._execute(f"DROP TABLE IF EXISTS {table}")
+        return
+    with store._cursor(commit=True) as curs:
+        curs.execute("PRAGMA secure_delete = ON")
+        curs.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table name
+        curs.execute(f"DROP TABLE {table}")
+    with store._cursor(commit=False) as curs:
+        curs.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _vacuum_full(store: EventStore, table: str) -> None:
+    """PostgreSQL: rewrite ``table`` (a qualified name of ours) into new files."""
+    with store._datastore.get_connection() as conn:  # autocommit: VACUUM needs it
+        conn.execute(f"VACUUM FULL {table}")

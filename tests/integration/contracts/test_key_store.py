@@ -12,7 +12,7 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, open_postgres, open_sqlite
-from ledger.store.keystore import KEY_FILE, OLD_TABLE, open_key_store
+from ledger.store.keystore import KEY_FILE, OLD_TABLE, has_table, open_key_store
 
 SECRET = bytes(range(7, 39))  # 32 bytes no page of the databases holds by chance
 AT = "2026-03-02T01:00:00.000000Z"
@@ -44,7 +44,7 @@ def test_keys_are_kept_then_erased(store: EventStore) -> None:
     assert keys.secret("ap-2") == b"two"  # only that applicant's key went
     assert keys.erase("ap-1") is False  # erasing again: nothing to erase
     assert [e.originator_version for e in store.stream("F-1")] == [1]  # events untouched
-    assert not store.has_table(OLD_TABLE)  # no key beside the events
+    assert not has_table(store, OLD_TABLE)  # no key beside the events
     keys.close()
 
 
@@ -69,7 +69,7 @@ def test_an_erased_key_leaves_no_dead_tuple_on_postgres(pg_schema: str) -> None:
     assert SECRET in _table_file(store, table)  # the scan sees a key that is there
     assert keys.erase("ap-1")
     assert SECRET not in _table_file(store, table)  # rewritten: no dead tuple keeps it
-    assert not store.has_table(OLD_TABLE)
+    assert not has_table(store, OLD_TABLE)
     keys.close()
     store.close()
 
@@ -84,7 +84,7 @@ def test_an_older_ledgers_keys_move_out_of_the_events_database(store: EventStore
     db_sql.run(store, f"INSERT INTO {OLD_TABLE} VALUES (?, ?, ?)", ("ap-old", SECRET, AT))
     keys = open_key_store(store)
     assert keys.secret("ap-old") == SECRET
-    assert not store.has_table(OLD_TABLE)
+    assert not has_table(store, OLD_TABLE)
     if store.dialect == "sqlite":
         events_db = store.sqlite_path()
         held = b"".join(
