@@ -109,8 +109,7 @@ class FileCommands:
         registry.key_for(actor, signer.key_id, at)  # valid for this actor now
         code = self.receipts.next_code(unit, at.astimezone(self.calendar.tz).date())
         pin, pin_write = self.receipts.pin(code)
-        side: list[SideWrite] = [] if known.write is None else [known.write]
-        side.append(pin_write)
+        side: list[SideWrite] = [pin_write]
         f = commands.Receive.issue(draft, code)
         events = self.sealer.seal(f.collect_events(), known.ref, known.secret)
         with self.writer.expecting():

@@ -38,11 +38,10 @@ class Receipt:
 
 @dataclass(frozen=True)
 class Applicant:
-    """The applicant's reference and key (``write``: None; a new key is stored at once)."""
+    """The applicant's reference and key (a new key is stored at once, in the key store)."""
 
     ref: str
     secret: bytes
-    write: SideWrite | None
 
 
 class Receipts:
@@ -73,11 +72,11 @@ class Receipts:
             ref = "ap-" + self.random(12).hex()
             secret = self.random(32)
             self.keys.add([(ref, secret, format_instant(at))])
-            return Applicant(ref, secret, None)
+            return Applicant(ref, secret)
         known = self.applicant_secret(applicant_ref)
         if known is None:
             raise NotFound(f"applicant {applicant_ref} is unknown or was forgotten")
-        return Applicant(applicant_ref, known, None)
+        return Applicant(applicant_ref, known)
 
     def pin(self, code: str) -> tuple[str, SideWrite]:
         """A new PIN for the file (shown once) and the side row storing its keyed hash."""

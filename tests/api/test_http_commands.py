@@ -548,6 +548,8 @@ def test_bad_bodies_and_domain_refusals(env: Env) -> None:
     ]
     for path, body, status, kind in cases:
         assert_problem(env.post("an", path, body), status, kind)
+    unknown = {**RECEIPT, "key_id": env.kids["dung"], "applicant_ref": "ap-" + "0" * 24}
+    assert_problem(env.post("dung", "/files/prepare-receipt", unknown), 404, "not-found")
     assert env.size() == before
     # A refused receipt reserves no number: the next receipt takes the next code.
     number = int(code.rsplit("-", 1)[1])

@@ -54,9 +54,9 @@ def hand_offs(ledger: Ledger, cast: Cast, code: str, at: datetime) -> list[bytes
 
 def receipt(ledger: Ledger, cast: Cast, n: int, at: datetime) -> list[bytes]:
     """A new file opened by the client (an), handed on to binh in the same submission."""
-    applicant = ledger.receipts.applicant(None, at)  # a new applicant and key, as the
-    if applicant.write is not None:  # prepare-receipt route stores one (issue 16: the
-        ledger.store.append([], [applicant.write])  # receipt's documents are sealed with it)
+    # A new applicant, its key stored, as the prepare-receipt route makes one (issue 16: the
+    # receipt's documents are sealed with it).
+    applicant = ledger.receipts.applicant(None, at)
     unsigned = Intake(ledger).prepare_receipt(
         actor="an",
         key_id=cast.officer.key_id,

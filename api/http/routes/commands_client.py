@@ -18,7 +18,6 @@ from api.http.routes.commands_common import (
     CodePath,
     Officer,
     Preparer,
-    applicant_secret,
     check_receipt,
     intake_of,
     person,
@@ -42,7 +41,7 @@ from domain.codes import parse_file_code
 from ledger.chain.intake import Intake
 from ledger.chain.personal import seal
 from ledger.chain.service import Ledger
-from ledger.encoding.canonical import canonical_bytes, format_instant
+from ledger.encoding.canonical import canonical_bytes
 from ledger.encoding.envelope import UnsignedEnvelope
 from ledger.errors import CanonicalError, MalformedEnvelope, Refused
 from ledger.store.events import SideWrite
@@ -103,12 +102,8 @@ def prepare_receipt(request: Request, body: PrepareReceiptIn, who: Officer) -> P
     at = body.at or ledger.clock()
     ledger.registry().key_for(who.actor, body.key_id, at)
     check_receipt(intake, body, who.actor, body.key_id, at, who.unit)
-    ref = body.applicant_ref
-    if ref is None:
-        ref, secret = "ap-" + secrets.token_hex(12), secrets.token_bytes(32)
-        ledger.receipts.keys.add([(ref, secret, format_instant(at))])
-    else:
-        secret = applicant_secret(ledger, ref)
+    applicant = ledger.receipts.applicant(body.applicant_ref, at)  # a new one's key is stored
+    ref, secret = applicant.ref, applicant.secret
     code = ledger.next_code(who.unit, at.astimezone(ledger.calendar.tz).date())
     unsigned = intake.prepare_receipt(
         actor=who.actor,

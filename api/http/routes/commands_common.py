@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
-from api.errors import Problem
 from api.http.auth import require
 from api.http.schemas.commands import EXAMPLE_CODE, FILE_CODE
 from api.http.schemas.envelopes import SignedEnvelopeIn
@@ -62,13 +61,6 @@ def check_receipt(intake: Intake, body: ReceiptIn, actor: str, key_id: str, at: 
         code=format_file_code(unit, at.astimezone(intake.ledger.calendar.tz).date(), 1),
         seal=False,
     )
-
-
-def applicant_secret(ledger: Ledger, ref: str) -> bytes:
-    secret = ledger.applicant_secret(ref)
-    if secret is None:
-        raise Problem(404, "not-found", "Not found", f"applicant {ref} is unknown or was forgotten")
-    return secret
 
 
 def signature(params: Sequence[tuple[str, Any]], returns: Any) -> inspect.Signature:

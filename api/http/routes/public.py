@@ -210,10 +210,9 @@ async def citizen_answer(request: Request, code: str, pin: str) -> bytes | None:
     record = await lookup_reads(request, ledger).record(code)
     now = ledger.clock()
     failures = PinFailures(ledger.store)
-    if record is None:
-        until = await anyio.to_thread.run_sync(failures.locked_until, code)
-    else:
-        until = parse_instant(record.locked_until) if record.locked_until else None
+    # A known code's lock came with its rows; an unknown code's (and every code's that needs a
+    # PIN check) is met by ``attempt`` below: the same path and work for both.
+    until = parse_instant(record.locked_until) if record and record.locked_until else None
     if until is not None and until > now:
         raise locked(until - now)
     pins = verified_pins(request)
