@@ -137,15 +137,26 @@ def _map_text(event: E, fields: tuple[str, ...], fn: Callable[[str], str]) -> E:
 def seal_event(
     event: E, applicant_ref: str, secret: bytes, random_bytes: Callable[[int], bytes]
 ) -> E:
-    """``event`` with each free text not yet sealed sealed under the applicant's key."""
+    """``event`` with each free text sealed under the applicant's key. A text that already has
+    the sealed form must be one of this applicant's that opens (else ``Refused``): typed in that
+    form, it would be kept as it is and escape erasure."""
     fields = FREE_TEXT.get(type(event).__name__)
     if not fields:
         return event
 
     def one(text: str) -> str:
-        if is_sealed(text):
-            return text
-        return seal_text(secret, random_bytes(NONCE_BYTES), applicant_ref, text)
+        if not is_sealed(text):
+            return seal_text(secret, random_bytes(NONCE_BYTES), applicant_ref, text)
+        try:
+            if sealed_ref(text) == applicant_ref:
+                open_text(secret, text)
+                return text
+        except SealError:
+            pass
+        raise Refused(
+            f"{type(event).__name__}: a text in the form of a sealed text that is not one of "
+            "this file's; type the text itself"
+        )
 
     return _map_text(event, fields, one)
 
@@ -172,10 +183,10 @@ def check_sealed(event: Any, applicant_ref: str, secret: bytes | None) -> None:
                 ) from e
 
 
-def _has_clear_text(event: Any) -> bool:
+def _has_text(event: Any) -> bool:
     for name in FREE_TEXT.get(type(event).__name__, ()):
         value = getattr(event, name)
-        if any(t and not is_sealed(t) for t in (value if isinstance(value, tuple) else (value,))):
+        if any(value if isinstance(value, tuple) else (value,)):
             return True
     return False
 
@@ -193,7 +204,7 @@ class TextSealer:
         """``events`` with their free text sealed; the key is read only when there is text to
         seal (``secret``: a new applicant's key, not stored yet)."""
         found = list(events)
-        if not any(_has_clear_text(e) for e in found):
+        if not any(_has_text(e) for e in found):
             return found
         key = secret if secret is not None else self.secret_of(applicant_ref)
         if key is None:
@@ -206,7 +217,5 @@ class TextSealer:
     def check(self, event: Any, applicant_ref: str) -> None:
         """``Refused`` unless every non-empty free text of ``event`` opens under the key of
         ``applicant_ref``."""
-        if any(
-            getattr(event, name) not in ("", ()) for name in FREE_TEXT.get(type(event).__name__, ())
-        ):
+        if _has_text(event):
             check_sealed(event, applicant_ref, self.secret_of(applicant_ref))

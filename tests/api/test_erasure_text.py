@@ -158,3 +158,18 @@ def test_a_client_signed_envelope_with_text_in_clear_is_refused(world: World) ->
     problem = assert_problem(r, 422, "refused")
     assert "sealed" in problem["detail"]
     assert MARK.encode() not in _stored_bytes(world)
+
+
+def test_a_text_typed_in_the_sealed_form_is_refused(world: World, typed: str) -> None:
+    """Kept as it is, such a text would escape erasure (a base64 of an ID number, say)."""
+    other = world.ledger.load(typed).envelopes[1].payload["note"]  # another applicant's
+    assert str(other).startswith("sealed:ap-")
+    code = world.receipts[0].code
+    ref = world.ledger.load(code).file.applicant_ref
+    for note in (f"sealed:{ref}:" + "QUJD" * 12, str(other)):
+
+        def hand_off(f: AdministrativeFile, n: str = note) -> None:
+            f.hand_off(actor="an", to=Desk("an", "van-hoa", UNIT), note=n, at=AT)
+
+        with pytest.raises(Refused, match="form of a sealed text"):
+            world.ledger.execute(code, signer=world.officer, actor="an", at=AT, command=hand_off)
