@@ -1,4 +1,9 @@
-"""File codes (mã hồ sơ) ``{unit code}-{yyMMdd}-{NNNN}`` and receipt PIN shape checks."""
+"""File codes (mã hồ sơ) ``{unit code}-{yyMMdd}-{NNNN}`` and receipt PIN shape checks.
+
+A unit code is the agency's identifier as provinces issue it: upper-case letters and digits in
+dot-separated groups, e.g. ``H15.50.05.13`` (mã định danh điện tử của cơ quan), or a short local
+code such as ``PBADINH``; so a file code reads ``H15.50.05.13-261008-0975``.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,12 @@ from domain.errors import InvalidValue
 
 # \Z, not $ ($ also matches before a final newline) and [0-9], not \d (which takes any Unicode
 # digit): one spelling per code, actor and PIN.
-UNIT_CODE_RE = re.compile(r"^[A-Z0-9]{2,12}\Z")
-FILE_CODE_RE = re.compile(r"^(?P<unit>[A-Z0-9]{2,12})-(?P<day>[0-9]{6})-(?P<n>[0-9]{4})\Z")
+UNIT = r"[A-Z0-9]{1,12}(?:\.[A-Z0-9]{1,12}){0,5}"
+"""A unit code's shape (no anchors), shared with the HTTP schemas: 1 to 6 dot-separated groups."""
+MAX_UNIT_LENGTH = 32
+MAX_FILE_CODE_LENGTH = MAX_UNIT_LENGTH + len("-yyMMdd-NNNN")
+UNIT_CODE_RE = re.compile(rf"^{UNIT}\Z")
+FILE_CODE_RE = re.compile(rf"^(?P<unit>{UNIT})-(?P<day>[0-9]{{6}})-(?P<n>[0-9]{{4}})\Z")
 ACTOR_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
 PIN_RE = re.compile(r"^[0-9]{6}\Z")
 MAX_DAILY_FILES = 9999
@@ -29,8 +38,11 @@ class FileCode:
 
 
 def check_unit_code(unit: str) -> str:
-    if not UNIT_CODE_RE.match(unit):
-        raise InvalidValue(f"unit code {unit!r} must be 2 to 12 upper-case letters or digits")
+    if not (2 <= len(unit) <= MAX_UNIT_LENGTH and UNIT_CODE_RE.match(unit)):
+        raise InvalidValue(
+            f"unit code {unit!r} must be 2 to {MAX_UNIT_LENGTH} characters: upper-case letters "
+            "or digits in dot-separated groups (e.g. H15.50.05.13)"
+        )
     return unit
 
 
@@ -53,8 +65,8 @@ def format_file_code(unit: str, day: date, number: int) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)  # pure; FileCode is frozen; errors are not cached
 def parse_file_code(code: str) -> FileCode:
-    m = FILE_CODE_RE.match(code)
-    if not m:
+    m = FILE_CODE_RE.match(code) if len(code) <= MAX_FILE_CODE_LENGTH else None
+    if m is None or len(m.group("unit")) < 2:
         raise InvalidValue(f"file code {code!r} is not of the form UNIT-yyMMdd-NNNN")
     raw = m.group("day")
     try:

@@ -67,10 +67,6 @@ def _days(n: int) -> StatutoryTime:
     return StatutoryTime(n, TimeUnit.WORKING_DAYS)
 
 
-def _hours(n: int) -> StatutoryTime:
-    return StatutoryTime(n, TimeUnit.WORKING_HOURS)
-
-
 _ID = "Giấy tờ tùy thân của người yêu cầu (thẻ căn cước/CCCD hoặc hộ chiếu)"
 
 _PROCEDURES: tuple[Procedure, ...] = (
@@ -237,7 +233,9 @@ _PROCEDURES: tuple[Procedure, ...] = (
         name_vi="Cấp bản sao trích lục hộ tịch",
         name_en="Certified copy of a civil status extract",
         field="civil_status",
-        time=_hours(4),
+        # same day; a request received after 15:00 is done the next working day (Law on Civil
+        # Status 2014, art. 64; Decree 123/2015/NĐ-CP)
+        time=_SAME_DAY,
         fee_vnd=8000,  # per copy
         online_eligible=True,
         documents=(

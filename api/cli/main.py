@@ -203,7 +203,7 @@ def audit(
 
 @app.command()
 def forget(applicant: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
-    """Erase an applicant's personal data (Decree 13/2023) by destroying their key."""
+    """Erase an applicant's personal data (Law 91/2025/QH15, art. 16) by destroying their key."""
     with opened(data, db) as (_settings, ledger):
         ledger.forget(applicant)
     out.print(

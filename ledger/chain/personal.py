@@ -1,4 +1,8 @@
-"""Personal data (dữ liệu cá nhân) sealed per applicant with AES-256-GCM (Decree 13/2023/NĐ-CP).
+"""Personal data (dữ liệu cá nhân) sealed per applicant with AES-256-GCM.
+
+The Law on Personal Data Protection (Luật Bảo vệ dữ liệu cá nhân, No. 91/2025/QH15, adopted
+26/6/2025, in force from 1/1/2026, replacing Decree 13/2023/NĐ-CP) gives the data subject the
+right to have their data erased (art. 9(1)(l), art. 16).
 
 The envelope carries only an applicant reference and the sealed bytes; the per-applicant secret
 lives in a side table, apart from the events. The signature covers the ciphertext, so destroying

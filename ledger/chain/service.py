@@ -227,7 +227,8 @@ class Ledger:
         return reveal(value, self.receipts.applicant_secret)
 
     def forget(self, applicant_ref: str) -> None:
-        """Decree 13/2023 erasure: destroy the applicant's key. Events are untouched."""
+        """Erasure (Law 91/2025/QH15 on personal data, art. 16): destroy the applicant's key; events
+        are untouched."""
         self.receipts.forget(applicant_ref)
 
     def check_pin(self, code: str, pin: str) -> bool:

@@ -33,7 +33,32 @@ def test_other_spellings_of_a_file_code_are_refused(code: str) -> None:
         parse_file_code(code)
 
 
-@pytest.mark.parametrize("unit", ["PTEST\n", "P", "ptest"])
+def test_real_agency_codes_with_dots_make_file_codes() -> None:
+    """Provinces issue agency identifiers such as H15.50.05.13 (issue 17)."""
+    code = format_file_code("H15.50.05.13", date(2026, 10, 8), 975)
+    assert code == "H15.50.05.13-261008-0975"
+    parsed = parse_file_code(code)
+    assert (parsed.unit, parsed.day, parsed.number) == ("H15.50.05.13", date(2026, 10, 8), 975)
+    assert parse_file_code("000.00.13.H15-261008-0001").unit == "000.00.13.H15"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "H15..50-261008-0001",  # an empty group
+        ".H15-261008-0001",
+        "H15.-261008-0001",
+        "H15.50.05.13.01.02.03-261008-0001",  # seven groups
+        "A" * 33 + "-261008-0001",  # longer than a unit code may be
+        "P-261008-0001",  # one character
+    ],
+)
+def test_malformed_dotted_codes_are_refused(code: str) -> None:
+    with pytest.raises(InvalidValue):
+        parse_file_code(code)
+
+
+@pytest.mark.parametrize("unit", ["PTEST\n", "P", "ptest", "H15..50", "H15.", ".H15", "A" * 33])
 def test_unit_codes_have_one_spelling(unit: str) -> None:
     with pytest.raises(InvalidValue):
         check_unit_code(unit)

@@ -43,7 +43,7 @@ def test_channels() -> None:
         ),
         (
             "civil_status_extract_copy",
-            StatutoryTime(4, TimeUnit.WORKING_HOURS),
+            StatutoryTime(0, TimeUnit.SAME_DAY),
             8000,
             "civil_status",
         ),

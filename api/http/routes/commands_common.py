@@ -17,7 +17,7 @@ from api.http.schemas.envelopes import SignedEnvelopeIn
 from api.http.schemas.receipts import ApplicantIn, ReceiptIn
 from api.http.state import service_state
 from api.tokens import ApiRole, Principal
-from domain.codes import format_file_code, parse_file_code
+from domain.codes import MAX_FILE_CODE_LENGTH, format_file_code, parse_file_code
 from ledger.chain.intake import Intake
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
@@ -26,7 +26,9 @@ from ledger.errors import Refused
 from ledger.store.events import SideWrite
 from ledger.store.side_tables import CodeCounters
 
-CodePath = Annotated[str, Path(pattern=FILE_CODE, max_length=24, examples=[EXAMPLE_CODE])]
+CodePath = Annotated[
+    str, Path(pattern=FILE_CODE, max_length=MAX_FILE_CODE_LENGTH, examples=[EXAMPLE_CODE])
+]
 Officer = Annotated[Principal, Depends(require(ApiRole.OFFICER, ApiRole.LEADER))]
 Preparer = Annotated[
     Principal, Depends(require(ApiRole.OFFICER, ApiRole.LEADER, ApiRole.INTEGRATION))

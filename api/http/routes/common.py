@@ -18,10 +18,11 @@ from api.http.auth import principal
 from api.http.middleware import no_unknown_query
 from api.http.schemas.reads import CODE_PATTERN
 from api.tokens import Principal
+from domain.codes import MAX_FILE_CODE_LENGTH
 
 Code = Annotated[
     str,
-    Path(pattern=CODE_PATTERN, max_length=24, examples=["PBADINH-260212-0003"]),
+    Path(pattern=CODE_PATTERN, max_length=MAX_FILE_CODE_LENGTH, examples=["PBADINH-260212-0003"]),
 ]
 Caller = Annotated[Principal, Depends(principal)]
 AUTH = (401, 403, 422, 503)

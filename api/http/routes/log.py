@@ -38,7 +38,7 @@ from api.http.schemas.examples import (
 from api.http.schemas.reads import CODE_PATTERN
 from api.http.state import ledger_of
 from api.tokens import ApiRole, Principal
-from domain.codes import parse_file_code
+from domain.codes import MAX_FILE_CODE_LENGTH, parse_file_code
 from ledger.errors import BadTilePath
 from ledger.log.jobs import consistency_document, inclusion_document
 from ledger.log.storage import TILE_HEIGHT, MerkleLog
@@ -172,7 +172,7 @@ def consistency(
 )
 def bundle(
     request: Request,
-    code: Annotated[str, Path(pattern=CODE_PATTERN, max_length=24)],
+    code: Annotated[str, Path(pattern=CODE_PATTERN, max_length=MAX_FILE_CODE_LENGTH)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> JSONResponse:
     """The file's evidence bundle at the latest checkpoint, for ``hoso verify`` offline: for a

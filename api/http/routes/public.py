@@ -34,7 +34,7 @@ from typing import Annotated
 
 import anyio.to_thread
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import Receive, Scope, Send
 
@@ -48,6 +48,7 @@ from api.http.middleware import (
     rate_limited,
 )
 from api.http.problems import as_problem, problem_response
+from api.http.routes.common import Code
 from api.http.schemas.reads import CODE_PATTERN, PORTAL_LABELS
 from api.http.state import ServiceState, ledger_of, service_state
 from domain.portal import PortalStatus
@@ -289,9 +290,7 @@ def render(code: str, file: FileRecord) -> bytes:
 )
 async def lookup(
     request: Request,
-    code: Annotated[
-        str, Path(pattern=CODE_PATTERN, max_length=24, examples=["PBADINH-260212-0003"])
-    ],
+    code: Code,
     pin: Annotated[
         str,
         Query(

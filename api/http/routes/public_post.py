@@ -12,18 +12,16 @@ bundle holds no personal data in clear: the applicant's fields and all free text
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import anyio.to_thread
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.bootstrap import open_log
 from api.http.middleware import problem_responses
 from api.http.routes import public as routes_public
+from api.http.routes.common import Code
 from api.http.routes.files import BUNDLE_RESPONSE, bundle_answer
-from api.http.schemas.reads import CODE_PATTERN
 from api.http.state import ledger_of
 
 router = APIRouter(
@@ -50,9 +48,7 @@ class PinBody(BaseModel):
 )
 async def citizen_lookup(
     request: Request,
-    code: Annotated[
-        str, Path(pattern=CODE_PATTERN, max_length=24, examples=["PBADINH-260212-0003"])
-    ],
+    code: Code,
     body: PinBody,
 ) -> Response:
     answer = await routes_public.citizen_answer(request, code, body.pin)
@@ -74,9 +70,7 @@ async def citizen_lookup(
 )
 async def citizen_bundle(
     request: Request,
-    code: Annotated[
-        str, Path(pattern=CODE_PATTERN, max_length=24, examples=["PBADINH-260212-0003"])
-    ],
+    code: Code,
     body: PinBody,
 ) -> JSONResponse:
     if await routes_public.citizen_answer(request, code, body.pin) is None:

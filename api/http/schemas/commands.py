@@ -14,7 +14,9 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-FILE_CODE = r"^[A-Z0-9]{2,12}-\d{6}-\d{4}$"
+from domain.codes import MAX_FILE_CODE_LENGTH, UNIT
+
+FILE_CODE = rf"^{UNIT}-[0-9]{{6}}-[0-9]{{4}}$"
 ACTOR = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 KEY_ID = r"^[0-9a-f]{32}$"
 HEX64 = r"^[0-9a-f]{64}$"
@@ -27,7 +29,7 @@ Text = Annotated[str, Field(min_length=1, max_length=500)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Actor = Annotated[str, Field(pattern=ACTOR, max_length=64)]
 Items = Annotated[list[Text], Field(min_length=1, max_length=50)]
-FileCode = Annotated[str, Field(pattern=FILE_CODE, max_length=24)]
+FileCode = Annotated[str, Field(pattern=FILE_CODE, max_length=MAX_FILE_CODE_LENGTH)]
 KeyId = Annotated[str, Field(pattern=KEY_ID)]
 
 EXAMPLE_CODE = "PTEST-260302-0001"

@@ -8,12 +8,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.http.schemas.commands import FILE_CODE
+from domain.codes import UNIT
 from domain.portal import PortalStatus
 from domain.procedures import CATALOGUE
 from ledger.encoding import codec
 
-CODE_PATTERN = r"^[A-Z0-9]{2,12}-[0-9]{6}-[0-9]{4}$"
-UNIT_PATTERN = r"^[A-Z0-9]{2,12}$"
+CODE_PATTERN = FILE_CODE
+UNIT_PATTERN = rf"^{UNIT}$"
 ACTOR_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 TYPE_PATTERN = "^(?:" + "|".join(sorted(codec.EVENT_TYPES)) + ")$"
 PROCEDURE_PATTERN = "^(?:" + "|".join(sorted(CATALOGUE)) + ")$"
