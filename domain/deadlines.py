@@ -11,11 +11,11 @@ Pure: every instant is passed in; results are aware UTC datetimes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 from fractions import Fraction
 
-from domain.calendar import WorkingCalendar, require_aware
+from domain.calendar import VN_TZ, WorkingCalendar, require_aware
 from domain.errors import InvalidValue
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "compute_due",
     "due_after_supplement",
     "is_overdue",
+    "judge",
     "working_days_elapsed",
 ]
 
@@ -155,13 +156,25 @@ def due_after_supplement(
 
 def classify(cal: WorkingCalendar, done_at: datetime, due_at: datetime) -> Timeliness:
     """EARLY if done on an earlier local day than the deadline; ON_TIME if by it; else LATE."""
+    return judge(done_at, due_at, tz=cal.tz)
+
+
+def judge(
+    done_at: datetime, due_at: datetime, *, late_by_supplement: bool = False, tz: tzinfo = VN_TZ
+) -> Timeliness:
+    """A file's verdict at its processing end (thời điểm kết thúc xử lý), as the National Public
+    Service Portal judges it (Decision 766/QĐ-TTg, indicator 2.1): EARLY if it ended on an
+    earlier local day than its deadline, ON_TIME if at or before the deadline (equal is on
+    time), else LATE. A second supplement request, or one made after the deadline, makes the
+    file LATE whatever follows (``late_by_supplement``). ``due_at`` is the statutory deadline
+    as moved by the supplement waits; an apology's new appointment does not excuse lateness."""
     require_aware(done_at, "done_at")
     require_aware(due_at, "due_at")
-    if cal.local_date(done_at) < cal.local_date(due_at):
+    if late_by_supplement or done_at > due_at:
+        return Timeliness.LATE
+    if done_at.astimezone(tz).date() < due_at.astimezone(tz).date():
         return Timeliness.EARLY
-    if done_at <= due_at:
-        return Timeliness.ON_TIME
-    return Timeliness.LATE
+    return Timeliness.ON_TIME
 
 
 def is_overdue(now: datetime, appointment_at: datetime) -> bool:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
 
+from domain.deadlines import judge
+
 if TYPE_CHECKING:
     from domain.file import AdministrativeFile
 
@@ -66,6 +68,16 @@ class Desk:
     def describe(self) -> str:
         who = self.officer or "(inbox)"
         return f"{who} / {self.department} / {self.agency}"
+
+
+def end_processing(f: AdministrativeFile, at: datetime) -> None:
+    """Kết thúc xử lý: the file's processing end (the portal's NgayKetThucXuLy) is the first
+    of: the result signed (processed, status 9), or, after acceptance, refused, stopped or
+    withdrawn. The file is judged early / on time / late there, once (``deadlines.judge``); a
+    citizen who collects the result late does not make the office late."""
+    if f.processing_ended_at is None:
+        f.processing_ended_at = at
+        f.timeliness = judge(at, f.due_at, late_by_supplement=f.late_by_supplement).value
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,10 @@ class SupplementRequested(FileEvent):
     reason: str
 
     def apply_to(self, f: AdministrativeFile) -> None:
+        # the first request in time stops the clock; a second one, or one after the deadline,
+        # makes the file late (Decision 766, indicator 2.1)
+        if f.supplements_requested or self.timestamp > f.due_at:
+            f.late_by_supplement = True
         f.state_before_supplement = f.state
         f.state = FileState.AWAITING_SUPPLEMENT
         f.missing_items = self.items
@@ -220,11 +236,13 @@ class ResultSigned(FileEvent):
         f.signed_by = self.actor
         f.signed_at = self.timestamp
         f.result_sha256 = self.document_sha256
+        end_processing(f, self.timestamp)
 
 
 @dataclass(frozen=True)
 class ResultReturned(FileEvent):
-    """Trả kết quả, classified early / on time / late against the statutory deadline."""
+    """Trả kết quả. ``timeliness`` is the return's own against the statutory deadline (when the
+    citizen collected it); the file's verdict was fixed at its processing end (the signing)."""
 
     method: str
     timeliness: str
@@ -232,7 +250,10 @@ class ResultReturned(FileEvent):
     def apply_to(self, f: AdministrativeFile) -> None:
         f.state = FileState.RETURNED
         f.closed_at = self.timestamp
-        f.timeliness = self.timeliness
+        f.return_timeliness = self.timeliness
+        f.return_method = self.method
+        if f.timeliness is None:  # cannot happen: a result is signed before it is returned
+            f.timeliness = self.timeliness
 
 
 @dataclass(frozen=True)
@@ -245,6 +266,7 @@ class FileRefused(FileEvent):
         f.state = FileState.REFUSED
         f.closed_at = self.timestamp
         f.closing_reason = self.reason
+        end_processing(f, self.timestamp)
 
 
 @dataclass(frozen=True)
@@ -257,6 +279,7 @@ class FileWithdrawn(FileEvent):
         f.state = FileState.WITHDRAWN
         f.closed_at = self.timestamp
         f.closing_reason = self.reason
+        end_processing(f, self.timestamp)
 
 
 @dataclass(frozen=True)
@@ -269,6 +292,7 @@ class ProcessingStopped(FileEvent):
         f.state = FileState.STOPPED
         f.closed_at = self.timestamp
         f.closing_reason = self.reason
+        end_processing(f, self.timestamp)
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from api.cli import render
 from api.cli.render import local
 from api.cli.views import DataOpt, DbOpt, fresh
 from api.settings import DEFAULT_DATA
 from domain.procedures import CATALOGUE
+from projections.d766.scorecard import ScoreCard, rank, score_card
 from projections.errors import PeriodError
-from projections.queries.figures import Figures, rank_units, render_days, render_ratio, transparency
-from projections.queries.periods import parse_period
+from projections.queries.figures import Figures, render_days, render_ratio
+from projections.queries.periods import PeriodKind, parse_period, period_containing
 from projections.queries.queues import format_working_time, queue
 from projections.queries.reads import file_rows
 
@@ -86,7 +88,7 @@ def _figures_table(f: Figures, title: str) -> Table:
         f"{r.total} ({r.in_person} / {r.online} / {r.postal} / {r.mobile_session})",
     )
     s = f.resolved
-    t.add_row("resolved: early / on time / late", f"{s.early} / {s.on_time} / {s.late}")
+    t.add_row("processing ended: early / on time / late", f"{s.early} / {s.on_time} / {s.late}")
     p = f.in_progress
     t.add_row(
         "in progress: on time / overdue (of which waiting for papers)",
@@ -100,7 +102,7 @@ def _figures_table(f: Figures, title: str) -> Table:
         "processing time, working days: average / median",
         f"{render_days(f.processing_days_average)} / {render_days(f.processing_days_median)}",
     )
-    t.add_row("on-time rate (resolved)", render_ratio(f.on_time_rate))
+    t.add_row("on-time rate (ended in the period)", render_ratio(f.on_time_rate))
     t.add_row("online submission share", render_ratio(f.online_share))
     t.add_row("online payment share", render_ratio(f.online_payment_share))
     g = f.ratings
@@ -108,13 +110,23 @@ def _figures_table(f: Figures, title: str) -> Table:
         "ratings: satisfied / neutral / dissatisfied",
         f"{g.satisfied} / {g.neutral} / {g.dissatisfied} ({render_ratio(g.satisfied_share)})",
     )
-    t.add_row("[bold]766 progress[/]", render_ratio(f.progress))
-    t.add_row("[bold]766 receiving satisfaction[/]", render_ratio(f.receiving_satisfaction))
+    return t
+
+
+def _times_table(card: ScoreCard) -> Table:
+    t = Table(title="2.2 Average processing time by procedure (files started in the period)")
+    for col, just in (("Procedure", "left"), ("Files", "right"), ("Average", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for pt in card.processing_times:
+        t.add_row(escape(pt.procedure), str(pt.files), f"{render_days(pt.average)} {pt.unit}")
     return t
 
 
 def transparency_view(
-    period: Annotated[str, typer.Option(help="2026-07-15, 2026-07, 2026-Q3 or 2026.")],
+    period: Annotated[
+        str | None,
+        typer.Option(help="2026-07-15, 2026-07, 2026-Q3 or 2026; default: the current month."),
+    ] = None,
     unit: Annotated[
         str | None, typer.Option(help="One unit; default: all, with a ranking.")
     ] = None,
@@ -122,35 +134,37 @@ def transparency_view(
     data: DataOpt = DEFAULT_DATA,
     db: DbOpt = None,
 ) -> None:
-    """Transparency figures and the Decision 766 indicators for a period (no personal data)."""
+    """Transparency figures and the Decision 766 score card for a period (no personal data)."""
+    now = datetime.now(UTC)
     try:
-        chosen = parse_period(period)
+        chosen = parse_period(period) if period else period_containing(PeriodKind.MONTH, now)
     except PeriodError as e:
         raise typer.BadParameter(str(e)) from e
     if procedure is not None and procedure not in CATALOGUE:
         raise typer.BadParameter(f"unknown procedure {procedure!r}")
-    now = datetime.now(UTC)
     with fresh(data, db) as (_settings, ledger, _host):
         rows = file_rows(ledger.store)
-        figures = transparency(
+        card = score_card(
             rows, chosen, now=now, calendar=ledger.calendar, unit=unit, procedure=procedure
         )
-        ranking = [] if unit else rank_units(rows, chosen, now=now, calendar=ledger.calendar)
+        ranking = [] if unit else rank(rows, chosen, now=now, calendar=ledger.calendar)
     scope = " · ".join(x for x in (unit or "all units", procedure or "") if x)
-    out.print(_figures_table(figures, f"Transparency {chosen.label} — {escape(scope)}"))
+    out.print(_figures_table(card.figures, f"Transparency {chosen.label} — {escape(scope)}"))
+    out.print(render.score_table(card, f"Decision 766 score card, {chosen.label}"))
+    if card.processing_times:
+        out.print(_times_table(card))
     if ranking:
-        table = Table(title=f"Units ranked on Decision 766 indicators, {chosen.label}")
-        for col in ("Rank", "Unit", "Progress", "Receiving satisfaction", "On time", "Online"):
-            table.add_column(col, justify="right" if col != "Unit" else "left")
-        for score in ranking:
-            f = score.figures
+        table = Table(title=f"Units ranked by Decision 766 total score, {chosen.label}")
+        for col in ("Rank", "Unit", "Score", "On time (2.1)", "Satisfaction (5.4)"):
+            table.add_column(col, justify="left" if col == "Unit" else "right")
+        for r in ranking:
+            f = r.card.figures
             table.add_row(
-                str(score.rank),
-                escape(score.unit),
+                str(r.rank),
+                escape(r.unit),
+                f"{render_days(r.card.total)} / {r.card.attainable}",
                 render_ratio(f.progress),
                 render_ratio(f.receiving_satisfaction),
-                render_ratio(f.on_time_rate),
-                render_ratio(f.online_share),
             )
         out.print(table)
 

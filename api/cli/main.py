@@ -86,13 +86,26 @@ def demo(
                 bar.advance(task)
             bar.update(task, completed=total)
         elapsed = (datetime.now(UTC) - started).total_seconds()
+        from projections.d766.scorecard import score_card
+        from projections.queries.periods import PeriodKind, period_containing
         from projections.queries.summary import summarise
 
         summary = summarise(
-            ledger.store, origin=settings.origin, authority_key=settings.authority_key, now=until
+            ledger.store,
+            origin=settings.origin,
+            authority_key=settings.authority_key,
+            now=until,
+            calendar=ledger.calendar,
         )
         checkpoint = integrate_and_checkpoint(settings, ledger, force=True)
+        card = score_card(
+            summary.rows,
+            period_containing(PeriodKind.MONTH, until),
+            now=until,
+            calendar=ledger.calendar,
+        )
         render.demo_summary(out, summary, days=day_list, elapsed=elapsed, stats=stats, data=data)
+        out.print(render.score_table(card, f"Decision 766 score card, {card.figures.period.label}"))
         if checkpoint is not None:
             out.print(
                 f"Merkle log: {checkpoint.size} leaves, signed checkpoint of size "

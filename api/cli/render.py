@@ -25,6 +25,8 @@ from ledger.audit.full import FullAuditReport
 from ledger.chain.personal import PersonalData
 from ledger.chain.sealed_text import SecretOf, reveal, reveal_all
 from ledger.chain.service import VerifiedFile
+from projections.d766.scorecard import ScoreCard
+from projections.queries.figures import render_days, render_ratio
 from projections.queries.summary import CentreSummary
 from signing.registry import KeyRegistry
 
@@ -222,7 +224,7 @@ def demo_summary(
     for key in ("early", "on_time", "late"):
         n = s.by_timeliness.get(key, 0)
         share = f" ({100 * n / returned:.1f}%)" if returned else ""
-        outcome.add_row(f"returned {key.replace('_', ' ')}", f"{n}{share}")
+        outcome.add_row(f"processing ended {key.replace('_', ' ')}", f"{n}{share}")
     for state in ("in_progress", "received", "awaiting_supplement", "awaiting_signature", "signed"):
         outcome.add_row(f"open: {state.replace('_', ' ')}", str(s.by_state.get(state, 0)))
     outcome.add_row("open and overdue at close of the last day", str(s.overdue_open))
@@ -244,3 +246,29 @@ def demo_summary(
             console.print(f"  {r.code}  PIN {r.pin}  applicant {r.applicant_ref}")
         console.print(f"Try: hoso file show {stats.samples[0].code} --data {data}")
     console.print(f"Then: hoso audit --data {data}")
+
+
+def score_table(card: ScoreCard, title: str) -> Table:
+    """Each Decision 766 indicator: its value, its points out of its maximum, or why it is not
+    captured; the total of the captured ones at the foot."""
+    t = Table(title=title, show_footer=True)
+    t.add_column("No.", footer="")
+    t.add_column("Indicator", footer="[bold]total of the captured indicators[/]")
+    t.add_column("Value", justify="right", footer="")
+    t.add_column(
+        "Points", justify="right", footer=f"[bold]{render_days(card.total)} / {card.attainable}[/]"
+    )
+    for i in card.indicators:
+        if not i.captured:
+            t.add_row(i.code, f"[dim]{escape(i.name_en)}[/]", "[dim]not captured[/]",
+                      f"[dim]— / {i.max_points}[/]")  # fmt: skip
+            continue
+        value = render_days(i.value) if i.code == "2.2" else render_ratio(i.value)
+        if i.numerator is not None and i.denominator:
+            value = f"{value} ({i.numerator}/{i.denominator})"
+        scored = "no points" if i.max_points is None else (
+            f"{render_days(i.points) if i.points is not None else '—'} / {i.max_points}"
+        )  # fmt: skip
+        name = escape(i.name_en) + (f" [dim]({escape(i.note)})[/]" if i.note else "")
+        t.add_row(i.code, name, value, scored)
+    return t

@@ -100,6 +100,9 @@ class ProjectionHost:
                 self.view_classes[name]
             )
             _retry_busy(view.create_table)
+            if view.outdated():  # written by an older version: rebuilt from the first event
+                view.renew(getattr(view, "tracking_table_name", "tracking"))
+                _retry_busy(view.create_table)
             self.views[name] = view
         storage.ensure_status_table(store)
         self._lock = threading.Lock()

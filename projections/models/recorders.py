@@ -71,6 +71,32 @@ class _View:
             for table in self.table_names(prefix):
                 curs.execute(self._sql(f"ANALYZE {table}"))
 
+    def _file_columns(self, curs: Any) -> set[str]:
+        raise NotImplementedError
+
+    def outdated(self) -> bool:
+        """Whether the live tables were made by an older version (a column of ``FileRow`` that
+        the files' table lacks): such a read model is dropped and rebuilt (``renew``)."""
+        if self.projection != "files":
+            return False
+        with self.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
+            found = self._file_columns(curs)
+        return bool(found) and not set(tables.FILE_COLUMNS) <= found
+
+    def renew(self, tracking_table: str) -> None:
+        """Drop this projection's tables and forget its position, in one transaction (the
+        caller makes the tables anew; following then rebuilds them from the first event)."""
+        with self.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
+            for table in self.table_names():
+                curs.execute(self._sql(f"DROP TABLE IF EXISTS {table}"))
+            curs.execute(
+                self._sql(
+                    f"DELETE FROM {self._tracking(tracking_table)} "  # noqa: S608
+                    "WHERE application_name = ?"
+                ),
+                (self.tracking_name,),
+            )
+
     # ------------------------------------------------------------ a rebuild aside
     def create_aside(self, tracking_table: str, aside_tracking: str) -> None:
         """Empty aside tables (a killed rebuild's leftovers dropped first), without their
@@ -175,6 +201,10 @@ class SQLiteView(_View, SQLiteTrackingRecorder):
     def _writer(self, curs: Any, prefix: str = LIVE) -> Writer:
         return _SQLiteWriter(curs, prefix)
 
+    def _file_columns(self, curs: Any) -> set[str]:
+        curs.execute("SELECT name FROM pragma_table_info('hoso_p_files')")
+        return {row[0] for row in curs.fetchall()}
+
 
 FEW = 16  # rows below which plain statements beat COPY and staging (one round trip less)
 
@@ -250,6 +280,14 @@ class PostgresView(_View, PostgresTrackingRecorder):
 
     def _writer(self, curs: Any, prefix: str = LIVE) -> Writer:
         return _PostgresWriter(curs, f'"{self.datastore.schema}"', prefix)
+
+    def _file_columns(self, curs: Any) -> set[str]:
+        curs.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = 'hoso_p_files'",
+            (self.datastore.schema,),
+        )
+        return {row["column_name"] if isinstance(row, dict) else row[0] for row in curs.fetchall()}
 
     def _tracking(self, table: str) -> str:
         return f'"{self.datastore.schema}".{table}'

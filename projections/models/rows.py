@@ -45,6 +45,9 @@ class FileRow:
     processing_minutes: int | None
     rating: str | None
     version: int
+    processing_ended_at: datetime | None = None
+    late_by_supplement: bool = False
+    signed_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -57,8 +60,10 @@ Minutes = Callable[[datetime, datetime], int]
 def row_from_file(
     f: AdministrativeFile, calendar: WorkingCalendar, minutes: Minutes | None = None
 ) -> FileRow:
-    """The row of a file as it stands. Processing time is office time from receipt to closing,
-    less the time spent waiting for the citizen's supplements (the clock was stopped).
+    """The row of a file as it stands. Processing time is office time from receipt to the
+    processing end (``events.end_processing``: the result signed, or refused, stopped or
+    withdrawn), less the time spent waiting for the citizen's supplements (the clock was
+    stopped); ``timeliness`` is the verdict judged at the processing end.
 
     ``minutes`` may stand in for ``calendar.working_minutes_between`` (a memo of it, say)."""
     return FileRow(*row_values(f, calendar, minutes))
@@ -72,8 +77,8 @@ def row_values(
     between = minutes or calendar.working_minutes_between
     waited = sum(between(a, b) for a, b in f.supplement_waits)
     processing = None
-    if f.closed_at is not None:
-        processing = max(0, between(f.received_at, f.closed_at) - waited)
+    if f.processing_ended_at is not None:
+        processing = max(0, between(f.received_at, f.processing_ended_at) - waited)
     holder = f.holder
     return (
         f.id,
@@ -102,4 +107,7 @@ def row_values(
         processing,
         f.rating,
         f.version,
+        f.processing_ended_at,
+        f.late_by_supplement,
+        f.signed_at,
     )

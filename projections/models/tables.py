@@ -31,7 +31,8 @@ TABLES: dict[str, tuple[str, ...]] = {
         " fee_due_vnd BIGINT NOT NULL, fee_paid_vnd BIGINT NOT NULL,"
         " fee_paid_online INTEGER NOT NULL,"
         " closed_at TEXT, timeliness TEXT, processing_minutes INTEGER, rating TEXT,"
-        " version INTEGER NOT NULL)",
+        " version INTEGER NOT NULL, processing_ended_at TEXT,"
+        " late_by_supplement INTEGER NOT NULL, signed_at TEXT)",
         "CREATE INDEX IF NOT EXISTS hoso_p_files_unit ON hoso_p_files (unit, received_at)",
         "CREATE INDEX IF NOT EXISTS hoso_p_files_holder ON hoso_p_files "
         "(holder_agency, holder_department, holder_officer)",
@@ -84,6 +85,7 @@ _INTEGERS = {
     "fee_paid_online",
     "processing_minutes",
     "version",
+    "late_by_supplement",
 }
 FILE_TYPES: dict[str, str] = {  # PostgreSQL column types, for array parameters
     c: "bigint" if c in ("fee_due_vnd", "fee_paid_vnd") else "integer" if c in _INTEGERS else "text"
@@ -136,7 +138,10 @@ def cells(v: tuple[Any, ...]) -> tuple[Any, ...]:
             v[19],
             int(v[20]),
             None if v[21] is None else instant(v[21]),
-            *v[22:],
+            *v[22:26],
+            None if v[26] is None else instant(v[26]),
+            int(v[27]),
+            None if v[28] is None else instant(v[28]),
         )
     )
 
@@ -164,7 +169,7 @@ def file_row(record: dict[str, Any]) -> FileRow:
             value = parse_instant(value) if value is not None else None
         elif name == "missing_items":
             value = tuple(orjson.loads(value))
-        elif name == "fee_paid_online":
+        elif name in ("fee_paid_online", "late_by_supplement"):
             value = bool(value)
         values[name] = value
     return FileRow(**values)

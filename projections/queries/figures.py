@@ -5,38 +5,37 @@ keeps the rows is elsewhere. Every figure is an exact ``int`` or ``Fraction``; `
 ``render_days`` turn them into rounded decimals at the edge. A ratio with nothing to divide by
 is ``None`` and renders as "—".
 
+A file is judged at its **processing end** (the portal's NgayKetThucXuLy,
+``events.end_processing``): the result signed (processed, status 9), or, after acceptance,
+refused, stopped or withdrawn; never at the return, so a citizen who collects late does not
+make the office late. Its deadline is the statutory one as moved by the supplement waits; an
+apology's new appointment does not excuse lateness. A second supplement request, or one after
+the deadline, makes the file late.
+
 Which period a count belongs to (local dates in Vietnam time, ``Period.contains``):
 
 - *received*: ``received_at`` in the period, by channel.
-- *resolved* (đã giải quyết): returned files whose ``closed_at`` is in the period, split by the
-  timeliness fixed at the return (early / on time / late against the statutory deadline).
+- *ended* (đã giải quyết): files whose processing ended in the period, split early / on time
+  / late by the verdict fixed there.
 - *refused*, *withdrawn*, *stopped*: files closed that way in the period.
 - *in progress* (đang giải quyết) "as of" ``min(period end, now)``: received before that instant
-  and not closed before it. Overdue when the instant is past the file's appointment (the apology
-  date if one was issued); a file waiting for the citizen's supplement is never overdue.
+  and not ended before it. Overdue when the instant is past the file's deadline, or when a
+  supplement request made it late; a file waiting for the citizen after one request made in
+  time is judged at that request, so in time.
 - *supplement requests* and *apologies*: the slips issued for files received in the period
   (the row keeps their number, not their dates, so they follow the file's receipt).
-- *processing time*: over files resolved in the period; office minutes from receipt to return
-  less the supplement waits, in working days (minutes ÷ minutes per working day).
-- *online share*: online ÷ received. *Online payment share*: files paid online ÷ files that
-  paid a fee, among files received in the period.
+- *processing time*: over files received in the period whose result is signed (their end may
+  fall later); office minutes from receipt to the processing end less the supplement waits, in
+  working days (minutes ÷ minutes per working day).
+- *online share*: online ÷ received. *Online payment share*: files paid online ÷ files charged
+  a fee, among files received in the period.
 - *satisfaction*: ratings of files closed in the period (returned or refused ones can be rated).
 
-Decision 766/QĐ-TTg indicators, as the National Public Service Portal computes them, over the
-files "received and processed in the period" = resolved in the period + in progress at its end:
+The files "received and processed in the period" of Decision 766 (``handled``) are the ended ones
+plus those in progress at its end; ``projections.d766`` scores the indicators from these counts.
 
-    progress = (resolved early + resolved on time + in progress not overdue)
-               ÷ (resolved + in progress)
-
-    receiving satisfaction = (handled − |dissatisfied ∪ overdue|) ÷ handled,
-        handled      = resolved + in progress,
-        dissatisfied = handled files rated dissatisfied,
-        overdue      = handled files resolved late or in progress overdue
-        (a file both dissatisfied and overdue counts once)
-
-The rows are the files' present state: for a past period, whether a file that has since been
-closed was waiting for a supplement at the period's end is not known, so it is judged by its
-appointment alone, and a later apology's appointment is the one used.
+The rows are the files' present state: for a past period, whether a file that has since ended
+was waiting for a supplement at the period's end is not known, so it is judged by its deadline.
 """
 
 from __future__ import annotations
@@ -62,9 +61,7 @@ __all__ = [
     "InProgressCounts",
     "RatingCounts",
     "ResolvedCounts",
-    "UnitScore",
     "by_procedure",
-    "rank_units",
     "ratio",
     "render_days",
     "render_ratio",
@@ -112,7 +109,7 @@ class ChannelCounts:
 
 @dataclass(frozen=True)
 class ResolvedCounts:
-    """Returned in the period: trước hạn / đúng hạn / quá hạn."""
+    """Processing ended in the period: trước hạn / đúng hạn / quá hạn."""
 
     early: int = 0
     on_time: int = 0
@@ -125,9 +122,10 @@ class ResolvedCounts:
 
 @dataclass(frozen=True)
 class InProgressCounts:
-    """Open at the "as of" instant: in time (trong hạn) or overdue (quá hạn).
+    """Not ended at the "as of" instant: in time (trong hạn) or overdue (quá hạn).
 
-    ``awaiting_supplement`` (files whose clock is stopped) is a part of ``on_time``.
+    ``awaiting_supplement`` (files waiting after one request made in time, judged at the
+    request) is a part of ``on_time``.
     """
 
     on_time: int = 0
@@ -172,10 +170,13 @@ class Figures:
     apologies: int
     processing_days_average: Fraction | None
     processing_days_median: Fraction | None
-    fee_paid_files: int
+    fee_charged_files: int
     fee_paid_online_files: int
     ratings: RatingCounts
-    handled_dissatisfied_or_overdue: int
+    handled_dissatisfied: int
+    received_online_with_result: int = 0
+    ended_with_result: int = 0
+    procedures_paid_online: frozenset[str] = frozenset()
     minutes_per_day: int = field(default=480, repr=False)
 
     @property
@@ -184,8 +185,13 @@ class Figures:
         return self.resolved.total + self.in_progress.total
 
     @property
+    def late(self) -> int:
+        """Handled files judged late: ended late, or overdue in progress."""
+        return self.resolved.late + self.in_progress.overdue
+
+    @property
     def on_time_rate(self) -> Fraction | None:
-        """Resolved early or on time ÷ resolved."""
+        """Ended early or on time ÷ ended."""
         return ratio(self.resolved.early + self.resolved.on_time, self.resolved.total)
 
     @property
@@ -194,7 +200,7 @@ class Figures:
 
     @property
     def online_payment_share(self) -> Fraction | None:
-        return ratio(self.fee_paid_online_files, self.fee_paid_files)
+        return ratio(self.fee_paid_online_files, self.fee_charged_files)
 
     @property
     def satisfied_share(self) -> Fraction | None:
@@ -202,14 +208,21 @@ class Figures:
 
     @property
     def progress(self) -> Fraction | None:
-        """Decision 766 progress: (resolved early/on time + in progress in time) ÷ handled."""
+        """Decision 766 (2.1): (ended early/on time + in progress in time) ÷ handled."""
         good = self.resolved.early + self.resolved.on_time + self.in_progress.on_time
         return ratio(good, self.handled)
 
     @property
     def receiving_satisfaction(self) -> Fraction | None:
-        """Decision 766: (handled − dissatisfied − overdue, each file once) ÷ handled."""
-        return ratio(self.handled - self.handled_dissatisfied_or_overdue, self.handled)
+        """Decision 766 (5.4): 100% − (late rate + rate of files rated dissatisfied), both over
+        the handled files; may fall below zero when the two overlap, shown as it is."""
+        if not self.handled:
+            return None
+        return (
+            1
+            - Fraction(self.late, self.handled)
+            - Fraction(self.handled_dissatisfied, self.handled)
+        )
 
 
 def _in(period: Period, at: datetime | None) -> bool:
@@ -246,8 +259,11 @@ def transparency(
     ratings = dict.fromkeys((r.value for r in Rating), 0)
     closed = dict.fromkeys((FileState.REFUSED, FileState.WITHDRAWN, FileState.STOPPED), 0)
     on_time = overdue = waiting = 0
-    supplements = apologies = fee_paid = fee_online = bad = 0
+    supplements = apologies = fee_charged = fee_online = dissatisfied = 0
+    online_result = with_result = 0
+    paid_online: set[str] = set()
     days: list[Fraction] = []
+    started = period.start_at < as_of  # a period still to come has nothing in progress
     for row in rows:
         if not _selected(row, unit, procedure):
             continue
@@ -255,30 +271,36 @@ def transparency(
             channels[row.channel] += 1
             supplements += row.supplements
             apologies += row.apologies
-            if row.fee_paid_vnd > 0:
-                fee_paid += 1
+            if row.fee_paid_vnd > 0 or row.fee_due_vnd > 0:
+                fee_charged += 1
                 fee_online += row.fee_paid_online
+                if row.fee_paid_online:
+                    paid_online.add(row.procedure)
+            if row.signed_at is not None:
+                assert row.processing_minutes is not None
+                days.append(Fraction(row.processing_minutes, per_day))
+                online_result += row.channel == Channel.ONLINE
         if _in(period, row.closed_at):
             if row.rating is not None:
                 ratings[row.rating] += 1
             state = FileState(row.state)
             if state in closed:
                 closed[state] += 1
-        if row.state == FileState.RETURNED and _in(period, row.closed_at):
-            assert row.timeliness is not None and row.processing_minutes is not None
+        end = row.processing_ended_at
+        if end is not None and end < as_of and _in(period, end):
+            assert row.timeliness is not None
             timeliness[row.timeliness] += 1
-            days.append(Fraction(row.processing_minutes, per_day))
-            late = row.timeliness == Timeliness.LATE
-            bad += late or row.rating == Rating.DISSATISFIED
-        elif row.received_at < as_of and (row.closed_at is None or row.closed_at >= as_of):
-            if row.closed_at is None and row.state == FileState.AWAITING_SUPPLEMENT:
-                waiting += 1
-                on_time += 1
-            elif is_overdue(as_of, row.appointment_at):
+            with_result += row.signed_at is not None
+        elif started and row.received_at < as_of and (end is None or end >= as_of):
+            awaiting = end is None and row.state == FileState.AWAITING_SUPPLEMENT
+            if row.late_by_supplement or (not awaiting and is_overdue(as_of, row.due_at)):
                 overdue += 1
-                bad += 1
-            else:
+            else:  # in time; waiting after one request made in time: judged at the request
                 on_time += 1
+                waiting += awaiting
+        else:
+            continue
+        dissatisfied += row.rating == Rating.DISSATISFIED
     return Figures(
         period=period,
         as_of=as_of,
@@ -294,45 +316,15 @@ def transparency(
         apologies=apologies,
         processing_days_average=sum(days, Fraction(0)) / len(days) if days else None,
         processing_days_median=_median(days),
-        fee_paid_files=fee_paid,
+        fee_charged_files=fee_charged,
         fee_paid_online_files=fee_online,
         ratings=RatingCounts(**ratings),
-        handled_dissatisfied_or_overdue=bad,
+        handled_dissatisfied=dissatisfied,
+        received_online_with_result=online_result,
+        ended_with_result=with_result,
+        procedures_paid_online=frozenset(paid_online),
         minutes_per_day=per_day,
     )
-
-
-@dataclass(frozen=True)
-class UnitScore:
-    """One unit's place on the province's transparency map (1 = best; ties share a rank)."""
-
-    rank: int
-    unit: str
-    figures: Figures
-
-
-def _sort_key(f: Figures) -> tuple[tuple[int, Fraction], ...]:
-    """Descending by each indicator, an undefined one (``None``) last."""
-    values = (f.progress, f.receiving_satisfaction, f.on_time_rate, f.online_share)
-    return tuple((0, -v) if v is not None else (1, Fraction(0)) for v in values)
-
-
-def rank_units(
-    rows: Iterable[FileRow], period: Period, *, now: datetime, calendar: WorkingCalendar
-) -> list[UnitScore]:
-    """Every unit of ``rows`` ranked by progress, then receiving satisfaction, then on-time
-    rate, then online share (higher first; undefined last; then by unit code)."""
-    materialised = list(rows)
-    units = sorted({row.unit for row in materialised})
-    figures = [
-        transparency(materialised, period, now=now, calendar=calendar, unit=u) for u in units
-    ]
-    ordered = sorted(zip(units, figures, strict=True), key=lambda uf: (_sort_key(uf[1]), uf[0]))
-    scores: list[UnitScore] = []
-    for position, (u, f) in enumerate(ordered, start=1):
-        tied = scores and _sort_key(scores[-1].figures) == _sort_key(f)
-        scores.append(UnitScore(rank=scores[-1].rank if tied else position, unit=u, figures=f))
-    return scores
 
 
 def by_procedure(

@@ -1,7 +1,8 @@
 """The centre's summary, rebuilt from the verified event log (used by ``hoso demo``).
 
 Reads every stored event in log order through the verifier, so a summary is never drawn from a
-tampered ledger, and folds the files into counts: by state, channel, procedure, timeliness.
+tampered ledger, and folds the files into counts: by state, channel, procedure, timeliness
+(judged at the processing end), and their rows for the Decision 766 score card.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.calendar import WorkingCalendar
 from domain.file import AdministrativeFile
 from ledger.chain.verify import ChainVerifier
 from ledger.store.events import EventStore
+from projections.models.rows import FileRow, row_from_file
 from signing.registry import REGISTRY_STREAM
 
 PAGE = 1000
@@ -33,10 +36,16 @@ class CentreSummary:
     handoffs: int = 0
     overdue_open: int = 0
     fees_paid_vnd: int = 0
+    rows: list[FileRow] = field(default_factory=list)  # for the Decision 766 score card
 
 
 def summarise(
-    store: EventStore, *, origin: str, authority_key: bytes | None, now: datetime
+    store: EventStore,
+    *,
+    origin: str,
+    authority_key: bytes | None,
+    now: datetime,
+    calendar: WorkingCalendar,
 ) -> CentreSummary:
     verifier = ChainVerifier(origin, authority_key)
     files: dict[str, Any] = {}
@@ -66,4 +75,5 @@ def summarise(
         summary.fees_paid_vnd += f.fee_paid_vnd
         if f.overdue(now):
             summary.overdue_open += 1
+        summary.rows.append(row_from_file(f, calendar))
     return summary

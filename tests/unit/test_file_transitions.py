@@ -653,7 +653,10 @@ def test_happy_path(returned_at: datetime, timeliness: str) -> None:
     assert (f.state, f.holder) == (S.SIGNED, COUNTER_DESK)
 
     f.return_result(actor=RECEIVER, method=ReturnMethod.COUNTER, at=returned_at, calendar=CAL)
-    assert (f.state, f.timeliness, f.closed_at) == (S.RETURNED, timeliness, returned_at)
+    assert (f.state, f.return_timeliness, f.closed_at) == (S.RETURNED, timeliness, returned_at)
+    # the file's verdict was fixed at its processing end (signed Mon 9 March, before the due
+    # Wed 11): early, however late it was collected
+    assert (f.processing_ended_at, f.timeliness) == (vn(2026, 3, 9, 14, 0), "early")
     assert not f.is_open
     assert not f.overdue(returned_at + timedelta(days=30))
     f.rate_satisfaction(

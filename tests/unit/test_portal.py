@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from domain.calendar import vietnam_calendar
 from domain.deadlines import SupplementPolicy
 from domain.events import Desk, PaymentMethod, ReturnMethod
 from domain.file import AdministrativeFile
-from domain.portal import PortalStatus, portal_status
+from domain.portal import PortalStatus, portal_channel, portal_status
 from domain.procedures import Channel, get_procedure
 
 CAL = vietnam_calendar()
@@ -38,7 +40,8 @@ def at(minutes: int) -> datetime:
 
 
 def test_codes_through_a_lifecycle() -> None:
-    assert portal_status(new(Channel.ONLINE)) is PortalStatus.RECEIVED_ONLINE
+    # the ledger's receipt is the acceptance: an accepted online file is 2, not 1 (issue 17)
+    assert portal_status(new(Channel.ONLINE)) is PortalStatus.ACCEPTED
     f = new()
     assert portal_status(f) is PortalStatus.ACCEPTED
     f.request_fee(actor="an", amount_vnd=20000, description="lệ phí", at=at(1))
@@ -63,7 +66,17 @@ def test_closed_codes() -> None:
     assert portal_status(f) is PortalStatus.WITHDRAWN
     g = new()
     g.refuse(actor="an", reason="không đủ điều kiện", at=at(1))
-    assert portal_status(g) is PortalStatus.NOT_ACCEPTED
+    # refused after acceptance: a processing end, not "not accepted" (3)
+    assert portal_status(g) is PortalStatus.PROCESSED
+    assert g.processing_ended_at == at(1) and g.timeliness == "early"
     h = new()
     h.stop_processing(actor="an", reason="dừng", at=at(1))
     assert portal_status(h) is PortalStatus.STOPPED
+
+
+@pytest.mark.parametrize(
+    ("channel", "code"),
+    [(Channel.IN_PERSON, 1), (Channel.MOBILE_SESSION, 1), (Channel.ONLINE, 2), (Channel.POSTAL, 3)],
+)
+def test_portal_channel_codes(channel: Channel, code: int) -> None:
+    assert portal_channel(channel.value) == code

@@ -1,6 +1,7 @@
 """Response documents of the transparency figures (công khai kết quả giải quyết hồ sơ): a
-period's counts and shares, each unit's rank, with OpenAPI examples; shares are exact
-percentages rendered as strings."""
+period's counts and shares, the Decision 766 score card (each indicator with its points, or
+"not captured"), each unit's rank by total score, with OpenAPI examples; shares are exact
+percentages and points exact values rendered as strings."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pydantic import BaseModel
 
 from api.http.schemas.reads import INSTANT, with_examples
 from ledger.encoding.canonical import format_instant
+from projections.d766.indicators import Indicator
+from projections.d766.scorecard import ProcessingTime, RankedUnit, ScoreCard
 from projections.queries.figures import Figures, render_days, render_ratio
 
 FIGURES_EXAMPLE: dict[str, Any] = {
@@ -71,13 +74,66 @@ class FiguresModel(BaseModel):
     receiving_satisfaction: str
 
 
+class IndicatorModel(BaseModel):
+    """One Decision 766 indicator: its rate (or days for 2.2), its points out of its maximum;
+    ``captured`` false (and no value) when the ledger does not hold its data."""
+
+    model_config = with_examples(
+        {
+            "code": "2.1",
+            "name_vi": "Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn",
+            "name_en": "Handled early or on time",
+            "captured": True,
+            "value": "98.10%",
+            "numerator": 310,
+            "denominator": 316,
+            "points": "19.62",
+            "max_points": 20,
+            "note": "",
+        }
+    )
+    code: str
+    name_vi: str
+    name_en: str
+    captured: bool
+    value: str | None
+    numerator: int | None
+    denominator: int | None
+    points: str | None
+    max_points: int | None
+    note: str
+
+
+class ProcessingTimeModel(BaseModel):
+    """2.2 of one procedure, in its own unit."""
+
+    model_config = with_examples(
+        {"procedure": "certified_copy", "files": 120, "average": "1.25", "unit": "working hours"}
+    )
+    procedure: str
+    files: int
+    average: str
+    unit: str
+
+
+class ScoreModel(BaseModel):
+    """The score card: the total of the captured indicators out of what they can give."""
+
+    model_config = with_examples({"total": "35.62", "attainable": 40, "indicators": []})
+    total: str
+    attainable: int
+    indicators: list[IndicatorModel]
+    processing_times: list[ProcessingTimeModel] = []
+
+
 class UnitRank(BaseModel):
-    """One unit's place (1 = best; ties share a rank)."""
+    """One unit's place by total score (1 = best; equal totals share a rank)."""
 
     model_config = with_examples(
         {
             "rank": 1,
             "unit": "PBADINH",
+            "total": "35.62",
             "progress": "98.10%",
             "receiving_satisfaction": "97.78%",
             "on_time_rate": "98.18%",
@@ -86,6 +142,7 @@ class UnitRank(BaseModel):
     )
     rank: int
     unit: str
+    total: str
     progress: str
     receiving_satisfaction: str
     on_time_rate: str
@@ -93,11 +150,64 @@ class UnitRank(BaseModel):
 
 
 class TransparencyModel(BaseModel):
-    """The figures asked for and, without a unit, every unit's rank."""
+    """The figures asked for, their score card and, without a unit, every unit's rank."""
 
-    model_config = with_examples({"figures": FIGURES_EXAMPLE, "ranking": []})
+    model_config = with_examples(
+        {
+            "figures": FIGURES_EXAMPLE,
+            "score": {"total": "35.62", "attainable": 40, "indicators": []},
+            "ranking": [],
+        }
+    )
     figures: FiguresModel
+    score: ScoreModel
     ranking: list[UnitRank]
+
+
+def _indicator(i: Indicator) -> IndicatorModel:
+    value = None
+    if i.captured:
+        value = render_days(i.value) if i.code == "2.2" else render_ratio(i.value)
+    return IndicatorModel(
+        code=i.code,
+        name_vi=i.name_vi,
+        name_en=i.name_en,
+        captured=i.captured,
+        value=value,
+        numerator=i.numerator,
+        denominator=i.denominator,
+        points=None if i.points is None else render_days(i.points),
+        max_points=i.max_points,
+        note=i.note,
+    )
+
+
+def _time(t: ProcessingTime) -> ProcessingTimeModel:
+    return ProcessingTimeModel(
+        procedure=t.procedure, files=t.files, average=render_days(t.average), unit=t.unit
+    )
+
+
+def score_model(card: ScoreCard) -> ScoreModel:
+    return ScoreModel(
+        total=render_days(card.total),
+        attainable=card.attainable,
+        indicators=[_indicator(i) for i in card.indicators],
+        processing_times=[_time(t) for t in card.processing_times],
+    )
+
+
+def unit_rank(r: RankedUnit) -> UnitRank:
+    f = r.card.figures
+    return UnitRank(
+        rank=r.rank,
+        unit=r.unit,
+        total=render_days(r.card.total),
+        progress=render_ratio(f.progress),
+        receiving_satisfaction=render_ratio(f.receiving_satisfaction),
+        on_time_rate=render_ratio(f.on_time_rate),
+        online_share=render_ratio(f.online_share),
+    )
 
 
 def figures_model(f: Figures) -> FiguresModel:
