@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from api.cli.demo import GIVEN, SURNAMES, staff
+from domain.calendar import VN_TZ
 from tests.support.cli import assert_one_line_error, hoso
 
 
@@ -44,7 +46,10 @@ def test_queue_transparency_inspect_workload(demo_run: tuple[Path, str, str]) ->
     assert "Work queue of PBADINH" in q.stdout
     t = hoso("transparency", "--period", "2026-Q2", "--data", data)
     assert t.returncode == 0, t.stderr
-    assert "766 progress" in t.stdout and "ranked" in t.stdout
+    assert "Decision 766 score card" in t.stdout and "ranked by" in t.stdout
+    assert "not captured" in t.stdout and "Handled early or on time" in t.stdout
+    month = hoso("transparency", "--data", data)  # no --period: the current month
+    assert month.returncode == 0 and f"{datetime.now(VN_TZ):%Y-%m}" in month.stdout
     i = hoso(
         "inspect",
         "--actor",
