@@ -10,13 +10,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from api.bootstrap import log_verifier, open_log
 from api.cli import render
 from api.cli.render import local
 from api.cli.views import DataOpt, DbOpt, fresh
-from api.settings import DEFAULT_DATA
+from api.errors import CliError
+from api.settings import DEFAULT_DATA, Settings
 from domain.procedures import CATALOGUE
+from ledger.chain.service import Ledger
+from ledger.errors import NotFound
+from projections.d766.at_checkpoint import rows_at
 from projections.d766.scorecard import ScoreCard, rank, score_card
 from projections.errors import PeriodError
+from projections.models.rows import FileRow
 from projections.queries.figures import Figures, render_days, render_ratio
 from projections.queries.periods import PeriodKind, parse_period, period_containing
 from projections.queries.queues import format_working_time, queue
@@ -131,10 +137,20 @@ def transparency_view(
         str | None, typer.Option(help="One unit; default: all, with a ranking.")
     ] = None,
     procedure: Annotated[str | None, typer.Option(help="One procedure code.")] = None,
+    at_checkpoint: Annotated[
+        int | None,
+        typer.Option(
+            "--at-checkpoint",
+            min=1,
+            help="Recompute from the log's entries alone, as they stood at this signed "
+            "checkpoint (its tree size); anyone with the entries gets the same numbers.",
+        ),
+    ] = None,
     data: DataOpt = DEFAULT_DATA,
     db: DbOpt = None,
 ) -> None:
-    """Transparency figures and the Decision 766 score card for a period (no personal data)."""
+    """Transparency figures and the Decision 766 score card for a period (no personal data),
+    with the checkpoint they were computed at."""
     now = datetime.now(UTC)
     try:
         chosen = parse_period(period) if period else period_containing(PeriodKind.MONTH, now)
@@ -142,8 +158,20 @@ def transparency_view(
         raise typer.BadParameter(str(e)) from e
     if procedure is not None and procedure not in CATALOGUE:
         raise typer.BadParameter(f"unknown procedure {procedure!r}")
-    with fresh(data, db) as (_settings, ledger, _host):
-        rows = file_rows(ledger.store)
+    with fresh(data, db) as (settings, ledger, host):
+        log = open_log(ledger)
+        if at_checkpoint is None:
+            rows = file_rows(ledger.store)
+            covered = log.size_through(host.position("files"))
+            latest = log.latest_checkpoint()
+            if latest is not None and latest.size == covered:
+                pinned = f"checkpoint {latest.size} (root {latest.root.hex()}): reproduce with "
+                pinned += f"--at-checkpoint {latest.size}"
+            else:
+                signed = f"the latest signed one is {latest.size}" if latest else "none signed"
+                pinned = f"the read models at log size {covered}, not a checkpoint ({signed})"
+        else:
+            rows, pinned = _rows_at(settings, ledger, at_checkpoint)
         card = score_card(
             rows, chosen, now=now, calendar=ledger.calendar, unit=unit, procedure=procedure
         )
@@ -167,6 +195,27 @@ def transparency_view(
                 render_ratio(f.receiving_satisfaction),
             )
         out.print(table)
+    out.print(f"Computed at {pinned}; as of {local(card.figures.as_of)}.")
+
+
+def _rows_at(settings: Settings, ledger: Ledger, size: int) -> tuple[list[FileRow], str]:
+    """The rows at the signed checkpoint of ``size``, from the log's entries alone (its note's
+    signature checked with the log's key, the entries' root with the note's)."""
+    log = open_log(ledger)
+    try:
+        checkpoint = log.verified_checkpoint(log.checkpoint_at(size), log_verifier(settings))
+    except NotFound as e:
+        raise CliError(f"the log has no signed checkpoint of size {size}") from e
+    with render.progress(out) as bar:
+        task = bar.add_task(f"Reading the log's {size} entries", total=size)
+        rows = rows_at(
+            log.entries,
+            size,
+            checkpoint.root,
+            ledger.calendar,
+            lambda done: bar.update(task, completed=done),
+        )
+    return rows, f"checkpoint {size} (root {checkpoint.root.hex()}), from the log's entries"
 
 
 def register(app: typer.Typer) -> None:

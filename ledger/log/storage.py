@@ -71,6 +71,14 @@ class MerkleLog:
         rows = sql.rows(self.store, "SELECT MAX(position) AS p FROM hoso_log_leaves")
         return int(rows[0]["p"] or 0)
 
+    def size_through(self, position: int) -> int:
+        """Leaves of the events stored at or before ``position`` (the log size a read model
+        that followed the events up to ``position`` stands at, once they are integrated)."""
+        rows = sql.rows(
+            self.store, "SELECT COUNT(*) AS n FROM hoso_log_leaves WHERE position <= ?", (position,)
+        )
+        return int(rows[0]["n"])
+
     def subtree(self, level: int, index: int) -> bytes:
         """The hash of the complete subtree (level, index): a ``merkle.HashReader``."""
         if level == 0:

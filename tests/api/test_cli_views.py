@@ -78,3 +78,30 @@ def test_projection_status_and_rebuild(demo_run: tuple[Path, str, str]) -> None:
     assert status.returncode == 0
     assert re.search(r"files\s+│\s+(\d+)\s+│\s+\1\s+│\s+0", status.stdout), status.stdout
     assert_one_line_error(hoso("projections", "rebuild", "nope", "--data", data))
+
+
+def test_figures_at_the_demo_checkpoint_are_the_live_ones(
+    demo_run: tuple[Path, str, str],
+) -> None:
+    """The demo ends with a signed checkpoint covering every event: the live figures say so, and
+    the same figures come back from the log's entries alone (issue 17)."""
+    data = str(demo_run[0])
+    live = hoso("transparency", "--period", "2026-Q2", "--data", data)
+    assert live.returncode == 0, live.stderr
+    found = re.search(r"reproduce with --at-checkpoint (\d+)", live.stdout)
+    assert found, live.stdout[-400:]
+    again = hoso(
+        "transparency", "--period", "2026-Q2", "--at-checkpoint", found.group(1),
+        "--data", data,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+
+    def tables(text: str) -> str:  # the tables: not the progress bar nor the closing line
+        lines = text[: text.index("Computed at")].splitlines()
+        return "\n".join(x for x in lines if not x.startswith("Reading the log"))
+
+    assert tables(again.stdout) == tables(live.stdout)
+    assert "from the log's entries" in again.stdout
+    missing = hoso("transparency", "--at-checkpoint", "999999", "--data", data)
+    assert_one_line_error(missing)
+    assert "no signed checkpoint of size 999999" in missing.stderr

@@ -81,6 +81,14 @@ def test_queues_figures_index_and_workload(world: World) -> None:
     assert fig["received"]["total"] == 4 and fig["progress"].endswith("%")
     assert "." not in str(fig["received"]["total"])  # counts are ints, shares strings
     assert [u["unit"] for u in t.json()["ranking"]] == [UNIT]
+    score = t.json()["score"]
+    by_code = {i["code"]: i for i in score["indicators"]}
+    assert by_code["2.1"]["captured"] and by_code["2.1"]["max_points"] == 20
+    assert by_code["1.4"] == {**by_code["1.4"], "captured": False, "value": None, "points": None}
+    assert sum(i["max_points"] or 0 for i in score["indicators"]) == 100
+    assert score["attainable"] == 40 and t.json()["ranking"][0]["total"] == score["total"]
+    default = world.get("officer", "/transparency")  # no period: the current month
+    assert default.status_code == 200 and default.json()["figures"]["period"][:4].isdigit()
     assert_problem(world.get("officer", "/transparency", period="2026-13"), 422, "invalid-request")
     acts = world.get("inspector", "/inspect/actions", actor="an", limit=50)
     assert acts.status_code == 200, acts.text

@@ -8,9 +8,16 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
+from api.bootstrap import open_log
 from api.http.middleware import problem_responses
 from api.http.routes.common import AUTH, Caller, invalid, reads_router
-from api.http.schemas.figures import TransparencyModel, figures_model, score_model, unit_rank
+from api.http.schemas.figures import (
+    CheckpointRef,
+    TransparencyModel,
+    figures_model,
+    score_model,
+    unit_rank,
+)
 from api.http.schemas.reads import PERIOD_PATTERN, PROCEDURE_PATTERN, UNIT_PATTERN
 from api.http.state import ledger_of
 from projections.d766.scorecard import rank, score_card
@@ -28,7 +35,8 @@ router = reads_router()
     "`2026-Q3`, `2026`; the current month when omitted): counts, shares as exact percentages "
     'rendered as strings (`"85.21%"`, `"—"` when undefined), the Decision 766 score card (each '
     'indicator with its points, or "not captured") and, without `unit`, every unit ranked by '
-    "its total score.",
+    "its total score, with the latest signed checkpoint (`hoso transparency --at-checkpoint` "
+    "recomputes figures from the log's entries at a checkpoint).",
     responses=problem_responses(*AUTH),
 )
 def read_transparency(
@@ -51,8 +59,11 @@ def read_transparency(
         rows, chosen, now=now, calendar=ledger.calendar, unit=unit, procedure=procedure
     )
     ranking = [] if unit else rank(rows, chosen, now=now, calendar=ledger.calendar)
+    latest = open_log(ledger).latest_checkpoint()
+    pinned = None if latest is None else CheckpointRef(size=latest.size, root=latest.root.hex())
     return TransparencyModel(
         figures=figures_model(card.figures),
         score=score_model(card),
         ranking=[unit_rank(r) for r in ranking],
+        checkpoint=pinned,
     )

@@ -149,6 +149,16 @@ class UnitRank(BaseModel):
     online_share: str
 
 
+class CheckpointRef(BaseModel):
+    """The signed checkpoint (tree size and root, hex) the log stood at when the figures were
+    computed; ``hoso transparency --at-checkpoint SIZE`` recomputes them from the log's entries
+    alone."""
+
+    model_config = with_examples({"size": 5916, "root": "ebe7f231" + "0" * 56})
+    size: int
+    root: str
+
+
 class TransparencyModel(BaseModel):
     """The figures asked for, their score card and, without a unit, every unit's rank."""
 
@@ -162,6 +172,7 @@ class TransparencyModel(BaseModel):
     figures: FiguresModel
     score: ScoreModel
     ranking: list[UnitRank]
+    checkpoint: CheckpointRef | None = None
 
 
 def _indicator(i: Indicator) -> IndicatorModel:
