@@ -1,9 +1,13 @@
 """``hoso demo``: a ward centre's working days, simulated and written to the signed ledger.
 
-About 300 files a day over 12 counters (4 of them justice and civil status), mostly certified
-copies; handoffs between departments and to the district police; supplements, fees, leaders
-signing, late files with apologies, refusals, withdrawals and citizens' ratings. Every action is
-planned with its instant, then all are executed in time order, so the ledger reads as a real day.
+A ward (phường) of the two-tier local government in force since mid-2025: no district between the
+ward and the province, and residence registration is the ward police's. About 300 files a day
+over 12 counters: the certified copies (about 200) at any counter, so the counters share the
+load, civil status at the 4 justice counters, the rest at the other 8; handoffs between
+departments and to the ward police; supplements (some asked for twice), fees (certified copies by
+their page count), leaders signing, every late file apologised for, refusals, withdrawals and
+citizens' ratings. Every action is planned with its instant, then all are executed in time order,
+so the ledger reads as a real day.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from signing import KeyDirectory, Signer
 from signing.registry import Role
 
 UNIT = "PBADINH"
-POLICE = "CAQBADINH"
+POLICE = "CAPBADINH"  # Công an phường Ba Đình: residence is the ward police's since mid-2025
 SAMPLES = 5  # receipts kept for the summary and DATA/demo-credentials.json
 RECEPTION = "mot-cua"
 DEPARTMENTS = {
@@ -185,8 +189,12 @@ class Simulation:
     def plan_file(self, index: int, procedure: str, at: datetime) -> None:
         rng, s = self.rng, self.s
         proc = CATALOGUE[procedure]
-        justice = proc.field in ("civil_status", "certification")
-        counter = rng.choice(s.counters[:4] if justice else s.counters[4:])
+        if proc.field == "certification":  # the bulk: any counter takes them
+            counter = rng.choice(s.counters)
+        elif proc.field == "civil_status":
+            counter = rng.choice(s.counters[:4])
+        else:
+            counter = rng.choice(s.counters[4:])
         channel = Channel.IN_PERSON
         roll = rng.random()
         if proc.online_eligible and roll < 0.3:
@@ -231,24 +239,25 @@ class Simulation:
         # How long this file will really take: most early, some late.
         pace = rng.choices([0.3, 0.7, 0.95, 1.3], weights=[45, 30, 15, 10])[0]
         t = self.later(at, 2, 15)
-        if proc.fee_vnd:
+        amount = _fee(procedure, rng)
+        if amount:
             self.act(
                 t,
                 counter,
                 i,
                 "request_fee",
-                amount_vnd=proc.fee_vnd,
+                amount_vnd=amount,
                 description=f"Lệ phí {proc.name_vi}",
             )
             t = self.later(t, 1, 10)
             pay = PaymentMethod.ONLINE if rng.random() < 0.4 else PaymentMethod.COUNTER
-            self.act(t, counter, i, "pay_fee", amount_vnd=proc.fee_vnd, method=pay)
+            self.act(t, counter, i, "pay_fee", amount_vnd=amount, method=pay)
         if rng.random() < 0.01:
             self.act(self.later(t, 5, 60), counter, i, "withdraw", reason="Công dân xin rút hồ sơ")
             return
         t = self.later(t, 3, 30)
         self.act(t, counter, i, "hand_off", to=Desk(officer, dept, agency), note="Chuyển xử lý")
-        if proc.time.unit.value != "same_day" and rng.random() < 0.08:
+        if proc.time.unit.value != "same_day" and rng.random() < 0.12:
             t = self.later(t, 30, 300)
             items = (rng.choice(proc.documents),)
             self.act(
@@ -259,8 +268,14 @@ class Simulation:
                 items=items,
                 reason="Thiếu giấy tờ theo quy định",
             )
-            t = self.later(t, 480, 1800)
+            t = self.later(t, 240, 960)
             self.act(t, officer, i, "receive_supplement", items=items)
+            if rng.random() < 0.35:  # asked again: the file is late (Decision 766, 2.1)
+                t = self.later(t, 30, 300)
+                self.act(t, officer, i, "request_supplement", items=items,
+                         reason="Giấy tờ bổ sung chưa hợp lệ")  # fmt: skip
+                t = self.later(t, 240, 960)
+                self.act(t, officer, i, "receive_supplement", items=items)
         if rng.random() < 0.02:
             self.act(
                 self.later(t, 30, 600),
@@ -353,6 +368,10 @@ class Simulation:
             yield stats
 
 
+ENDING = (commands.SignResult, commands.Refuse, commands.StopProcessing)
+APOLOGY = "Hồ sơ cần thêm thời gian xác minh; cơ quan xin lỗi và hẹn lại ngày trả kết quả"
+
+
 def _command(item: Planned, calendar: WorkingCalendar) -> Callable[[AdministrativeFile], None]:
     planned = commands.BY_ACTION[item.action](**item.kwargs)
 
@@ -361,9 +380,36 @@ def _command(item: Planned, calendar: WorkingCalendar) -> Callable[[Administrati
         if isinstance(command, commands.IssueApology):  # a day after the current appointment
             later = max(command.new_appointment_at, f.appointment_at + timedelta(days=1))
             command = dataclasses.replace(command, new_appointment_at=later)
+        elif isinstance(command, ENDING) and not f.apologies and _late(f, item.at):
+            _apologise(f, item.actor, item.at, calendar)  # every late file is apologised for
         command.apply(f, actor=item.actor, at=item.at, calendar=calendar)
 
     return command
+
+
+def _late(f: AdministrativeFile, at: datetime) -> bool:
+    return f.late_by_supplement or at > f.due_at
+
+
+def _apologise(f: AdministrativeFile, actor: str, at: datetime, cal: WorkingCalendar) -> None:
+    """The apology with a new appointment (form 04), half an hour before the deadline when the
+    file's history allows it, else now; the new date is the next working day's closing."""
+    when = max(f.modified_on, min(at, f.due_at - timedelta(minutes=30)))
+    new_date = cal.closing(cal.next_working_day(cal.local_date(at)))
+    new_date = max(new_date, f.appointment_at + timedelta(days=1))
+    f.issue_apology(actor=actor, reason=APOLOGY, new_appointment_at=new_date, at=when)
+
+
+def _fee(procedure: str, rng: random.Random) -> int:
+    """The fee asked: a certified copy by its pages (2,000 VND a page for the first two, 1,000
+    from the third, at most 200,000 a copy: Circular 226/2016/TT-BTC), per copy; other fees as
+    the catalogue charges them."""
+    proc = CATALOGUE[procedure]
+    if procedure != "certified_copy":
+        return proc.fee_vnd
+    pages, copies = rng.randint(1, 12), rng.randint(1, 3)
+    per_copy = min(200_000, proc.fee_vnd * min(pages, 2) + 1000 * max(0, pages - 2))
+    return copies * per_copy
 
 
 def _due(cal: WorkingCalendar, at: datetime, procedure: str) -> datetime:
