@@ -27,6 +27,7 @@ from domain.events import (
     FeeRequested,
     FileEvent,
     FileHandedOff,
+    FileNotAccepted,
     FileReceived,
     FileRefused,
     FileWithdrawn,
@@ -48,7 +49,9 @@ from domain.procedures import Channel, get_procedure
 
 @dataclass(frozen=True)
 class Receive:
-    """Tiếp nhận: open a file under ``code`` (issued by the receiving unit's daily counter)."""
+    """Tiếp nhận: open a file under ``code`` (issued by the receiving unit's daily counter);
+    with a ``refusal`` reason, the papers are not accepted (từ chối tiếp nhận: the file opens
+    closed, ``FileNotAccepted``)."""
 
     procedure: str
     channel: Channel
@@ -58,6 +61,7 @@ class Receive:
     documents: tuple[str, ...]
     applicant_ref: str
     applicant_sealed: str
+    refusal: str = ""
 
     def open(
         self,
@@ -68,6 +72,21 @@ class Receive:
         calendar: WorkingCalendar,
         supplement_policy: SupplementPolicy,
     ) -> AdministrativeFile:
+        if self.refusal:
+            return AdministrativeFile.not_accept(
+                code=code,
+                procedure=get_procedure(self.procedure),
+                channel=self.channel,
+                unit=self.unit,
+                counter=self.counter,
+                department=self.department,
+                documents=self.documents,
+                applicant_ref=self.applicant_ref,
+                applicant_sealed=self.applicant_sealed,
+                actor=actor,
+                at=at,
+                reason=self.refusal,
+            )
         return AdministrativeFile.receive(
             code=code,
             procedure=get_procedure(self.procedure),
@@ -91,7 +110,7 @@ class Receive:
         at: datetime,
         calendar: WorkingCalendar,
         supplement_policy: SupplementPolicy,
-    ) -> FileReceived:
+    ) -> FileReceived | FileNotAccepted:
         """The receipt rule, before a number is reserved: the receipt event under the unit's
         first code of the day (``issue`` gives it the code the unit's counter then issues)."""
         provisional = format_file_code(self.unit, at.astimezone(calendar.tz).date(), 1)
@@ -103,11 +122,11 @@ class Receive:
             supplement_policy=supplement_policy,
         )
         (event,) = f.collect_events()
-        assert isinstance(event, FileReceived)
+        assert isinstance(event, FileReceived | FileNotAccepted)
         return event
 
     @staticmethod
-    def issue(draft: FileReceived, code: str) -> AdministrativeFile:
+    def issue(draft: FileReceived | FileNotAccepted, code: str) -> AdministrativeFile:
         """The file ``draft`` opens, under ``code`` (of the draft's unit): the rule does not
         depend on the number, so the draft's checks hold for it."""
         if parse_file_code(code).unit != draft.unit:
@@ -119,8 +138,8 @@ class Receive:
         return f
 
     @classmethod
-    def of_event(cls, event: FileReceived) -> Receive:
-        """The receipt that gives ``event``."""
+    def of_event(cls, event: FileReceived | FileNotAccepted) -> Receive:
+        """The receipt (or refusal at the counter) that gives ``event``."""
         return cls(
             procedure=event.procedure,
             channel=Channel(event.channel),
@@ -130,7 +149,12 @@ class Receive:
             documents=event.documents,
             applicant_ref=event.applicant_ref,
             applicant_sealed=event.applicant_sealed,
+            refusal=event.reason if isinstance(event, FileNotAccepted) else "",
         )
+
+
+OPENING_EVENTS = frozenset({"FileReceived", "FileNotAccepted"})
+"""The event types a file's stream starts with (``Receive``)."""
 
 
 @dataclass(frozen=True)

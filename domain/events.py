@@ -32,10 +32,17 @@ class FileState(StrEnum):
     REFUSED = "refused"
     WITHDRAWN = "withdrawn"
     STOPPED = "stopped"
+    NOT_ACCEPTED = "not_accepted"
 
 
 TERMINAL_STATES = frozenset(
-    {FileState.RETURNED, FileState.REFUSED, FileState.WITHDRAWN, FileState.STOPPED}
+    {
+        FileState.RETURNED,
+        FileState.REFUSED,
+        FileState.WITHDRAWN,
+        FileState.STOPPED,
+        FileState.NOT_ACCEPTED,
+    }
 )
 
 
@@ -133,6 +140,44 @@ class FileReceived(CanInitAggregate[str], FileEvent):
         f.state = FileState.RECEIVED
         f.holder = Desk(self.actor, self.department, self.unit)
         f.holder_since = self.timestamp
+
+
+@dataclass(frozen=True)
+class FileNotAccepted(CanInitAggregate[str], FileEvent):
+    """Từ chối tiếp nhận hồ sơ (phiếu từ chối tiếp nhận, form 03 of Circular 03/2025): the
+    papers were checked at the counter (or the online submission) and not accepted, for
+    ``reason``. The file is closed at once, never processed (portal status 3) and counts in no
+    figure of files received or processed. A refusal after acceptance is ``FileRefused``."""
+
+    originator_topic: str
+    procedure: str
+    channel: str
+    unit: str
+    counter: str
+    department: str
+    documents: tuple[str, ...]
+    applicant_ref: str
+    applicant_sealed: str
+    reason: str
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        f.code = self.originator_id
+        f.procedure = self.procedure
+        f.channel = self.channel
+        f.unit = self.unit
+        f.counter = self.counter
+        f.documents = self.documents
+        f.applicant_ref = self.applicant_ref
+        f.applicant_sealed = self.applicant_sealed
+        f.statutory_amount = 0
+        f.statutory_unit = "same_day"
+        f.supplement_policy = "extend"
+        f.received_at = f.due_at = f.appointment_at = f.closed_at = self.timestamp
+        f.received_by = self.actor
+        f.state = FileState.NOT_ACCEPTED
+        f.holder = Desk(self.actor, self.department, self.unit)
+        f.holder_since = self.timestamp
+        f.closing_reason = self.reason
 
 
 @dataclass(frozen=True)
@@ -329,6 +374,7 @@ class PinReissued(FileEvent):
 
 FILE_EVENT_TYPES: tuple[type[FileEvent], ...] = (
     FileReceived,
+    FileNotAccepted,
     FileHandedOff,
     SupplementRequested,
     SupplementReceived,

@@ -31,6 +31,7 @@ from domain.events import (
     FeePaid,
     FeeRequested,
     FileHandedOff,
+    FileNotAccepted,
     FileReceived,
     FileRefused,
     FileState,
@@ -128,18 +129,8 @@ class AdministrativeFile(BaseAggregate[str]):
         supplement_policy: SupplementPolicy,
     ) -> AdministrativeFile:
         """Tiếp nhận: open a file and fix its appointment from the statutory time."""
-        parsed = parse_file_code(code)
-        check_unit_code(unit)
-        if parsed.unit != unit:
-            raise InvalidValue(f"file code {code} does not belong to unit {unit}")
-        check_actor(actor)
-        _instant(at, "receipt time")
-        if channel is Channel.ONLINE and not procedure.online_eligible:
-            raise InvalidValue(f"procedure {procedure.code} cannot be filed online")
-        _text(counter, "counter")
-        _text(department, "department")
-        _items(documents, "documents submitted")
-        _text(applicant_ref, "applicant reference")
+        _check_opening(code, procedure, channel, unit, counter, department, documents,
+                       applicant_ref, actor, at)  # fmt: skip
         due = compute_due(calendar, at, procedure.time)
         return cls._create(
             FileReceived,
@@ -158,6 +149,43 @@ class AdministrativeFile(BaseAggregate[str]):
             statutory_unit=procedure.time.unit.value,
             supplement_policy=supplement_policy.value,
             due_at=due,
+        )
+
+    @classmethod
+    def not_accept(
+        cls,
+        *,
+        code: str,
+        procedure: Procedure,
+        channel: Channel,
+        unit: str,
+        counter: str,
+        department: str,
+        documents: tuple[str, ...],
+        applicant_ref: str,
+        applicant_sealed: str,
+        actor: str,
+        at: datetime,
+        reason: str,
+    ) -> AdministrativeFile:
+        """Từ chối tiếp nhận: the papers are not accepted at the counter; the file is born
+        closed, with the refusal slip's reason (no deadline, no processing)."""
+        _check_opening(code, procedure, channel, unit, counter, department, documents,
+                       applicant_ref, actor, at)  # fmt: skip
+        return cls._create(
+            FileNotAccepted,
+            id=code,
+            timestamp=at,
+            actor=actor,
+            procedure=procedure.code,
+            channel=channel.value,
+            unit=unit,
+            counter=counter,
+            department=department,
+            documents=tuple(documents),
+            applicant_ref=applicant_ref,
+            applicant_sealed=applicant_sealed,
+            reason=_text(reason, "reason", multiline=True),
         )
 
     # ----------------------------------------------------------------- helpers
@@ -421,3 +449,31 @@ class AdministrativeFile(BaseAggregate[str]):
         """Cấp lại mã tra cứu: allowed whatever the file's state (a citizen may look up a
         returned file too); the new PIN's hash is the ledger's side row, never the event's."""
         self.trigger_event(PinReissued, timestamp=self._check_time(at), actor=actor)
+
+
+def _check_opening(
+    code: str,
+    procedure: Procedure,
+    channel: Channel,
+    unit: str,
+    counter: str,
+    department: str,
+    documents: tuple[str, ...],
+    applicant_ref: str,
+    actor: str,
+    at: datetime,
+) -> None:
+    """What a file's first event needs, accepted or not: a code of its unit, an actor, a time,
+    a channel the procedure allows, the texts of the counter."""
+    parsed = parse_file_code(code)
+    check_unit_code(unit)
+    if parsed.unit != unit:
+        raise InvalidValue(f"file code {code} does not belong to unit {unit}")
+    check_actor(actor)
+    _instant(at, "receipt time")
+    if channel is Channel.ONLINE and not procedure.online_eligible:
+        raise InvalidValue(f"procedure {procedure.code} cannot be filed online")
+    _text(counter, "counter")
+    _text(department, "department")
+    _items(documents, "documents submitted")
+    _text(applicant_ref, "applicant reference")

@@ -45,6 +45,7 @@ _BY_STATE = {
     FileState.REFUSED: PortalStatus.PROCESSED,
     FileState.WITHDRAWN: PortalStatus.WITHDRAWN,
     FileState.STOPPED: PortalStatus.STOPPED,
+    FileState.NOT_ACCEPTED: PortalStatus.NOT_ACCEPTED,
 }
 
 

@@ -210,6 +210,7 @@ class Simulation:
             phone=f"09{rng.randint(10**7, 10**8 - 1)}",
             address=f"{rng.randint(1, 200)} phố Đội Cấn, Ba Đình, Hà Nội",
         )
+        refused = rng.random() < 0.02  # papers not accepted at the counter (form 03)
         self._push(
             at,
             counter,
@@ -221,8 +222,10 @@ class Simulation:
             department=RECEPTION,
             documents=proc.documents,
             applicant=person,
+            refusal="Hồ sơ chưa đủ thành phần theo quy định" if refused else "",
         )
-        self.plan_lifecycle(index, procedure, counter, at)
+        if not refused:
+            self.plan_lifecycle(index, procedure, counter, at)
 
     def act(self, at: datetime, actor: str, index: int, action: str, **kw: object) -> None:
         """Plan one command: ``domain.commands.BY_ACTION[action](**kw)``, by ``actor`` at ``at``."""
@@ -339,6 +342,7 @@ class Simulation:
             department=str(kw["department"]),
             documents=documents,
             applicant=applicant,
+            refusal=str(kw["refusal"]),
         )
 
     def run(self, until: datetime) -> Iterator[DemoStats]:

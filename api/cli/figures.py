@@ -101,6 +101,7 @@ def _figures_table(f: Figures, title: str) -> Table:
         f"{p.on_time} / {p.overdue} ({p.awaiting_supplement})",
     )
     t.add_row("refused / withdrawn / stopped", f"{f.refused} / {f.withdrawn} / {f.stopped}")
+    t.add_row("not accepted at the counter (in no other figure)", str(f.not_accepted))
     t.add_row(
         "supplements requested / apologies issued", f"{f.supplement_requests} / {f.apologies}"
     )

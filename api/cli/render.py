@@ -32,6 +32,7 @@ from signing.registry import KeyRegistry
 
 ACTIONS_VI = {
     "FileReceived": "Tiếp nhận",
+    "FileNotAccepted": "Từ chối tiếp nhận",
     "FileHandedOff": "Chuyển xử lý",
     "SupplementRequested": "Yêu cầu bổ sung",
     "SupplementReceived": "Nhận bổ sung",
@@ -229,7 +230,8 @@ def demo_summary(
         outcome.add_row(f"open: {state.replace('_', ' ')}", str(s.by_state.get(state, 0)))
     outcome.add_row("open and overdue at close of the last day", str(s.overdue_open))
     for state in ("refused", "withdrawn", "stopped"):
-        outcome.add_row(state, str(s.by_state.get(state, 0)))
+        outcome.add_row(f"{state} after acceptance", str(s.by_state.get(state, 0)))
+    outcome.add_row("not accepted at the counter", str(s.by_state.get("not_accepted", 0)))
     outcome.add_row("supplements requested", str(s.supplements))
     outcome.add_row("apologies issued", str(s.apologies))
     outcome.add_row("handoffs", str(s.handoffs))

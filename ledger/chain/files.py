@@ -82,8 +82,11 @@ class FileCommands:
         applicant: PersonalData,
         at: datetime,
         applicant_ref: str | None = None,
+        refusal: str = "",
     ) -> Receipt:
-        """Tiếp nhận: open a file, seal the applicant's data, issue the code and PIN.
+        """Tiếp nhận: open a file, seal the applicant's data, issue the code and PIN; with a
+        ``refusal`` reason, the papers are not accepted (the file opens closed, and its code
+        and PIN let the citizen see the refusal).
 
         The rule is checked once, before a number is reserved (``Receive.draft``); the receipt
         answers with what it stored."""
@@ -98,6 +101,7 @@ class FileCommands:
             documents=tuple(documents),
             applicant_ref=known.ref,
             applicant_sealed=sealed,
+            refusal=refusal,
         )
         draft = receive.draft(
             actor=actor,

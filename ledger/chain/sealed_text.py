@@ -36,6 +36,7 @@ from ledger.errors import Refused, SealError
 _AAD = b"hoso/text/v1\x00"
 FREE_TEXT: Mapping[str, tuple[str, ...]] = {
     "FileReceived": ("documents",),
+    "FileNotAccepted": ("documents", "reason"),
     "FileHandedOff": ("note",),
     "SupplementRequested": ("items", "reason"),
     "SupplementReceived": ("items",),

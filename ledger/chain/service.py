@@ -177,8 +177,10 @@ class Ledger:
         applicant: PersonalData,
         at: datetime,
         applicant_ref: str | None = None,
+        refusal: str = "",
     ) -> Receipt:
-        """Tiếp nhận: open a file, seal the applicant's data, issue the code and PIN."""
+        """Tiếp nhận: open a file, seal the applicant's data, issue the code and PIN (with a
+        ``refusal``: not accepted at the counter, ``FileNotAccepted``)."""
         return self.files.receive(
             signer=signer,
             actor=actor,
@@ -191,6 +193,7 @@ class Ledger:
             applicant=applicant,
             at=at,
             applicant_ref=applicant_ref,
+            refusal=refusal,
         )
 
     def load(self, code: str) -> VerifiedFile:

@@ -69,7 +69,9 @@ def replay_submitted(ledger: IntakeRules, current: Any, env: Envelope, event: An
             "POST /files/{code}/reissue-pin"
         )
     ref = (
-        event.applicant_ref if env.type == "FileReceived" else getattr(current, "applicant_ref", "")
+        event.applicant_ref
+        if env.type in commands.OPENING_EVENTS
+        else getattr(current, "applicant_ref", "")
     )
     ledger.sealer.check(event, ref)
     return replay(ledger, current, env, event)
@@ -78,7 +80,7 @@ def replay_submitted(ledger: IntakeRules, current: Any, env: Envelope, event: An
 def replay(ledger: Rules, current: Any, env: Envelope, event: Any) -> Any:
     """The file after ``env`` (its decoded ``event``), if the domain rule gives that very event
     on ``current`` (None before a receipt); else ``Refused``."""
-    if env.type == "FileReceived":
+    if env.type in commands.OPENING_EVENTS:
         again = receipt_event(
             ledger,
             commands.Receive.of_event(event),

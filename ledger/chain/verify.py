@@ -24,7 +24,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.codes import parse_file_code
 from domain.errors import DomainError
-from domain.events import FileReceived, ResultSigned, SatisfactionRated
+from domain.events import FileNotAccepted, FileReceived, ResultSigned, SatisfactionRated
 from ledger.encoding import codec
 from ledger.encoding.canonical import format_instant, parse_instant
 from ledger.encoding.envelope import GENESIS_HASH, Envelope, decode
@@ -75,7 +75,7 @@ def times_refusal(env: Envelope, recorded: datetime, max_delay: timedelta | None
 
 def unit_roles_allowed(event: Any) -> tuple[frozenset[Role], bool]:
     """Roles that may record this file event, and whether they must belong to the file's unit."""
-    if isinstance(event, FileReceived):
+    if isinstance(event, FileReceived | FileNotAccepted):
         return OFFICERS, True
     if isinstance(event, ResultSigned):
         return frozenset({Role.LEADER}), True

@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.utils import get_topic
 
-from domain.events import FILE_EVENT_TYPES, Desk, FileReceived
+from domain.events import FILE_EVENT_TYPES, Desk, FileNotAccepted, FileReceived
 from domain.file import AdministrativeFile
 from ledger.encoding.canonical import format_instant, parse_instant
 from ledger.errors import MalformedEnvelope
@@ -31,6 +31,7 @@ EVENT_TYPES: Mapping[str, type[CanMutateAggregate[str]]] = {
 }
 _CREATED_TOPICS: Mapping[type, str] = {
     FileReceived: get_topic(AdministrativeFile),
+    FileNotAccepted: get_topic(AdministrativeFile),
     RegistryEstablished: get_topic(KeyRegistry),
 }
 

@@ -28,6 +28,7 @@ from projections.models.reader import PostgresReader
 
 STEP_TEXT: dict[str, tuple[str, str]] = {
     "FileReceived": ("Đã tiếp nhận hồ sơ", "File received"),
+    "FileNotAccepted": ("Hồ sơ không được tiếp nhận", "File not accepted at the counter"),
     "FileHandedOff": ("Chuyển xử lý", "Passed on for processing"),
     "SupplementRequested": ("Cần bổ sung giấy tờ", "Additional papers needed"),
     "SupplementReceived": ("Đã nhận giấy tờ bổ sung", "Additional papers received"),
@@ -53,6 +54,7 @@ STATE_TEXT: dict[str, tuple[str, str]] = {
     "refused": ("Hồ sơ bị từ chối giải quyết", "File refused"),
     "withdrawn": ("Đã rút hồ sơ", "File withdrawn"),
     "stopped": ("Đã dừng xử lý", "Processing stopped"),
+    "not_accepted": ("Hồ sơ không được tiếp nhận", "Not accepted at the counter"),
 }
 
 

@@ -18,6 +18,9 @@ Which period a count belongs to (local dates in Vietnam time, ``Period.contains`
 - *ended* (đã giải quyết): files whose processing ended in the period, split early / on time
   / late by the verdict fixed there.
 - *refused*, *withdrawn*, *stopped*: files closed that way in the period.
+- *not accepted* (từ chối tiếp nhận): papers refused at the counter in the period; such files
+  were never received, so they count in no other figure (Decision 766: "files never accepted
+  do not count").
 - *in progress* (đang giải quyết) "as of" ``min(period end, now)``: received before that instant
   and not ended before it. Overdue when the instant is past the file's deadline, or when a
   supplement request made it late; a file waiting for the citizen after one request made in
@@ -177,6 +180,7 @@ class Figures:
     received_online_with_result: int = 0
     ended_with_result: int = 0
     procedures_paid_online: frozenset[str] = frozenset()
+    not_accepted: int = 0  # refused at the counter (từ chối tiếp nhận): counted nowhere else
     minutes_per_day: int = field(default=480, repr=False)
 
     @property
@@ -263,9 +267,13 @@ def transparency(
     online_result = with_result = 0
     paid_online: set[str] = set()
     days: list[Fraction] = []
-    started = period.start_at < as_of  # a period still to come has nothing in progress
+    started = period.start_at < as_of
+    not_accepted = 0  # a period still to come has nothing in progress
     for row in rows:
         if not _selected(row, unit, procedure):
+            continue
+        if row.state == FileState.NOT_ACCEPTED:  # never accepted: in no figure but its own
+            not_accepted += period.contains(row.received_at)
             continue
         if period.contains(row.received_at):
             channels[row.channel] += 1
@@ -323,6 +331,7 @@ def transparency(
         received_online_with_result=online_result,
         ended_with_result=with_result,
         procedures_paid_online=frozenset(paid_online),
+        not_accepted=not_accepted,
         minutes_per_day=per_day,
     )
 

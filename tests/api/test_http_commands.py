@@ -25,6 +25,9 @@ from api.http.schemas.actions import ACTIONS
 from api.http.state import state_of
 from api.settings import Settings
 from api.tokens import ApiRole, create_token
+from domain.deadlines import SupplementPolicy
+from domain.portal import PortalStatus, portal_status
+from ledger.chain.rule_replay import RuleSettings, replay_report
 from ledger.chain.service import Ledger
 from ledger.encoding.canonical import canonical_bytes
 from ledger.log.storage import MerkleLog
@@ -228,6 +231,33 @@ def test_server_side_lifecycle(env: Env) -> None:
         env.post("an", f"/files/{code}/refuse", {"reason": "x"}), 409, "illegal-transition"
     )
     assert env.size() == before
+
+
+def test_papers_not_accepted_at_the_counter(env: Env) -> None:
+    """Từ chối tiếp nhận (issue 17): its own event, distinct from a refusal during processing;
+    the file opens closed with portal status 3, nothing may follow, and the audit's rule replay
+    gives the very event back."""
+    r = env.post("an", "/files", {**RECEIPT, "refusal": "Bản chính bị tẩy xóa"})
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    (event,) = doc["events"]
+    check_event(event)
+    assert (event["type"], event["version"]) == ("FileNotAccepted", 1)
+    code = doc["code"]
+    f = env.ledger.load(code).file
+    assert (f.state.value, f.is_open, f.processing_ended_at) == ("not_accepted", False, None)
+    assert portal_status(f) is PortalStatus.NOT_ACCEPTED
+    assert env.ledger.reveal(f.closing_reason) == "Bản chính bị tẩy xóa"  # sealed text
+    before = env.size()
+    assert_problem(
+        env.post("an", f"/files/{code}/hand-off", {**to_desk("binh"), "note": "x"}),
+        409,
+        "illegal-transition",
+    )
+    assert env.size() == before
+    stored = [(n.id, n.state) for n in env.ledger.store.notifications(1, 10_000)]
+    rules = replay_report(stored, RuleSettings(env.ledger.calendar, SupplementPolicy.EXTEND))
+    assert rules.ok and rules.events >= 1, rules.failure
 
 
 def test_client_side_lifecycle_gives_the_same_envelopes(env: Env) -> None:
@@ -577,7 +607,8 @@ def test_openapi_documents_every_command(env: Env) -> None:
     for path in ("/files", "/files/prepare-receipt", "/files/{code}/events", "/batch"):
         assert "post" in paths[path]
     schemas = doc["components"]["schemas"]
-    for name in ("HandOff", "PrepareHandOff", "ReceiptIn", "EventOut", "BatchOut", "FileResult"):
+    for name in ("HandOff", "PrepareHandOff", "CounterReceiptIn", "EventOut", "BatchOut",
+                 "FileResult"):  # fmt: skip
         assert schemas[name].get("examples"), name
     assert "207" in paths["/batch"]["post"]["responses"]
     assert orjson.dumps(doc)  # serialisable as it stands

@@ -106,14 +106,29 @@ def received(code: str, at: datetime) -> AdministrativeFile:
 
 
 def endings() -> list[Any]:
-    """The other ways a file ends: refused, withdrawn, stopped (each file's events)."""
+    """The other ways a file ends: refused, withdrawn, stopped (each file's events), and a file
+    not accepted at the counter."""
     at = datetime(2026, 3, 3, 9, 0, tzinfo=VN_TZ)
     out: list[Any] = []
     for n, end in enumerate(("refuse", "withdraw", "stop_processing"), start=2):
         f = received(f"PBD-260303-{n:04d}", at)
         getattr(f, end)(actor="thu", reason="lý do", at=at + timedelta(hours=1))
         out += f.collect_events()
-    return out
+    refused = AdministrativeFile.not_accept(  # refused at the counter: never accepted
+        code="PBD-260303-0009",
+        procedure=get_procedure("certified_copy"),
+        channel=Channel.IN_PERSON,
+        unit="PBD",
+        counter="counter-3",
+        department="one-stop",
+        documents=("Bản chính",),
+        applicant_ref="applicant-0002",
+        applicant_sealed="sealed",
+        actor="thu",
+        at=at,
+        reason="bản chính bị tẩy xóa",
+    )
+    return out + refused.collect_events()
 
 
 def registry_events() -> list[Any]:

@@ -20,6 +20,7 @@ same day (after 15:00: the next working day). Two units with real agency codes (
                                                                    02-19 09:00 (late)
     A5   A    marital    in person Tue 02-23 10:00 Fri 02-26 17:00 refused Wed 02-24 (early)
     A6   A    marital    in person Wed 01-27 09:00 Mon 02-01 17:00 still open: overdue
+    A7   A    copy       in person Tue 02-16 09:00 -               not accepted at the counter
     B1   B    copy       online    Wed 02-03 10:00 Wed 02-03 17:00 fee paid online; signed 11:00
                                                                    (on time); satisfied
     B2   B    residence  in person Thu 02-11 08:00 Mon 02-22 17:00 fee at the counter; papers
@@ -84,6 +85,12 @@ def february() -> dict[str, AdministrativeFile]:
     a5 = receive(f"{A}-270223-0001", MARITAL, IP, t(2, 23, 10))
     a5.refuse(actor=a5.holder.officer, reason="không thuộc thẩm quyền", at=t(2, 24, 9))
 
+    a7 = AdministrativeFile.not_accept(
+        code=f"{A}-270216-0001", procedure=COPY, channel=IP, unit=A, counter="counter-2",
+        department="one-stop", documents=("Bản chính",), applicant_ref="applicant-a7",
+        applicant_sealed="sealed", actor="mai.vo", at=t(2, 16, 9), reason="bản chính bị tẩy xóa",
+    )  # fmt: skip
+
     a6 = receive(f"{A}-270127-0001", MARITAL, IP, t(1, 27, 9))
     to_officer(a6, t(1, 27, 9, 30))
 
@@ -103,7 +110,7 @@ def february() -> dict[str, AdministrativeFile]:
 
     b3 = receive(f"{B}-270215-0001", COPY, IP, t(2, 15, 8))
     b3.withdraw(actor=b3.holder.officer, reason="công dân rút", at=t(2, 15, 9))
-    return {"A1": a1, "A2": a2, "A3": a3, "A4": a4, "A5": a5, "A6": a6,
+    return {"A1": a1, "A2": a2, "A3": a3, "A4": a4, "A5": a5, "A6": a6, "A7": a7,
             "B1": b1, "B2": b2, "B3": b3}  # fmt: skip
 
 
@@ -122,6 +129,7 @@ def test_deadlines_and_verdicts_across_tet() -> None:
     verdicts = {k: v.timeliness for k, v in f.items()}
     assert verdicts == {
         "A1": "early", "A2": None, "A3": "on_time", "A4": "late", "A5": "early", "A6": None,
+        "A7": None,
         "B1": "on_time", "B2": None, "B3": "on_time",
     }  # fmt: skip
     assert f["A2"].late_by_supplement and not f["B2"].late_by_supplement
@@ -144,6 +152,8 @@ def test_unit_a_every_indicator_and_point() -> None:
     # in progress at 03-01 00:00: A2 (a second request: late) and A6 (past 02-01): overdue
     assert (f.resolved.early, f.resolved.on_time, f.resolved.late) == (2, 1, 1)
     assert (f.in_progress.on_time, f.in_progress.overdue) == (0, 2)
+    # A7's papers were not accepted at the counter: counted apart, in no other figure
+    assert f.not_accepted == 1 and f.received.total == 5
     values = {i.code: (i.numerator, i.denominator, i.value, i.points) for i in card.indicators
               if i.captured and i.code != "2.2"}  # fmt: skip
     assert values == {

@@ -96,6 +96,15 @@ def receive(
 def build(state: FileState, *, fee: bool = False) -> AdministrativeFile:
     """A file in ``state``, its events collected; with ``fee``, a fee was asked right after
     receipt (and, for a returned file, paid before the return)."""
+    if state is S.NOT_ACCEPTED:  # refused at the counter: born closed, nothing follows
+        f = AdministrativeFile.not_accept(
+            code=CODE, procedure=FIVE_DAYS, channel=Channel.IN_PERSON, unit=UNIT,
+            counter="Quầy 1", department=COUNTER_DESK.department, documents=("Tờ khai",),
+            applicant_ref="applicant-0001", applicant_sealed="sealed-blob", actor=RECEIVER,
+            at=T0, reason="bản chính bị tẩy xóa",
+        )  # fmt: skip
+        f.collect_events()
+        return f
     f = receive()
     clock = [T0]
 
@@ -281,7 +290,7 @@ def test_every_state_and_command_is_in_the_table() -> None:
     assert {s for s, _ in ALLOWED} <= set(FileState)
     assert {c for _, c in ALLOWED} <= set(COMMANDS)
     assert len(COMMANDS) == 13
-    assert len(FileState) == 9
+    assert len(FileState) == 10
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from api.http.auth import authorize_file
 from api.http.routes.commands_common import CodePath, Officer, person, signature
 from api.http.schemas.actions import ActionBody
 from api.http.schemas.envelopes import EventOut, EventsOut
-from api.http.schemas.receipts import ReceiptIn, ReceiptOut
+from api.http.schemas.receipts import CounterReceiptIn, ReceiptOut
 from api.http.state import ledger_of
 from api.tokens import Principal
 from domain.file import AdministrativeFile
@@ -60,7 +60,7 @@ def server_action(action: type[ActionBody], keys: KeyDirectory) -> Callable[...,
 
 
 def receive(keys: KeyDirectory) -> Callable[..., ReceiptOut]:
-    def receive(request: Request, body: ReceiptIn, who: Officer) -> ReceiptOut:
+    def receive(request: Request, body: CounterReceiptIn, who: Officer) -> ReceiptOut:
         """Tiếp nhận: open a file for the caller's unit, signed by the server with the caller's
         key. The PIN is shown in this answer only. The ledger checks the receipt's rule and its
         applicant before it reserves a number, and answers with the envelope it stored."""
@@ -79,6 +79,7 @@ def receive(keys: KeyDirectory) -> Callable[..., ReceiptOut]:
             applicant=person(body.applicant),
             at=at,
             applicant_ref=body.applicant_ref,
+            refusal=body.refusal or "",
         )
         return ReceiptOut(
             code=receipt.code,

@@ -33,6 +33,7 @@ FIGURES_EXAMPLE: dict[str, Any] = {
     "refused": 2,
     "withdrawn": 1,
     "stopped": 0,
+    "not_accepted": 3,
     "supplement_requests": 6,
     "apologies": 5,
     "ratings": {"satisfied": 100, "neutral": 3, "dissatisfied": 1},
@@ -61,6 +62,7 @@ class FiguresModel(BaseModel):
     refused: int
     withdrawn: int
     stopped: int
+    not_accepted: int
     supplement_requests: int
     apologies: int
     ratings: dict[str, int]
@@ -233,6 +235,7 @@ def figures_model(f: Figures) -> FiguresModel:
         refused=f.refused,
         withdrawn=f.withdrawn,
         stopped=f.stopped,
+        not_accepted=f.not_accepted,
         supplement_requests=f.supplement_requests,
         apologies=f.apologies,
         ratings=asdict(f.ratings),

@@ -68,6 +68,18 @@ class ReceiptIn(BaseModel):
     )
 
 
+class CounterReceiptIn(ReceiptIn):
+    """Tiếp nhận signed by the server with the officer's key; with ``refusal``, the papers are
+    not accepted (từ chối tiếp nhận, form 03): the file opens closed, with portal status 3, and
+    counts in no figure of files received or processed."""
+
+    model_config = strict_config(_RECEIPT_EXAMPLE)
+    refusal: Annotated[str | None, Field(min_length=1, max_length=500)] = Field(
+        default=None,
+        description="Why the papers are not accepted at the counter (if they are not).",
+    )
+
+
 class PrepareReceiptIn(ReceiptIn):
     """A receipt to be signed by the officer's own key: reserves the code now."""
 
