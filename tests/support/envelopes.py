@@ -128,7 +128,7 @@ def endings() -> list[Any]:
         at=at,
         reason="bản chính bị tẩy xóa",
     )
-    return out + refused.collect_events()
+    return [*out, *refused.collect_events()]
 
 
 def registry_events() -> list[Any]:
