@@ -31,6 +31,7 @@ from domain.events import (
     FileReceived,
     FileRefused,
     FileWithdrawn,
+    HandoffAcknowledged,
     PaymentMethod,
     PinReissued,
     ProcessingStopped,
@@ -192,6 +193,22 @@ class HandOff(FileCommand):
     def of_event(cls, event: FileEvent) -> HandOff:
         assert isinstance(event, FileHandedOff)
         return cls(to=event.to_desk, note=event.note)
+
+
+@dataclass(frozen=True)
+class AcknowledgeHandoff(FileCommand):
+    action = "acknowledge_handoff"
+    event = HandoffAcknowledged
+
+    def apply(
+        self, f: AdministrativeFile, *, actor: str, at: datetime, calendar: WorkingCalendar
+    ) -> None:
+        f.acknowledge_handoff(actor=actor, at=at)
+
+    @classmethod
+    def of_event(cls, event: FileEvent) -> AcknowledgeHandoff:
+        assert isinstance(event, HandoffAcknowledged)
+        return cls()
 
 
 @dataclass(frozen=True)
@@ -422,6 +439,7 @@ class ReissuePin(FileCommand):
 
 COMMANDS: tuple[type[FileCommand], ...] = (
     HandOff,
+    AcknowledgeHandoff,
     RequestSupplement,
     ReceiveSupplement,
     RequestFee,

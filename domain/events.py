@@ -98,6 +98,7 @@ class FileEvent(CanMutateAggregate[str]):
 
     def apply(self, aggregate: Any) -> None:
         self.apply_to(aggregate)
+        aggregate.last_step = type(self).__name__
 
     def apply_to(self, f: AdministrativeFile) -> None:
         raise NotImplementedError
@@ -194,6 +195,18 @@ class FileHandedOff(FileEvent):
         if f.state in (FileState.RECEIVED, FileState.AWAITING_SIGNATURE):
             f.state = FileState.IN_PROGRESS
         f.handoffs += 1
+
+
+@dataclass(frozen=True)
+class HandoffAcknowledged(FileEvent):
+    """Xác nhận đã nhận hồ sơ: the receiver of a hand-off signs that the file reached them
+    (the receiver's column of the process control slip, form 06 of Circular 03/2025). A
+    department's inbox is taken by the officer who acknowledges it."""
+
+    def apply_to(self, f: AdministrativeFile) -> None:
+        if not f.holder.officer:
+            f.holder = Desk(self.actor, f.holder.department, f.holder.agency)
+        f.acknowledged_handoffs += 1
 
 
 @dataclass(frozen=True)
@@ -389,4 +402,5 @@ FILE_EVENT_TYPES: tuple[type[FileEvent], ...] = (
     ApologyIssued,
     SatisfactionRated,
     PinReissued,
+    HandoffAcknowledged,
 )

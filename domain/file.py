@@ -36,6 +36,7 @@ from domain.events import (
     FileRefused,
     FileState,
     FileWithdrawn,
+    HandoffAcknowledged,
     PaymentMethod,
     PinReissued,
     ProcessingStopped,
@@ -108,6 +109,8 @@ class AdministrativeFile(BaseAggregate[str]):
         self.last_apology_reason: str | None = None
         self.rating: str | None = None
         self.pins_reissued = 0
+        self.acknowledged_handoffs = 0
+        self.last_step = ""  # the type of the file's last event
 
     # ----------------------------------------------------------------- creation
     @classmethod
@@ -254,6 +257,17 @@ class AdministrativeFile(BaseAggregate[str]):
             to_desk=to,
             note=note,
         )
+
+    def acknowledge_handoff(self, *, actor: str, at: datetime) -> None:
+        """Xác nhận nhận hồ sơ: the hand-off's receiver (or, for a department's inbox, the
+        officer who takes it) acknowledges it, before anything else happens to the file."""
+        action = "acknowledge_handoff"
+        self._require_open(action)
+        if self.last_step != FileHandedOff.__name__:
+            raise self._refuse(action, "only the last step, a hand-off, is acknowledged")
+        self._require_holder(action, actor)
+        check_actor(actor)
+        self.trigger_event(HandoffAcknowledged, timestamp=self._check_time(at), actor=actor)
 
     def request_supplement(
         self, *, actor: str, items: tuple[str, ...], reason: str, at: datetime

@@ -260,6 +260,7 @@ class Simulation:
             return
         t = self.later(t, 3, 30)
         self.act(t, counter, i, "hand_off", to=Desk(officer, dept, agency), note="Chuyển xử lý")
+        self.act(self.later(t, 1, 1), officer, i, "acknowledge_handoff")  # the receiver signs
         if proc.time.unit.value != "same_day" and rng.random() < 0.12:
             t = self.later(t, 30, 300)
             items = (rng.choice(proc.documents),)
@@ -318,6 +319,7 @@ class Simulation:
         self.act(
             t, leader, i, "hand_off", to=Desk(counter, RECEPTION, UNIT), note="Chuyển trả kết quả"
         )
+        self.act(self.later(t, 1, 1), counter, i, "acknowledge_handoff")
         t = self.later(t, 5, 60)
         method = rng.choices(list(ReturnMethod), [80, 10, 10])[0]
         self.act(t, counter, i, "return_result", method=method)

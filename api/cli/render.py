@@ -34,6 +34,7 @@ ACTIONS_VI = {
     "FileReceived": "Tiếp nhận",
     "FileNotAccepted": "Từ chối tiếp nhận",
     "FileHandedOff": "Chuyển xử lý",
+    "HandoffAcknowledged": "Xác nhận nhận hồ sơ",
     "SupplementRequested": "Yêu cầu bổ sung",
     "SupplementReceived": "Nhận bổ sung",
     "FeeRequested": "Yêu cầu nộp phí",

@@ -30,6 +30,7 @@ STEP_TEXT: dict[str, tuple[str, str]] = {
     "FileReceived": ("Đã tiếp nhận hồ sơ", "File received"),
     "FileNotAccepted": ("Hồ sơ không được tiếp nhận", "File not accepted at the counter"),
     "FileHandedOff": ("Chuyển xử lý", "Passed on for processing"),
+    "HandoffAcknowledged": ("Cán bộ xử lý đã nhận hồ sơ", "The officer received the file"),
     "SupplementRequested": ("Cần bổ sung giấy tờ", "Additional papers needed"),
     "SupplementReceived": ("Đã nhận giấy tờ bổ sung", "Additional papers received"),
     "FeeRequested": ("Chờ nộp phí, lệ phí", "Fee payment requested"),

@@ -42,6 +42,7 @@ ENTRY_READERS = frozenset({INTEGRATION, INSPECTOR})
 
 ACTIONS = (
     "hand-off",
+    "acknowledge-handoff",
     "request-supplement",
     "receive-supplement",
     "request-fee",

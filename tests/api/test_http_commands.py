@@ -203,6 +203,7 @@ def test_server_side_lifecycle(env: Env) -> None:
     later = (appointment + timedelta(days=1)).isoformat()
     steps = [
         ("an", "hand-off", {**to_desk("binh"), "note": "Thẩm định"}),
+        ("binh", "acknowledge-handoff", {}),  # the receiver's own signed step (issue 17)
         ("binh", "request-supplement", {"items": ["Bản sao CCCD"], "reason": "Thiếu CCCD"}),
         ("binh", "receive-supplement", {"items": ["Bản sao CCCD"]}),
         ("binh", "request-fee", {"amount_vnd": 4000, "description": "Lệ phí chứng thực"}),

@@ -107,7 +107,7 @@ def received(code: str, at: datetime) -> AdministrativeFile:
 
 def endings() -> list[Any]:
     """The other ways a file ends: refused, withdrawn, stopped (each file's events), and a file
-    not accepted at the counter."""
+    not accepted at the counter, and a hand-off acknowledged."""
     at = datetime(2026, 3, 3, 9, 0, tzinfo=VN_TZ)
     out: list[Any] = []
     for n, end in enumerate(("refuse", "withdraw", "stop_processing"), start=2):
@@ -128,7 +128,10 @@ def endings() -> list[Any]:
         at=at,
         reason="bản chính bị tẩy xóa",
     )
-    return [*out, *refused.collect_events()]
+    acknowledged = received("PBD-260303-0010", at)  # a hand-off its receiver acknowledges
+    acknowledged.hand_off(actor="thu", to=Desk("lan", "justice", "PBD"), note="", at=at)
+    acknowledged.acknowledge_handoff(actor="lan", at=at + timedelta(minutes=5))
+    return [*out, *refused.collect_events(), *acknowledged.collect_events()]
 
 
 def registry_events() -> list[Any]:

@@ -41,6 +41,10 @@ Step = tuple[str, commands.FileCommand]
 # Each command, by whom, and the steps that bring a fresh file to where it is allowed.
 CASES: dict[type[commands.FileCommand], tuple[list[Step], Step]] = {
     commands.HandOff: ([], (RECEIVER, TO_OFFICER)),
+    commands.AcknowledgeHandoff: (
+        [(RECEIVER, TO_OFFICER)],
+        (OFFICER, commands.AcknowledgeHandoff()),
+    ),
     commands.RequestSupplement: (
         [(RECEIVER, TO_OFFICER)],
         (OFFICER, commands.RequestSupplement(("Bản sao CCCD",), "Thiếu bản sao")),

@@ -30,6 +30,7 @@ from domain.events import (
     FileRefused,
     FileState,
     FileWithdrawn,
+    HandoffAcknowledged,
     PaymentMethod,
     ProcessingStopped,
     Rating,
@@ -155,6 +156,7 @@ def later(f: AdministrativeFile, minutes: int = 10) -> datetime:
 # Each command called with plausible arguments for whatever state the file is in.
 Command = Callable[[AdministrativeFile, datetime], None]
 COMMANDS: dict[str, Command] = {
+    "acknowledge_handoff": lambda f, at: f.acknowledge_handoff(actor=holder(f), at=at),
     "hand_off": lambda f, at: f.hand_off(
         actor=holder(f),
         to=COUNTER_DESK if f.holder == OFFICER_DESK else OFFICER_DESK,
@@ -201,6 +203,7 @@ def run(command: str, f: AdministrativeFile, at: datetime | None = None) -> None
 
 
 EVENT_OF: dict[str, type[FileEvent]] = {
+    "acknowledge_handoff": HandoffAcknowledged,
     "hand_off": FileHandedOff,
     "request_supplement": SupplementRequested,
     "receive_supplement": SupplementReceived,
@@ -221,6 +224,8 @@ OPEN = (S.RECEIVED, S.IN_PROGRESS, S.AWAITING_SUPPLEMENT, S.AWAITING_SIGNATURE, 
 # The expected transition table: (state, command) -> state after. Every pair not listed
 # must raise IllegalTransition. pay_fee is tried on files that owe a fee.
 ALLOWED: dict[tuple[FileState, str], FileState] = {
+    # only right after a hand-off: of the built files, the one in progress (handed to an officer)
+    (S.IN_PROGRESS, "acknowledge_handoff"): S.IN_PROGRESS,
     (S.RECEIVED, "hand_off"): S.IN_PROGRESS,
     (S.IN_PROGRESS, "hand_off"): S.IN_PROGRESS,
     (S.AWAITING_SIGNATURE, "hand_off"): S.IN_PROGRESS,  # the leader sends it back
@@ -289,7 +294,7 @@ def test_every_state_and_command_is_in_the_table() -> None:
     assert set(COMMANDS) == set(EVENT_OF)
     assert {s for s, _ in ALLOWED} <= set(FileState)
     assert {c for _, c in ALLOWED} <= set(COMMANDS)
-    assert len(COMMANDS) == 13
+    assert len(COMMANDS) == 14
     assert len(FileState) == 10
 
 
@@ -506,7 +511,7 @@ def test_action_time_before_the_last_event() -> None:
         err = assert_refused(f, partial(run, name, f, at=last - timedelta(seconds=1)), InvalidValue)
         assert "is before its last event" in str(err)
         tried += 1
-    assert tried == 8
+    assert tried == 9
     # The same instant as the last event is fine.
     f.hand_off(actor=OFFICER, to=COUNTER_DESK, note="", at=last)
     assert f.modified_on == last

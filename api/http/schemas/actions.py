@@ -75,6 +75,15 @@ class HandOff(ActionBody):
         return commands.HandOff(Desk(desk.officer, desk.department, desk.agency), self.note)
 
 
+class AcknowledgeHandoff(ActionBody):
+    path = "acknowledge-handoff"
+    summary = "Xác nhận nhận hồ sơ: the receiver acknowledges the hand-off (its own signed step)"
+    model_config = strict_config({})
+
+    def to_command(self) -> commands.AcknowledgeHandoff:
+        return commands.AcknowledgeHandoff()
+
+
 class RequestSupplement(ActionBody):
     path = "request-supplement"
     summary = "Yêu cầu bổ sung: ask the citizen for missing papers (the clock stops)"
@@ -203,6 +212,7 @@ class RateSatisfaction(ActionBody):
 
 ACTIONS: tuple[type[ActionBody], ...] = (
     HandOff,
+    AcknowledgeHandoff,
     RequestSupplement,
     ReceiveSupplement,
     RequestFee,
