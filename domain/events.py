@@ -123,14 +123,7 @@ class FileReceived(CanInitAggregate[str], FileEvent):
     due_at: datetime
 
     def apply_to(self, f: AdministrativeFile) -> None:
-        f.code = self.originator_id
-        f.procedure = self.procedure
-        f.channel = self.channel
-        f.unit = self.unit
-        f.counter = self.counter
-        f.documents = self.documents
-        f.applicant_ref = self.applicant_ref
-        f.applicant_sealed = self.applicant_sealed
+        _opened(f, self)
         f.statutory_amount = self.statutory_amount
         f.statutory_unit = self.statutory_unit
         f.supplement_policy = self.supplement_policy
@@ -162,14 +155,7 @@ class FileNotAccepted(CanInitAggregate[str], FileEvent):
     reason: str
 
     def apply_to(self, f: AdministrativeFile) -> None:
-        f.code = self.originator_id
-        f.procedure = self.procedure
-        f.channel = self.channel
-        f.unit = self.unit
-        f.counter = self.counter
-        f.documents = self.documents
-        f.applicant_ref = self.applicant_ref
-        f.applicant_sealed = self.applicant_sealed
+        _opened(f, self)
         f.statutory_amount = 0
         f.statutory_unit = "same_day"
         f.supplement_policy = "extend"
@@ -179,6 +165,18 @@ class FileNotAccepted(CanInitAggregate[str], FileEvent):
         f.holder = Desk(self.actor, self.department, self.unit)
         f.holder_since = self.timestamp
         f.closing_reason = self.reason
+
+
+def _opened(f: AdministrativeFile, e: FileReceived | FileNotAccepted) -> None:
+    """What a file's first event sets, accepted or not."""
+    f.code = e.originator_id
+    f.procedure = e.procedure
+    f.channel = e.channel
+    f.unit = e.unit
+    f.counter = e.counter
+    f.documents = e.documents
+    f.applicant_ref = e.applicant_ref
+    f.applicant_sealed = e.applicant_sealed
 
 
 @dataclass(frozen=True)

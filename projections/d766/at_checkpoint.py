@@ -18,8 +18,7 @@ from typing import Any
 
 from domain.calendar import WorkingCalendar
 from domain.file import AdministrativeFile
-from ledger.encoding import codec
-from ledger.encoding.envelope import decode
+from ledger.encoding.fast.event import decode_event
 from ledger.log import merkle
 from projections.errors import ProjectionError
 from projections.models.rows import FileRow, row_from_file
@@ -45,18 +44,10 @@ def rows_from_entries(entries: Iterable[bytes], calendar: WorkingCalendar) -> li
     """Each file's row after the last of ``entries`` that concerns it (entries in log order)."""
     files: dict[str, Any] = {}
     for entry in entries:
-        env = decode(entry)
-        if env.stream == REGISTRY_STREAM:
+        item = decode_event(entry)  # the projections' decoder, proven equal to the reference
+        if item.stream == REGISTRY_STREAM:
             continue
-        event = codec.from_payload(
-            env.type,
-            env.payload,
-            stream=env.stream,
-            version=env.version,
-            occurred_at=env.occurred_at,
-            actor=env.actor,
-        )
-        files[env.stream] = event.mutate(files.get(env.stream))
+        files[item.stream] = item.event.mutate(files.get(item.stream))
     minutes = calendar.working_minutes_between
     return [
         row_from_file(f, calendar, minutes)
