@@ -24,12 +24,10 @@ class Snapshot:
     status: PortalStatus
 
 
-def replay(envelopes: Sequence[Envelope]) -> list[Snapshot]:
-    """The file's state after each of its events, in order."""
-    states: list[Snapshot] = []
-    f: Any = None
-    for env in envelopes:
-        event = codec.from_payload(
+def events_of(envelopes: Sequence[Envelope]) -> list[Any]:
+    """The domain events of a file's verified envelopes, in order."""
+    return [
+        codec.from_payload(
             env.type,
             env.payload,
             stream=env.stream,
@@ -37,6 +35,15 @@ def replay(envelopes: Sequence[Envelope]) -> list[Snapshot]:
             occurred_at=env.occurred_at,
             actor=env.actor,
         )
+        for env in envelopes
+    ]
+
+
+def replay(envelopes: Sequence[Envelope]) -> list[Snapshot]:
+    """The file's state after each of its events, in order."""
+    states: list[Snapshot] = []
+    f: Any = None
+    for event in events_of(envelopes):
         f = event.mutate(f)
         assert isinstance(f, AdministrativeFile)
         states.append(_snapshot(f))

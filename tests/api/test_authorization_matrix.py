@@ -74,6 +74,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/files/{code}/events"): CLIENT_SIGNERS,
     ("POST", "/batch"): frozenset({INTEGRATION}),
     ("GET", "/files/{code}"): UNIT_READERS,
+    ("GET", "/files/{code}/forms"): UNIT_READERS,
     ("GET", "/files/{code}/history"): UNIT_READERS,
     ("GET", "/files/{code}/bundle"): UNIT_READERS,
     ("GET", "/files/{code}/portal-status"): UNIT_READERS,

@@ -20,6 +20,24 @@ from tests.support.http import (
 from tests.support.problems import assert_problem
 
 
+def test_a_files_forms_as_data(world: World) -> None:
+    """Issue 17: the forms of Circular 03/2025 read from the verified events."""
+    code = world.receipts[0].code
+    r = world.get("officer", f"/files/{code}/forms")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    receipt = doc["receipt"]
+    assert (receipt["code"], receipt["unit"], receipt["officer"]) == (code, UNIT, "an")
+    assert receipt["appointment_at"].endswith("Z") and receipt["documents"]
+    rows = doc["slip"]["rows"]
+    assert [row["step"] for row in rows] == ["FileReceived", "FileHandedOff"]
+    assert rows[1]["receiver"] == f"an · tu-phap · {UNIT}"
+    assert (doc["refusal"], doc["stop"], doc["apologies"]) == (None, None, [])
+    assert doc["slip"]["verdict"] is None  # not ended yet
+    assert_problem(world.get("stranger", f"/files/{code}/forms"), 403, "forbidden")
+    assert_problem(world.get("", f"/files/{code}/forms"), 401, "unauthorized")
+
+
 def test_file_views_for_the_right_roles(world: World) -> None:
     code = world.receipts[0].code
     for who in ("inspector", "officer", "integration", "admin"):

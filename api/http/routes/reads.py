@@ -8,8 +8,9 @@ link checked); queues, figures and the inspector's index come from the projectio
 (``projections.*``).
 
 One module per resource; this one gathers their routes, in the order the API documents them:
-files (``routes_files``), queues (``routes_queues``), transparency (``routes_transparency``),
-the inspector's indexes (``routes_inspect``) and the event feed (``routes_feed``).
+files (``routes_files``), their forms (``routes_forms``), queues (``routes_queues``),
+transparency (``routes_transparency``), the inspector's indexes (``routes_inspect``) and the
+event feed (``routes_feed``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,18 @@ from fastapi import APIRouter
 
 from api.http.routes import feed as routes_feed
 from api.http.routes import files as routes_files
+from api.http.routes import forms as routes_forms
 from api.http.routes import inspect as routes_inspect
 from api.http.routes import queues as routes_queues
 from api.http.routes import transparency as routes_transparency
 
 router = APIRouter()
-for _resource in (routes_files, routes_queues, routes_transparency, routes_inspect, routes_feed):
+for _resource in (
+    routes_files,
+    routes_forms,
+    routes_queues,
+    routes_transparency,
+    routes_inspect,
+    routes_feed,
+):
     router.include_router(_resource.router)
