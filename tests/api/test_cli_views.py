@@ -18,6 +18,9 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     data = tmp_path_factory.mktemp("views") / "d"
     made = hoso("demo", "--days", "2", "--seed", "11", "--data", str(data), "--start", "2026-04-28")
     assert made.returncode == 0, made.stderr
+    # issue 17: lateness judged at the processing end, the month's Decision 766 score card
+    assert re.search(r"processing ended late\s+│\s+\d+ \(\d+\.\d%\)", made.stdout)
+    assert "Decision 766 score card, 2026-04" in made.stdout
     code, pin = re.findall(r"(PBADINH-\d{6}-\d{4})\s+PIN (\d{6})", made.stdout)[0]
     return data, code, pin
 
