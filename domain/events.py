@@ -81,10 +81,20 @@ def end_processing(f: AdministrativeFile, at: datetime) -> None:
     """Kết thúc xử lý: the file's processing end (the portal's NgayKetThucXuLy) is the first
     of: the result signed (processed, status 9), or, after acceptance, refused, stopped or
     withdrawn. The file is judged early / on time / late there, once (``deadlines.judge``); a
-    citizen who collects the result late does not make the office late."""
+    citizen who collects the result late does not make the office late. A file closed while it
+    waits for the citizen's papers (its clock stopped) is judged at the request."""
     if f.processing_ended_at is None:
         f.processing_ended_at = at
-        f.timeliness = judge(at, f.due_at, late_by_supplement=f.late_by_supplement).value
+        judged = f.supplement_requested_at or at
+        f.timeliness = judge(judged, f.due_at, late_by_supplement=f.late_by_supplement).value
+
+
+def _closed(f: AdministrativeFile, state: FileState, at: datetime, reason: str) -> None:
+    """Refused, withdrawn or stopped: closed with its reason, its processing ended."""
+    f.state = state
+    f.closed_at = at
+    f.closing_reason = reason
+    end_processing(f, at)
 
 
 @dataclass(frozen=True)
@@ -319,10 +329,7 @@ class FileRefused(FileEvent):
     reason: str
 
     def apply_to(self, f: AdministrativeFile) -> None:
-        f.state = FileState.REFUSED
-        f.closed_at = self.timestamp
-        f.closing_reason = self.reason
-        end_processing(f, self.timestamp)
+        _closed(f, FileState.REFUSED, self.timestamp, self.reason)
 
 
 @dataclass(frozen=True)
@@ -332,10 +339,7 @@ class FileWithdrawn(FileEvent):
     reason: str
 
     def apply_to(self, f: AdministrativeFile) -> None:
-        f.state = FileState.WITHDRAWN
-        f.closed_at = self.timestamp
-        f.closing_reason = self.reason
-        end_processing(f, self.timestamp)
+        _closed(f, FileState.WITHDRAWN, self.timestamp, self.reason)
 
 
 @dataclass(frozen=True)
@@ -345,10 +349,7 @@ class ProcessingStopped(FileEvent):
     reason: str
 
     def apply_to(self, f: AdministrativeFile) -> None:
-        f.state = FileState.STOPPED
-        f.closed_at = self.timestamp
-        f.closing_reason = self.reason
-        end_processing(f, self.timestamp)
+        _closed(f, FileState.STOPPED, self.timestamp, self.reason)
 
 
 @dataclass(frozen=True)

@@ -224,3 +224,17 @@ def test_equal_totals_share_a_rank() -> None:
     twin = [replace(r, unit="H15.50.05.99") for r in ROWS if r.unit == B]
     ranking = rank(ROWS + twin, FEB, now=NOW, calendar=CAL)
     assert [(r.rank, r.unit) for r in ranking] == [(1, B), (1, "H15.50.05.99"), (3, A)]
+
+
+def test_a_file_closed_while_waiting_for_papers_is_judged_at_the_request() -> None:
+    """Its clock stopped at the request (made in time): a refusal long after the deadline, for
+    papers that never came, is not the office's lateness; without a wait it would be."""
+    waiting = receive(f"{A}-270202-0009", MARITAL, IP, t(2, 2, 9))  # due Fri 02-12 17:00
+    to_officer(waiting, t(2, 2, 9, 30))
+    ask(waiting, t(2, 3, 10))
+    waiting.refuse(actor=waiting.holder.officer, reason="quá hạn bổ sung", at=t(2, 24, 9))
+    assert (waiting.processing_ended_at, waiting.timeliness) == (t(2, 24, 9), "early")
+    idle = receive(f"{A}-270202-0010", MARITAL, IP, t(2, 2, 9))
+    to_officer(idle, t(2, 2, 9, 30))
+    idle.refuse(actor=idle.holder.officer, reason="không đủ điều kiện", at=t(2, 24, 9))
+    assert idle.timeliness == "late"
