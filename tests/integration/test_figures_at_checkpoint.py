@@ -10,12 +10,14 @@ import random
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.log.storage import MerkleLog
 from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.postgres import drop_ledger_schema
 from projections.d766.at_checkpoint import rows_at
 from projections.d766.scorecard import score_card
 from projections.errors import ProjectionError
@@ -24,6 +26,7 @@ from projections.models.rows import FileRow
 from projections.queries.periods import PeriodKind, period_containing
 from projections.queries.reads import file_rows
 from tests.support.cast import LOG_SIGNER, LOG_VERIFIER, ORIGIN, T0, Cast, make_ledger
+from tests.support.postgres import PG_URL
 from tests.support.projections import host_for, random_history
 
 RUNS = itertools.count()  # hypothesis may run one example twice: each run its own store
@@ -39,6 +42,14 @@ def _open(url: str | None, tmp_path: Any, tag: str) -> tuple[EventStore, str | N
         return open_sqlite(tmp_path / f"{tag}.sqlite3"), None
     db = url.replace("?schema=", f"?schema={tag}_")
     return open_postgres(db), db
+
+
+def _close(store: EventStore, db: str | None) -> None:
+    """Close the store and drop its schemas (the tagged ones are not the fixture's to drop)."""
+    store.close()
+    if db is not None:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            drop_ledger_schema(conn, db.split("?schema=")[1])
 
 
 def _sorted(rows: list[FileRow]) -> list[FileRow]:
@@ -89,13 +100,13 @@ def test_figures_at_a_checkpoint_equal_the_live_ones_at_that_size(
         finally:
             host.close()
     finally:
-        store.close()
+        _close(store, db)
 
 
 def test_entries_that_do_not_give_the_root_give_no_figures(
     backend: str | None, tmp_path: Any, cast: Cast
 ) -> None:
-    store, _db = _open(backend, tmp_path, "tampered")
+    store, db = _open(backend, tmp_path, "tampered")
     try:
         ledger = make_ledger(store, cast)
         random_history(ledger, cast, random.Random(7), 12, lambda: None)
@@ -116,4 +127,4 @@ def test_entries_that_do_not_give_the_root_give_no_figures(
         with pytest.raises(ProjectionError):  # one entry short of the checkpoint
             rows_at(log.entries, stored.size, log.root(stored.size - 1), ledger.calendar)
     finally:
-        store.close()
+        _close(store, db)
