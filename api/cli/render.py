@@ -117,6 +117,8 @@ def file_slip(
     head.add_row("Received", local(f.received_at), "Statutory time", f.statutory.describe_en())
     head.add_row("Due", local(f.due_at), "Appointment", local(f.appointment_at))
     verdict = f.timeliness or ("OVERDUE" if f.overdue(now) else "open")
+    if f.state.value == "not_accepted":  # never received: no deadline ran
+        verdict = "not accepted"
     head.add_row("Holder", escape(f.holder.describe()), "Timeliness", verdict)
     head.add_row(
         "Applicant",
