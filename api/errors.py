@@ -45,7 +45,7 @@ from ledger.witness.errors import (
     WitnessSplitView,
     WitnessUnknownLog,
 )
-from projections.errors import ProjectionFailed
+from projections.errors import EntriesDoNotMatch, ProjectionFailed
 from signing.errors import KeyNotValid, SigningError, VerificationError
 
 __all__ = [
@@ -154,6 +154,7 @@ ANSWERS: Sequence[tuple[Match, Answer]] = (
     ((CanonicalError, BadTilePath), INTERNAL),
     (LedgerError, _REFUSED),
     (ProjectionFailed, _REFUSED),
+    (EntriesDoNotMatch, Answer(409, "log-mismatch", "Log does not match", EXIT_FAILED)),
     (SigningError, replace(INTERNAL, exit_code=EXIT_USAGE)),  # a key file, a registry rule
     (CliError, replace(INTERNAL, exit_code=EXIT_USAGE)),
 )

@@ -214,7 +214,6 @@ class HandoffAcknowledged(FileEvent):
     def apply_to(self, f: AdministrativeFile) -> None:
         if not f.holder.officer:
             f.holder = Desk(self.actor, f.holder.department, f.holder.agency)
-        f.acknowledged_handoffs += 1
 
 
 @dataclass(frozen=True)
@@ -317,9 +316,6 @@ class ResultReturned(FileEvent):
         f.state = FileState.RETURNED
         f.closed_at = self.timestamp
         f.return_timeliness = self.timeliness
-        f.return_method = self.method
-        if f.timeliness is None:  # cannot happen: a result is signed before it is returned
-            f.timeliness = self.timeliness
 
 
 @dataclass(frozen=True)

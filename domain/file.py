@@ -99,17 +99,15 @@ class AdministrativeFile(BaseAggregate[str]):
         self.closed_at: datetime | None = None
         self.closing_reason: str | None = None
         # the processing end and the verdict judged there (``events.end_processing``); the
-        # return's own timeliness and method are kept apart
+        # return's own timeliness is kept apart
         self.processing_ended_at: datetime | None = None
         self.timeliness: str | None = None
         self.late_by_supplement = False
         self.return_timeliness: str | None = None
-        self.return_method: str | None = None
         self.apologies = 0
         self.last_apology_reason: str | None = None
         self.rating: str | None = None
         self.pins_reissued = 0
-        self.acknowledged_handoffs = 0
         self.last_step = ""  # the type of the file's last event
 
     # ----------------------------------------------------------------- creation

@@ -8,9 +8,9 @@ which its deadline runs), whatever its channel: it is then *accepted* (2), an on
 Code 1 belongs to an online submission that no officer has accepted yet, which the provincial
 system holds before the ledger sees it. A refusal after acceptance (từ chối giải quyết) is a
 processing end with the refusal as its outcome: *processed* (9), as the portal counts it among
-the files processed; *not accepted* (3) is the refusal of a submission, which never enters the
-ledger as a file. The portal's channel codes are 1 in person (mobile sessions included), 2
-online, 3 public postal service.
+the files processed; *not accepted* (3) is the refusal of the papers at the counter
+(``FileNotAccepted``), a file born closed that was never received. The portal's channel codes
+are 1 in person (mobile sessions included), 2 online, 3 public postal service.
 """
 
 from __future__ import annotations

@@ -3,12 +3,13 @@
 
     ProjectionError
     ├── ProjectionFailed                  a projection stopped at an event (engine)
-    └── PeriodError (also ValueError)     a reporting period that does not parse (queries)
+    ├── PeriodError (also ValueError)     a reporting period that does not parse (queries)
+    └── EntriesDoNotMatch                 the log's entries do not give a checkpoint's root (d766)
 """
 
 from __future__ import annotations
 
-__all__ = ["PeriodError", "ProjectionError", "ProjectionFailed"]
+__all__ = ["EntriesDoNotMatch", "PeriodError", "ProjectionError", "ProjectionFailed"]
 
 
 class ProjectionError(Exception):
@@ -26,3 +27,8 @@ class ProjectionFailed(ProjectionError):
 
 class PeriodError(ProjectionError, ValueError):
     """A period label or value that does not name a valid reporting period (kỳ báo cáo)."""
+
+
+class EntriesDoNotMatch(ProjectionError):
+    """The log's entries up to a checkpoint do not hash to its signed root: no figures are
+    computed from them (``d766.at_checkpoint``)."""

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 
 from domain import commands
 from domain.calendar import WorkingCalendar
+from domain.deadlines import Timeliness, compute_due, judge
 from domain.events import Desk, PaymentMethod, Rating, ReturnMethod
 from domain.file import AdministrativeFile
 from domain.procedures import CATALOGUE, Channel
@@ -394,7 +395,8 @@ def _command(item: Planned, calendar: WorkingCalendar) -> Callable[[Administrati
 
 
 def _late(f: AdministrativeFile, at: datetime) -> bool:
-    return f.late_by_supplement or at > f.due_at
+    """Whether the file would end late at ``at`` (the domain's verdict)."""
+    return judge(at, f.due_at, late_by_supplement=f.late_by_supplement) is Timeliness.LATE
 
 
 def _apologise(f: AdministrativeFile, actor: str, at: datetime, cal: WorkingCalendar) -> None:
@@ -419,6 +421,4 @@ def _fee(procedure: str, rng: random.Random) -> int:
 
 
 def _due(cal: WorkingCalendar, at: datetime, procedure: str) -> datetime:
-    from domain.deadlines import compute_due
-
     return compute_due(cal, at, CATALOGUE[procedure].time)

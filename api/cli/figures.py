@@ -19,6 +19,7 @@ from api.settings import DEFAULT_DATA, Settings
 from domain.procedures import CATALOGUE
 from ledger.chain.service import Ledger
 from ledger.errors import NotFound
+from ledger.log.storage import MerkleLog
 from projections.d766.at_checkpoint import rows_at
 from projections.d766.scorecard import ScoreCard, rank, score_card
 from projections.errors import PeriodError
@@ -172,7 +173,7 @@ def transparency_view(
                 signed = f"the latest signed one is {latest.size}" if latest else "none signed"
                 pinned = f"the read models at log size {covered}, not a checkpoint ({signed})"
         else:
-            rows, pinned = _rows_at(settings, ledger, at_checkpoint)
+            rows, pinned = _rows_at(settings, ledger, log, at_checkpoint)
         card = score_card(
             rows, chosen, now=now, calendar=ledger.calendar, unit=unit, procedure=procedure
         )
@@ -199,10 +200,11 @@ def transparency_view(
     out.print(f"Computed at {pinned}; as of {local(card.figures.as_of)}.")
 
 
-def _rows_at(settings: Settings, ledger: Ledger, size: int) -> tuple[list[FileRow], str]:
+def _rows_at(
+    settings: Settings, ledger: Ledger, log: MerkleLog, size: int
+) -> tuple[list[FileRow], str]:
     """The rows at the signed checkpoint of ``size``, from the log's entries alone (its note's
     signature checked with the log's key, the entries' root with the note's)."""
-    log = open_log(ledger)
     try:
         checkpoint = log.verified_checkpoint(log.checkpoint_at(size), log_verifier(settings))
     except NotFound as e:

@@ -26,7 +26,7 @@ from ledger.chain.personal import PersonalData
 from ledger.chain.sealed_text import SecretOf, reveal, reveal_all
 from ledger.chain.service import VerifiedFile
 from projections.d766.scorecard import ScoreCard
-from projections.queries.figures import render_days, render_ratio
+from projections.queries.figures import render_days
 from projections.queries.summary import CentreSummary
 from signing.registry import KeyRegistry
 
@@ -268,7 +268,7 @@ def score_table(card: ScoreCard, title: str) -> Table:
             t.add_row(i.code, f"[dim]{escape(i.name_en)}[/]", "[dim]not captured[/]",
                       f"[dim]— / {i.max_points}[/]")  # fmt: skip
             continue
-        value = render_days(i.value) if i.code == "2.2" else render_ratio(i.value)
+        value = i.shown
         if i.numerator is not None and i.denominator:
             value = f"{value} ({i.numerator}/{i.denominator})"
         scored = "no points" if i.max_points is None else (

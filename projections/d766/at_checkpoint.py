@@ -20,7 +20,7 @@ from domain.calendar import WorkingCalendar
 from domain.file import AdministrativeFile
 from ledger.encoding.fast.event import decode_event
 from ledger.log import merkle
-from projections.errors import ProjectionError
+from projections.errors import EntriesDoNotMatch
 from projections.models.rows import FileRow, row_from_file
 from signing.registry import REGISTRY_STREAM
 
@@ -78,7 +78,7 @@ def rows_at(
         if progress is not None:
             progress(len(entries))
     if merkle.root_of(hashes) != root:
-        raise ProjectionError(
+        raise EntriesDoNotMatch(
             f"the log's first {size} entries do not give the root of checkpoint {size}: "
             "no figures are computed from them"
         )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from domain.procedures import Procedure
-from projections.queries.figures import Figures, ratio
+from projections.queries.figures import Figures, ratio, render_days, render_ratio
 
 __all__ = ["GROUPS", "Indicator", "indicators", "points"]
 
@@ -49,10 +49,16 @@ class Indicator:
     denominator: int | None = None
     points: Fraction | None = None
     note: str = ""
+    in_days: bool = False  # the value is working days (2.2), not a rate
 
     @property
     def group(self) -> int:
         return int(self.code.split(".")[0])
+
+    @property
+    def shown(self) -> str:
+        """The value as people read it: a percentage, or working days; "—" when undefined."""
+        return render_days(self.value) if self.in_days else render_ratio(self.value)
 
 
 def points(
@@ -103,7 +109,7 @@ def processing_time(f: Figures) -> Indicator:
     portal scores no points for it."""
     return Indicator("2.2", "Thời gian giải quyết trung bình", "Average processing time",
                      captured=True, max_points=None, value=f.processing_days_average,
-                     note="working days; per procedure below")  # fmt: skip
+                     note="working days; per procedure below", in_days=True)  # fmt: skip
 
 
 def online_share(f: Figures) -> Indicator:

@@ -100,10 +100,10 @@ class ProjectionHost:
                 self.view_classes[name]
             )
             _retry_busy(view.create_table)
-            if view.outdated():  # written by an older version: rebuilt from the first event
-                view.renew(getattr(view, "tracking_table_name", "tracking"))
-                _retry_busy(view.create_table)
             self.views[name] = view
+            if view.outdated():  # written by an older version: rebuilt from the first event
+                view.renew(self.tracking_table(name))
+                _retry_busy(view.create_table)
         storage.ensure_status_table(store)
         self._lock = threading.Lock()
 

@@ -171,3 +171,31 @@ def test_head_proofs_of_presence_and_absence(demo_dir: Path, tmp_path: Path) -> 
         path.write_text(json.dumps(doc))
         forged = hoso("verify-head", str(path), "--log-key", key)
         assert forged.returncode == 1 and "NOT VERIFIED" in forged.stderr
+
+
+def test_figures_at_a_checkpoint_refuse_an_edited_entry(copy: Path) -> None:
+    """Issue 17: figures recomputed at a checkpoint come from entries that must give its signed
+    root; one stored byte changed and ``hoso transparency --at-checkpoint`` refuses in a
+    sentence, computing nothing."""
+    (size,) = _rows(copy, "SELECT MAX(size) FROM hoso_log_checkpoints")[0]
+    fine = hoso("transparency", "--at-checkpoint", str(size), "--data", str(copy))
+    assert fine.returncode == 0 and "from the log's entries" in fine.stdout, fine.stderr
+    code, version, state = _rows(
+        copy,
+        "SELECT originator_id, originator_version, state FROM hoso_events "
+        "WHERE originator_id <> 'KEYS' ORDER BY originator_id, originator_version LIMIT 1",
+    )[0]
+    edited = bytes(state).replace(b'"counter-', b'"Counter-', 1).replace(b"quay", b"Quay", 1)
+    assert edited != bytes(state)
+    db = sqlite3.connect(copy / "ledger.sqlite3")
+    with db:
+        db.execute(
+            "UPDATE hoso_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
+            (edited, code, version),
+        )
+    db.close()
+    refused = hoso("transparency", "--at-checkpoint", str(size), "--data", str(copy))
+    assert refused.returncode != 0
+    assert refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert "do not give the root of checkpoint" in refused.stderr
+    assert "Traceback" not in refused.stderr and "Error" not in refused.stderr.split(":")[0]

@@ -47,6 +47,7 @@ def test_file_views_for_the_right_roles(world: World) -> None:
         assert doc["code"] == code and doc["state"] == "in_progress"
         assert doc["holder"] == {"officer": "an", "department": "tu-phap", "agency": UNIT}
         assert doc["portal_status"] == 4 and doc["version"] == 2
+        assert doc["portal_channel"] == 1  # in person
         no_personal_data(r.text)
     assert_problem(world.get("stranger", f"/files/{code}"), 403, "forbidden")
     assert_problem(world.get("", f"/files/{code}"), 401, "unauthorized")

@@ -20,7 +20,7 @@ from ledger.store.events import EventStore, open_postgres, open_sqlite
 from ledger.store.postgres import drop_ledger_schema
 from projections.d766.at_checkpoint import rows_at
 from projections.d766.scorecard import score_card
-from projections.errors import ProjectionError
+from projections.errors import EntriesDoNotMatch
 from projections.models.handlers import NAMES
 from projections.models.rows import FileRow
 from projections.queries.periods import PeriodKind, period_containing
@@ -122,9 +122,9 @@ def test_entries_that_do_not_give_the_root_give_no_figures(
             entries[last] = entries[last].replace(b'"', b"'", 1)  # one stored byte changed
             return entries
 
-        with pytest.raises(ProjectionError, match="do not give the root"):
+        with pytest.raises(EntriesDoNotMatch, match="do not give the root"):
             rows_at(edited, stored.size, stored.root, ledger.calendar)
-        with pytest.raises(ProjectionError):  # one entry short of the checkpoint
+        with pytest.raises(EntriesDoNotMatch):  # one entry short of the checkpoint
             rows_at(log.entries, stored.size, log.root(stored.size - 1), ledger.calendar)
     finally:
         _close(store, db)

@@ -6,6 +6,7 @@ afterwards ends where a clean rebuild ends. The fast decoder agrees with the led
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -21,6 +22,11 @@ from projections.models import recorders
 from projections.models.handlers import NAMES
 from tests.support.cast import Cast, make_ledger
 from tests.support.projections import host_for, pg_url_of, random_history, snapshot
+
+
+def cast_ledger(host: ProjectionHost) -> Any:
+    """What ``host_for`` reads of a ledger (its calendar), for a host opened again."""
+    return SimpleNamespace(calendar=host.calendar)
 
 
 def _host(store: EventStore, cast: Cast, steps: int, seed: int) -> tuple[ProjectionHost, Any]:
@@ -268,3 +274,26 @@ def test_a_long_catch_up_refreshes_the_planner_statistics(
     host.rebuild_all()
     assert {"hoso_p_files", "hoso_p_steps", "hoso_p_holdings", "hoso_p_actions"} <= analyzed()
     host.close()
+
+
+def test_a_read_model_of_an_older_version_is_rebuilt_when_opened(
+    store: EventStore, cast: Cast
+) -> None:
+    """Issue 17 added columns to the files' table: a table made before them (and its position)
+    is dropped when the projections open, and following rebuilds it from the first event."""
+    host, after = _host(store, cast, 12, seed=5)
+    head = store.max_position()
+    host.close()
+    for column in ("processing_ended_at", "late_by_supplement", "signed_at"):
+        db_sql.run(store, f"ALTER TABLE hoso_p_files DROP COLUMN {column}")
+    old = {str(r["code"]) for r in db_sql.rows(store, "SELECT code FROM hoso_p_files")}
+    assert old  # the old rows are there, without the new columns
+    reopened = host_for(
+        store, cast_ledger(host), None if store.dialect == "sqlite" else pg_url_of(store)
+    )
+    assert reopened.position("files") == 0  # forgotten with the old table
+    assert db_sql.rows(store, "SELECT code FROM hoso_p_files") == []
+    assert reopened.position("actions") == head  # the other read model is untouched
+    reopened.catch_up_all()
+    assert snapshot(store) == after[head]
+    reopened.close()

@@ -159,4 +159,4 @@ def test_the_receivers_acknowledgement_is_a_row_of_the_slip() -> None:
     assert (ack.step, ack.at, ack.actor, ack.receiver) == (
         "HandoffAcknowledged", vn(5, 4, 8, 20), PBD_OFFICER, PBD_OFFICER,
     )  # fmt: skip
-    assert f.holder.officer == PBD_OFFICER and f.acknowledged_handoffs == 1
+    assert (f.holder.officer, f.last_step) == (PBD_OFFICER, "HandoffAcknowledged")

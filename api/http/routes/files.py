@@ -31,7 +31,7 @@ from api.tokens import Principal
 from domain.deadlines import classify
 from domain.events import Desk
 from domain.file import AdministrativeFile
-from domain.portal import PortalStatus, portal_status
+from domain.portal import PortalStatus, portal_channel, portal_status
 from domain.procedures import CATALOGUE
 from ledger.chain.sealed_text import SecretOf, remembering, reveal, reveal_all
 from ledger.chain.service import VerifiedFile
@@ -96,6 +96,7 @@ def read_file(request: Request, code: Code, who: Caller) -> FileView:
         overdue=f.overdue(now),
         portal_status=int(status),
         portal_label=PORTAL_LABELS[status][1],
+        portal_channel=portal_channel(f.channel),
         fee_due_vnd=f.fee_due_vnd,
         fee_paid_vnd=f.fee_paid_vnd,
         missing_items=list(reveal_all(f.missing_items, secret_of)),

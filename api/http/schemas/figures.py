@@ -178,9 +178,7 @@ class TransparencyModel(BaseModel):
 
 
 def _indicator(i: Indicator) -> IndicatorModel:
-    value = None
-    if i.captured:
-        value = render_days(i.value) if i.code == "2.2" else render_ratio(i.value)
+    value = i.shown if i.captured else None
     return IndicatorModel(
         code=i.code,
         name_vi=i.name_vi,

@@ -94,6 +94,7 @@ class FileView(BaseModel):
             "overdue": False,
             "portal_status": 4,
             "portal_label": "In progress",
+            "portal_channel": 1,
             "fee_due_vnd": 0,
             "fee_paid_vnd": 2000,
             "missing_items": [],
@@ -116,10 +117,16 @@ class FileView(BaseModel):
     appointment_at: str = Field(description="The date promised (moved by an apology).")
     apologies: int
     apology_reason: str | None
-    timeliness: str | None = Field(description="early, on_time or late once returned.")
+    timeliness: str | None = Field(
+        description="early, on_time or late, judged once at the processing end (the result "
+        "signed, or refused, stopped or withdrawn after acceptance)."
+    )
     overdue: bool = Field(description="Open and past its appointment now.")
     portal_status: int = Field(ge=1, le=10)
     portal_label: str
+    portal_channel: int = Field(
+        ge=1, le=3, description="The portal's channel code: 1 in person, 2 online, 3 postal."
+    )
     fee_due_vnd: int
     fee_paid_vnd: int
     missing_items: list[str]
