@@ -12,42 +12,33 @@ No read model, no event table: only the log. The registry's entries (keys) are s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from domain.calendar import WorkingCalendar
 from domain.file import AdministrativeFile
 from ledger.encoding.fast.event import decode_event
+from ledger.errors import LedgerError
 from ledger.log import merkle
 from projections.errors import EntriesDoNotMatch
 from projections.models.rows import FileRow, row_from_file
 from signing.registry import REGISTRY_STREAM
 
-__all__ = ["Pinned", "rows_at", "rows_from_entries"]
+__all__ = ["rows_at"]
 
 PAGE = 5000
 
 
-@dataclass(frozen=True)
-class Pinned:
-    """The checkpoint a figure was computed at: the log's size and root (hex)."""
-
-    size: int
-    root: str
-
-    def describe(self) -> str:
-        return f"checkpoint {self.size} ({self.root[:16]}…)"
+Files = dict[str, Any]  # file code -> the file as its entries so far leave it
 
 
-def rows_from_entries(entries: Iterable[bytes], calendar: WorkingCalendar) -> list[FileRow]:
-    """Each file's row after the last of ``entries`` that concerns it (entries in log order)."""
-    files: dict[str, Any] = {}
-    for entry in entries:
-        item = decode_event(entry)  # the projections' decoder, proven equal to the reference
-        if item.stream == REGISTRY_STREAM:
-            continue
+def _fold(files: Files, entry: bytes) -> None:
+    item = decode_event(entry)  # the projections' decoder, proven equal to the reference
+    if item.stream != REGISTRY_STREAM:
         files[item.stream] = item.event.mutate(files.get(item.stream))
+
+
+def _rows(files: Files, calendar: WorkingCalendar) -> list[FileRow]:
     minutes = calendar.working_minutes_between
     return [
         row_from_file(f, calendar, minutes)
@@ -66,20 +57,28 @@ def rows_at(
     calendar: WorkingCalendar,
     progress: Callable[[int], None] | None = None,
 ) -> list[FileRow]:
-    """The rows at the checkpoint of ``size`` and ``root``, from the entries ``read`` gives;
-    ``ProjectionError`` when they do not hash to that root (a log that does not hold what the
-    checkpoint signed gives no figures)."""
-    entries: list[bytes] = []
+    """The rows at the checkpoint of ``size`` and ``root``, from the entries ``read`` gives,
+    a page at a time (only the files and the leaf hashes are kept); ``EntriesDoNotMatch`` when
+    they do not hash to that root (a log that does not hold what the checkpoint signed gives no
+    figures)."""
+    files: Files = {}
     hashes: list[bytes] = []
+    unreadable: LedgerError | None = None  # reported only once the root is known to match
     for start in range(0, size, PAGE):
-        page = read(start, min(size, start + PAGE))
-        entries.extend(page)
-        hashes.extend(merkle.leaf_hash(e) for e in page)
+        for entry in read(start, min(size, start + PAGE)):
+            hashes.append(merkle.leaf_hash(entry))
+            if unreadable is None:
+                try:
+                    _fold(files, entry)
+                except LedgerError as e:
+                    unreadable = e
         if progress is not None:
-            progress(len(entries))
+            progress(len(hashes))
     if merkle.root_of(hashes) != root:
         raise EntriesDoNotMatch(
             f"the log's first {size} entries do not give the root of checkpoint {size}: "
             "no figures are computed from them"
         )
-    return rows_from_entries(entries, calendar)
+    if unreadable is not None:
+        raise unreadable
+    return _rows(files, calendar)
