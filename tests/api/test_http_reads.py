@@ -53,6 +53,10 @@ def test_file_views_for_the_right_roles(world: World) -> None:
     assert_problem(world.get("", f"/files/{code}"), 401, "unauthorized")
     assert_problem(world.get("inspector", f"/files/{UNIT}-260302-0099"), 404, "not-found")
     assert_problem(world.get("inspector", "/files/bad-code"), 422, "invalid-request")
+    # real agency codes with dots are codes, not bad input (issue 17)
+    assert_problem(world.get("inspector", "/files/H15.50.05.13-261008-0975"), 404, "not-found")
+    assert world.get("inspector", "/queues/H15.50.05.13").status_code == 200
+    assert_problem(world.get("inspector", "/queues/H15..50"), 422, "invalid-request")
     status = world.get("officer", f"/files/{code}/portal-status").json()
     assert status == {
         "code": code,
