@@ -7,6 +7,7 @@ import functools
 import os
 from dataclasses import dataclass, replace
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 
 from api.settings import CONFIG_NAME, Settings, load_settings
@@ -54,7 +55,7 @@ def open_ledger(
         store,
         origin=settings.origin,
         authority_key=settings.authority_key,
-        calendar=settings.calendar(),
+        calendar=settings.calendar(),  # office hours; the days are those published
         supplement_policy=settings.supplement_policy,
         group_commit=writer,
         pin_pepper=checked_pepper(settings, store, existing=existing),
@@ -187,10 +188,19 @@ def log_verifier(settings: Settings) -> NoteVerifier:
     return NoteVerifier.from_vkey(settings.log_vkey)
 
 
+SEED_SOURCE = (
+    "Vietnam's public holidays, substitute days off and make-up working days as the holidays "
+    "package {version} has them, published when the ledger was created"
+)
+
+
 def init_data_dir(
     data_dir: Path, *, origin: str, db: str | None, at: datetime, seed: bytes | None = None
 ) -> Settings:
-    """Create the data directory: authority and log keys, the configuration, the key registry."""
+    """Create the data directory: authority and log keys, the configuration, the key registry,
+    and the working calendar of the year of ``at`` and the years either side, signed by the
+    authority (a proposal of the pinned ``holidays`` package; ``hoso calendar publish`` amends
+    it and publishes later years)."""
     if (data_dir / CONFIG_NAME).exists():
         raise ConfigurationError(f"{data_dir} already holds a ledger ({CONFIG_NAME} exists)")
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -209,6 +219,14 @@ def init_data_dir(
     ledger = open_ledger(settings)
     try:
         ledger.establish_registry(authority, actor=AUTHORITY, at=at)
+        for year in range(at.year - 1, at.year + 2):
+            ledger.publish_calendar(
+                signer=authority,
+                actor=AUTHORITY,
+                days=settings.proposed_year(year),
+                source=SEED_SOURCE.format(version=version("holidays")),
+                at=at,
+            )
     finally:
         ledger.store.close()
     config = data_dir / CONFIG_NAME  # may name the database with its password: owner only
@@ -224,6 +242,6 @@ def open_projections(settings: Settings, ledger: Ledger) -> ProjectionHost:
         ledger.store,
         settings.db,
         str(settings.data_dir / "ledger.sqlite3"),
-        ledger.calendar,
+        ledger.read_calendar(),
         pool_size=settings.pg_projection_pool_size,
     )

@@ -14,6 +14,7 @@ import orjson
 
 from domain.calendar import OfficeHours, WorkingCalendar, vietnam_calendar
 from domain.deadlines import SupplementPolicy
+from domain.working_year import YearDays, proposed_year
 from ledger.errors import ConfigurationError
 from signing import EncodingError, unb64
 from signing.cosignature import CosignatureVerifier
@@ -127,6 +128,13 @@ class Settings:
             makeup_working_days=self.makeup_working_days,
             extra_days_off=self.extra_days_off,
             office_hours=OfficeHours(self.office_hours),
+        )
+
+    def proposed_year(self, year: int) -> YearDays:
+        """``year`` as the pinned ``holidays`` package has it, with this configuration's local
+        make-up working days and extra days off: what ``hoso init`` publishes."""
+        return proposed_year(
+            year, makeup_working_days=self.makeup_working_days, extra_days_off=self.extra_days_off
         )
 
     def to_json(self) -> bytes:

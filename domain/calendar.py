@@ -11,18 +11,20 @@ no daylight saving). Arithmetic walks day by day, never minute by minute.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 import holidays
 
-from domain.errors import InvalidValue
+from domain.errors import CalendarNotPublished, InvalidValue
+from domain.working_year import YearDays
 
 __all__ = [
     "VN_TZ",
     "OfficeHours",
     "WorkingCalendar",
+    "in_force",
     "require_aware",
     "vietnam_calendar",
 ]
@@ -99,6 +101,11 @@ class WorkingCalendar:
     A day is a working day when it is a makeup working day, or a Monday-to-Friday that is
     neither a public holiday nor an extra day off. Days off win: a date listed both as a
     holiday (or extra day off) and as a makeup working day is a day off.
+
+    ``published``: the years the province has published (``in_force``); a day of any other
+    year raises ``CalendarNotPublished``, so no deadline is computed from days nobody decided.
+    None: every year counts (the days given, Mon-Fri otherwise): a read of figures, which must
+    never stop (``lenient``), or a calendar built by hand.
     """
 
     holidays: frozenset[date]
@@ -107,6 +114,7 @@ class WorkingCalendar:
     office_hours: OfficeHours = field(default_factory=OfficeHours)
     same_day_cutoff: time = time(15, 0)
     tz: tzinfo = VN_TZ
+    published: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
         if self.same_day_cutoff.tzinfo is not None:
@@ -121,6 +129,8 @@ class WorkingCalendar:
 
     def is_working_day(self, d: date) -> bool:
         """Mon-Fri that is not a holiday or extra day off, or a declared makeup working day."""
+        if self.published is not None and d.year not in self.published:
+            raise CalendarNotPublished(d.year)
         if d in self.holidays or d in self.extra_days_off:
             return False
         return d in self.makeup_working_days or d.weekday() < 5
@@ -139,6 +149,33 @@ class WorkingCalendar:
         for _ in range(n):
             d = self.next_working_day(d)
         return d
+
+    # -- published years -----------------------------------------------------------------
+
+    def with_year(self, days: YearDays) -> WorkingCalendar:
+        """This calendar with ``days`` in force for its year (replacing what it had of it)."""
+        y = days.year
+
+        def keep(dates: frozenset[date]) -> frozenset[date]:
+            return frozenset(d for d in dates if d.year != y)
+
+        return replace(
+            self,
+            holidays=keep(self.holidays) | days.holidays,
+            makeup_working_days=keep(self.makeup_working_days) | days.makeup_working_days,
+            extra_days_off=keep(self.extra_days_off) | days.extra_days_off,
+            published=None if self.published is None else self.published | {y},
+        )
+
+    def lenient(self) -> WorkingCalendar:
+        """The same days, with a year nobody published counted Monday to Friday (for reads)."""
+        return self if self.published is None else replace(self, published=None)
+
+    def require_published(self, at: datetime) -> None:
+        """Raise ``CalendarNotPublished`` unless the local year of ``at`` is published."""
+        year = self.local_date(at).year
+        if self.published is not None and year not in self.published:
+            raise CalendarNotPublished(year)
 
     # -- instants -------------------------------------------------------------------------
 
@@ -254,3 +291,21 @@ def vietnam_calendar(
         office_hours=office_hours,
         same_day_cutoff=same_day_cutoff,
     )
+
+
+def in_force(base: WorkingCalendar, years: Mapping[int, YearDays]) -> WorkingCalendar:
+    """The calendar in force: ``base``'s office hours, cut-off and zone with the published
+    ``years`` and nothing else (``published`` set: a day of another year is refused). With no
+    year published (a ledger from before calendars were published), ``base`` itself."""
+    if not years:
+        return base
+    cal = replace(
+        base,
+        holidays=frozenset(),
+        makeup_working_days=frozenset(),
+        extra_days_off=frozenset(),
+        published=frozenset(),
+    )
+    for days in years.values():
+        cal = cal.with_year(days)
+    return cal

@@ -11,6 +11,17 @@ class InvalidValue(DomainError):
     """A value given to the domain is malformed (a code, a date, an amount...)."""
 
 
+class CalendarNotPublished(DomainError):
+    """A deadline would count days of a year whose working calendar nobody has published."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(
+            f"the working calendar of {year} is not published: the province's administrator "
+            f"publishes it with `hoso calendar publish {year}`"
+        )
+        self.year = year
+
+
 class UnknownProcedure(DomainError):
     """The procedure code is not in the catalogue."""
 

@@ -7,17 +7,25 @@ and register, rotate and revoke the keys of their own unit's people. Revocation 
 retroactive, so a key valid at an instant stays valid for that instant forever. The instant that
 counts is the server's (the ledger judges an event at the time it received it, never at the time
 the actor claims), so a revoked key cannot sign an event dated before its revocation.
+
+The same stream carries the other rule the whole ledger stands on: the working calendar. The
+authority publishes each year's holidays, make-up working days and extra days off
+(``WorkingCalendarPublished``); a later publication of a year may change only days still to come,
+so what a deadline was computed from is never changed under it (``calendar_refusal``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
 
+from domain.calendar import VN_TZ
+from domain.errors import DomainError
+from domain.working_year import YearDays
 from signing.errors import KeyNotValid, RegistryRefused
 from signing.keys import b64, key_id, unb64
 
@@ -133,11 +141,51 @@ class KeyRevoked(RegistryEvent):
         )
 
 
+def _iso(days: frozenset[date]) -> tuple[str, ...]:
+    return tuple(d.isoformat() for d in sorted(days))
+
+
+@dataclass(frozen=True)
+class WorkingCalendarPublished(RegistryEvent):
+    """A year of the working calendar (lịch làm việc), published by the authority: its holidays,
+    make-up working days and extra days off as ISO dates, and the decision it follows."""
+
+    year: int
+    holidays: tuple[str, ...]
+    makeup_working_days: tuple[str, ...]
+    extra_days_off: tuple[str, ...]
+    source: str
+
+    def days(self) -> YearDays:
+        """The year's days (``DomainError`` if they are not a year's calendar)."""
+
+        def dates(values: tuple[str, ...]) -> frozenset[date]:
+            try:
+                return frozenset(date.fromisoformat(v) for v in values)
+            except (TypeError, ValueError) as e:
+                raise DomainError(f"a published calendar holds a date that is not one: {e}") from e
+
+        return YearDays(
+            self.year,
+            dates(self.holidays),
+            dates(self.makeup_working_days),
+            dates(self.extra_days_off),
+        )
+
+    def apply_to(self, r: KeyRegistry) -> None:
+        r.calendars[self.year] = self.days()
+        r.calendar_revision += 1
+
+
 REGISTRY_EVENT_TYPES: tuple[type[RegistryEvent], ...] = (
     RegistryEstablished,
     KeyRegistered,
     KeyRevoked,
+    WorkingCalendarPublished,
 )
+
+MAX_SOURCE = 500
+"""Characters of a calendar's source (the decision it follows)."""
 
 
 class KeyRegistry(BaseAggregate[str]):
@@ -148,6 +196,8 @@ class KeyRegistry(BaseAggregate[str]):
     def __init__(self) -> None:
         self.keys: dict[str, KeyRecord] = {}
         self.by_holder: dict[str, list[str]] = {}
+        self.calendars: dict[int, YearDays] = {}
+        self.calendar_revision = 0  # + 1 with every publication
 
     def _add(self, record: KeyRecord) -> None:
         self.keys[record.key_id] = record
@@ -217,7 +267,45 @@ class KeyRegistry(BaseAggregate[str]):
             actor, Role.UNIT_ADMIN, unit, at
         )
 
+    def calendar_refusal(self, actor: str, days: YearDays, source: str, at: datetime) -> str | None:
+        """None if ``actor`` may publish ``days`` at ``at`` (the server's time): the authority
+        does, naming the decision it follows; a year published before changes only in days after
+        the day of this publication (local time), and a publication must change something."""
+        if not self.holds(actor, Role.AUTHORITY, AUTHORITY_UNIT, at):
+            return f"{actor} may not publish the working calendar: the authority does"
+        if not source.strip() or len(source) > MAX_SOURCE or not source.isprintable():
+            return f"a calendar names the decision it follows, in 1..{MAX_SOURCE} characters"
+        before = self.calendars.get(days.year)
+        if before is None:
+            return None
+        if before == days:
+            return f"the working calendar of {days.year} is already published as given"
+        today = at.astimezone(VN_TZ).date()
+        changed = before.first_change(days, today)
+        if changed is not None:
+            return (
+                f"the working calendar of {days.year} cannot change a day already past: "
+                f"{changed} (published on {today}); deadlines were computed from it"
+            )
+        return None
+
     # ----------------------------------------------------------------- commands
+    def publish_calendar(self, *, actor: str, days: YearDays, source: str, at: datetime) -> None:
+        """Publish (or amend, for days to come) the working calendar of ``days.year``."""
+        refusal = self.calendar_refusal(actor, days, source, at)
+        if refusal is not None:
+            raise RegistryRefused(refusal)
+        self.trigger_event(
+            WorkingCalendarPublished,
+            timestamp=at,
+            actor=actor,
+            year=days.year,
+            holidays=_iso(days.holidays),
+            makeup_working_days=_iso(days.makeup_working_days),
+            extra_days_off=_iso(days.extra_days_off),
+            source=source,
+        )
+
     def register(
         self,
         *,

@@ -46,7 +46,7 @@ def queue_view(
         q = queue(
             rows,
             now=now,
-            calendar=ledger.calendar,
+            calendar=ledger.read_calendar(),
             unit=unit,
             department=department,
             officer=officer,
@@ -174,10 +174,9 @@ def transparency_view(
                 pinned = f"the read models at log size {covered}, not a checkpoint ({signed})"
         else:
             rows, pinned = _rows_at(settings, ledger, log, at_checkpoint)
-        card = score_card(
-            rows, chosen, now=now, calendar=ledger.calendar, unit=unit, procedure=procedure
-        )
-        ranking = [] if unit else rank(rows, chosen, now=now, calendar=ledger.calendar)
+        calendar = ledger.read_calendar()
+        card = score_card(rows, chosen, now=now, calendar=calendar, unit=unit, procedure=procedure)
+        ranking = [] if unit else rank(rows, chosen, now=now, calendar=calendar)
     scope = " · ".join(x for x in (unit or "all units", procedure or "") if x)
     out.print(_figures_table(card.figures, f"Transparency {chosen.label} — {escape(scope)}"))
     out.print(render.score_table(card, f"Decision 766 score card, {chosen.label}"))
@@ -215,7 +214,7 @@ def _rows_at(
             log.entries,
             size,
             checkpoint.root,
-            ledger.calendar,
+            ledger.read_calendar(),
             lambda done: bar.update(task, completed=done),
         )
     return rows, f"checkpoint {size} (root {checkpoint.root.hex()}), from the log's entries"

@@ -24,7 +24,7 @@ def file_show(code: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None
             out,
             verified,
             ledger.personal_data(verified.file),
-            ledger.calendar,
+            ledger.read_calendar(),
             now(),
             remembering(ledger.applicant_secret),
         )

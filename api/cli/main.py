@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from api.bootstrap import AUTHORITY, init_data_dir, integrate_and_checkpoint, log_verifier
+from api.cli import calendar as cli_calendar
 from api.cli import evidence as cli_evidence
 from api.cli import figures as cli_figures
 from api.cli import file as cli_file
@@ -95,14 +96,14 @@ def demo(
             origin=settings.origin,
             authority_key=settings.authority_key,
             now=until,
-            calendar=ledger.calendar,
+            calendar=ledger.read_calendar(),
         )
         checkpoint = integrate_and_checkpoint(settings, ledger, force=True)
         card = score_card(
             summary.rows,
             period_containing(PeriodKind.MONTH, until),
             now=until,
-            calendar=ledger.calendar,
+            calendar=ledger.read_calendar(),
         )
         render.demo_summary(out, summary, days=day_list, elapsed=elapsed, stats=stats, data=data)
         out.print(render.score_table(card, f"Decision 766 score card, {card.figures.period.label}"))
@@ -231,6 +232,7 @@ def _one_line(text: str) -> str:
 
 cli_file.register(app)
 cli_keys.register(app)
+cli_calendar.register(app)
 cli_log.register(app)
 cli_evidence.register(app)
 cli_witness.register(app)

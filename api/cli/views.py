@@ -312,7 +312,7 @@ def inspect(
 def workload_view(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
     """Per officer: files held now, handled, and who held late files the longest."""
     with fresh(data, db) as (_settings, ledger, _host):
-        loads = workload(ledger.store, now=datetime.now(UTC), calendar=ledger.calendar)
+        loads = workload(ledger.store, now=datetime.now(UTC), calendar=ledger.read_calendar())
     table = Table(title="Officers' workload and lateness")
     for col in ("Officer", "Holding now", "Handled", "Late files", "Held late files (working h)"):
         table.add_column(col, justify="right" if col != "Officer" else "left")

@@ -19,6 +19,7 @@ from domain.deadlines import SupplementPolicy
 from domain.file import AdministrativeFile
 from domain.procedures import Channel
 from ledger.chain import load_cache as lc
+from ledger.chain.calendar import CalendarInForce
 from ledger.chain.load_cache import RegistryCache, RegistryMark, VerifiedPrefixCache, VerifiedRow
 from ledger.chain.personal import PersonalData, seal
 from ledger.chain.receipts import Receipt, Receipts
@@ -57,13 +58,19 @@ class FileCommands:
         sealer: TextSealer,
     ) -> None:
         self.store = store
-        self.calendar = calendar
+        self.in_force = CalendarInForce(registry, calendar)
         self.supplement_policy = supplement_policy
         self.registry = registry
         self.writer = writer
         self.receipts = receipts
         self.load_cache = load_cache
         self.sealer = sealer
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The working calendar in force (``ledger.chain.calendar``): what every deadline is
+        computed from, as of the registry this process last read (each command reads it first)."""
+        return self.in_force()
 
     def _verifier(self, registry: KeyRegistry) -> ChainVerifier:
         return ChainVerifier(self.registry.origin, self.registry.authority_key, registry)
@@ -103,15 +110,17 @@ class FileCommands:
             applicant_sealed=sealed,
             refusal=refusal,
         )
+        registry, mark = self.registry.state()  # first: the calendar in force comes with it
+        calendar = self.calendar
+        calendar.require_published(at)
         draft = receive.draft(
             actor=actor,
             at=at,
-            calendar=self.calendar,
+            calendar=calendar,
             supplement_policy=self.supplement_policy,
         )
-        registry, mark = self.registry.state()
         registry.key_for(actor, signer.key_id, at)  # valid for this actor now
-        code = self.receipts.next_code(unit, at.astimezone(self.calendar.tz).date())
+        code = self.receipts.next_code(unit, at.astimezone(calendar.tz).date())
         pin, pin_write = self.receipts.pin(code)
         side: list[SideWrite] = [pin_write]
         f = commands.Receive.issue(draft, code)
@@ -181,10 +190,13 @@ class FileCommands:
         side_writes: Sequence[SideWrite] = (),
     ) -> list[Envelope]:
         """Run a command on the current file and store its events (with ``side_writes``, in
-        the same transaction); retry on a concurrent write."""
+        the same transaction); retry on a concurrent write. The file and the registry are read
+        first, so a ``command`` that takes ``self.calendar`` when it runs gets the calendar in
+        force; no step is taken in a year whose calendar is not published."""
         with self.writer.expecting():
             for _attempt in range(MAX_ATTEMPTS):
                 file, rows, registry, mark = self._load(code, tail=True)
+                self.calendar.require_published(at)
                 registry.key_for(actor, signer.key_id, at)  # valid for this actor now
                 command(file)
                 events = self.sealer.seal(file.collect_events(), file.applicant_ref)

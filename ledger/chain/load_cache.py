@@ -280,6 +280,13 @@ class RegistryCache:
         last = self.head()
         return self.apply(self.store.stream(REGISTRY_STREAM, gt=last or None))
 
+    def current(self) -> tuple[KeyRegistry, RegistryMark]:
+        """The registry as last brought up to date, without reading the store (read once if
+        it never was) and its generation."""
+        with self._lock:
+            registry, mark = self._verifier.registry, self._generation
+        return (registry, mark) if registry is not None else self.state()
+
     def head(self) -> int:
         """The version of the registry's last verified row (0: none yet)."""
         with self._lock:

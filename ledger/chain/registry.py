@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from domain.working_year import YearDays
 from ledger.chain.load_cache import RegistryCache
 from ledger.chain.verify import ChainVerifier
 from ledger.chain.writer import MAX_ATTEMPTS, EventWriter
@@ -106,6 +107,16 @@ class RegistryCommands:
             ),
         )
         return kid
+
+    def publish_calendar(
+        self, *, signer: Signer, actor: str, days: YearDays, source: str, at: datetime
+    ) -> None:
+        self._run(
+            signer,
+            actor,
+            at,
+            lambda r: r.publish_calendar(actor=actor, days=days, source=source, at=at),
+        )
 
     def _run(
         self, signer: Signer, actor: str, at: datetime, command: Callable[[KeyRegistry], Any]

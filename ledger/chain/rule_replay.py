@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain import commands
-from domain.calendar import WorkingCalendar
+from domain.calendar import WorkingCalendar, in_force
 from domain.deadlines import SupplementPolicy
 from domain.errors import DomainError
 from domain.events import FileState
+from domain.working_year import YearDays
 from ledger.chain.submission import replay
 from ledger.encoding import codec
 from ledger.encoding.envelope import Envelope, decode
 from ledger.errors import LedgerError
-from signing.registry import REGISTRY_STREAM
+from signing.registry import REGISTRY_STREAM, WorkingCalendarPublished
 
 PAGE = 1000
 RATEABLE = frozenset({FileState.RETURNED, FileState.REFUSED})
@@ -69,14 +70,17 @@ class RulesReport:
 class RuleReplay:
     """Files replayed event by event; ``step`` names the reason an event is refused.
 
-    ``exact`` (the audit, which knows the deployment's calendar): the rule must give the very
-    event stored, computed fields (deadlines, appointments) included. Not exact (the offline
-    verifier, which cannot know the deployment's working calendar): each event must be a legal
+    ``exact`` (the audit): the rule must give the very event stored, computed fields
+    (deadlines, appointments) included, from the calendar in force at the event's place in the
+    log (the years published before it, ``registry_step``). Not exact (the offline verifier,
+    which sees no calendar): each event must be a legal
     step of the file as it stood, at a time not before the one it follows; the file then goes on
     from the stored event itself."""
 
     def __init__(self, rules: RuleSettings, *, exact: bool = True) -> None:
         self.rules = rules
+        self.base = rules.calendar
+        self.published: dict[int, YearDays] = {}
         self.exact = exact
         self.files: dict[str, Any] = {}  # code -> the file as it stands
         # files no step may follow any more (withdrawn, stopped, or finished and rated): only
@@ -87,6 +91,23 @@ class RuleReplay:
     def count(self) -> int:
         """Files met so far."""
         return len(self.files) + len(self.finished)
+
+    def registry_step(self, env: Envelope) -> None:
+        """A registry entry: a year of the working calendar published puts it in force for
+        what follows in the log, as it did when the ledger received it."""
+        if env.type != WorkingCalendarPublished.__name__:
+            return
+        event = codec.from_payload(
+            env.type,
+            env.payload,
+            stream=env.stream,
+            version=env.version,
+            occurred_at=env.occurred_at,
+            actor=env.actor,
+        )
+        assert isinstance(event, WorkingCalendarPublished)
+        self.published[event.year] = event.days()
+        self.rules = replace(self.rules, calendar=in_force(self.base, self.published))
 
     def step(self, env: Envelope) -> str | None:
         """Apply ``env`` to its file if the rule gives that very event; else the reason."""
@@ -161,6 +182,7 @@ def replay_report(
     for position, state in rows:
         env = decode(state)
         if env.stream == REGISTRY_STREAM:
+            replayer.registry_step(env)
             continue
         reason = replayer.step(env)
         if reason is not None:

@@ -19,6 +19,7 @@ from domain.calendar import WorkingCalendar
 from domain.deadlines import SupplementPolicy
 from domain.file import AdministrativeFile
 from domain.procedures import Channel
+from domain.working_year import YearDays
 from ledger.chain.files import FileCommands, VerifiedFile
 from ledger.chain.load_cache import RegistryCache, VerifiedPrefixCache
 from ledger.chain.personal import PersonalData
@@ -56,7 +57,6 @@ class Ledger:
         self.store = store
         self.origin = origin
         self.authority_key = authority_key
-        self.calendar = calendar
         self.supplement_policy = supplement_policy
         self.load_cache = VerifiedPrefixCache() if load_cache is None else load_cache
         self.registry_cache = RegistryCache(store, origin=origin, authority_key=authority_key)
@@ -80,6 +80,25 @@ class Ledger:
             receipts=self.receipts,
             load_cache=self.load_cache,
             sealer=self.sealer,
+        )
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The working calendar in force: every deadline is computed from it (a year nobody
+        published is refused). A command takes it when it runs (``execute``)."""
+        return self.files.calendar
+
+    def read_calendar(self) -> WorkingCalendar:
+        """The calendar in force as of now, for reading figures and queues: a year nobody
+        published counts Monday to Friday, so a read never stops on it."""
+        self.registry()
+        return self.files.calendar.lenient()
+
+    def publish_calendar(self, *, signer: Signer, actor: str, days: YearDays, source: str,
+                         at: datetime) -> None:  # fmt: skip
+        """Publish (or amend, for days still to come) a year of the working calendar."""
+        self.registry_commands.publish_calendar(
+            signer=signer, actor=actor, days=days, source=source, at=at
         )
 
     @property

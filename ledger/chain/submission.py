@@ -79,7 +79,9 @@ def replay_submitted(ledger: IntakeRules, current: Any, env: Envelope, event: An
 
 def replay(ledger: Rules, current: Any, env: Envelope, event: Any) -> Any:
     """The file after ``env`` (its decoded ``event``), if the domain rule gives that very event
-    on ``current`` (None before a receipt); else ``Refused``."""
+    on ``current`` (None before a receipt); else ``Refused``. No step is taken in a year whose
+    working calendar is not published (``CalendarNotPublished``)."""
+    ledger.calendar.require_published(env.occurred_at)
     if env.type in commands.OPENING_EVENTS:
         again = receipt_event(
             ledger,

@@ -39,6 +39,7 @@ from signing.registry import (
     KeyRevoked,
     RegistryEstablished,
     Role,
+    WorkingCalendarPublished,
 )
 
 OFFICERS = frozenset({Role.OFFICER, Role.LEADER})
@@ -126,6 +127,12 @@ def check_registry_permission(
             return "retroactive revocation"
         ok = registry.can_administer(env.actor, record.unit, at)
         return None if ok else f"{env.actor} may not revoke keys of unit {record.unit}"
+    if isinstance(event, WorkingCalendarPublished):
+        try:
+            days = event.days()
+        except DomainError as e:
+            return f"the published calendar is not a year's calendar: {e}"
+        return registry.calendar_refusal(env.actor, days, event.source, at)
     return "unexpected registry event"
 
 

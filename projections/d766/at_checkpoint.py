@@ -7,7 +7,8 @@ each file's events are folded through the same aggregate code the ledger used; `
 then makes the rows every figure is computed from. Anyone with the entries and the log's key can
 do the same and must get the same numbers: ``hoso transparency --at-checkpoint N``.
 
-No read model, no event table: only the log. The registry's entries (keys) are skipped.
+No read model, no event table: only the log. Of the registry's entries, the years of the working
+calendar published are put in force over the calendar given (keys play no part in a figure).
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from typing import Any
 
 from domain.calendar import WorkingCalendar
 from domain.file import AdministrativeFile
+from domain.working_year import YearDays
 from ledger.encoding.fast.event import decode_event
 from ledger.errors import LedgerError
 from ledger.log import merkle
 from projections.errors import EntriesDoNotMatch
 from projections.models.rows import FileRow, row_from_file
-from signing.registry import REGISTRY_STREAM
+from signing.registry import REGISTRY_STREAM, WorkingCalendarPublished
 
 __all__ = ["rows_at"]
 
@@ -30,12 +32,15 @@ PAGE = 5000
 
 
 Files = dict[str, Any]  # file code -> the file as its entries so far leave it
+Published = dict[int, YearDays]  # year -> its days, as the entries so far published them
 
 
-def _fold(files: Files, entry: bytes) -> None:
+def _fold(files: Files, published: Published, entry: bytes) -> None:
     item = decode_event(entry)  # the projections' decoder, proven equal to the reference
     if item.stream != REGISTRY_STREAM:
         files[item.stream] = item.event.mutate(files.get(item.stream))
+    elif isinstance(item.event, WorkingCalendarPublished):
+        published[item.event.year] = item.event.days()
 
 
 def _rows(files: Files, calendar: WorkingCalendar) -> list[FileRow]:
@@ -62,6 +67,7 @@ def rows_at(
     they do not hash to that root (a log that does not hold what the checkpoint signed gives no
     figures)."""
     files: Files = {}
+    published: Published = {}
     hashes: list[bytes] = []
     unreadable: LedgerError | None = None  # reported only once the root is known to match
     for start in range(0, size, PAGE):
@@ -69,7 +75,7 @@ def rows_at(
             hashes.append(merkle.leaf_hash(entry))
             if unreadable is None:
                 try:
-                    _fold(files, entry)
+                    _fold(files, published, entry)
                 except LedgerError as e:
                     unreadable = e
         if progress is not None:
@@ -81,4 +87,6 @@ def rows_at(
         )
     if unreadable is not None:
         raise unreadable
+    for days in published.values():
+        calendar = calendar.with_year(days)
     return _rows(files, calendar)

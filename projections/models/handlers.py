@@ -27,11 +27,12 @@ from domain.events import (
     SubmittedForSignature,
 )
 from domain.file import AdministrativeFile
+from domain.working_year import YearDays
 from projections.engine.app import LedgerEvent, decode_stored
 from projections.engine.batch import Batch
 from projections.models import tables
 from projections.models.rows import row_values
-from signing.registry import REGISTRY_STREAM
+from signing.registry import REGISTRY_STREAM, WorkingCalendarPublished
 
 CLOSING = (ResultReturned, FileRefused, FileWithdrawn, ProcessingStopped)
 StreamReader = Callable[[str, int], Sequence[StoredEvent]]  # (stream, up to version) -> events
@@ -65,7 +66,14 @@ class FilesHandler(Handler):
         self._minutes = lru_cache(maxsize=65_536)(calendar.working_minutes_between)
 
     def reset(self) -> None:
-        self._files.clear()
+        self._files.clear()  # the calendar stays: what the log published stays published
+
+    def publish(self, days: YearDays) -> None:
+        """A year of the working calendar published: the office time of what follows is
+        counted with it (a publication changes no day already past, so rows made before it
+        and rows made again by a rebuild count the same)."""
+        self.calendar = self.calendar.with_year(days)
+        self._minutes = lru_cache(maxsize=65_536)(self.calendar.working_minutes_between)
 
     def seal(self, batch: Batch, failed: LedgerEvent | None = None) -> None:
         if failed is not None:
@@ -95,6 +103,8 @@ class FilesHandler(Handler):
 
     def ops(self, item: LedgerEvent, position: int) -> list[tables.Write]:
         if item.stream == REGISTRY_STREAM:
+            if isinstance(item.event, WorkingCalendarPublished):
+                self.publish(item.event.days())
             return []
         env, event = item, item.event
         f = event.mutate(self._before(env.stream, env.version))

@@ -14,6 +14,7 @@ from domain.deadlines import SupplementPolicy
 from domain.events import Desk, PaymentMethod, Rating, ReturnMethod
 from domain.file import AdministrativeFile
 from domain.procedures import Channel, get_procedure
+from domain.working_year import proposed_year
 from ledger.encoding import codec
 from ledger.encoding.canonical import canonical_bytes
 from ledger.encoding.envelope import GENESIS_HASH, Envelope, build
@@ -135,7 +136,8 @@ def endings() -> list[Any]:
 
 
 def registry_events() -> list[Any]:
-    """A key registry's events: established, a key registered, that key revoked."""
+    """A key registry's events: established, a key registered, that key revoked, a year of the
+    working calendar published."""
     registry = KeyRegistry.establish(
         origin=ORIGIN, authority="authority", public_key=OTHER.public_key, at=AT
     )
@@ -150,6 +152,9 @@ def registry_events() -> list[Any]:
     )
     later = AT + timedelta(hours=1)
     registry.revoke(actor="authority", kid=kid, effective_at=later, reason="lost", at=later)
+    registry.publish_calendar(
+        actor="authority", days=proposed_year(2027), source="Quyết định 1/2026", at=later
+    )
     return list(registry.collect_events())
 
 

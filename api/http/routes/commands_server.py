@@ -43,11 +43,10 @@ def server_action(action: type[ActionBody], keys: KeyDirectory) -> Callable[...,
             authorize_file(who, files.load(code).file)
             raise
         at = files.now()
-        act = body.command(who.actor, at, files.calendar)
 
         def command(f: AdministrativeFile) -> None:
             authorize_file(who, f)  # on the file execute() has just loaded and verified
-            act(f)
+            body.command(who.actor, at, files.calendar)(f)  # the calendar in force now
 
         stored = files.execute(code, signer=signer, actor=who.actor, at=at, command=command)
         return EventsOut(events=[EventOut.of(e) for e in stored])

@@ -139,7 +139,7 @@ def read_workload(
     who: Annotated[Principal, Depends(require(ApiRole.INSPECTOR))],
 ) -> list[LoadModel]:
     ledger = ledger_of(request)
-    loads = workload(ledger.store, now=ledger.clock(), calendar=ledger.calendar)
+    loads = workload(ledger.store, now=ledger.clock(), calendar=ledger.read_calendar())
     return [
         LoadModel(
             officer=x.officer,

@@ -52,7 +52,12 @@ def read_queue(
     )
     now = ledger.clock()
     q = queue(
-        rows, now=now, calendar=ledger.calendar, unit=unit, department=department, officer=officer
+        rows,
+        now=now,
+        calendar=ledger.read_calendar(),
+        unit=unit,
+        department=department,
+        officer=officer,
     )
 
     def entry(e: Any) -> QueueEntryModel:

@@ -55,10 +55,9 @@ def read_transparency(
     except PeriodError as e:
         raise invalid("query.period", str(e)) from e
     rows = file_rows(ledger.store)
-    card = score_card(
-        rows, chosen, now=now, calendar=ledger.calendar, unit=unit, procedure=procedure
-    )
-    ranking = [] if unit else rank(rows, chosen, now=now, calendar=ledger.calendar)
+    calendar = ledger.read_calendar()
+    card = score_card(rows, chosen, now=now, calendar=calendar, unit=unit, procedure=procedure)
+    ranking = [] if unit else rank(rows, chosen, now=now, calendar=calendar)
     latest = open_log(ledger).latest_checkpoint()
     pinned = None if latest is None else CheckpointRef(size=latest.size, root=latest.root.hex())
     return TransparencyModel(
