@@ -87,6 +87,7 @@ def rows_at(
         )
     if unreadable is not None:
         raise unreadable
+    calendar = calendar.lenient()
     for days in published.values():
         calendar = calendar.with_year(days)
     return _rows(files, calendar)
