@@ -5,7 +5,7 @@ nobody published is refused; a publication the registry's rule forbids fails the
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import holidays
@@ -19,9 +19,9 @@ from domain.procedures import Channel
 from domain.working_year import YearDays, proposed_year
 from ledger.audit.full import audit_report
 from ledger.audit.rules import RuleSettings, rules_report, store_rows
+from ledger.chain.calendar import publications
 from ledger.chain.rule_replay import replay_report
 from ledger.chain.service import Ledger
-from ledger.encoding import codec
 from ledger.encoding.envelope import build, decode
 from ledger.store.events import EventStore
 from projections.models.rows import FileRow
@@ -249,19 +249,21 @@ def test_the_read_models_count_office_time_with_the_published_calendar(
     host.close()
 
 
-def test_the_stored_publication_says_which_days_it_holds(store: EventStore, cast: Cast) -> None:
-    ledger = make_ledger(store, cast)
+def test_the_publications_are_read_back_as_the_ledger_stored_them(
+    store: EventStore, cast: Cast
+) -> None:
+    ledger = make_ledger(store, cast, Clock(T0))
     publish(ledger, cast, proposed_year(2027))
-    (stored,) = [s for s in store.stream(REGISTRY_STREAM) if s.topic == "WorkingCalendarPublished"]
-    event = codec.from_payload(
-        stored.topic,
-        decode(stored.state).payload,
-        stream=REGISTRY_STREAM,
-        version=stored.originator_version,
-        occurred_at=datetime.now(UTC),
-        actor="authority",
+    server_at(ledger, local(2027, 6, 1))
+    amended = YearDays(2027, proposed_year(2027).holidays, extra_days_off=frozenset({JUNE_4}))
+    publish(ledger, cast, amended, "QĐ 9")
+    first, second = publications(store)
+    assert (first.days, second.days) == (proposed_year(2027), amended)
+    assert (second.actor, second.source, second.key_id) == (
+        "authority",
+        "QĐ 9",
+        cast.authority.key_id,
     )
-    assert "2027-02-08" in event.holidays
-    assert ledger.registry().calendars[2027] == proposed_year(2027)
+    assert first.version < second.version and first.at < local(2027, 6, 1) <= second.at
+    assert ledger.registry().calendars[2027] == amended
     assert ledger.calendar.published == frozenset({2027})
-    assert timedelta(0) < ledger.clock() - datetime(2026, 1, 1, tzinfo=UTC)
