@@ -171,6 +171,11 @@ def show_report(report: BundleReport) -> None:
             f"after its last event (the checkpoint's map of file heads); "
             f"{report.registry_events} key-registry events replayed."
         )
+        for used in report.calendars:
+            out.print(
+                f"Working calendar of {used.year} in force: published at leaf "
+                f"{used.leaf_index} ({escape(used.source)})"
+            )
         return
     err.print("[red]✗ NOT VERIFIED[/]:", highlight=False)
     for failure in report.failures:

@@ -31,7 +31,7 @@ from ledger.witness.policy import WitnessPolicy, judge
 from signing import unb64
 from signing.errors import VerificationError
 from signing.note import NoteVerifier
-from signing.registry import REGISTRY_STREAM
+from signing.registry import REGISTRY_STREAM, WorkingCalendarPublished
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,30 @@ class TimelineRow:
 
 
 @dataclass
+class CalendarUsed:
+    year: int
+    leaf_index: int
+    source: str
+
+
+def _calendars(
+    registry: list[tuple[int, bytes, list[bytes]]], timeline: list[TimelineRow]
+) -> list[CalendarUsed]:
+    """The publications of the working calendar in force at the last of ``timeline``."""
+    if not timeline:
+        return []
+    last = timeline[-1].leaf_index
+    years = range(timeline[0].occurred_at.year, timeline[-1].occurred_at.year + 2)
+    latest: dict[int, CalendarUsed] = {}
+    for index, entry, _proof in registry:
+        env = decode(entry)
+        if index < last and env.type == WorkingCalendarPublished.__name__:
+            year = int(env.payload["year"])
+            latest[year] = CalendarUsed(year, index, str(env.payload["source"]))
+    return [latest[y] for y in years if y in latest]
+
+
+@dataclass
 class BundleReport:
     file: str = ""
     origin: str = ""
@@ -57,6 +81,9 @@ class BundleReport:
     unchecked_cosignatures: tuple[str, ...] = ()  # names on lines by keys nobody named
     timeline: list[TimelineRow] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    calendars: list[CalendarUsed] = field(default_factory=list)
+    """The working calendar in force at the file's last event for the years of its life (and
+    the year after, where a deadline may fall): which publication, at which leaf."""
 
     @property
     def ok(self) -> bool:
@@ -160,7 +187,8 @@ def _verify(doc: Any, log_vkey: str, report: BundleReport, witnesses: WitnessPol
     # revocation in force when logged stands for every later leaf, whatever its times say.
     logged = [(i, receipt_time(decode(e))) for i, e, _p in registry]
     chain.log_order, file_floor = True, None
-    # Offline, the deployment's working calendar is unknown: the national one, and not exact.
+    # Offline, the deployment's office hours are unknown: each step is checked legal and in time,
+    # not its deadline to the minute; the calendar published in the log is named in the report.
     rules = RuleReplay(RuleSettings(vietnam_calendar(), SupplementPolicy.EXTEND), exact=False)
     for index, entry, _proof in entries:
         before = [t for i, t in logged if i < index]
@@ -193,6 +221,7 @@ def _verify(doc: Any, log_vkey: str, report: BundleReport, witnesses: WitnessPol
         check_head(
             code, doc["head"], checkpoint.extensions, (report.timeline[-1].version, index, entry)
         )
+    report.calendars = _calendars(registry, report.timeline)
 
 
 def _checked(chain: ChainVerifier, entry: bytes, index: int) -> Envelope:

@@ -37,6 +37,9 @@ def test_bundle_over_http_verifies_offline(http: TestClient, demo: Demo, tmp_pat
     checked = hoso("verify", str(path), "--log-key", demo.vkey)
     assert checked.returncode == 0, checked.stderr
     assert "VERIFIED" in checked.stdout
+    year = report.timeline[0].occurred_at.year  # which calendar its deadlines came from
+    assert f"Working calendar of {year} in force: published at leaf" in checked.stdout
+    assert [c.year for c in report.calendars][:1] == [year]
     doc["entries"][0]["leaf_index"] += 1
     path.write_bytes(orjson.dumps(doc))
     refused = hoso("verify", str(path), "--log-key", demo.vkey)

@@ -23,12 +23,15 @@ from ledger.chain.calendar import publications
 from ledger.chain.rule_replay import replay_report
 from ledger.chain.service import Ledger
 from ledger.encoding.envelope import build, decode
+from ledger.log.bundle import build_bundle
+from ledger.log.bundle_verify import verify_bundle_report
+from ledger.log.storage import MerkleLog
 from ledger.store.events import EventStore
 from projections.models.rows import FileRow
 from projections.models.storage import file_rows
 from signing import Signer
 from signing.registry import REGISTRY_STREAM
-from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger
+from tests.support.cast import LOG_SIGNER, ORIGIN, T0, UNIT, Cast, make_ledger
 from tests.support.clock import Clock
 from tests.support.lifecycle import PERSON
 from tests.support.projections import host_for, pg_url_of, snapshot
@@ -267,3 +270,22 @@ def test_the_publications_are_read_back_as_the_ledger_stored_them(
     assert first.version < second.version and first.at < local(2027, 6, 1) <= second.at
     assert ledger.registry().calendars[2027] == amended
     assert ledger.calendar.published == frozenset({2027})
+
+
+def test_a_bundle_names_the_calendar_its_deadlines_came_from(store: EventStore, cast: Cast) -> None:
+    ledger = make_ledger(store, cast, Clock(T0))
+    publish(ledger, cast, proposed_year(2027), "Thông báo 1/TB-VPCP")
+    code, _due = receive(ledger, cast, local(2027, 6, 1))
+    server_at(ledger, local(2027, 6, 2))
+    amended = YearDays(2027, proposed_year(2027).holidays, extra_days_off=frozenset({JUNE_4}))
+    publish(ledger, cast, amended, "QĐ 9")  # after the file's last event: not what it used
+    log = MerkleLog(store, ORIGIN)
+    log.integrate()
+    report = verify_bundle_report(
+        build_bundle(log, code, log.make_checkpoint(LOG_SIGNER, local(2027, 6, 3))),
+        LOG_SIGNER.vkey(),
+    )
+    assert report.ok, report.failures
+    (used,) = report.calendars  # 2028 (where a deadline could fall) is not published
+    assert (used.year, used.source) == (2027, "Thông báo 1/TB-VPCP")
+    assert used.leaf_index < report.timeline[0].leaf_index
