@@ -20,7 +20,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 
-from domain.errors import DomainError, IllegalTransition
+from domain.errors import CalendarNotPublished, DomainError, IllegalTransition
 from ledger.errors import (
     BadTilePath,
     CanonicalError,
@@ -143,6 +143,10 @@ ANSWERS: Sequence[tuple[Match, Answer]] = (
     (DATABASE_OUTAGES, replace(_UNAVAILABLE, exit_code=None)),  # the drivers' own
     (ConfigurationError, Answer(503, "misconfigured", "Service misconfigured", EXIT_FAILED)),
     (IllegalTransition, Answer(409, "illegal-transition", "Illegal transition", EXIT_USAGE)),
+    (
+        CalendarNotPublished,
+        Answer(409, "calendar-not-published", "Working calendar not published", EXIT_FAILED),
+    ),
     (DomainError, Answer(422, "invalid-value", "Invalid value", EXIT_USAGE)),
     (ConflictError, Answer(409, "conflict", "Conflict", EXIT_FAILED)),  # and StaleHead
     # these two are refined by their causes: a key not valid, or a signature that fails

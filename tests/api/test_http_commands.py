@@ -10,7 +10,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -594,6 +594,17 @@ def test_bad_bodies_and_domain_refusals(env: Env) -> None:
     signed = {**unreserved, "sig": b64(env.keys["dung"].sign(message))}
     before = env.size()
     assert_problem(submit(env, "dung", unreserved["stream"], signed), 422, "refused")
+    assert env.size() == before
+
+
+def test_a_step_in_a_year_nobody_published_is_refused(env: Env) -> None:
+    code = receive(env)["code"]
+    before = env.size()
+    env.clock.set(datetime(2028, 3, 1, 2, tzinfo=UTC))  # the ledger published 2025 to 2027
+    for path, body in [("/files", RECEIPT), (f"/files/{code}/hand-off", to_desk("binh"))]:
+        body = assert_problem(env.post("an", path, body), 409, "calendar-not-published")
+        assert "the working calendar of 2028 is not published" in body["detail"]
+        assert "hoso calendar publish 2028" in body["detail"]
     assert env.size() == before
 
 
