@@ -80,6 +80,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/files/{code}/portal-status"): UNIT_READERS,
     ("GET", "/queues/{unit}"): UNIT_READERS,
     ("GET", "/transparency"): EVERY_TOKEN,  # public figures, no personal data
+    ("GET", "/calendar"): EVERY_TOKEN,  # the working calendar: no personal data
+    ("GET", "/calendar/{year}"): EVERY_TOKEN,
     ("GET", "/inspect/actions"): frozenset({INSPECTOR, ADMIN}),
     ("GET", "/inspect/workload"): frozenset({INSPECTOR}),
     ("GET", "/feed"): ENTRY_READERS,  # integration clients see only their units' events
@@ -132,7 +134,7 @@ def test_every_role_against_every_endpoint(world: tuple[Any, dict[str, str], str
                     failures.append(f"{key} has no row in the authorization matrix")
                     continue
                 url = path.replace("{code}", code).replace("{unit}", "PBADINH")
-                url = url.replace("{path}", "0/000.p/1")
+                url = url.replace("{path}", "0/000.p/1").replace("{year}", "2026")
                 params = _params(path, code)
                 body = documented_body(op, spec)
                 for caller in CALLERS:

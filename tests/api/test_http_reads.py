@@ -226,6 +226,20 @@ def test_unknown_parameters_and_large_bodies_are_refused(world: World) -> None:
     assert_problem(world.client.post("/log/checkpoint", content=chunks()), 413, "payload-too-large")
 
 
+def test_the_working_calendar_in_force(world: World) -> None:
+    years = world.get("officer", "/calendar")
+    assert years.status_code == 200, years.text
+    body = years.json()
+    assert [y["year"] for y in body] == [2025, 2026, 2027]  # hoso init published them
+    y2027 = world.get("inspector", "/calendar/2027").json()
+    assert y2027 == body[2]
+    assert {"2027-02-08", "2027-02-09"} <= set(y2027["holidays"])  # Tết 2027
+    (first,) = y2027["publications"]
+    assert first["actor"] == "authority" and "holidays package" in first["source"]
+    assert_problem(world.get("officer", "/calendar/2031"), 404, "not-found")
+    assert_problem(world.get("", "/calendar"), 401, "unauthorized")
+
+
 def test_openapi_and_docs(world: World) -> None:
     doc = world.client.get("/openapi.json").json()
     for path in ("/files/{code}", "/feed", "/public/files/{code}", "/transparency"):

@@ -9,7 +9,8 @@ link checked); queues, figures and the inspector's index come from the projectio
 
 One module per resource; this one gathers their routes, in the order the API documents them:
 files (``routes_files``), their forms (``routes_forms``), queues (``routes_queues``),
-transparency (``routes_transparency``), the inspector's indexes (``routes_inspect``) and the
+transparency (``routes_transparency``), the working calendar (``routes_calendar``), the
+inspector's indexes (``routes_inspect``) and the
 event feed (``routes_feed``).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.http.routes import calendar as routes_calendar
 from api.http.routes import feed as routes_feed
 from api.http.routes import files as routes_files
 from api.http.routes import forms as routes_forms
@@ -30,6 +32,7 @@ for _resource in (
     routes_forms,
     routes_queues,
     routes_transparency,
+    routes_calendar,
     routes_inspect,
     routes_feed,
 ):
