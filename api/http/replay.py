@@ -26,17 +26,7 @@ class Snapshot:
 
 def events_of(envelopes: Sequence[Envelope]) -> list[Any]:
     """The domain events of a file's verified envelopes, in order."""
-    return [
-        codec.from_payload(
-            env.type,
-            env.payload,
-            stream=env.stream,
-            version=env.version,
-            occurred_at=env.occurred_at,
-            actor=env.actor,
-        )
-        for env in envelopes
-    ]
+    return [codec.event_of(env) for env in envelopes]
 
 
 def replay(envelopes: Sequence[Envelope]) -> list[Snapshot]:

@@ -64,14 +64,7 @@ def publications(store: EventStore) -> list[Publication]:
         if stored.topic != WorkingCalendarPublished.__name__:
             continue
         env = decode(stored.state)
-        event = codec.from_payload(
-            env.type,
-            env.payload,
-            stream=env.stream,
-            version=env.version,
-            occurred_at=env.occurred_at,
-            actor=env.actor,
-        )
+        event = codec.event_of(env)
         assert isinstance(event, WorkingCalendarPublished)
         at = parse_instant(env.recorded_at) if env.recorded_at else env.occurred_at
         found.append(

@@ -97,14 +97,7 @@ class RuleReplay:
         what follows in the log, as it did when the ledger received it."""
         if env.type != WorkingCalendarPublished.__name__:
             return
-        event = codec.from_payload(
-            env.type,
-            env.payload,
-            stream=env.stream,
-            version=env.version,
-            occurred_at=env.occurred_at,
-            actor=env.actor,
-        )
+        event = codec.event_of(env)
         assert isinstance(event, WorkingCalendarPublished)
         self.published[event.year] = event.days()
         self.rules = replace(self.rules, calendar=in_force(self.base, self.published))
@@ -121,14 +114,7 @@ class RuleReplay:
             )
         current = self.files.get(code)
         try:
-            event = codec.from_payload(
-                env.type,
-                env.payload,
-                stream=code,
-                version=env.version,
-                occurred_at=env.occurred_at,
-                actor=env.actor,
-            )
+            event = codec.event_of(env)
             after = (
                 replay(self.rules, current, env, event)
                 if self.exact

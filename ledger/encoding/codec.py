@@ -211,3 +211,32 @@ def from_payload(
         kwargs["originator_topic"] = plan.topic
     event: CanMutateAggregate[str] = cls(**kwargs)
     return event
+
+
+class Enveloped(typing.Protocol):
+    """What ``event_of`` reads of an envelope (``ledger.encoding.envelope.Envelope`` is one)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def stream(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def actor(self) -> str: ...
+
+
+def event_of(env: Enveloped) -> CanMutateAggregate[str]:
+    """The domain event an envelope carries (``from_payload`` with the envelope's own fields)."""
+    return from_payload(
+        env.type,
+        env.payload,
+        stream=env.stream,
+        version=env.version,
+        occurred_at=env.occurred_at,
+        actor=env.actor,
+    )

@@ -15,7 +15,6 @@ from eventsourcing.persistence import StoredEvent
 from domain.calendar import VN_TZ, in_force, vietnam_calendar
 from domain.deadlines import SupplementPolicy
 from domain.errors import CalendarNotPublished
-from domain.procedures import Channel
 from domain.working_year import YearDays, proposed_year
 from ledger.audit.full import audit_report
 from ledger.audit.rules import RuleSettings, rules_report, store_rows
@@ -31,9 +30,9 @@ from projections.models.rows import FileRow
 from projections.models.storage import file_rows
 from signing import Signer
 from signing.registry import REGISTRY_STREAM
-from tests.support.cast import LOG_SIGNER, ORIGIN, T0, UNIT, Cast, make_ledger
+from tests.support.cast import LOG_SIGNER, ORIGIN, T0, Cast, make_ledger
 from tests.support.clock import Clock
-from tests.support.lifecycle import PERSON
+from tests.support.lifecycle import receive_file
 from tests.support.projections import host_for, pg_url_of, snapshot
 
 JUNE_4 = date(2027, 6, 4)
@@ -54,19 +53,8 @@ def server_at(ledger: Ledger, at: datetime) -> None:
 
 def receive(ledger: Ledger, cast: Cast, at: datetime) -> tuple[str, datetime]:
     server_at(ledger, at)
-    receipt = ledger.receive(
-        signer=cast.officer,
-        actor="an",
-        procedure=PROCEDURE,
-        channel=Channel.IN_PERSON,
-        unit=UNIT,
-        counter="Q01",
-        department="mot-cua",
-        documents=("Tờ khai",),
-        applicant=PERSON,
-        at=at,
-    )
-    return receipt.code, ledger.load(receipt.code).file.due_at
+    code = receive_file(ledger, cast, at, procedure=PROCEDURE)
+    return code, ledger.load(code).file.due_at
 
 
 def publish(

@@ -20,13 +20,18 @@ PERSON = PersonalData("Trần Thị Bình", "001190000001", "0900000001", "Hà N
 
 
 def receive_file(
-    ledger: Ledger, cast: Cast, at: datetime, applicant: PersonalData | None = None
+    ledger: Ledger,
+    cast: Cast,
+    at: datetime,
+    applicant: PersonalData | None = None,
+    procedure: str = "certified_copy",
 ) -> str:
-    """A certified-copy file received by officer ``an`` at counter Q01; its code."""
+    """A file (a certified copy unless said) received by officer ``an`` at counter Q01; its
+    code."""
     return ledger.receive(
         signer=cast.officer,
         actor="an",
-        procedure="certified_copy",
+        procedure=procedure,
         channel=Channel.IN_PERSON,
         unit=UNIT,
         counter="Q01",

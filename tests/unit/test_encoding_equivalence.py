@@ -177,14 +177,7 @@ def fields_of(env: Envelope) -> dict[str, Any]:
 
 
 def event_of(env: Envelope) -> Any:
-    return codec.from_payload(
-        env.type,
-        env.payload,
-        stream=env.stream,
-        version=env.version,
-        occurred_at=env.occurred_at,
-        actor=env.actor,
-    )
+    return codec.event_of(env)
 
 
 def decode_fields_fast(data: bytes) -> tuple[Any, ...]:

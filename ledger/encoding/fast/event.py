@@ -39,14 +39,7 @@ class LedgerEvent(NamedTuple):
 def reference(data: bytes) -> LedgerEvent:
     """The ledger's own decoder and codec (slow, precise errors)."""
     env = decode(data)
-    event = codec.from_payload(
-        env.type,
-        env.payload,
-        stream=env.stream,
-        version=env.version,
-        occurred_at=env.occurred_at,
-        actor=env.actor,
-    )
+    event = codec.event_of(env)
     return LedgerEvent(env.stream, env.version, env.type, env.actor, env.payload, event, data)
 
 
