@@ -1,0 +1,1 @@
+"""Pages for people: server-rendered, Vietnamese first, nothing fetched from elsewhere."""
