@@ -34,6 +34,7 @@ from api.http.routes import commands_batch, public_post
 from api.http.routes import log as routes_log
 from api.http.routes import public as routes_public
 from api.http.routes import reads as routes_reads
+from api.http.routes import results as routes_results
 from api.http.state import ServiceState
 from api.settings import Settings
 from ledger.store.pins import VerifiedPins
@@ -141,6 +142,7 @@ def create_app(
     # route is the hot one; no other path starts with /public, so the order changes no answer).
     app.include_router(routes_public.router)
     app.include_router(public_post.router)
+    app.include_router(routes_results.router)
     app.include_router(routes_log.router)
     app.include_router(routes_commands.router_for(settings))
     app.include_router(routes_reads.router)

@@ -11,3 +11,5 @@ REGISTRY_HEAD_PREFIX = "hoso-keys "
 # A checkpoint extension line: ``hoso-heads <base64 root>``, the map of file heads
 # (``ledger.log.headmap``): a bundle proves its file's last event is the file's head.
 HEADS_PREFIX = "hoso-heads "
+RESULT_FORMAT = "hoso-result-proof/v1"
+"""A signed result's proof: the event that signed it, its inclusion proof, the checkpoint."""

@@ -48,6 +48,7 @@ class FileRow:
     processing_ended_at: datetime | None = None
     late_by_supplement: bool = False
     signed_at: datetime | None = None
+    result_sha256: str | None = None  # the signed result document's SHA-256 (its QR code)
 
     @property
     def is_open(self) -> bool:
@@ -110,4 +111,5 @@ def row_values(
         f.processing_ended_at,
         f.late_by_supplement,
         f.signed_at,
+        f.result_sha256,
     )

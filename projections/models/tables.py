@@ -32,10 +32,11 @@ TABLES: dict[str, tuple[str, ...]] = {
         " fee_paid_online INTEGER NOT NULL,"
         " closed_at TEXT, timeliness TEXT, processing_minutes INTEGER, rating TEXT,"
         " version INTEGER NOT NULL, processing_ended_at TEXT,"
-        " late_by_supplement INTEGER NOT NULL, signed_at TEXT)",
+        " late_by_supplement INTEGER NOT NULL, signed_at TEXT, result_sha256 TEXT)",
         "CREATE INDEX IF NOT EXISTS hoso_p_files_unit ON hoso_p_files (unit, received_at)",
         "CREATE INDEX IF NOT EXISTS hoso_p_files_holder ON hoso_p_files "
         "(holder_agency, holder_department, holder_officer)",
+        "CREATE INDEX IF NOT EXISTS hoso_p_files_result ON hoso_p_files (result_sha256)",
         "CREATE TABLE IF NOT EXISTS hoso_p_steps ("
         "code TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL,"
         " occurred_at TEXT NOT NULL,"
@@ -142,6 +143,7 @@ def cells(v: tuple[Any, ...]) -> tuple[Any, ...]:
             None if v[26] is None else instant(v[26]),
             int(v[27]),
             None if v[28] is None else instant(v[28]),
+            v[29],
         )
     )
 

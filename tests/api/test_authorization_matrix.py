@@ -67,6 +67,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/public/files/{code}"): PUBLIC,
     ("POST", "/public/files/{code}/bundle"): PUBLIC,
     ("POST", "/public/files/{code}/lookup"): PUBLIC,
+    ("POST", "/public/results"): PUBLIC,  # the result's SHA-256 is the credential
     ("POST", "/files/{code}/reissue-pin"): WORKERS,
     # A receipt opens a file in the caller's own unit: any officer or leader may, in theirs.
     ("POST", "/files"): WORKERS | {STRANGER},
