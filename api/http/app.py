@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api.bootstrap import Services, open_services
 from api.http import problems
@@ -36,6 +37,8 @@ from api.http.routes import public as routes_public
 from api.http.routes import reads as routes_reads
 from api.http.routes import results as routes_results
 from api.http.state import ServiceState
+from api.pages import results as pages_results
+from api.pages.layout import STATIC, STATIC_DIR
 from api.settings import Settings
 from ledger.store.pins import VerifiedPins
 
@@ -143,6 +146,8 @@ def create_app(
     app.include_router(routes_public.router)
     app.include_router(public_post.router)
     app.include_router(routes_results.router)
+    app.include_router(pages_results.router)
+    app.mount(STATIC, StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(routes_log.router)
     app.include_router(routes_commands.router_for(settings))
     app.include_router(routes_reads.router)
