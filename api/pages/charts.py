@@ -31,6 +31,12 @@ def _frame(title: str, desc: str, height: int, body: str) -> str:
     )
 
 
+def _label_width(labels: Sequence[str], font: int) -> int:
+    """Room for the longest label at ``font`` px (about 0.6 em a character), 80 to 320."""
+    longest = max((len(label) for label in labels), default=0)
+    return int(min(320, max(80, 16 + longest * font * 0.6)))
+
+
 def _percent(share: Fraction) -> str:
     return f"{float(share * 100):.1f}%"
 
@@ -91,7 +97,8 @@ def _runs(points: Sequence[tuple[float, float] | None]) -> list[list[tuple[float
 
 def bar_chart(title: str, items: Sequence[tuple[str, int]], desc: str = "") -> str:
     """Horizontal bars of counts, one per label, each with its count written after it."""
-    row, left, top = 28, 170, 8
+    row, top = 28, 8
+    left = _label_width([label for label, _v in items], 13)
     height = top * 2 + row * max(1, len(items))
     most = max((v for _l, v in items), default=0) or 1
     width = _W - left - 70
@@ -120,7 +127,8 @@ def stacked_bars(
 ) -> str:
     """One horizontal bar per row, split into ``legend``'s parts (counts, drawn as shares of
     the row), with the legend above and the row's total after it."""
-    row, left, top = 30, 200, 40
+    row, top = 30, 40
+    left = _label_width([label for label, _c in rows], 12)
     height = top + row * max(1, len(rows)) + 8
     width = _W - left - 60
     parts = []

@@ -6,55 +6,15 @@ finds nothing serious; the browser's code passes the RFC 9162 and C2SP vectors."
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from api.bootstrap import open_ledger
-from api.settings import load_settings
-from ledger.encoding.envelope import decode
-from ledger.store import sql as db_sql
 from signing import b64, unb64
-from tests.support.browser import browser, visit
-from tests.support.cli import hoso
-from tests.support.serve import Served, served
+from tests.e2e.conftest import Site
+from tests.support.browser import visit
 from tests.support.vectors import read_json, rfc9162_file_paths, vectors_dir
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, str, str]]:
-    """A demo day served by ``hoso serve``; (the server, a signed result's SHA-256, its file)."""
-    tmp = tmp_path_factory.mktemp("result-page")
-    made = hoso("demo", "--days", "1", "--data", str(tmp / "d"), "--start", "2026-02-12")
-    assert made.returncode == 0, made.stderr
-    assert hoso("log", "checkpoint", "--data", str(tmp / "d")).returncode == 0
-    ledger = open_ledger(load_settings(tmp / "d"))
-    try:
-        row = db_sql.rows(
-            ledger.store,
-            "SELECT state FROM hoso_events WHERE topic = 'ResultSigned' ORDER BY "
-            "originator_id LIMIT 1",
-        )[0]
-    finally:
-        ledger.close()
-    env = decode(bytes(row["state"]))
-    sha = str(env.payload["document_sha256"])
-    with served(tmp, None, reuse=True) as server:
-        deadline = time.monotonic() + 60
-        while httpx.post(f"{server.url}/public/results", json={"sha256": sha}).status_code != 200:
-            assert time.monotonic() < deadline, "the result never reached the read model"
-            time.sleep(0.3)
-        yield server, sha, env.stream
-
-
-@pytest.fixture(scope="module")
-def chrome() -> Iterator[Any]:
-    with browser() as b:
-        yield b
 
 
 def _answer(page: Any) -> str:
@@ -62,27 +22,22 @@ def _answer(page: Any) -> str:
     return str(page.inner_text("#answer"))
 
 
-def test_the_qr_fragment_opens_a_result_verified_in_the_browser(
-    site: tuple[Served, str, str], chrome: Any
-) -> None:
-    server, sha, code = site
+def test_the_qr_fragment_opens_a_result_verified_in_the_browser(site: Site, chrome: Any) -> None:
+    server, sha, code = site.server, site.result_sha256, site.result_file
     with visit(chrome, f"{server.url}/xac-thuc#{sha}") as seen:
         text = _answer(seen.page)
         assert "ĐÃ XÁC THỰC" in text and "VERIFIED" in text and code in text
         assert "giờ Hà Nội" in text
         seen.all_local()
         assert not any(sha in u for u in seen.requests), "the hash went into a URL"
-        seen.accessible()
-        shots = seen.screenshots("xac-thuc-verified")
+        shots = seen.looked_at("xac-thuc-verified")
         assert all(p.stat().st_size > 0 for p in shots)
     access = server.log.read_text()
     assert sha not in access  # only in a POST body: no access log line holds it
 
 
-def test_a_proof_tampered_on_its_way_is_refused_in_the_browser(
-    site: tuple[Served, str, str], chrome: Any
-) -> None:
-    server, sha, _code = site
+def test_a_proof_tampered_on_its_way_is_refused_in_the_browser(site: Site, chrome: Any) -> None:
+    server, sha = site.server, site.result_sha256
 
     def flip_a_proof_byte(route: Any) -> None:
         doc = route.fetch().json()
@@ -115,10 +70,8 @@ def test_a_proof_tampered_on_its_way_is_refused_in_the_browser(
     context.close()
 
 
-def test_by_keyboard_an_unknown_hash_is_not_in_the_ledger(
-    site: tuple[Served, str, str], chrome: Any
-) -> None:
-    server, _sha, _code = site
+def test_by_keyboard_an_unknown_hash_is_not_in_the_ledger(site: Site, chrome: Any) -> None:
+    server = site.server
     with visit(chrome, f"{server.url}/xac-thuc", width=360) as seen:
         page = seen.page
         page.keyboard.press("Tab")  # the field is the first thing a Tab reaches
@@ -129,13 +82,12 @@ def test_by_keyboard_an_unknown_hash_is_not_in_the_ledger(
         page.fill("#sha", "not a hash")
         page.keyboard.press("Enter")
         assert "Not a SHA-256" in _answer(page)
-        seen.accessible()
-        seen.screenshots("xac-thuc-unknown")
+        seen.looked_at("xac-thuc-unknown")
         seen.all_local()
 
 
-def test_the_browsers_code_passes_the_vectors(site: tuple[Served, str, str], chrome: Any) -> None:
-    server, _sha, _code = site
+def test_the_browsers_code_passes_the_vectors(site: Site, chrome: Any) -> None:
+    server = site.server
     inclusion = [read_json(p) for p in rfc9162_file_paths("inclusion")]
     notes = read_json(vectors_dir() / "signed-note.json")
     with visit(chrome, f"{server.url}/xac-thuc") as seen:
@@ -168,8 +120,8 @@ def test_the_browsers_code_passes_the_vectors(site: tuple[Served, str, str], chr
     assert outcome["wrong"] == []
 
 
-def test_the_page_is_served_with_a_strict_policy(site: tuple[Served, str, str]) -> None:
-    server, _sha, _code = site
+def test_the_page_is_served_with_a_strict_policy(site: Site) -> None:
+    server = site.server
     page = httpx.get(f"{server.url}/xac-thuc")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     policy = page.headers["content-security-policy"]

@@ -76,12 +76,14 @@ class Visit:
         ]
         assert not bad, f"accessibility violations: {bad}"
 
-    def screenshots(self, name: str) -> list[Path]:
-        """The page at each width (a full-page PNG each) under ``RESULTS``."""
+    def looked_at(self, name: str) -> list[Path]:
+        """At a phone's and a desktop's width: axe-core finds nothing serious, and a full-page
+        screenshot is written under ``RESULTS``; the paths."""
         RESULTS.mkdir(parents=True, exist_ok=True)
         shots = []
         for label, width in WIDTHS.items():
             self.page.set_viewport_size({"width": width, "height": 800})
+            self.accessible()
             path = RESULTS / f"{re.sub(r'[^a-z0-9-]', '-', name)}-{label}.png"
             self.page.screenshot(path=str(path), full_page=True)
             shots.append(path)
