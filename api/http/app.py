@@ -37,7 +37,9 @@ from api.http.routes import public as routes_public
 from api.http.routes import reads as routes_reads
 from api.http.routes import results as routes_results
 from api.http.state import ServiceState
+from api.pages import counter as pages_counter
 from api.pages import dashboard as pages_dashboard
+from api.pages import lookup as pages_lookup
 from api.pages import results as pages_results
 from api.pages.layout import STATIC, STATIC_DIR
 from api.settings import Settings
@@ -149,6 +151,8 @@ def create_app(
     app.include_router(routes_results.router)
     app.include_router(pages_results.router)
     app.include_router(pages_dashboard.router)
+    app.include_router(pages_lookup.router)
+    app.include_router(pages_counter.router)
     app.mount(STATIC, StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(routes_log.router)
     app.include_router(routes_commands.router_for(settings))

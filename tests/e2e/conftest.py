@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from api.bootstrap import open_ledger
 from api.settings import load_settings
 from ledger.encoding.envelope import decode
 from ledger.store import sql as db_sql
-from tests.support.browser import browser
+from tests.support.browser import browser, new_address
 from tests.support.cli import hoso
 from tests.support.serve import Served, served
 
@@ -29,6 +30,12 @@ class Site:
     data: Path
     result_sha256: str
     result_file: str
+
+    def credentials(self) -> dict[str, Any]:
+        """The demo's tokens (officer, leader, unit admin, integration, inspector) and the
+        codes and PINs of its first receipts."""
+        found: dict[str, Any] = json.loads((self.data / "demo-credentials.json").read_text())
+        return found
 
 
 @pytest.fixture(scope="session")
@@ -48,9 +55,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         ledger.close()
     env = decode(bytes(row["state"]))
     sha = str(env.payload["document_sha256"])
-    with served(tmp, None, reuse=True) as server:
+    with served(tmp, None, reuse=True, HOSO_TRUSTED_PROXIES="127.0.0.1") as server:
         deadline = time.monotonic() + 60
-        while httpx.post(f"{server.url}/public/results", json={"sha256": sha}).status_code != 200:
+        while (
+            httpx.post(
+                f"{server.url}/public/results",
+                json={"sha256": sha},
+                headers={"X-Forwarded-For": new_address()},
+            ).status_code
+            != 200
+        ):
             assert time.monotonic() < deadline, "the demo never reached the read models"
             time.sleep(0.3)
         yield Site(server, tmp / "d", sha, env.stream)

@@ -8,6 +8,7 @@ skip saying what to install; under ``CI=true`` they fail (``.ci/run`` installs C
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -104,10 +105,25 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
+_addresses = itertools.count(1)
+
+
+def new_address() -> str:
+    """Another client address, as the test server's trusted proxy says (``X-Forwarded-For``):
+    each visit is its own citizen for the lookup's per-address limit."""
+    n = next(_addresses)
+    return f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+
+
 @contextmanager
 def visit(b: Any, url: str, width: int = 1280) -> Iterator[Visit]:
-    """A fresh context (no cookies, no cache) on ``url``, its requests recorded."""
-    context = b.new_context(viewport={"width": width, "height": 800}, locale="vi-VN")
+    """A fresh context (no cookies, no cache, its own address) on ``url``, its requests
+    recorded."""
+    context = b.new_context(
+        viewport={"width": width, "height": 800},
+        locale="vi-VN",
+        extra_http_headers={"X-Forwarded-For": new_address()},
+    )
     page = context.new_page()
     seen = Visit(page)
     page.on("request", lambda r: seen.requests.append(r.url))
