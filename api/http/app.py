@@ -39,6 +39,7 @@ from api.http.routes import results as routes_results
 from api.http.state import ServiceState
 from api.pages import counter as pages_counter
 from api.pages import dashboard as pages_dashboard
+from api.pages import docs as pages_docs
 from api.pages import lookup as pages_lookup
 from api.pages import results as pages_results
 from api.pages.layout import STATIC, STATIC_DIR
@@ -135,6 +136,8 @@ def create_app(
         description=OPENAPI_DESCRIPTION,
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served with local assets (api.pages.docs): nothing from a CDN
+        redoc_url=None,
     )
     app.state.hoso = state  # the one typed state: api.http.state.service_state(request)
     # The lookup's fast path runs inside the body limit (a GET has no body).
@@ -153,6 +156,7 @@ def create_app(
     app.include_router(pages_dashboard.router)
     app.include_router(pages_lookup.router)
     app.include_router(pages_counter.router)
+    pages_docs.install(app)
     app.mount(STATIC, StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(routes_log.router)
     app.include_router(routes_commands.router_for(settings))
