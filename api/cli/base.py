@@ -4,6 +4,9 @@ ledger opened for one command. The one-line failure (``CliError``) and the exit 
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,3 +42,15 @@ def opened(data: Path, db: str | None) -> Iterator[tuple[Settings, Ledger]]:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def command() -> str:
+    """``hoso`` as this user can type it again: the path they ran (``.venv/bin/hoso``, as the
+    README installs it) unless ``hoso`` on their PATH is that very program."""
+    ran = sys.argv[0] if sys.argv else ""
+    if os.path.basename(ran) != "hoso":
+        return "hoso"
+    found = shutil.which("hoso")
+    if found is not None and os.path.realpath(found) == os.path.realpath(ran):
+        return "hoso"
+    return ran

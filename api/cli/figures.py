@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -26,7 +27,7 @@ from projections.errors import PeriodError
 from projections.models.rows import FileRow
 from projections.queries.figures import Figures, render_days, render_ratio
 from projections.queries.periods import PeriodKind, parse_period, period_containing
-from projections.queries.queues import format_working_time, queue
+from projections.queries.queues import QueueEntry, format_working_time, queue
 from projections.queries.reads import file_rows
 
 out = Console()
@@ -51,38 +52,56 @@ def queue_view(
             department=department,
             officer=officer,
         )
-    table = Table(
-        title=f"Work queue of {escape(unit)}: {len(q.entries)} files "
-        f"({q.overdue} overdue, {q.due_within_a_day} due within a working day)"
+    title = (
+        f"Work queue of {escape(unit)}: {len(q.entries)} files ({q.overdue} overdue, "
+        f"{q.due_within_a_day} due within a working day)"
     )
-    for col in ("File", "Procedure", "State", "Holder", "Since", "Appointment", "Left"):
-        table.add_column(col)
-    for e in q.entries:
-        style = "red" if e.overdue else "yellow" if e.due_within_a_day else ""
-        left = format_working_time(e.minutes_left)
-        table.add_row(
-            escape(e.code),
-            escape(e.procedure),
-            e.state,
-            escape(e.holder),
-            local(e.since),
-            local(e.appointment),
-            f"[{style}]{left}[/]" if style else left,
-        )
-    out.print(table)
+    out.print(_queue_table(title, q.entries, timed=True))
     if q.awaiting_supplement:
-        waiting = Table(title="Waiting for the citizen's papers (the clock is stopped)")
-        for col in ("File", "Procedure", "Holder", "Since", "Appointment"):
-            waiting.add_column(col)
-        for e in q.awaiting_supplement:
-            waiting.add_row(
-                escape(e.code),
-                escape(e.procedure),
-                escape(e.holder),
-                local(e.since),
+        waiting = "Waiting for the citizen's papers (the clock is stopped)"
+        out.print(_queue_table(waiting, q.awaiting_supplement, timed=False))
+
+
+def _queue_table(title: str, entries: Sequence[QueueEntry], *, timed: bool) -> Table:
+    """The file code whole on one line at any width; below 160 columns the procedure, state,
+    holder and times share fewer columns, so nothing is cut to a few letters."""
+    wide = out.width >= 160
+    table = Table(title=title)
+    width = max((len(e.code) for e in entries), default=len("File"))
+    table.add_column("File", no_wrap=True, min_width=width, overflow="ignore")
+    if wide:
+        for col in ("Procedure", "State", "Holder", "Since", "Appointment"):
+            table.add_column(col, overflow="fold")
+    else:
+        table.add_column("Procedure / holder", ratio=3, overflow="fold")
+        table.add_column("Appointment", ratio=2, overflow="fold")
+    if timed:
+        table.add_column("Time left", ratio=2, overflow="fold")
+    for e in entries:
+        cells = [escape(e.code)]
+        if wide:
+            cells += [escape(e.procedure), e.state, escape(e.holder), local(e.since),
+                      local(e.appointment)]  # fmt: skip
+        else:
+            cells += [
+                f"{escape(e.procedure)} ({e.state})\n{escape(e.holder)}",
                 local(e.appointment),
-            )
-        out.print(waiting)
+            ]
+        if timed:
+            style = "red" if e.overdue else "yellow" if e.due_within_a_day else ""
+            left = _left(e)
+            cells.append(f"[{style}]{left}[/]" if style else left)
+        table.add_row(*cells)
+    return table
+
+
+def _left(e: QueueEntry) -> str:
+    """Time to the appointment in words, readable without colour (a pipe, a printout)."""
+    if e.overdue:
+        late = abs(e.minutes_left or 0)
+        return f"OVERDUE by {format_working_time(late)}" if late else "OVERDUE"
+    left = format_working_time(e.minutes_left)
+    return f"{left} (due within a day)" if e.due_within_a_day else left
 
 
 def _figures_table(f: Figures, title: str) -> Table:

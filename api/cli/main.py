@@ -22,12 +22,13 @@ from api.cli import render
 from api.cli import tokens as cli_tokens
 from api.cli import views as cli_views
 from api.cli import witness as cli_witness
-from api.cli.base import DataOpt, DbOpt, err, now, opened, out
+from api.cli.base import DataOpt, DbOpt, command, err, now, opened, out
 from api.errors import EXIT_FAILED, EXIT_USAGE, CliError, answer_for
 from api.settings import CONFIG_NAME, DEFAULT_DATA
 from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
 from ledger.audit.full import full_audit_report
 from ledger.audit.rules import RuleSettings
+from ledger.chain.personal import ERASED
 from signing import KeyDirectory, KeyFileSigner
 
 app = typer.Typer(help="hoso: the signed ledger of administrative files.", no_args_is_help=True)
@@ -63,7 +64,10 @@ def demo(
     if (data / CONFIG_NAME).exists():
         raise CliError(f"{data} already holds a ledger: give `--data` a new directory")
     cal_probe = load_calendar()
-    first = date.fromisoformat(start) if start else first_day(cal_probe, days)
+    try:
+        first = date.fromisoformat(start) if start else first_day(cal_probe, days)
+    except ValueError as e:
+        raise CliError(f"--start takes a day as YYYY-MM-DD, not {start!r}") from e
     day_list = [first if cal_probe.is_working_day(first) else cal_probe.next_working_day(first)]
     while len(day_list) < days:
         day_list.append(cal_probe.next_working_day(day_list[-1]))
@@ -110,8 +114,9 @@ def demo(
         if checkpoint is not None:
             out.print(
                 f"Merkle log: {checkpoint.size} leaves, signed checkpoint of size "
-                f"{checkpoint.size}; verifier key: {settings.log_vkey}"
+                f"{checkpoint.size}; its verifier key (for `{command()} verify --log-key`):"
             )
+            out.print(settings.log_vkey, soft_wrap=True, highlight=False)  # one line to copy
         credentials = data / cli_tokens.CREDENTIALS_NAME
         cli_tokens.write_demo_credentials(
             settings, ledger, stats.samples if stats else [], credentials, keys_at=until
@@ -221,8 +226,8 @@ def forget(applicant: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> No
     with opened(data, db) as (_settings, ledger):
         ledger.forget(applicant)
     out.print(
-        f"Applicant {applicant} forgotten: their key is destroyed, their personal fields now read "
-        "[erased]; every event, signature and chain link is unchanged."
+        f"Applicant {escape(applicant)} forgotten: their key is destroyed, their personal fields "
+        f"now read {escape(ERASED)}; every event, signature and chain link is unchanged."
     )
 
 
@@ -265,7 +270,12 @@ def main() -> None:
         if callable(message) and hasattr(e, "exit_code"):  # click's usage errors (vendored)
             err.print(f"[red]error:[/] {_one_line(str(message()))}", highlight=False)
             sys.exit(EXIT_USAGE)
-        err.print(f"[red]error:[/] unexpected {type(e).__name__}: {_one_line(str(e))}")
+        said = _one_line(str(e)) or "no detail"
+        err.print(
+            f"[red]error:[/] hoso met something it did not expect ({said}); nothing more was "
+            "done. Please report it with the command you ran.",
+            highlight=False,
+        )
         sys.exit(EXIT_FAILED)
 
 

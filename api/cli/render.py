@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from api.cli.base import command
 from domain.calendar import VN_TZ, WorkingCalendar
 from domain.deadlines import classify
 from domain.procedures import CATALOGUE
@@ -249,8 +250,9 @@ def demo_summary(
         console.print("Sample receipts (code / PIN):")
         for r in stats.samples:
             console.print(f"  {r.code}  PIN {r.pin}  applicant {r.applicant_ref}")
-        console.print(f"Try: hoso file show {stats.samples[0].code} --data {data}")
-    console.print(f"Then: hoso audit --data {data}")
+        console.print(f"Try: {command()} file show {stats.samples[0].code} --data {data}",
+                      soft_wrap=True)  # fmt: skip
+    console.print(f"Then: {command()} audit --data {data}", soft_wrap=True)
 
 
 def score_table(card: ScoreCard, title: str) -> Table:

@@ -292,9 +292,11 @@ def inspect(
             type_=action,
             start=_day(start),
             end=_day(end, end=True),
-            limit=limit,
+            limit=limit + 1,  # one more: whether the list was cut
         )
-    table = Table(title=f"Actions ({len(rows)})")
+    more = len(rows) > limit
+    rows = rows[:limit]
+    table = Table(title=f"Actions ({len(rows)}{' shown: more match' if more else ''})")
     for col in ("Time", "Actor", "Action", "File", "v", "Leaf"):
         table.add_column(col)
     for r in rows:
@@ -307,6 +309,11 @@ def inspect(
             "—" if r.leaf_index is None else str(r.leaf_index),
         )
     out.print(table)
+    if more:
+        out.print(
+            f"Showing the first {limit} actions; more match. Narrow them with --actor, --unit, "
+            "--type, --from and --to, or raise --limit."
+        )
 
 
 def workload_view(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
