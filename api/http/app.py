@@ -40,6 +40,7 @@ from api.http.state import ServiceState
 from api.pages import counter as pages_counter
 from api.pages import dashboard as pages_dashboard
 from api.pages import docs as pages_docs
+from api.pages import forms_print as pages_forms
 from api.pages import inspector as pages_inspector
 from api.pages import lookup as pages_lookup
 from api.pages import results as pages_results
@@ -158,6 +159,7 @@ def create_app(
     app.include_router(pages_lookup.router)
     app.include_router(pages_counter.router)
     app.include_router(pages_inspector.router)
+    app.include_router(pages_forms.router)
     pages_docs.install(app)
     app.mount(STATIC, StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(routes_log.router)

@@ -17,7 +17,7 @@ from api.http.replay import events_of
 from api.http.schemas.receipts import CounterReceiptIn
 from api.http.state import ledger_of, service_state
 from api.pages import session
-from api.pages.html import table
+from api.pages.html import Cell, table
 from api.pages.layout import page
 from api.pages.receipt import receipt_page
 from api.tokens import ApiRole, Principal
@@ -73,9 +73,9 @@ def _queues(request: Request, who: Principal, department: str) -> str:
         q = queue(rows, now=now, calendar=calendar, unit=who.unit, department=dept,
                   officer=officer)  # fmt: skip
         entries = [*q.entries, *q.awaiting_supplement][:50]
-        shown = [
-            [e.code, e.holder, e.appointment.astimezone(VN_TZ).strftime("%H:%M %d/%m"),
-             _when(e)]
+        shown: list[list[Cell]] = [
+            [(e.code, f"{PATH}/ho-so/{e.code}"), e.holder,
+             e.appointment.astimezone(VN_TZ).strftime("%H:%M %d/%m"), _when(e)]
             for e in entries
         ]  # fmt: skip
         out.append(
@@ -123,6 +123,7 @@ def _counter(request: Request, who: Principal, message: str = "", status: int = 
         'required autocomplete="off">'
         '<button type="submit">Tiếp nhận và in giấy hẹn · Receive and print</button></form>'
         f"<h2>Hồ sơ đang giữ · Files held now</h2>{_queues(request, who, department)}"
+        f'<p><a href="{PATH}/so-theo-doi">Sổ theo dõi hồ sơ (mẫu 07) · The tracking book</a></p>'
     )
     return page("Quầy tiếp nhận · The counter", body, status=status)
 
