@@ -13,6 +13,8 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.pages.layout import STATIC
+
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
 PREFIX = "/static/docs"
 router = APIRouter(include_in_schema=False)
@@ -20,13 +22,18 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/docs", response_class=HTMLResponse)
 def swagger_ui() -> HTMLResponse:
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url="/openapi.json",
         title="hoso ledger · API",
         swagger_js_url=f"{PREFIX}/swagger-ui-bundle.js",
         swagger_css_url=f"{PREFIX}/swagger-ui.css",
         swagger_favicon_url=f"{PREFIX}/favicon.png",
     )
+    html = bytes(page.body).decode()
+    html = html.replace("<html>", '<html lang="en">', 1).replace(
+        "</head>", f'<link rel="stylesheet" href="{STATIC}/docs.css"></head>', 1
+    )
+    return HTMLResponse(html)
 
 
 def install(app: FastAPI) -> None:
