@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -40,6 +41,22 @@ def _form(number: str, title: str, rows: list[tuple[str, str]]) -> str:
     return (
         f'<article class="form01"><p class="form-no">Mẫu số {number}</p>'
         f"<h2>{escape(title)}</h2><dl>{lines}</dl></article>"
+    )
+
+
+def _result_qr(origin: str, sha256: str | None) -> str:
+    """The QR code to print on the signed result document: ``/xac-thuc#<SHA-256>``, where
+    whoever holds the document checks in their browser that it was signed and logged."""
+    if sha256 is None:
+        return ""
+    url = f"{origin}/xac-thuc#{sha256}"
+    qr = segno.make(url, error="m").svg_inline(scale=3, dark="#000", light="#fff")
+    return (
+        '<article class="form01"><h2>Mã QR xác thực kết quả · The result\'s QR code</h2>'
+        '<div class="lookup"><div class="qr" role="img" aria-label="Mã QR xác thực kết quả">'
+        f"{qr}</div><p>In lên văn bản kết quả: quét mã để kiểm tra văn bản đã được ký và ghi "
+        f"vào sổ · Print it on the result document. SHA-256: <code>{escape(sha256)}</code>"
+        "</p></div></article>"
     )
 
 
@@ -101,8 +118,10 @@ def file_forms_page(request: Request, code: str) -> HTMLResponse:
     forms = file_forms(
         events_of(verified.envelopes), reveal=lambda text: reveal(text, secret_of) or ""
     )
+    origin = f"{request.url.scheme}://{request.url.netloc}"
     body = (
-        _forms(code, forms)
+        _result_qr(origin, verified.file.result_sha256)
+        + _forms(code, forms)
         + '<p class="no-print"><button type="button" id="print">In · Print</button> '
         f'<a href="{PATH}">Quầy · The counter</a></p>'
     )

@@ -4,9 +4,12 @@ the signed events, printable (A5, as PDF too), for an officer of the unit only."
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import httpx
+import zxingcpp
+from PIL import Image
 
 from api.bootstrap import open_ledger
 from api.settings import load_settings
@@ -45,6 +48,12 @@ def test_a_files_forms_and_the_book_print(site: Site, chrome: Any) -> None:
         assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in page.inner_text("main")
         pdf = page.pdf(format="A5")
         assert pdf.startswith(b"%PDF") and len(pdf) > 2000
+        page.goto(f"{site.server.url}/quay/ho-so/{site.result_file}")  # a signed result
+        shot = page.locator(".qr").screenshot()
+        (read,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
+        assert read.text == f"{site.server.url}/xac-thuc#{site.result_sha256}"
+        page.goto(read.text)  # the result's QR, scanned: verified in the browser
+        page.wait_for_selector("#answer.verified", timeout=15_000)
         page.goto(f"{site.server.url}/quay/so-theo-doi?period=2026-02")
         book = page.inner_text("main")
         assert "SỔ THEO DÕI HỒ SƠ" in book and asked in book and sorry in book
