@@ -34,6 +34,17 @@ def not_found(detail: str) -> Problem:
     return Problem(404, "not-found", "Not found", detail)
 
 
+def not_checkpointed(detail: str) -> Problem:
+    """409 with ``Retry-After``: what was asked is stored but no signed checkpoint covers it."""
+    return Problem(
+        409,
+        "not-yet-checkpointed",
+        "Not yet in a checkpoint",
+        detail,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def bad_request(detail: str) -> Problem:
     return Problem(400, "bad-request", "Bad request", detail)
 

@@ -36,18 +36,15 @@ from signing.errors import SigningError
 router = APIRouter(include_in_schema=False)
 PATH = "/quay"
 WORKERS = frozenset({ApiRole.OFFICER, ApiRole.LEADER})
+DOOR = session.Door(
+    PATH,
+    WORKERS,
+    "Quầy tiếp nhận · The counter",
+    "Mã truy cập của cán bộ · Your API token",
+    "Mã truy cập không đúng, hoặc không phải của cán bộ tiếp nhận · Not an officer's valid token",
+)
+DOOR.routes(router)
 FIELDS = ("full_name", "id_number", "phone", "address")
-
-
-def _sign_in(message: str = "", status: int = 200) -> HTMLResponse:
-    said = f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
-    body = (
-        f'{said}<form method="post" action="{PATH}/dang-nhap">'
-        '<label for="token">Mã truy cập của cán bộ · Your API token</label>'
-        '<input id="token" name="token" type="password" autocomplete="off" required>'
-        '<button type="submit">Đăng nhập · Sign in</button></form>'
-    )
-    return page("Quầy tiếp nhận · The counter", body, status=status)
 
 
 def _when(entry: QueueEntry) -> str:
@@ -130,36 +127,16 @@ def _counter(request: Request, who: Principal, message: str = "", status: int = 
 
 @router.get(PATH, response_class=HTMLResponse)
 def counter(request: Request) -> Response:
-    who = session.signed_in(request, PATH, WORKERS)
-    return _sign_in() if who is None else _counter(request, who)
-
-
-@router.post(f"{PATH}/dang-nhap")
-async def sign_in(request: Request) -> Response:
-    fields = await session.form(request)
-    if not session.same_origin(request) or fields is None:
-        return _sign_in("Biểu mẫu không hợp lệ · Not a form of this site", status=400)
-    token = fields.get("token", "")
-    request.cookies[session.cookie_name(PATH)] = token  # checked as the page will check it
-    if session.signed_in(request, PATH, WORKERS) is None:
-        return _sign_in("Mã truy cập không đúng, hoặc không phải của cán bộ tiếp nhận · Not an "
-                        "officer's valid token", status=401)  # fmt: skip
-    return session.start(request, PATH, token)
-
-
-@router.post(f"{PATH}/dang-xuat")
-def sign_out(request: Request) -> Response:
-    if not session.same_origin(request):
-        return _sign_in("Biểu mẫu không hợp lệ · Not a form of this site", status=400)
-    return session.end(PATH)
+    who = DOOR.who(request)
+    return DOOR.page() if who is None else _counter(request, who)
 
 
 @router.post(f"{PATH}/tiep-nhan")
 async def receive(request: Request) -> Response:
-    who = session.signed_in(request, PATH, WORKERS)
+    who = DOOR.who(request)
     fields = await session.form(request)
     if who is None or not session.same_origin(request) or fields is None:
-        return _sign_in("Hãy đăng nhập lại · Please sign in again", status=401)
+        return DOOR.page("Hãy đăng nhập lại · Please sign in again", status=401)
     try:
         body = CounterReceiptIn.model_validate(
             {

@@ -16,8 +16,7 @@ from fastapi.responses import HTMLResponse
 from api.errors import ApiError
 from api.http.replay import events_of
 from api.http.state import ledger_of
-from api.pages import session
-from api.pages.counter import PATH, WORKERS
+from api.pages.counter import DOOR, PATH
 from api.pages.html import Cell, href, table
 from api.pages.layout import page
 from domain.calendar import VN_TZ
@@ -103,10 +102,9 @@ def _forms(code: str, forms: FileForms) -> str:
 
 @router.get(f"{PATH}/ho-so/{{code}}", response_class=HTMLResponse)
 def file_forms_page(request: Request, code: str) -> HTMLResponse:
-    who = session.signed_in(request, PATH, WORKERS)
+    who = DOOR.who(request)
     if who is None:
-        return page("Quầy tiếp nhận · The counter", f'<p><a href="{PATH}">Đăng nhập · Sign in'
-                    "</a></p>", status=401)  # fmt: skip
+        return DOOR.page(status=401)
     ledger = ledger_of(request)
     try:
         if not FILE_CODE_RE.match(code) or parse_file_code(code).unit != who.unit:
@@ -130,10 +128,9 @@ def file_forms_page(request: Request, code: str) -> HTMLResponse:
 
 @router.get(f"{PATH}/so-theo-doi", response_class=HTMLResponse)
 def tracking_book_page(request: Request, period: str | None = None) -> HTMLResponse:
-    who = session.signed_in(request, PATH, WORKERS)
+    who = DOOR.who(request)
     if who is None:
-        return page("Quầy tiếp nhận · The counter", f'<p><a href="{PATH}">Đăng nhập · Sign in'
-                    "</a></p>", status=401)  # fmt: skip
+        return DOOR.page(status=401)
     ledger = ledger_of(request)
     try:
         chosen = (

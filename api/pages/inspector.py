@@ -33,21 +33,18 @@ PATH = "/thanh-tra"
 INSPECTORS = frozenset({ApiRole.INSPECTOR})
 TITLE = "Thanh tra · Inspection"
 LIMIT = 200
+DOOR = session.Door(
+    PATH,
+    INSPECTORS,
+    TITLE,
+    "Mã truy cập thanh tra · Your inspector's token",
+    "Không phải mã truy cập thanh tra hợp lệ · Not a valid inspector's token",
+)
+DOOR.routes(router)
 
 
 def _local(at: datetime) -> str:
     return at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
-
-
-def _sign_in(message: str = "", status: int = 200) -> HTMLResponse:
-    said = f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
-    body = (
-        f'{said}<form method="post" action="{PATH}/dang-nhap">'
-        '<label for="token">Mã truy cập thanh tra · Your inspector\'s token</label>'
-        '<input id="token" name="token" type="password" autocomplete="off" required>'
-        '<button type="submit">Đăng nhập · Sign in</button></form>'
-    )
-    return page(TITLE, body, status=status)
 
 
 def _day(text: str, *, end: bool = False) -> datetime | None:
@@ -76,8 +73,8 @@ def search(
     start: str = "",
     end: str = "",
 ) -> HTMLResponse:
-    if session.signed_in(request, PATH, INSPECTORS) is None:
-        return _sign_in()
+    if DOOR.who(request) is None:
+        return DOOR.page()
     fields = [("actor", "Người thực hiện · Actor", actor), ("unit", "Đơn vị · Unit", unit),
               ("action", "Thao tác · Action (FileReceived…)", action),
               ("start", "Từ ngày · From (YYYY-MM-DD)", start),
@@ -121,8 +118,8 @@ def search(
 
 @router.get(f"{PATH}/ho-so/{{code}}", response_class=HTMLResponse)
 def timeline(request: Request, code: str) -> HTMLResponse:
-    if session.signed_in(request, PATH, INSPECTORS) is None:
-        return _sign_in()
+    if DOOR.who(request) is None:
+        return DOOR.page()
     ledger = ledger_of(request)
     try:
         verified = ledger.load(code) if FILE_CODE_RE.match(code) else None
@@ -174,7 +171,7 @@ def timeline(request: Request, code: str) -> HTMLResponse:
 
 @router.get(f"{PATH}/ho-so/{{code}}/bundle.json")
 def bundle(request: Request, code: str) -> Response:
-    if session.signed_in(request, PATH, INSPECTORS) is None or not FILE_CODE_RE.match(code):
+    if DOOR.who(request) is None or not FILE_CODE_RE.match(code):
         return JSONResponse({"detail": "sign in as an inspector"}, status_code=401)
     try:
         return bundle_answer(open_log(ledger_of(request)), code)
@@ -184,8 +181,8 @@ def bundle(request: Request, code: str) -> Response:
 
 @router.get(f"{PATH}/can-bo", response_class=HTMLResponse)
 def officers(request: Request) -> HTMLResponse:
-    if session.signed_in(request, PATH, INSPECTORS) is None:
-        return _sign_in()
+    if DOOR.who(request) is None:
+        return DOOR.page()
     ledger = ledger_of(request)
     loads = workload(ledger.store, now=ledger.clock(), calendar=ledger.read_calendar())
     rows: list[list[Cell]] = [
@@ -201,23 +198,3 @@ def officers(request: Request) -> HTMLResponse:
         rows, numeric=(1, 2, 3, 4), stacked=True,
     )  # fmt: skip
     return page(TITLE, body)
-
-
-@router.post(f"{PATH}/dang-nhap")
-async def sign_in(request: Request) -> Response:
-    fields = await session.form(request)
-    if not session.same_origin(request) or fields is None:
-        return _sign_in("Biểu mẫu không hợp lệ · Not a form of this site", status=400)
-    token = fields.get("token", "")
-    request.cookies[session.cookie_name(PATH)] = token
-    if session.signed_in(request, PATH, INSPECTORS) is None:
-        return _sign_in("Không phải mã truy cập thanh tra hợp lệ · Not a valid inspector's "
-                        "token", status=401)  # fmt: skip
-    return session.start(request, PATH, token)
-
-
-@router.post(f"{PATH}/dang-xuat")
-def sign_out(request: Request) -> Response:
-    if not session.same_origin(request):
-        return _sign_in("Biểu mẫu không hợp lệ · Not a form of this site", status=400)
-    return session.end(PATH)

@@ -6,13 +6,16 @@ make a signed-in browser act), its body parsed here (a form, never a query strin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from html import escape
 from urllib.parse import parse_qs
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.http.auth import lookup
 from api.http.state import ledger_of
+from api.pages.layout import page
 from api.tokens import ApiRole, Principal
 
 SHIFT_SECONDS = 10 * 3600
@@ -71,3 +74,49 @@ def end(path: str) -> Response:
     answer = RedirectResponse(path, status_code=303)
     answer.delete_cookie(cookie_name(path), path=path)
     return answer
+
+
+NOT_OURS = "Biểu mẫu không hợp lệ · Not a form of this site"
+
+
+@dataclass(frozen=True)
+class Door:
+    """Signing in to one workspace (its ``path``) with a token of one of ``roles``."""
+
+    path: str
+    roles: frozenset[ApiRole]
+    title: str
+    label: str  # what the token field asks for
+    refusal: str  # what a token of another role, or none, is told
+
+    def page(self, message: str = "", status: int = 200) -> HTMLResponse:
+        """The sign-in form, with ``message`` if there is one."""
+        said = f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+        body = (
+            f'{said}<form method="post" action="{self.path}/dang-nhap">'
+            f'<label for="token">{escape(self.label)}</label>'
+            '<input id="token" name="token" type="password" autocomplete="off" required>'
+            '<button type="submit">Đăng nhập · Sign in</button></form>'
+        )
+        return page(self.title, body, status=status)
+
+    def who(self, request: Request) -> Principal | None:
+        return signed_in(request, self.path, self.roles)
+
+    def routes(self, router: APIRouter) -> None:
+        """``POST path/dang-nhap`` (a token typed into the form) and ``POST path/dang-xuat``."""
+        router.add_api_route(f"{self.path}/dang-nhap", self._sign_in, methods=["POST"])
+        router.add_api_route(f"{self.path}/dang-xuat", self._sign_out, methods=["POST"])
+
+    async def _sign_in(self, request: Request) -> Response:
+        fields = await form(request)
+        if not same_origin(request) or fields is None:
+            return self.page(NOT_OURS, status=400)
+        token = fields.get("token", "")
+        request.cookies[cookie_name(self.path)] = token  # checked as the pages will check it
+        if self.who(request) is None:
+            return self.page(self.refusal, status=401)
+        return start(request, self.path, token)
+
+    def _sign_out(self, request: Request) -> Response:
+        return end(self.path) if same_origin(request) else self.page(NOT_OURS, status=400)

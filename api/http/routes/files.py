@@ -212,12 +212,8 @@ def bundle_answer(merkle_log: MerkleLog, code: str) -> JSONResponse:
     if stored == 0:
         raise not_found(f"no file {code}")
     if latest is None or covered != stored:
-        raise Problem(
-            409,
-            "not-yet-checkpointed",
-            "Not yet in a checkpoint",
-            f"file {code} has events that no checkpoint covers yet; retry shortly",
-            headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)},
+        raise problems.not_checkpointed(
+            f"file {code} has events that no checkpoint covers yet; retry shortly"
         )
     return JSONResponse(
         build_bundle(merkle_log, code, latest), headers={"Cache-Control": "no-store"}

@@ -68,12 +68,8 @@ def proof_answer(ledger: Ledger, sha256: str) -> JSONResponse:
     leaf = log.leaf_index_of(env.stream, env.version)
     latest = log.latest_checkpoint()
     if leaf is None or latest is None or leaf >= latest.size:
-        raise Problem(
-            409,
-            "not-yet-checkpointed",
-            "Not yet in a checkpoint",
-            "the result is signed but no signed checkpoint covers it yet; retry shortly",
-            headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)},
+        raise problems.not_checkpointed(
+            "the result is signed but no signed checkpoint covers it yet; retry shortly"
         )
     (entry,) = log.entries(leaf, leaf + 1)
     doc = result_proof_doc(
