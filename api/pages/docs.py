@@ -28,6 +28,8 @@ def swagger_ui() -> HTMLResponse:
         swagger_js_url=f"{PREFIX}/swagger-ui-bundle.js",
         swagger_css_url=f"{PREFIX}/swagger-ui.css",
         swagger_favicon_url=f"{PREFIX}/favicon.png",
+        # no deep links: Swagger UI puts them as links inside its operation buttons
+        swagger_ui_parameters={"deepLinking": False},
     )
     html = bytes(page.body).decode()
     html = html.replace("<html>", '<html lang="en">', 1).replace(

@@ -18,9 +18,7 @@ def test_swagger_ui_renders_offline(site: Site, chrome: Any) -> None:
         assert seen.page.locator("[data-path='/public/results']").count() == 1
         seen.all_local()
         assert any("/static/docs/swagger-ui-bundle.js" in u for u in seen.requests)
-        # Swagger UI's operation headers are buttons holding buttons (its markup, not ours):
-        # the one rule still broken on this page, said in the README; the rest hold
-        seen.accessible(known=frozenset({"nested-interactive"}))
+        seen.accessible()
 
 
 def test_there_is_no_redoc_to_call_a_cdn(site: Site) -> None:
