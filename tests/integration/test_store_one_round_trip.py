@@ -98,7 +98,9 @@ def test_listeners_are_notified(pg: EventStore) -> None:
         listener.execute(psycopg.sql.SQL("LISTEN {0}").format(psycopg.sql.Identifier(channel)))
         assert recorder(pg).insert_in_one_round_trip([ev("A-1", 1)]) == [1]
         got = list(listener.notifies(timeout=5, stop_after=1))
-    assert [n.channel for n in got] == [channel]
+    # channels are the database's, not the schema's: another ledger's insert on the same
+    # database (a parallel test run) may arrive beside ours, never instead of it
+    assert got and {n.channel for n in got} == {channel}
 
 
 def tail_plan(conn: psycopg.Connection[Any], stream: str) -> str:
