@@ -43,8 +43,8 @@ def init(
 ) -> None:
     """Create a data directory: the authority key, the configuration, the key registry."""
     settings = init_data_dir(data, origin=origin, db=db, at=now())
-    out.print(f"Initialised ledger [bold]{settings.origin}[/] in {data}")
-    out.print(f"Authority key: {data / 'keys' / 'authority.pem'} (keep it offline)")
+    out.print(f"Initialised ledger [bold]{escape(settings.origin)}[/] in {escape(str(data))}")
+    out.print(f"Authority key: {escape(str(data / 'keys' / 'authority.pem'))} (keep it offline)")
 
 
 @app.command()
@@ -221,8 +221,8 @@ def forget(applicant: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> No
     with opened(data, db) as (_settings, ledger):
         ledger.forget(applicant)
     out.print(
-        f"Applicant {applicant} forgotten: their key is destroyed, their personal fields now read "
-        "[erased]; every event, signature and chain link is unchanged."
+        f"Applicant {escape(applicant)} forgotten: their key is destroyed, their personal fields "
+        f"now read {escape('[erased]')}; every event, signature and chain link is unchanged."
     )
 
 

@@ -111,7 +111,7 @@ def file_slip(
     f = verified.file
     proc = CATALOGUE.get(f.procedure)
     title = proc.name_vi if proc else f.procedure
-    console.print(f"[bold]Hồ sơ {f.id}[/] — {title}")
+    console.print(f"[bold]Hồ sơ {escape(f.id)}[/] — {escape(title)}")
     head = Table.grid(padding=(0, 2))
     head.add_row("State", f.state.value, "Channel", f.channel)
     head.add_row("Received", local(f.received_at), "Statutory time", f.statutory.describe_en())
@@ -142,10 +142,10 @@ def file_slip(
         slip.add_row(
             str(env.version),
             local(at),
-            ACTIONS_VI.get(env.type, env.type),
+            escape(ACTIONS_VI.get(env.type, env.type)),
             moves,
             note,
-            env.actor,
+            escape(env.actor),
             f"[{TIMELINESS_STYLE[status]}]{status}[/]",
             env.hash()[:10],
         )
@@ -192,7 +192,14 @@ def key_table(console: Console, registry: KeyRegistry) -> None:
         table.add_column(col)
     for r in sorted(registry.keys.values(), key=lambda r: (r.unit, r.holder)):
         revoked = local(r.revoked_at) + f" ({r.revoke_reason})" if r.revoked_at else ""
-        table.add_row(r.key_id[:16], r.holder, r.role.value, r.unit, local(r.valid_from), revoked)
+        table.add_row(
+            r.key_id[:16],
+            escape(r.holder),
+            r.role.value,
+            escape(r.unit),
+            local(r.valid_from),
+            escape(revoked),
+        )
     console.print(table)
 
 

@@ -132,7 +132,7 @@ def token_list(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
             r.token_id,
             escape(r.actor),
             r.role,
-            ", ".join(orjson.loads(r.units)),
+            escape(", ".join(orjson.loads(r.units))),
             local(parse_instant(r.created_at)),
             local(parse_instant(r.revoked_at)) if r.revoked_at else "",
         )

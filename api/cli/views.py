@@ -301,7 +301,7 @@ def inspect(
         table.add_row(
             local(r.occurred_at),
             escape(r.actor),
-            ACTIONS_VI.get(r.type, r.type),
+            escape(ACTIONS_VI.get(r.type, r.type)),
             escape(r.code),
             str(r.version),
             "—" if r.leaf_index is None else str(r.leaf_index),
