@@ -4,6 +4,9 @@ ledger opened for one command. The one-line failure (``CliError``) and the exit 
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,3 +42,24 @@ def opened(data: Path, db: str | None) -> Iterator[tuple[Settings, Ledger]]:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def program() -> str:
+    """The command that runs ``hoso`` again for this user, to print in hints (``program_name``
+    of this process)."""
+    return program_name(sys.argv[0], shutil.which("hoso"), sys.executable)
+
+
+def program_name(argv0: str, on_path: str | None, executable: str) -> str:
+    """``hoso`` when that is what the shell finds on PATH (``on_path``), else the path this
+    program was started as (``.venv/bin/hoso``, as the README installs it); started as
+    ``python -m api.main`` (``argv0`` not a ``hoso``), the entry point installed beside
+    ``executable``, else ``python -m api.main`` itself. Quoted for a POSIX shell."""
+    started = Path(argv0)
+    if not (started.name == "hoso" and started.is_file()):
+        started = Path(executable).parent / "hoso"  # the venv's bin, not the resolved python
+        if not started.is_file():
+            return f"{shlex.quote(executable)} -m api.main"
+    if on_path is not None and Path(on_path).resolve() == started.resolve():
+        return "hoso"
+    return shlex.quote(str(started))

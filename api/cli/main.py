@@ -22,7 +22,7 @@ from api.cli import render
 from api.cli import tokens as cli_tokens
 from api.cli import views as cli_views
 from api.cli import witness as cli_witness
-from api.cli.base import DataOpt, DbOpt, err, now, opened, out
+from api.cli.base import DataOpt, DbOpt, err, now, opened, out, program
 from api.errors import EXIT_FAILED, EXIT_USAGE, CliError, answer_for
 from api.settings import CONFIG_NAME, DEFAULT_DATA
 from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
@@ -105,20 +105,20 @@ def demo(
             now=until,
             calendar=ledger.read_calendar(),
         )
-        render.demo_summary(out, summary, days=day_list, elapsed=elapsed, stats=stats, data=data)
+        render.demo_summary(out, summary, days=day_list, elapsed=elapsed, stats=stats)
         out.print(render.score_table(card, f"Decision 766 score card, {card.figures.period.label}"))
         if checkpoint is not None:
-            out.print(
-                f"Merkle log: {checkpoint.size} leaves, signed checkpoint of size "
-                f"{checkpoint.size}; verifier key: {settings.log_vkey}"
-            )
+            out.print(f"Merkle log: {checkpoint.size} leaves, a checkpoint of that size signed.")
         credentials = data / cli_tokens.CREDENTIALS_NAME
-        cli_tokens.write_demo_credentials(
-            settings, ledger, stats.samples if stats else [], credentials, keys_at=until
-        )
-        out.print(
-            f"API tokens (officer, leader, unit admin, integration, inspector), sample codes "
-            f"and PINs: {credentials} (mode 0600)"
+        samples = stats.samples if stats else []
+        cli_tokens.write_demo_credentials(settings, ledger, samples, credentials, keys_at=until)
+        render.demo_ending(
+            out,
+            program=program(),
+            data=data,
+            sample=samples[0].code if samples else None,
+            log_vkey=settings.log_vkey,
+            credentials=credentials,
         )
 
 

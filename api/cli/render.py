@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,6 @@ def demo_summary(
     days: list[date],
     elapsed: float,
     stats: Any,
-    data: Path,
 ) -> None:
     console.print()
     console.print(
@@ -255,9 +255,42 @@ def demo_summary(
     if stats is not None and stats.samples:
         console.print("Sample receipts (code / PIN):")
         for r in stats.samples:
-            console.print(f"  {r.code}  PIN {r.pin}  applicant {r.applicant_ref}")
-        console.print(f"Try: hoso file show {stats.samples[0].code} --data {data}")
-    console.print(f"Then: hoso audit --data {data}")
+            console.print(f"  {escape(r.code)}  PIN {r.pin}  applicant {r.applicant_ref}")
+
+
+def copyable(console: Console, line: str) -> None:
+    """A line to copy (a key, a path, a command): printed as it is, never wrapped by us, so it
+    stays one line in a pipe and in a terminal's copy."""
+    console.print(escape(line), soft_wrap=True, highlight=False)
+
+
+def demo_ending(
+    console: Console,
+    *,
+    program: str,
+    data: Path,
+    sample: str | None,
+    log_vkey: str | None,
+    credentials: Path,
+) -> None:
+    """The demo's last lines: the log's verifier key and the credentials file, each on a line of
+    its own, and the commands to run next as this user can run them (``program``)."""
+    if log_vkey:
+        console.print(
+            f"The log's verifier key (for `verify --log-key`; `{escape(program)} log key` "
+            "prints it again):"
+        )
+        copyable(console, log_vkey)
+    console.print(
+        "API tokens (officer, leader, unit admin, integration, inspector), sample codes and "
+        "PINs (mode 0600):"
+    )
+    copyable(console, f"  {credentials}")
+    console.print("Next: a file's process control slip, then re-verify the whole ledger:")
+    at = shlex.quote(str(data))
+    if sample is not None:
+        copyable(console, f"  {program} file show {shlex.quote(sample)} --data {at}")
+    copyable(console, f"  {program} audit --data {at}")
 
 
 def score_table(card: ScoreCard, title: str) -> Table:
