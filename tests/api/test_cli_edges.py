@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from api.cli.base import program_name
+from domain.procedures import Channel
 from tests.support.cli import INSTALLED, hoso
+from tests.support.http import PERSON, small_ledger
 
 SAMPLE = "PBADINH-260212-0001"
 
@@ -63,3 +66,68 @@ def test_program_name(tmp_path: Path) -> None:
     shutil.rmtree(venv)
     venv.mkdir()
     assert program_name("-c", None, python) == f"'{python}' -m api.main"
+
+
+DOTTED = "H15.50.05.13"  # a real agency code: its files' codes are 24 characters long
+
+
+@pytest.fixture(scope="module")
+def dotted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A ledger of unit H15.50.05.13 holding two files received on 2026-10-08, same-day
+    certified copies, long overdue by now."""
+    data = tmp_path_factory.mktemp("dotted") / "d"
+    made = datetime(2026, 10, 7, 1, 0, tzinfo=UTC)
+    _settings, ledger, officer = small_ledger(data, None, unit=DOTTED, at=made)
+    try:
+        codes = [
+            ledger.receive(
+                signer=officer,
+                actor="an",
+                procedure="certified_copy",
+                channel=Channel.IN_PERSON,
+                unit=DOTTED,
+                counter="Q01",
+                department="mot-cua",
+                documents=("Bản chính giấy khai sinh",),
+                applicant=PERSON,
+                at=datetime(2026, 10, 8, 2, i, tzinfo=UTC),
+            ).code
+            for i in range(2)
+        ]
+    finally:
+        ledger.store.close()
+    return data, codes
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_the_queue_shows_whole_codes_and_says_overdue(
+    dotted: tuple[Path, list[str]], columns: int
+) -> None:
+    data, codes = dotted
+    assert codes == [f"{DOTTED}-261008-0001", f"{DOTTED}-261008-0002"]
+    shown = hoso("queue", DOTTED, "--data", str(data), columns=columns)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert max(len(x) for x in lines) <= columns
+    for code in codes:  # whole, on one line, never cut
+        assert [x for x in lines if f"│ {code} │" in x], shown.stdout
+    rows = _rows(shown.stdout)
+    assert [row[0] for row in rows] == codes
+    for row in rows:  # how late, in words and office time: no colour in a pipe, no "-40 d"
+        assert re.fullmatch(r"overdue \d+ d( \d+ h)?", row[-1]), row
+
+
+def _rows(table: str) -> list[list[str]]:
+    """A Rich table's rows as text: each cell's lines joined by a space (a row starts where the
+    first cell is not empty)."""
+    rows: list[list[list[str]]] = []
+    for line in table.splitlines():
+        if not line.startswith("│"):
+            continue
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        if cells[0]:
+            rows.append([[] for _ in cells])
+        for parts, cell in zip(rows[-1], cells, strict=True):
+            if cell:
+                parts.append(cell)
+    return [[" ".join(parts) for parts in row] for row in rows]
