@@ -13,7 +13,7 @@ import pytest
 
 from api.cli.base import program_name
 from domain.procedures import Channel
-from tests.support.cli import INSTALLED, hoso
+from tests.support.cli import INSTALLED, assert_one_line_error, hoso
 from tests.support.http import PERSON, small_ledger
 
 SAMPLE = "PBADINH-260212-0001"
@@ -117,17 +117,40 @@ def test_the_queue_shows_whole_codes_and_says_overdue(
         assert re.fullmatch(r"overdue \d+ d( \d+ h)?", row[-1]), row
 
 
-def _rows(table: str) -> list[list[str]]:
-    """A Rich table's rows as text: each cell's lines joined by a space (a row starts where the
-    first cell is not empty)."""
+def _rows(table: str, key: int = 0) -> list[list[str]]:
+    """A Rich table's rows as text: each cell's lines joined by a space (a row starts where
+    its ``key`` cell, one line in every row, is not empty)."""
     rows: list[list[list[str]]] = []
     for line in table.splitlines():
         if not line.startswith("│"):
             continue
         cells = [c.strip() for c in line.strip("│").split("│")]
-        if cells[0]:
+        if cells[key]:
             rows.append([[] for _ in cells])
         for parts, cell in zip(rows[-1], cells, strict=True):
             if cell:
                 parts.append(cell)
     return [[" ".join(parts) for parts in row] for row in rows]
+
+
+def test_inspect_says_when_it_shows_only_the_first_rows(demo80: tuple[Path, str, str]) -> None:
+    data = str(demo80[0])
+    everything = hoso("inspect", "--limit", "100000", "--data", data, columns=80)
+    assert everything.returncode == 0, everything.stderr
+    total = re.search(r"Actions \(([\d,]+)\)", everything.stdout)
+    assert total, everything.stdout[:400]
+    assert int(total.group(1).replace(",", "")) > 2000
+    assert "Showing the first" not in everything.stdout
+    first = hoso("inspect", "--data", data, columns=80)
+    assert first.returncode == 0, first.stderr
+    assert f"Actions (the first 200 of {total.group(1)})" in first.stdout
+    assert f"Showing the first 200 of {total.group(1)} actions" in first.stdout
+    files = [row[3] for row in _rows(first.stdout, key=3)]
+    assert len(files) == 200
+    assert all(re.fullmatch(r"KEYS|PBADINH-\d{6}-\d{4}", f) for f in files), files  # whole
+    narrowed = hoso("inspect", "--actor", "chutich", "--type", "ResultSigned", "--data", data)
+    assert narrowed.returncode == 0, narrowed.stderr
+    assert "Showing the first" not in narrowed.stdout
+    unknown = hoso("inspect", "--type", "Signed", "--data", data)
+    assert_one_line_error(unknown)
+    assert "no event type 'Signed'" in unknown.stderr
