@@ -26,6 +26,7 @@ from api.cli.base import DataOpt, DbOpt, err, now, opened, out, program
 from api.errors import EXIT_FAILED, EXIT_USAGE, CliError, answer_for
 from api.settings import CONFIG_NAME, DEFAULT_DATA
 from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
+from domain.working_year import FIRST_YEAR as FIRST_CALENDAR_YEAR
 from ledger.audit.full import full_audit_report
 from ledger.audit.rules import RuleSettings
 from signing import KeyDirectory, KeyFileSigner
@@ -63,10 +64,7 @@ def demo(
     if (data / CONFIG_NAME).exists():
         raise CliError(f"{data} already holds a ledger: give `--data` a new directory")
     cal_probe = load_calendar()
-    first = date.fromisoformat(start) if start else first_day(cal_probe, days)
-    day_list = [first if cal_probe.is_working_day(first) else cal_probe.next_working_day(first)]
-    while len(day_list) < days:
-        day_list.append(cal_probe.next_working_day(day_list[-1]))
+    day_list = demo_days(cal_probe, start, days)
     t0 = cal_probe.opening(day_list[0]) - timedelta(days=1)
     authority_seed = hashlib.sha256(f"hoso-demo:{seed}:authority".encode()).digest()
     init_data_dir(data, origin="demo.hoso.vn/phuong-ba-dinh", db=db, at=t0, seed=authority_seed)
@@ -136,6 +134,39 @@ class SeededKeys(KeyDirectory):
 
 def load_calendar() -> WorkingCalendar:
     return vietnam_calendar()
+
+
+def demo_days(cal: WorkingCalendar, start: str | None, days: int) -> list[date]:
+    """The demo's working days: ``days`` of them from ``start`` (default: ending yesterday),
+    all over before now and in years the working calendar covers (checked before anything
+    is written)."""
+    if start is None:
+        first = first_day(cal, days)
+    else:
+        try:
+            first = date.fromisoformat(start)
+        except ValueError as e:
+            raise typer.BadParameter(
+                f"{start!r} is not a date (YYYY-MM-DD)", param_hint="--start"
+            ) from e
+        if first.year <= FIRST_CALENDAR_YEAR:  # the year before the demo is published too
+            raise typer.BadParameter(
+                f"{first} is before {FIRST_CALENDAR_YEAR + 1} (the working calendars begin in "
+                f"{FIRST_CALENDAR_YEAR})",
+                param_hint="--start",
+            )
+        if first > datetime.now(VN_TZ).date():
+            raise typer.BadParameter(f"{first} is still to come", param_hint="--start")
+    found = [first if cal.is_working_day(first) else cal.next_working_day(first)]
+    while len(found) < days:
+        found.append(cal.next_working_day(found[-1]))
+    if cal.closing(found[-1]) > datetime.now(UTC):
+        raise CliError(
+            f"{days} working day{'s' if days > 1 else ''} from {first} end on {found[-1]}, "
+            "which is not over yet: "
+            "the demo only writes the past; give an earlier --start or fewer --days"
+        )
+    return found
 
 
 def first_day(cal: WorkingCalendar, days: int) -> date:
@@ -263,9 +294,16 @@ def main() -> None:
             sys.exit(EXIT_FAILED)
         message = getattr(e, "format_message", None)
         if callable(message) and hasattr(e, "exit_code"):  # click's usage errors (vendored)
-            err.print(f"[red]error:[/] {_one_line(str(message()))}", highlight=False)
+            said = str(message()).replace("Value error, ", "")  # a validator's, as pydantic says
+            err.print(f"[red]error:[/] {_one_line(said)}", highlight=False)
             sys.exit(EXIT_USAGE)
-        err.print(f"[red]error:[/] unexpected {type(e).__name__}: {_one_line(str(e))}")
+        if isinstance(e, OSError) and e.strerror:  # a path that cannot be made, read, written
+            where = f"{e.filename}: " if e.filename is not None else ""
+            err.print(f"[red]error:[/] {_one_line(where + e.strerror)}", highlight=False)
+            sys.exit(EXIT_FAILED)
+        # a sentence, never a class name: what went wrong is the message (a bug to report)
+        said = _one_line(str(e)) or "no message"
+        err.print(f"[red]error:[/] an unexpected failure (please report it): {said}")
         sys.exit(EXIT_FAILED)
 
 

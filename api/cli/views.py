@@ -21,6 +21,7 @@ from api.cli import render
 from api.cli.render import ACTIONS_VI, local
 from api.settings import DEFAULT_DATA, Settings, load_settings
 from domain.calendar import VN_TZ
+from domain.working_year import FIRST_YEAR, LAST_YEAR
 from ledger.chain.service import Ledger
 from ledger.encoding.codec import EVENT_TYPES
 from ledger.errors import NotFound
@@ -269,6 +270,8 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
         d = date.fromisoformat(text)
     except ValueError as e:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from e
+    if not FIRST_YEAR <= d.year <= LAST_YEAR:  # no event lies outside them
+        raise typer.BadParameter(f"{text} is outside the years {FIRST_YEAR} to {LAST_YEAR}")
     if end:
         d += timedelta(days=1)
     return datetime.combine(d, dtime(0), tzinfo=VN_TZ).astimezone(UTC)

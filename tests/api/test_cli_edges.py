@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from datetime import UTC, datetime
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,130 @@ def test_inspect_says_when_it_shows_only_the_first_rows(demo80: tuple[Path, str,
     unknown = hoso("inspect", "--type", "Signed", "--data", data)
     assert_one_line_error(unknown)
     assert "no event type 'Signed'" in unknown.stderr
+
+
+# ------------------------------------------------------------------ bad input: one sentence
+
+CLASS_NAME = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception|Warning)\b|Value error")
+
+
+def run_in_process(
+    args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """``hoso *args`` through the program's own entry point, in this process (many bad inputs,
+    quickly): exit code, standard output, standard error."""
+    from api.main import main
+
+    monkeypatch.setattr(sys, "argv", ["hoso", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
+
+
+def assert_one_sentence(code: int, out: str, error: str, args: tuple[str, ...]) -> None:
+    assert code != 0, (args, out)
+    assert not CLASS_NAME.search(out + error), (args, error)
+    assert error.startswith("error: ") and error.strip().count("\n") == 0, (args, error)
+
+
+ON_THE_DEMO = [
+    ("transparency", "--period", "2026-13"),
+    ("transparency", "--period", "2026-02-30"),
+    ("transparency", "--period", "2026-Q5"),
+    ("transparency", "--period", "9999-12-31"),
+    ("transparency", "--procedure", "nope"),
+    ("transparency", "--at-checkpoint", "999999"),
+    ("inspect", "--from", "2026-13-01"),
+    ("inspect", "--from", "9999-12-31", "--to", "9999-12-31"),
+    ("inspect", "--from", "0001-01-01"),
+    ("inspect", "--type", "Nope"),
+    ("inspect", "--limit", "0"),
+    ("file", "show", "NOPE"),
+    ("file", "show", "H15.50.05.13-261008-0975"),
+    ("file", "reissue-pin", SAMPLE, "--actor", "nobody"),
+    ("status", SAMPLE, "--pin", "not-a-pin"),
+    ("bundle", "NOPE"),
+    ("log", "prove", "--index", "99999999"),
+    ("log", "prove", "--from", "5", "--to", "2"),
+    ("log", "prove"),
+    ("forget", "ap-unknown"),
+    ("keys", "revoke", "ffff", "--reason", "lost"),
+    ("keys", "add", "x", "--role", "boss", "--unit", "PBADINH"),
+    ("token", "create", "--actor", "x", "--role", "officer", "--unit", "PBADINH"),
+    ("token", "create", "--actor", "x", "--role", "nope", "--unit", "PBADINH"),
+    ("token", "revoke", "nope"),
+    ("calendar", "show", "1999"),
+    ("calendar", "publish", "2026", "--source", "x", "--day-off", "2026-13-01"),
+    ("projections", "rebuild", "nope"),
+    ("audit", "--witness-state", "/nonexistent/state.json"),
+    ("audit", "--witness", "garbage"),
+    ("audit", "--db", "postgresql://[::1"),
+    ("audit", "--db", "mysql://x"),
+    ("audit", "--workers", "0"),
+    ("demo",),  # the directory already holds a ledger
+]
+NO_LEDGER = [
+    ("audit",),
+    ("queue", "PBADINH"),
+    ("file", "show", SAMPLE),
+    ("keys", "list"),
+    ("log", "key"),
+    ("inspect",),
+    ("transparency",),
+    ("workload",),
+    ("projections", "status"),
+    ("token", "list"),
+    ("calendar", "show"),
+]
+
+
+def test_every_bad_input_is_one_sentence(
+    demo80: tuple[Path, str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = str(demo80[0])
+    for args in ON_THE_DEMO:
+        assert_one_sentence(*run_in_process((*args, "--data", data), monkeypatch, capsys), args)
+    missing = str(tmp_path / "missing")
+    for args in NO_LEDGER:
+        assert_one_sentence(*run_in_process((*args, "--data", missing), monkeypatch, capsys), args)
+    assert not (tmp_path / "missing").exists()  # a read creates nothing
+    (tmp_path / "bad.json").write_text("{")
+    tomorrow = f"{datetime.now(UTC) + timedelta(days=1):%Y-%m-%d}"
+    fresh = str(tmp_path / "new")
+    for args in [
+        ("demo", "--data", fresh, "--start", "2026-13-01"),
+        ("demo", "--data", fresh, "--start", "9999-12-30", "--days", "2"),
+        ("demo", "--data", fresh, "--start", "1900-01-01"),
+        ("demo", "--data", fresh, "--start", tomorrow),
+        ("demo", "--data", fresh, "--days", "0"),
+        ("init", "--data", fresh, "--origin", ""),
+        ("init", "--data", fresh, "--origin", "two words"),
+        ("init", "--data", fresh, "--db", "postgresql://[::1"),
+        ("init", "--data", "/proc/hoso"),
+        ("verify", str(tmp_path / "none.json"), "--log-key", "x"),
+        ("verify", str(tmp_path / "bad.json"), "--log-key", "x"),
+        ("verify-head", str(tmp_path / "bad.json"), "--log-key", "x"),
+        ("witness", "add-log", "--state", missing, "--origin", "o", "--log-key", "x"),
+        ("--bogus",),
+    ]:
+        assert_one_sentence(*run_in_process(args, monkeypatch, capsys), args)
+        assert not Path(fresh).exists(), args  # nothing half-written
+
+
+def test_the_last_line_of_defence_names_no_class(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An error nobody foresaw is still one sentence (a bug to report), without its class."""
+    from api.cli import main as cli
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'code'")
+
+    monkeypatch.setattr(cli, "init_data_dir", broken)
+    code, out, error = run_in_process(("init", "--data", str(tmp_path / "x")), monkeypatch, capsys)
+    assert_one_sentence(code, out, error, ("init",))
+    assert "please report it" in error and "no attribute 'code'" in error
