@@ -3,8 +3,10 @@ and codes never cut at 80 columns, overdue files said in words, every bad input 
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import shutil
 import sys
 from datetime import UTC, datetime, timedelta
@@ -17,22 +19,53 @@ from domain.procedures import Channel
 from tests.support.cli import INSTALLED, assert_one_line_error, hoso
 from tests.support.http import PERSON, small_ledger
 
-SAMPLE = "PBADINH-260212-0001"
+SAMPLE = "PBADINH-261120-0001"
+README = Path(__file__).resolve().parent.parent.parent / "README.md"
+
+
+def readme_demo() -> list[str]:
+    """The arguments of the README's demo (``.venv/bin/hoso demo --data D ...``), whose files its
+    examples name."""
+    lines = README.read_text().splitlines()
+    line = next(x for x in lines if x.startswith(".venv/bin/hoso demo --data D "))
+    return shlex.split(line, comments=True)[1:]
 
 
 @pytest.fixture(scope="module")
 def demo80(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
-    """One demo day made as the README says (``.venv/bin/hoso demo``, from the directory that
+    """The README's demo, made as it says (``.venv/bin/hoso demo``, from the directory that
     holds the venv, nothing on PATH) in a terminal 80 columns wide: (data, output, command)."""
     home = INSTALLED.parent.parent.parent
     command = os.path.relpath(INSTALLED, home)
     data = tmp_path_factory.mktemp("edges") / "d"
-    made = hoso(
-        "demo", "--days", "1", "--start", "2026-02-12", "--data", str(data),
-        columns=80, program=[command], cwd=home,
-    )  # fmt: skip
+    args = [str(data) if x == "D" else x for x in readme_demo()]
+    made = hoso(*args, columns=80, program=[command], cwd=home)
     assert made.returncode == 0, made.stderr
     return data, made.stdout, command
+
+
+def test_the_readme_examples_are_true_of_its_demo(demo80: tuple[Path, str, str]) -> None:
+    """The codes, dates and checkpoint of the README's examples exist in the demo it makes;
+    its PINs and applicants are in the credentials file, as it says."""
+    data = str(demo80[0])
+    text = README.read_text()
+    codes = set(re.findall(r"PBADINH-\d{6}-\d{4}", text))
+    assert SAMPLE in codes
+    for code in codes:
+        assert hoso("file", "show", code, "--data", data).returncode == 0, code
+    sizes = set(re.findall(r"--at-checkpoint (\d+) --data D", text))
+    for size in sizes:
+        again = hoso("transparency", "--at-checkpoint", size, "--data", data)
+        assert again.returncode == 0, again.stderr
+    found = re.search(r"--actor (\w+) --from (\S+) --to (\S+) --data D", text)
+    assert found
+    actor, start, end = found.groups()
+    shown = hoso("inspect", "--actor", actor, "--from", start, "--to", end, "--data", data)
+    assert shown.returncode == 0 and "Actions (0)" not in shown.stdout, shown.stdout
+    sample = json.loads(Path(data, "demo-credentials.json").read_text())["samples"][0]
+    assert sample["code"] == SAMPLE
+    status = hoso("status", SAMPLE, "--pin", sample["pin"], "--data", data)
+    assert status.returncode == 0, status.stderr
 
 
 def test_the_demo_hints_run_as_printed(demo80: tuple[Path, str, str]) -> None:
@@ -136,17 +169,22 @@ def _rows(table: str, key: int = 0) -> list[list[str]]:
 
 def test_inspect_says_when_it_shows_only_the_first_rows(demo80: tuple[Path, str, str]) -> None:
     data = str(demo80[0])
-    everything = hoso("inspect", "--limit", "100000", "--data", data, columns=80)
+    leader = ("--actor", "chutich", "--data", data)
+    everything = hoso("inspect", *leader, "--limit", "1000", columns=80)
     assert everything.returncode == 0, everything.stderr
-    total = re.search(r"Actions \(([\d,]+)\)", everything.stdout)
+    total = re.search(r"Actions \((\d+)\)", everything.stdout)
     assert total, everything.stdout[:400]
-    assert int(total.group(1).replace(",", "")) > 2000
+    assert 200 < int(total.group(1)) < 1000
     assert "Showing the first" not in everything.stdout
-    first = hoso("inspect", "--data", data, columns=80)
+    first = hoso("inspect", *leader, columns=80)
     assert first.returncode == 0, first.stderr
     assert f"Actions (the first 200 of {total.group(1)})" in first.stdout
-    assert f"Showing the first 200 of {total.group(1)} actions" in first.stdout
-    files = [row[3] for row in _rows(first.stdout, key=3)]
+    said = " ".join(first.stdout.split())  # the sentence, wrapped at 80 columns
+    assert f"Showing the first 200 of {total.group(1)} actions" in said
+    assert "narrow with --actor, --unit, --type, --from and --to, or raise --limit" in said
+    every = hoso("inspect", "--data", data, columns=80)
+    assert re.search(r"Actions \(the first 200 of \d,\d{3}\)", every.stdout)
+    files = [row[3] for row in _rows(every.stdout, key=3)]
     assert len(files) == 200
     assert all(re.fullmatch(r"KEYS|PBADINH-\d{6}-\d{4}", f) for f in files), files  # whole
     narrowed = hoso("inspect", "--actor", "chutich", "--type", "ResultSigned", "--data", data)
