@@ -4,6 +4,7 @@ ledger opened for one command. The one-line failure (``CliError``) and the exit 
 
 from __future__ import annotations
 
+import inspect
 import shlex
 import shutil
 import sys
@@ -63,3 +64,16 @@ def program_name(argv0: str, on_path: str | None, executable: str) -> str:
     if on_path is not None and Path(on_path).resolve() == started.resolve():
         return "hoso"
     return shlex.quote(str(started))
+
+
+def one_line_summaries(app: typer.Typer) -> None:
+    """Each command's summary in a list of commands (``hoso --help``) is its docstring's first
+    paragraph as one line, wrapped to the terminal, not broken where the source is: Typer
+    keeps single line breaks there in its rich mode (it joins them on the command's own page)."""
+    for command in app.registered_commands:
+        doc = command.help or (command.callback.__doc__ if command.callback else None)
+        if doc and command.short_help is None:
+            command.short_help = " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            one_line_summaries(group.typer_instance)

@@ -22,7 +22,7 @@ from api.cli import render
 from api.cli import tokens as cli_tokens
 from api.cli import views as cli_views
 from api.cli import witness as cli_witness
-from api.cli.base import DataOpt, DbOpt, err, now, opened, out, program
+from api.cli.base import DataOpt, DbOpt, err, now, one_line_summaries, opened, out, program
 from api.errors import EXIT_FAILED, EXIT_USAGE, CliError, answer_for
 from api.settings import CONFIG_NAME, DEFAULT_DATA
 from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
@@ -274,6 +274,7 @@ cli_tokens.register(app)
 
 def main() -> None:
     """Entry point: run the app, turn every known failure into one line and an exit code."""
+    one_line_summaries(app)  # every command is registered by now, the servers' too
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:

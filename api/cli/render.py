@@ -51,6 +51,7 @@ ACTIONS_VI = {
     "PinReissued": "Cấp lại mã tra cứu",
 }
 TIMELINESS_STYLE = {"early": "green", "on_time": "cyan", "late": "red"}
+NARROW = 120  # columns: below, a slip row stacks its action, giver → receiver and note
 
 
 def progress(console: Console) -> Progress:
@@ -128,9 +129,17 @@ def file_slip(
         escape(person.id_number),
     )
     console.print(head)
+    narrow = console.width < NARROW
     slip = Table(title="Phiếu kiểm soát quá trình giải quyết hồ sơ (process control slip)")
-    for col in ("#", "Time", "Action", "Giver → receiver", "Note", "Actor", "vs due", "Chain"):
-        slip.add_column(col)
+    slip.add_column("#", no_wrap=True, justify="right")
+    slip.add_column("Time", min_width=10)  # the day whole; the hour under it when narrow
+    middle = ["Action, giver → receiver, note"]
+    if not narrow:
+        middle = ["Action", "Giver → receiver", "Note"]
+    for col in middle:
+        slip.add_column(col, overflow="fold")
+    for col in ("Actor", "vs due", "Chain"):  # names and hashes whole: they are looked up
+        slip.add_column(col, no_wrap=True)
     due = f.received_at
     for env in verified.envelopes:
         at = env.occurred_at
@@ -140,12 +149,14 @@ def file_slip(
             due = datetime.fromisoformat(env.payload["new_due_at"].replace("Z", "+00:00"))
         status = classify(cal, at, due).value
         moves, note = (escape(text) for text in _detail(env.type, env.payload, secret_of))
+        action = escape(ACTIONS_VI.get(env.type, env.type))
+        what = (["\n".join(x for x in (action, moves, note) if x)] if narrow
+                else [action, moves, note])  # fmt: skip
+        when = local(at)
         slip.add_row(
             str(env.version),
-            local(at),
-            escape(ACTIONS_VI.get(env.type, env.type)),
-            moves,
-            note,
+            when.replace(" ", "\n") if narrow else when,
+            *what,
             escape(env.actor),
             f"[{TIMELINESS_STYLE[status]}]{status}[/]",
             env.hash()[:10],
@@ -189,8 +200,9 @@ def audit_result(console: Console, errors: Console, report: FullAuditReport) -> 
 
 def key_table(console: Console, registry: KeyRegistry) -> None:
     table = Table(title="Key registry")
-    for col in ("Key id", "Holder", "Role", "Unit", "Valid from", "Revoked"):
-        table.add_column(col)
+    table.add_column("Key id", no_wrap=True)  # whole: `hoso keys revoke` takes it
+    for col in ("Holder", "Role", "Unit", "Valid from", "Revoked"):
+        table.add_column(col, overflow="fold")
     for r in sorted(registry.keys.values(), key=lambda r: (r.unit, r.holder)):
         revoked = local(r.revoked_at) + f" ({r.revoke_reason})" if r.revoked_at else ""
         table.add_row(

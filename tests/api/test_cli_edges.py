@@ -10,6 +10,7 @@ import shlex
 import shutil
 import sys
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,51 @@ def test_the_last_line_of_defence_names_no_class(
     code, out, error = run_in_process(("init", "--data", str(tmp_path / "x")), monkeypatch, capsys)
     assert_one_sentence(code, out, error, ("init",))
     assert "please report it" in error and "no attribute 'code'" in error
+
+
+# ------------------------------------------------------------------ 80 columns, read as a user
+
+
+def test_at_80_columns_nothing_is_cut(demo80: tuple[Path, str, str], tmp_path: Path) -> None:
+    """Dates, actors, key ids and hashes whole in the slip, the key registry, a bundle's
+    timeline and the token list: Rich cuts a cell with '…', and none may be."""
+    data = str(demo80[0])
+    key = hoso("log", "key", "--data", data).stdout.strip()
+    bundle = hoso("bundle", SAMPLE, "--data", data)
+    (tmp_path / "f.json").write_text(bundle.stdout)
+    for args in [
+        ("file", "show", SAMPLE, "--data", data),
+        ("keys", "list", "--data", data),
+        ("token", "list", "--data", data),
+        ("verify", str(tmp_path / "f.json"), "--log-key", key),
+        ("queue", "PBADINH", "--data", data),
+        ("inspect", "--data", data),
+    ]:
+        shown = hoso(*args, columns=80)
+        assert shown.returncode == 0, (args, shown.stderr)
+        assert "…" not in shown.stdout, (args, shown.stdout)
+        assert max(len(x) for x in shown.stdout.splitlines()) <= 80, args
+    slip = hoso("file", "show", SAMPLE, "--data", data, columns=80).stdout
+    rows = _rows(slip[slip.index("┏") :], key=0)
+    assert len(rows) >= 5
+    for row in rows:
+        assert re.fullmatch(r"\d+", row[0]) and re.fullmatch(r"2026-11-\d\d \d\d:\d\d", row[1])
+        assert re.fullmatch(r"[0-9a-f]{10}", row[-1]), row  # the chain hash, whole
+    registry = hoso("keys", "list", "--data", data, columns=80).stdout
+    assert len(re.findall(r"│ [0-9a-f]{16} │", registry)) > 20  # `keys revoke` takes them
+
+
+def test_command_lists_wrap_to_the_terminal() -> None:
+    """``hoso --help`` at 80 columns: a command's summary fills each line before the next
+    (Typer broke it where the docstring's source lines broke)."""
+    shown = hoso("--help", columns=80)
+    assert shown.returncode == 0, shown.stderr
+    panel = shown.stdout[shown.stdout.index("Commands") :].splitlines()[1:]
+    lines = [x[1:-1] for x in panel if x.startswith("│")]
+    start = len(lines[0]) - len(lines[0][1:].lstrip().split(" ", 1)[1].lstrip()) - 1
+    width = len(lines[0]) - start - 1
+    for above, below in pairwise(lines):
+        if below[:start].strip():
+            continue  # the next command
+        room = width - len(above[start:].rstrip())
+        assert len(below[start:].split()[0]) + 1 > room, (above, below)
