@@ -71,7 +71,12 @@ def keys_revoke(
     with opened(data, db) as (settings, ledger):
         registry = ledger.registry()
         matches = [k for k in registry.keys if k.startswith(key_id)]
-        if len(matches) != 1:
+        if not matches:
+            raise CliError(
+                f"no key id starts with {key_id!r}: `hoso keys list` shows them (a key id, not "
+                "its holder's name)"
+            )
+        if len(matches) > 1:
             raise CliError(f"key id {key_id!r} matches {len(matches)} keys; give more of it")
         admin = KeyDirectory(settings.keys_dir).signer(by)
         at = now()

@@ -281,6 +281,10 @@ def test_every_bad_input_is_one_sentence(
     data = str(demo80[0])
     for args in ON_THE_DEMO:
         assert_one_sentence(*run_in_process((*args, "--data", data), monkeypatch, capsys), args)
+    _code, _out, said = run_in_process(
+        ("keys", "revoke", "quay01", "--reason", "lost", "--data", data), monkeypatch, capsys
+    )
+    assert "no key id starts with 'quay01'" in said  # not "matches 0 keys; give more of it"
     missing = str(tmp_path / "missing")
     for args in NO_LEDGER:
         assert_one_sentence(*run_in_process((*args, "--data", missing), monkeypatch, capsys), args)
