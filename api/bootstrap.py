@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib.metadata import version
@@ -16,14 +17,15 @@ from ledger.chain.service import Ledger
 from ledger.errors import ConfigurationError
 from ledger.log import jobs
 from ledger.log.storage import MerkleLog, StoredCheckpoint
-from ledger.store.events import EventStore, open_store
+from ledger.store.events import EventStore, open_store, parse_postgres_url
 from ledger.store.existing import open_existing_store
 from ledger.store.group_commit import GroupCommit
 from ledger.store.pins import PEPPER_BYTES, new_pepper, pepper_id
 from ledger.store.side_tables import Meta
 from projections.engine.runtime import ProjectionHost
 from signing import KeyDirectory, load_private_key_pem
-from signing.note import NoteSigner, NoteVerifier
+from signing.errors import NoteError
+from signing.note import NoteSigner, NoteVerifier, validate_key_name
 
 AUTHORITY = "authority"
 LOG_KEY = "log"
@@ -200,9 +202,30 @@ def init_data_dir(
     """Create the data directory: authority and log keys, the configuration, the key registry,
     and the working calendar of the year of ``at`` and the years either side, signed by the
     authority (a proposal of the pinned ``holidays`` package; ``hoso calendar publish`` amends
-    it and publishes later years)."""
+    it and publishes later years).
+
+    Nothing is half-written: the origin and the database URL are checked before anything is,
+    and a directory this call made is removed again if it fails."""
     if (data_dir / CONFIG_NAME).exists():
         raise ConfigurationError(f"{data_dir} already holds a ledger ({CONFIG_NAME} exists)")
+    try:
+        validate_key_name(origin)
+    except NoteError as e:
+        raise ConfigurationError(f"the origin {origin!r} cannot name the log: {e}") from e
+    if db is not None:
+        parse_postgres_url(db)
+    made = not data_dir.exists()
+    try:
+        return _init_data_dir(data_dir, origin=origin, db=db, at=at, seed=seed)
+    except BaseException:
+        if made:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        raise
+
+
+def _init_data_dir(
+    data_dir: Path, *, origin: str, db: str | None, at: datetime, seed: bytes | None
+) -> Settings:
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)  # the ledger, the applicants' keys, the signing keys: owner only
     keys = KeyDirectory(data_dir / "keys")

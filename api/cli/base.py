@@ -4,7 +4,8 @@ ledger opened for one command. The one-line failure (``CliError``) and the exit 
 
 from __future__ import annotations
 
-import os
+import inspect
+import shlex
 import shutil
 import sys
 from collections.abc import Iterator
@@ -44,13 +45,35 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def command() -> str:
-    """``hoso`` as this user can type it again: the path they ran (``.venv/bin/hoso``, as the
-    README installs it) unless ``hoso`` on their PATH is that very program."""
-    ran = sys.argv[0] if sys.argv else ""
-    if os.path.basename(ran) != "hoso":
+def program() -> str:
+    """The command that runs ``hoso`` again for this user, to print in hints (``program_name``
+    of this process)."""
+    return program_name(sys.argv[0], shutil.which("hoso"), sys.executable)
+
+
+def program_name(argv0: str, on_path: str | None, executable: str) -> str:
+    """``hoso`` when that is what the shell finds on PATH (``on_path``), else the path this
+    program was started as (``.venv/bin/hoso``, as the README installs it); started as
+    ``python -m api.main`` (``argv0`` not a ``hoso``), the entry point installed beside
+    ``executable``, else ``python -m api.main`` itself. Quoted for a POSIX shell."""
+    started = Path(argv0)
+    if not (started.name == "hoso" and started.is_file()):
+        started = Path(executable).parent / "hoso"  # the venv's bin, not the resolved python
+        if not started.is_file():
+            return f"{shlex.quote(executable)} -m api.main"
+    if on_path is not None and Path(on_path).resolve() == started.resolve():
         return "hoso"
-    found = shutil.which("hoso")
-    if found is not None and os.path.realpath(found) == os.path.realpath(ran):
-        return "hoso"
-    return ran
+    return shlex.quote(str(started))
+
+
+def one_line_summaries(app: typer.Typer) -> None:
+    """Each command's summary in a list of commands (``hoso --help``) is its docstring's first
+    paragraph as one line, wrapped to the terminal, not broken where the source is: Typer
+    keeps single line breaks there in its rich mode (it joins them on the command's own page)."""
+    for command in app.registered_commands:
+        doc = command.help or (command.callback.__doc__ if command.callback else None)
+        if doc and command.short_help is None:
+            command.short_help = " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            one_line_summaries(group.typer_instance)

@@ -148,8 +148,10 @@ def show_report(report: BundleReport) -> None:
             title=f"Hồ sơ {escape(report.file)}: history proven at checkpoint "
             f"{report.checkpoint_size}"
         )
-        for col in ("#", "Time (Hà Nội)", "Action", "Actor", "Role", "Leaf", "Key"):
-            table.add_column(col)
+        for col in ("#", "Time (Hà Nội)", "Action", "Actor", "Role"):
+            table.add_column(col, overflow="fold")
+        for col in ("Leaf", "Key"):  # whole: they are looked up
+            table.add_column(col, no_wrap=True)
         for row in report.timeline:
             table.add_row(
                 str(row.version),

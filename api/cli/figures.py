@@ -27,10 +27,11 @@ from projections.errors import PeriodError
 from projections.models.rows import FileRow
 from projections.queries.figures import Figures, render_days, render_ratio
 from projections.queries.periods import PeriodKind, parse_period, period_containing
-from projections.queries.queues import QueueEntry, format_working_time, queue
+from projections.queries.queues import QueueEntry, queue
 from projections.queries.reads import file_rows
 
 out = Console()
+NARROW = 110  # columns: below, the queue stacks a file's procedure, state and holder
 
 
 def queue_view(
@@ -40,68 +41,53 @@ def queue_view(
     data: DataOpt = DEFAULT_DATA,
     db: DbOpt = None,
 ) -> None:
-    """The files a unit, department or officer holds now, by appointment; overdue in red."""
+    """The files a unit, department or officer holds now, by appointment: the time left, or how
+    late in office time ("overdue 2 h 15 min")."""
     now = datetime.now(UTC)
     with fresh(data, db) as (_settings, ledger, _host):
         rows = file_rows(ledger.store, "closed_at IS NULL")
+        calendar = ledger.read_calendar()
         q = queue(
-            rows,
-            now=now,
-            calendar=ledger.read_calendar(),
-            unit=unit,
-            department=department,
-            officer=officer,
+            rows, now=now, calendar=calendar, unit=unit, department=department, officer=officer
         )
+    day = calendar.office_hours.minutes_per_day
     title = (
         f"Work queue of {escape(unit)}: {len(q.entries)} files ({q.overdue} overdue, "
         f"{q.due_within_a_day} due within a working day)"
     )
-    out.print(_queue_table(title, q.entries, timed=True))
+    out.print(_queue_table(title, q.entries, day))
     if q.awaiting_supplement:
         waiting = "Waiting for the citizen's papers (the clock is stopped)"
-        out.print(_queue_table(waiting, q.awaiting_supplement, timed=False))
+        out.print(_queue_table(waiting, q.awaiting_supplement, day))
 
 
-def _queue_table(title: str, entries: Sequence[QueueEntry], *, timed: bool) -> Table:
-    """The file code whole on one line at any width; below 160 columns the procedure, state,
-    holder and times share fewer columns, so nothing is cut to a few letters."""
-    wide = out.width >= 160
+def _queue_table(title: str, entries: Sequence[QueueEntry], minutes_per_day: int) -> Table:
+    """One row a file: its code whole whatever the width (the key to everything else), the
+    other columns folded, the holder under the procedure in a narrow terminal; the time left
+    in words ("overdue 2 h 15 min"), coloured too."""
+    narrow = out.width < NARROW
     table = Table(title=title)
-    width = max((len(e.code) for e in entries), default=len("File"))
-    table.add_column("File", no_wrap=True, min_width=width, overflow="ignore")
-    if wide:
-        for col in ("Procedure", "State", "Holder", "Since", "Appointment"):
-            table.add_column(col, overflow="fold")
-    else:
-        table.add_column("Procedure / holder", ratio=3, overflow="fold")
-        table.add_column("Appointment", ratio=2, overflow="fold")
-    if timed:
-        table.add_column("Time left", ratio=2, overflow="fold")
+    code_width = max((len(e.code) for e in entries), default=4)
+    table.add_column("File", no_wrap=True, min_width=code_width)
+    middle = ("Procedure, state, holder",) if narrow else ("Procedure, state", "Holder, since")
+    for col in (*middle, "Appointment", "Left" if narrow else "Left (office time)"):
+        table.add_column(col, overflow="fold")
     for e in entries:
-        cells = [escape(e.code)]
-        if wide:
-            cells += [escape(e.procedure), e.state, escape(e.holder), local(e.since),
-                      local(e.appointment)]  # fmt: skip
-        else:
-            cells += [
-                f"{escape(e.procedure)} ({e.state})\n{escape(e.holder)}",
-                local(e.appointment),
-            ]
-        if timed:
-            style = "red" if e.overdue else "yellow" if e.due_within_a_day else ""
-            left = _left(e)
-            cells.append(f"[{style}]{left}[/]" if style else left)
-        table.add_row(*cells)
+        style = "red" if e.overdue else "yellow" if e.due_within_a_day else ""
+        left = escape(e.time_left(minutes_per_day))
+        appointment = local(e.appointment)
+        if narrow:  # the day over the hour, "overdue" over the amount
+            left = left.replace("overdue ", "overdue\n")
+            appointment = appointment.replace(" ", "\n")
+        what = f"{escape(e.procedure)}\n{escape(e.state.replace('_', ' '))}"
+        held = f"{escape(e.holder)}\nsince {local(e.since)}"
+        table.add_row(
+            escape(e.code),
+            *((f"{what}\n{held}",) if narrow else (what, held)),
+            appointment,
+            f"[{style}]{left}[/]" if style else left,
+        )
     return table
-
-
-def _left(e: QueueEntry) -> str:
-    """Time to the appointment in words, readable without colour (a pipe, a printout)."""
-    if e.overdue:
-        late = abs(e.minutes_left or 0)
-        return f"OVERDUE by {format_working_time(late)}" if late else "OVERDUE"
-    left = format_working_time(e.minutes_left)
-    return f"{left} (due within a day)" if e.due_within_a_day else left
 
 
 def _figures_table(f: Figures, title: str) -> Table:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from api.cli import render
 from api.cli.base import DataOpt, DbOpt, now, opened, out
@@ -44,7 +45,9 @@ def file_reissue_pin(
     with opened(data, db) as (settings, ledger):
         signer = KeyDirectory(settings.keys_dir).signer(actor)
         pin, _stored = ledger.reissue_pin(code, signer=signer, actor=actor, at=now())
-    out.print(f"New PIN for {code}: [bold]{pin}[/] (shown once; the old PIN no longer works)")
+    out.print(
+        f"New PIN for {escape(code)}: [bold]{pin}[/] (shown once; the old PIN no longer works)"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from api.bootstrap import AUTHORITY
 from api.cli import render
@@ -52,7 +53,10 @@ def keys_add(
             valid_from=at,
             at=at,
         )
-    out.print(f"Registered key {kid} for {holder} ({role.value}, unit {unit}), signed by {by}")
+    out.print(
+        f"Registered key {kid} for {escape(holder)} ({role.value}, unit {escape(unit)}), "
+        f"signed by {escape(by)}"
+    )
 
 
 @keys_app.command("revoke")
@@ -67,14 +71,19 @@ def keys_revoke(
     with opened(data, db) as (settings, ledger):
         registry = ledger.registry()
         matches = [k for k in registry.keys if k.startswith(key_id)]
-        if len(matches) != 1:
+        if not matches:
+            raise CliError(
+                f"no key id starts with {key_id!r}: `hoso keys list` shows them (a key id, not "
+                "its holder's name)"
+            )
+        if len(matches) > 1:
             raise CliError(f"key id {key_id!r} matches {len(matches)} keys; give more of it")
         admin = KeyDirectory(settings.keys_dir).signer(by)
         at = now()
         ledger.revoke_key(
             signer=admin, actor=by, kid=matches[0], effective_at=at, reason=reason, at=at
         )
-    out.print(f"Revoked key {matches[0]} from {local_now()}: {reason}")
+    out.print(f"Revoked key {matches[0]} from {local_now()}: {escape(reason)}")
 
 
 def local_now() -> str:

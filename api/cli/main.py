@@ -22,13 +22,13 @@ from api.cli import render
 from api.cli import tokens as cli_tokens
 from api.cli import views as cli_views
 from api.cli import witness as cli_witness
-from api.cli.base import DataOpt, DbOpt, command, err, now, opened, out
+from api.cli.base import DataOpt, DbOpt, err, now, one_line_summaries, opened, out, program
 from api.errors import EXIT_FAILED, EXIT_USAGE, CliError, answer_for
 from api.settings import CONFIG_NAME, DEFAULT_DATA
 from domain.calendar import VN_TZ, WorkingCalendar, vietnam_calendar
+from domain.working_year import FIRST_YEAR as FIRST_CALENDAR_YEAR
 from ledger.audit.full import full_audit_report
 from ledger.audit.rules import RuleSettings
-from ledger.chain.personal import ERASED
 from signing import KeyDirectory, KeyFileSigner
 
 app = typer.Typer(help="hoso: the signed ledger of administrative files.", no_args_is_help=True)
@@ -44,8 +44,8 @@ def init(
 ) -> None:
     """Create a data directory: the authority key, the configuration, the key registry."""
     settings = init_data_dir(data, origin=origin, db=db, at=now())
-    out.print(f"Initialised ledger [bold]{settings.origin}[/] in {data}")
-    out.print(f"Authority key: {data / 'keys' / 'authority.pem'} (keep it offline)")
+    out.print(f"Initialised ledger [bold]{escape(settings.origin)}[/] in {escape(str(data))}")
+    out.print(f"Authority key: {escape(str(data / 'keys' / 'authority.pem'))} (keep it offline)")
 
 
 @app.command()
@@ -64,13 +64,7 @@ def demo(
     if (data / CONFIG_NAME).exists():
         raise CliError(f"{data} already holds a ledger: give `--data` a new directory")
     cal_probe = load_calendar()
-    try:
-        first = date.fromisoformat(start) if start else first_day(cal_probe, days)
-    except ValueError as e:
-        raise CliError(f"--start takes a day as YYYY-MM-DD, not {start!r}") from e
-    day_list = [first if cal_probe.is_working_day(first) else cal_probe.next_working_day(first)]
-    while len(day_list) < days:
-        day_list.append(cal_probe.next_working_day(day_list[-1]))
+    day_list = demo_days(cal_probe, start, days)
     t0 = cal_probe.opening(day_list[0]) - timedelta(days=1)
     authority_seed = hashlib.sha256(f"hoso-demo:{seed}:authority".encode()).digest()
     init_data_dir(data, origin="demo.hoso.vn/phuong-ba-dinh", db=db, at=t0, seed=authority_seed)
@@ -109,21 +103,20 @@ def demo(
             now=until,
             calendar=ledger.read_calendar(),
         )
-        render.demo_summary(out, summary, days=day_list, elapsed=elapsed, stats=stats, data=data)
+        render.demo_summary(out, summary, days=day_list, elapsed=elapsed, stats=stats)
         out.print(render.score_table(card, f"Decision 766 score card, {card.figures.period.label}"))
         if checkpoint is not None:
-            out.print(
-                f"Merkle log: {checkpoint.size} leaves, signed checkpoint of size "
-                f"{checkpoint.size}; its verifier key (for `{command()} verify --log-key`):"
-            )
-            out.print(settings.log_vkey, soft_wrap=True, highlight=False)  # one line to copy
+            out.print(f"Merkle log: {checkpoint.size} leaves, a checkpoint of that size signed.")
         credentials = data / cli_tokens.CREDENTIALS_NAME
-        cli_tokens.write_demo_credentials(
-            settings, ledger, stats.samples if stats else [], credentials, keys_at=until
-        )
-        out.print(
-            f"API tokens (officer, leader, unit admin, integration, inspector), sample codes "
-            f"and PINs: {credentials} (mode 0600)"
+        samples = stats.samples if stats else []
+        cli_tokens.write_demo_credentials(settings, ledger, samples, credentials, keys_at=until)
+        render.demo_ending(
+            out,
+            program=program(),
+            data=data,
+            sample=samples[0].code if samples else None,
+            log_vkey=settings.log_vkey,
+            credentials=credentials,
         )
 
 
@@ -141,6 +134,39 @@ class SeededKeys(KeyDirectory):
 
 def load_calendar() -> WorkingCalendar:
     return vietnam_calendar()
+
+
+def demo_days(cal: WorkingCalendar, start: str | None, days: int) -> list[date]:
+    """The demo's working days: ``days`` of them from ``start`` (default: ending yesterday),
+    all over before now and in years the working calendar covers (checked before anything
+    is written)."""
+    if start is None:
+        first = first_day(cal, days)
+    else:
+        try:
+            first = date.fromisoformat(start)
+        except ValueError as e:
+            raise typer.BadParameter(
+                f"{start!r} is not a date (YYYY-MM-DD)", param_hint="--start"
+            ) from e
+        if first.year <= FIRST_CALENDAR_YEAR:  # the year before the demo is published too
+            raise typer.BadParameter(
+                f"{first} is before {FIRST_CALENDAR_YEAR + 1} (the working calendars begin in "
+                f"{FIRST_CALENDAR_YEAR})",
+                param_hint="--start",
+            )
+        if first > datetime.now(VN_TZ).date():
+            raise typer.BadParameter(f"{first} is still to come", param_hint="--start")
+    found = [first if cal.is_working_day(first) else cal.next_working_day(first)]
+    while len(found) < days:
+        found.append(cal.next_working_day(found[-1]))
+    if cal.closing(found[-1]) > datetime.now(UTC):
+        raise CliError(
+            f"{days} working day{'s' if days > 1 else ''} from {first} end on {found[-1]}, "
+            "which is not over yet: "
+            "the demo only writes the past; give an earlier --start or fewer --days"
+        )
+    return found
 
 
 def first_day(cal: WorkingCalendar, days: int) -> date:
@@ -227,7 +253,7 @@ def forget(applicant: str, data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> No
         ledger.forget(applicant)
     out.print(
         f"Applicant {escape(applicant)} forgotten: their key is destroyed, their personal fields "
-        f"now read {escape(ERASED)}; every event, signature and chain link is unchanged."
+        f"now read {escape('[erased]')}; every event, signature and chain link is unchanged."
     )
 
 
@@ -248,6 +274,7 @@ cli_tokens.register(app)
 
 def main() -> None:
     """Entry point: run the app, turn every known failure into one line and an exit code."""
+    one_line_summaries(app)  # every command is registered by now, the servers' too
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
@@ -268,14 +295,16 @@ def main() -> None:
             sys.exit(EXIT_FAILED)
         message = getattr(e, "format_message", None)
         if callable(message) and hasattr(e, "exit_code"):  # click's usage errors (vendored)
-            err.print(f"[red]error:[/] {_one_line(str(message()))}", highlight=False)
+            said = str(message()).replace("Value error, ", "")  # a validator's, as pydantic says
+            err.print(f"[red]error:[/] {_one_line(said)}", highlight=False)
             sys.exit(EXIT_USAGE)
-        said = _one_line(str(e)) or "no detail"
-        err.print(
-            f"[red]error:[/] hoso met something it did not expect ({said}); nothing more was "
-            "done. Please report it with the command you ran.",
-            highlight=False,
-        )
+        if isinstance(e, OSError) and e.strerror:  # a path that cannot be made, read, written
+            where = f"{e.filename}: " if e.filename is not None else ""
+            err.print(f"[red]error:[/] {_one_line(where + e.strerror)}", highlight=False)
+            sys.exit(EXIT_FAILED)
+        # a sentence, never a class name: what went wrong is the message (a bug to report)
+        said = _one_line(str(e)) or "no message"
+        err.print(f"[red]error:[/] an unexpected failure (please report it): {said}")
         sys.exit(EXIT_FAILED)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from api.cli.base import command
 from domain.calendar import VN_TZ, WorkingCalendar
 from domain.deadlines import classify
 from domain.procedures import CATALOGUE
@@ -51,6 +51,7 @@ ACTIONS_VI = {
     "PinReissued": "Cấp lại mã tra cứu",
 }
 TIMELINESS_STYLE = {"early": "green", "on_time": "cyan", "late": "red"}
+NARROW = 120  # columns: below, a slip row stacks its action, giver → receiver and note
 
 
 def progress(console: Console) -> Progress:
@@ -112,7 +113,7 @@ def file_slip(
     f = verified.file
     proc = CATALOGUE.get(f.procedure)
     title = proc.name_vi if proc else f.procedure
-    console.print(f"[bold]Hồ sơ {f.id}[/] — {title}")
+    console.print(f"[bold]Hồ sơ {escape(f.id)}[/] — {escape(title)}")
     head = Table.grid(padding=(0, 2))
     head.add_row("State", f.state.value, "Channel", f.channel)
     head.add_row("Received", local(f.received_at), "Statutory time", f.statutory.describe_en())
@@ -128,9 +129,17 @@ def file_slip(
         escape(person.id_number),
     )
     console.print(head)
+    narrow = console.width < NARROW
     slip = Table(title="Phiếu kiểm soát quá trình giải quyết hồ sơ (process control slip)")
-    for col in ("#", "Time", "Action", "Giver → receiver", "Note", "Actor", "vs due", "Chain"):
-        slip.add_column(col)
+    slip.add_column("#", no_wrap=True, justify="right")
+    slip.add_column("Time", min_width=10)  # the day whole; the hour under it when narrow
+    middle = ["Action, giver → receiver, note"]
+    if not narrow:
+        middle = ["Action", "Giver → receiver", "Note"]
+    for col in middle:
+        slip.add_column(col, overflow="fold")
+    for col in ("Actor", "vs due", "Chain"):  # names and hashes whole: they are looked up
+        slip.add_column(col, no_wrap=True)
     due = f.received_at
     for env in verified.envelopes:
         at = env.occurred_at
@@ -140,13 +149,15 @@ def file_slip(
             due = datetime.fromisoformat(env.payload["new_due_at"].replace("Z", "+00:00"))
         status = classify(cal, at, due).value
         moves, note = (escape(text) for text in _detail(env.type, env.payload, secret_of))
+        action = escape(ACTIONS_VI.get(env.type, env.type))
+        what = (["\n".join(x for x in (action, moves, note) if x)] if narrow
+                else [action, moves, note])  # fmt: skip
+        when = local(at)
         slip.add_row(
             str(env.version),
-            local(at),
-            ACTIONS_VI.get(env.type, env.type),
-            moves,
-            note,
-            env.actor,
+            when.replace(" ", "\n") if narrow else when,
+            *what,
+            escape(env.actor),
             f"[{TIMELINESS_STYLE[status]}]{status}[/]",
             env.hash()[:10],
         )
@@ -189,11 +200,19 @@ def audit_result(console: Console, errors: Console, report: FullAuditReport) -> 
 
 def key_table(console: Console, registry: KeyRegistry) -> None:
     table = Table(title="Key registry")
-    for col in ("Key id", "Holder", "Role", "Unit", "Valid from", "Revoked"):
-        table.add_column(col)
+    table.add_column("Key id", no_wrap=True)  # whole: `hoso keys revoke` takes it
+    for col in ("Holder", "Role", "Unit", "Valid from", "Revoked"):
+        table.add_column(col, overflow="fold")
     for r in sorted(registry.keys.values(), key=lambda r: (r.unit, r.holder)):
         revoked = local(r.revoked_at) + f" ({r.revoke_reason})" if r.revoked_at else ""
-        table.add_row(r.key_id[:16], r.holder, r.role.value, r.unit, local(r.valid_from), revoked)
+        table.add_row(
+            r.key_id[:16],
+            escape(r.holder),
+            r.role.value,
+            escape(r.unit),
+            local(r.valid_from),
+            escape(revoked),
+        )
     console.print(table)
 
 
@@ -204,7 +223,6 @@ def demo_summary(
     days: list[date],
     elapsed: float,
     stats: Any,
-    data: Path,
 ) -> None:
     console.print()
     console.print(
@@ -249,10 +267,42 @@ def demo_summary(
     if stats is not None and stats.samples:
         console.print("Sample receipts (code / PIN):")
         for r in stats.samples:
-            console.print(f"  {r.code}  PIN {r.pin}  applicant {r.applicant_ref}")
-        console.print(f"Try: {command()} file show {stats.samples[0].code} --data {data}",
-                      soft_wrap=True)  # fmt: skip
-    console.print(f"Then: {command()} audit --data {data}", soft_wrap=True)
+            console.print(f"  {escape(r.code)}  PIN {r.pin}  applicant {r.applicant_ref}")
+
+
+def copyable(console: Console, line: str) -> None:
+    """A line to copy (a key, a path, a command): printed as it is, never wrapped by us, so it
+    stays one line in a pipe and in a terminal's copy."""
+    console.print(escape(line), soft_wrap=True, highlight=False)
+
+
+def demo_ending(
+    console: Console,
+    *,
+    program: str,
+    data: Path,
+    sample: str | None,
+    log_vkey: str | None,
+    credentials: Path,
+) -> None:
+    """The demo's last lines: the log's verifier key and the credentials file, each on a line of
+    its own, and the commands to run next as this user can run them (``program``)."""
+    if log_vkey:
+        console.print(
+            f"The log's verifier key (for `verify --log-key`; `{escape(program)} log key` "
+            "prints it again):"
+        )
+        copyable(console, log_vkey)
+    console.print(
+        "API tokens (officer, leader, unit admin, integration, inspector), sample codes and "
+        "PINs (mode 0600):"
+    )
+    copyable(console, f"  {credentials}")
+    console.print("Next: a file's process control slip, then re-verify the whole ledger:")
+    at = shlex.quote(str(data))
+    if sample is not None:
+        copyable(console, f"  {program} file show {shlex.quote(sample)} --data {at}")
+    copyable(console, f"  {program} audit --data {at}")
 
 
 def score_table(card: ScoreCard, title: str) -> Table:

@@ -123,16 +123,16 @@ def token_list(data: DataOpt = DEFAULT_DATA, db: DbOpt = None) -> None:
         ledger.store.close()
     table = Table(title="API tokens")
     table.add_column("Token id", no_wrap=True, min_width=16)  # never cut: `revoke` needs it
-    for col in ("Actor", "Role", "Unit(s)"):
+    table.add_column("Actor", overflow="fold")
+    table.add_column("Role", no_wrap=True)  # a word of its own, "unit_admin"
+    for col in ("Unit(s)", "Created", "Revoked"):  # the times wrap between day and hour
         table.add_column(col, overflow="fold")
-    for col in ("Created", "Revoked"):
-        table.add_column(col, no_wrap=True)
     for r in rows:
         table.add_row(
             r.token_id,
             escape(r.actor),
             r.role,
-            ", ".join(orjson.loads(r.units)),
+            escape(", ".join(orjson.loads(r.units))),
             local(parse_instant(r.created_at)),
             local(parse_instant(r.revoked_at)) if r.revoked_at else "",
         )

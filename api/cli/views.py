@@ -21,13 +21,15 @@ from api.cli import render
 from api.cli.render import ACTIONS_VI, local
 from api.settings import DEFAULT_DATA, Settings, load_settings
 from domain.calendar import VN_TZ
+from domain.working_year import FIRST_YEAR, LAST_YEAR
 from ledger.chain.service import Ledger
+from ledger.encoding.codec import EVENT_TYPES
 from ledger.errors import NotFound
 from projections.engine.runtime import ProjectionHost
 from projections.engine.verify import ProjectionCheck, verify_projections
 from projections.models.handlers import NAMES
 from projections.queries.citizen import citizen_status
-from projections.queries.reads import actions, workload
+from projections.queries.reads import actions, count_actions, workload
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -268,6 +270,8 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
         d = date.fromisoformat(text)
     except ValueError as e:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from e
+    if not FIRST_YEAR <= d.year <= LAST_YEAR:  # no event lies outside them
+        raise typer.BadParameter(f"{text} is outside the years {FIRST_YEAR} to {LAST_YEAR}")
     if end:
         d += timedelta(days=1)
     return datetime.combine(d, dtime(0), tzinfo=VN_TZ).astimezone(UTC)
@@ -276,43 +280,51 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
 def inspect(
     actor: Annotated[str | None, typer.Option(help="Only this actor.")] = None,
     unit: Annotated[str | None, typer.Option(help="Only this unit.")] = None,
-    action: Annotated[str | None, typer.Option("--type", help="Only this event type.")] = None,
+    action: Annotated[
+        str | None,
+        typer.Option("--type", help="Only this event type (FileReceived, FileHandedOff, ...)."),
+    ] = None,
     start: Annotated[str | None, typer.Option("--from", help="From this day (YYYY-MM-DD).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="To this day, inclusive.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+    limit: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Show at most this many, in log order.")
+    ] = 200,
     data: DataOpt = DEFAULT_DATA,
     db: DbOpt = None,
 ) -> None:
     """The inspector's index: every action, each with its file, version and log leaf."""
-    with fresh(data, db) as (_settings, ledger, _host):
-        rows = actions(
-            ledger.store,
-            actor=actor,
-            unit=unit,
-            type_=action,
-            start=_day(start),
-            end=_day(end, end=True),
-            limit=limit + 1,  # one more: whether the list was cut
+    if action is not None and action not in EVENT_TYPES:
+        raise typer.BadParameter(
+            f"no event type {action!r}; the types: {', '.join(sorted(EVENT_TYPES))}",
+            param_hint="--type",
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    table = Table(title=f"Actions ({len(rows)}{' shown: more match' if more else ''})")
-    for col in ("Time", "Actor", "Action", "File", "v", "Leaf"):
-        table.add_column(col)
+    chosen = {"actor": actor, "unit": unit, "type_": action}
+    since, until = _day(start), _day(end, end=True)
+    with fresh(data, db) as (_settings, ledger, _host):
+        rows = actions(ledger.store, **chosen, start=since, end=until, limit=limit)
+        total = count_actions(ledger.store, **chosen, start=since, end=until)
+    shown = f"the first {len(rows):,} of {total:,}" if total > len(rows) else f"{total:,}"
+    table = Table(title=f"Actions ({shown})")
+    for col in ("Time", "Actor", "Action"):
+        table.add_column(col, overflow="fold")
+    code_width = max((len(r.code) for r in rows), default=4)
+    table.add_column("File", no_wrap=True, min_width=code_width)
+    for col in ("v", "Leaf"):
+        table.add_column(col, no_wrap=True, justify="right")
     for r in rows:
         table.add_row(
             local(r.occurred_at),
             escape(r.actor),
-            ACTIONS_VI.get(r.type, r.type),
+            escape(ACTIONS_VI.get(r.type, r.type)),
             escape(r.code),
             str(r.version),
             "—" if r.leaf_index is None else str(r.leaf_index),
         )
     out.print(table)
-    if more:
+    if total > len(rows):
         out.print(
-            f"Showing the first {limit} actions; more match. Narrow them with --actor, --unit, "
-            "--type, --from and --to, or raise --limit."
+            f"Showing the first {len(rows):,} of {total:,} actions, in log order: narrow with "
+            "--actor, --unit, --type, --from and --to, or raise --limit."
         )
 
 

@@ -208,7 +208,10 @@ class PostgresTarget:
 
 def parse_postgres_url(url: str) -> PostgresTarget:
     """``postgresql://user[:password]@host[:port]/dbname[?schema=name]``."""
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+    except ValueError as e:  # "Invalid IPv6 URL"
+        raise ConfigurationError(f"database URL {url!r} is not a URL: {e}") from e
     if parsed.scheme not in ("postgresql", "postgres"):
         raise ConfigurationError(f"database URL {url!r} is not postgresql://...")
     schema = parse_qs(parsed.query).get("schema", ["public"])[0]

@@ -96,6 +96,17 @@ def action_rows(
     return sql.rows(store, statement, (*params, limit))
 
 
+def action_count(
+    store: EventStore, filters: Sequence[tuple[str, str]], params: Sequence[Any]
+) -> int:
+    """How many rows ``action_rows`` finds with no limit (the same ``filters``)."""
+    where = [f"{column} {op} ?" for column, op in filters]
+    statement = "SELECT COUNT(*) AS n FROM hoso_p_actions" + (  # noqa: S608
+        " WHERE " + " AND ".join(where) if where else ""
+    )
+    return int(sql.rows(store, statement, tuple(params))[0]["n"])
+
+
 def late_codes(store: EventStore, now: datetime) -> set[str]:
     """Files late at ``now``: judged late at their end, or open past their appointment (and not
     waiting for the citizen's papers)."""

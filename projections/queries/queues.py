@@ -40,6 +40,18 @@ class QueueEntry:
         who = self.holder_officer or "(inbox)"
         return f"{who} / {self.holder_department} / {self.holder_agency}"
 
+    def time_left(self, minutes_per_day: int = 480) -> str:
+        """The time left in words, readable without colour: ``"3 h 30 min"`` (office time to
+        the appointment), ``"overdue 2 d 5 h"`` (office time since it), ``"overdue"`` (passed,
+        but no office time since: after hours, a day off), ``"clock stopped"`` (waiting for
+        the citizen's papers)."""
+        if self.minutes_left is None:
+            return "clock stopped"
+        if not self.overdue:
+            return format_working_time(self.minutes_left, minutes_per_day)
+        late = abs(self.minutes_left)
+        return f"overdue {format_working_time(late, minutes_per_day)}" if late else "overdue"
+
 
 @dataclass(frozen=True)
 class Queue:

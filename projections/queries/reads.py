@@ -37,19 +37,9 @@ def actions(
     end: datetime | None = None,
     limit: int = 1000,
 ) -> list[ActionRow]:
-    """The inspector's index: every action, filtered, each pointing at its file and log leaf."""
-    filters: list[tuple[str, str]] = []
-    params: list[Any] = []
-    for column, value in (("actor", actor), ("unit", unit), ("type", type_)):
-        if value is not None:
-            filters.append((column, "="))
-            params.append(value)
-    if start is not None:
-        filters.append(("occurred_at", ">="))
-        params.append(format_instant(start))
-    if end is not None:
-        filters.append(("occurred_at", "<"))
-        params.append(format_instant(end))
+    """The inspector's index: every action, filtered, each pointing at its file and log leaf;
+    the first ``limit`` in log order (``count_actions`` says how many there are)."""
+    filters, params = _filters(actor, unit, type_, start, end)
     return [
         ActionRow(
             position=int(r["position"]),
@@ -63,6 +53,41 @@ def actions(
         )
         for r in storage.action_rows(store, filters, params, limit)
     ]
+
+
+def count_actions(
+    store: EventStore,
+    *,
+    actor: str | None = None,
+    unit: str | None = None,
+    type_: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> int:
+    """How many actions ``actions`` would list with no limit."""
+    return storage.action_count(store, *_filters(actor, unit, type_, start, end))
+
+
+def _filters(
+    actor: str | None,
+    unit: str | None,
+    type_: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> tuple[list[tuple[str, str]], list[Any]]:
+    filters: list[tuple[str, str]] = []
+    params: list[Any] = []
+    for column, value in (("actor", actor), ("unit", unit), ("type", type_)):
+        if value is not None:
+            filters.append((column, "="))
+            params.append(value)
+    if start is not None:
+        filters.append(("occurred_at", ">="))
+        params.append(format_instant(start))
+    if end is not None:
+        filters.append(("occurred_at", "<"))
+        params.append(format_instant(end))
+    return filters, params
 
 
 @dataclass(frozen=True)

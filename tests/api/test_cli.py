@@ -80,7 +80,9 @@ def test_forget_keeps_audit_green(demo_dir: Path, tmp_path: Path) -> None:
     shown = hoso("file", "show", code, "--data", str(copy))
     ref = re.search(r"\((ap-[0-9a-f]+)\)", shown.stdout)
     assert ref, shown.stdout
-    assert hoso("forget", ref.group(1), "--data", str(copy)).returncode == 0
+    forgot = hoso("forget", ref.group(1), "--data", str(copy))
+    assert forgot.returncode == 0, forgot.stderr
+    assert "personal fields now read [erased];" in forgot.stdout  # not swallowed as markup
     after = hoso("file", "show", code, "--data", str(copy))
     assert "[erased]" in after.stdout
     assert hoso("audit", "--data", str(copy)).returncode == 0
@@ -200,13 +202,14 @@ def test_keys_add_revoke_and_usage_errors(tmp_path: Path) -> None:
         "revoke",
         kid.group(1)[:12],
         "--reason",
-        "mất máy",
+        "mất máy [lost]",
         "--as",
         "quantri",
         "--data",
         data,
     )
     assert revoked.returncode == 0, revoked.stderr
+    assert revoked.stdout.rstrip().endswith(": mất máy [lost]")  # the reason as typed
     listed = hoso("keys", "list", "--data", data)
-    assert "mất máy" in listed.stdout
+    assert "mất máy [lost]" in listed.stdout
     assert hoso("audit", "--data", data).returncode == 0

@@ -21,7 +21,7 @@ from projections.engine.runtime import ProjectionHost
 from projections.errors import ProjectionFailed
 from projections.models.handlers import NAMES
 from projections.models.rows import row_from_file
-from projections.queries.reads import file_rows
+from projections.queries.reads import actions, count_actions, file_rows
 from tests.support.cast import ORIGIN, Cast, make_ledger
 from tests.support.postgres import PG_URL, require_postgres
 from tests.support.projections import host_for, pg_url_of, random_history, snapshot
@@ -78,6 +78,10 @@ def test_incremental_equals_rebuild_and_restarts_change_nothing(
             (row_from_file(ledger.load(c).file, ledger.calendar) for c in codes),
             key=lambda r: r.code,
         )
+        # the inspector's index says how many rows it has, as many as it lists (issue 18)
+        assert count_actions(store) == len(actions(store, limit=100_000)) > 0
+        mine = actions(store, actor="an", type_="FileReceived", limit=100_000)
+        assert count_actions(store, actor="an", type_="FileReceived") == len(mine)
         host = state["host"]
         assert isinstance(host, ProjectionHost)
         for name in NAMES:

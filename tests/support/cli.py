@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 HOSO = [sys.executable, "-c", "from api.main import main; main()"]
+INSTALLED = Path(sys.executable).parent / "hoso"  # the entry point pip installs (the README's)
 
 
-def hoso(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``hoso *args`` in a new process with a bare environment; its output as text."""
+def hoso(
+    *args: str,
+    columns: int = 200,
+    program: Sequence[str] = HOSO,
+    cwd: Path | None = None,
+    path: str = "/usr/bin:/bin",
+) -> subprocess.CompletedProcess[str]:
+    """Run ``hoso *args`` in a new process with a bare environment (a terminal ``columns``
+    wide, ``path`` as its PATH, started as ``program`` from ``cwd``); its output as text."""
     return subprocess.run(
-        [*HOSO, *args],
+        [*program, *args],
         capture_output=True,
         text=True,
         timeout=600,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(Path.home())},
+        cwd=cwd,
+        env={"PATH": path, "COLUMNS": str(columns), "HOME": str(Path.home())},
     )
 
 

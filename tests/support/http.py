@@ -85,9 +85,12 @@ def inspector_auth(ledger: Ledger) -> dict[str, str]:
     return {"Authorization": f"Bearer {issued.token}"}
 
 
-def small_ledger(data: Path, db: str | None) -> tuple[Settings, Ledger, PrivateKeySigner]:
-    """A fresh data directory with an officer ``an`` who can receive files."""
-    settings = init_data_dir(data, origin="test.hoso.vn/log", db=db, at=T0, seed=b"\x01" * 32)
+def small_ledger(
+    data: Path, db: str | None, *, unit: str = UNIT, at: datetime = T0
+) -> tuple[Settings, Ledger, PrivateKeySigner]:
+    """A fresh data directory (made at ``at``) with an officer ``an`` of ``unit`` who can
+    receive files."""
+    settings = init_data_dir(data, origin="test.hoso.vn/log", db=db, at=at, seed=b"\x01" * 32)
     ledger = open_ledger(settings)
     authority = KeyDirectory(settings.keys_dir).signer(AUTHORITY)
     admin, officer = signer(2), signer(3)
@@ -100,10 +103,10 @@ def small_ledger(data: Path, db: str | None) -> tuple[Settings, Ledger, PrivateK
             actor=AUTHORITY if by is authority else "admin",
             holder=holder,
             role=role,
-            unit=UNIT,
+            unit=unit,
             public_key=key.public_key,
-            valid_from=T0,
-            at=T0,
+            valid_from=at,
+            at=at,
         )
     return settings, ledger, officer
 

@@ -15,13 +15,13 @@ from tests.support.outside import skip_or_fail
 PG_URL = os.environ.get("HOSO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def pg_available() -> str | None:
-    """None if the server answers, else why not (one line)."""
+def pg_available(url: str = PG_URL) -> str | None:
+    """None if the server at ``url`` answers, else why not (one line, naming the variable)."""
     try:
-        with psycopg.connect(PG_URL, connect_timeout=3):
+        with psycopg.connect(url, connect_timeout=3):
             return None
     except psycopg.Error as e:
-        return f"PostgreSQL not reachable at {PG_URL}: {e}".splitlines()[0]
+        return f"PostgreSQL not reachable at {url} (set HOSO_TEST_PG): {e}".splitlines()[0]
 
 
 def require_postgres() -> None:

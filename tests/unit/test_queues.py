@@ -45,6 +45,13 @@ def test_officer_queue() -> None:
     assert (first.procedure, first.state) == ("marital_status_confirmation", "in_progress")
     rendered = [format_working_time(e.minutes_left) for e in q.entries + q.awaiting_supplement]
     assert rendered == ["-2 d 5 h", "3 h 30 min", "1 d 3 h", "—"]
+    # in words, for a pipe where no colour shows which are late (issue 18)
+    told = [e.time_left() for e in q.entries + q.awaiting_supplement]
+    assert told == ["overdue 2 d 5 h", "3 h 30 min", "1 d 3 h", "clock stopped"]
+    # past its appointment but no office time since (after hours, a day off): still overdue
+    assert replace(first, minutes_left=0).time_left() == "overdue"
+    assert replace(first, minutes_left=-135).time_left() == "overdue 2 h 15 min"
+    assert replace(first, minutes_left=-540).time_left(minutes_per_day=540) == "overdue 1 d"
 
 
 def test_department_queue_spans_officers_and_units() -> None:
