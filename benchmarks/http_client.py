@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.http_servers import Server, cpu_seconds, machine_busy_seconds
-from benchmarks.http_wire import read_response
+from benchmarks.http_wire import read_response, request_bytes
 
 
 class Plan:
@@ -34,6 +34,34 @@ class Fixed(Plan):
     def __init__(self, requests: list[bytes], expect: int, start: int) -> None:
         self.requests = itertools.cycle(requests[start % len(requests) :] + requests[:start])
         self.expect = expect
+
+    def next(self) -> bytes:
+        return next(self.requests)
+
+
+class Guesses(Plan):
+    """Wrong PINs spread so that no code locks: the miss path, not the lockout. Each known
+    code of ``pairs`` (this client's share, with its right PIN, never sent) gets ``per_code``
+    wrong guesses, then codes nobody issued (``ZZ<client>.<n>-991231-<n>``: the same work, by
+    design) get as many each. Keep ``per_code`` below the lockout's free tries."""
+
+    expect = 404
+
+    def __init__(self, pairs: list[tuple[str, str]], port: int, client: int, per_code: int):
+        self.requests = self._requests(pairs, port, client, per_code)
+
+    @staticmethod
+    def _requests(
+        pairs: list[tuple[str, str]], port: int, client: int, per_code: int
+    ) -> Iterator[bytes]:
+        unknown = (
+            (f"ZZ{client:03d}.{n // 10_000:04d}-991231-{n % 10_000:04d}", "000000")
+            for n in itertools.count()
+        )
+        for code, right in itertools.chain(pairs, unknown):
+            for k in range(1, per_code + 1):
+                guess = f"{(int(right) + k * 7919) % 1_000_000:06d}"
+                yield request_bytes("GET", f"/public/files/{code}?pin={guess}", port)
 
     def next(self) -> bytes:
         return next(self.requests)

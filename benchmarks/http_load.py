@@ -24,8 +24,9 @@ One run:
    2-CPU machine they share one; both processes' CPU time is recorded.
 4. Endpoints: ``GET /hello`` (``async def``) and ``GET /hello-sync`` (``def``) on the minimal
    app; on the service ``GET /public/files/{code}?pin=`` with the samples' right PINs (200) and
-   with wrong PINs (404, the same scrypt), ``POST /files/{code}/hand-off`` (201) and
-   ``POST /files`` (a receipt, 201), each at every ``--connections`` level.
+   with wrong PINs (404; spread over codes, at most 4 a code, so that none locks: the miss
+   path), ``POST /files/{code}/hand-off`` (201) and ``POST /files`` (a receipt, 201), each at
+   every ``--connections`` level.
 
    A receipt opens a new file as ``quay01`` (scrypt of the PIN, sealing of the applicant's
    data, a code reserved, one event): constant work whatever came before. The hand-off stays
@@ -55,7 +56,7 @@ from typing import Any
 
 import orjson
 
-from benchmarks.http_client import Endpoint, Fixed, Level, Plan, measure, pinned
+from benchmarks.http_client import Endpoint, Fixed, Guesses, Level, Plan, measure, pinned
 from benchmarks.http_ledger import (
     DESK,
     NOTE,
@@ -70,6 +71,7 @@ from benchmarks.http_profile import profile
 from benchmarks.http_report import HEADER, ratios, report, row
 from benchmarks.http_servers import Server, cpu_seconds, serve
 from benchmarks.http_wire import read_response, request_bytes
+from ledger.store.pins import FREE_TRIES
 
 # ``benchmarks.scenario.http`` drives the same load through these names.
 __all__ = [
@@ -149,7 +151,10 @@ def endpoints(prep: Prepared) -> dict[str, Endpoint]:
         return plans
 
     right = [f"/public/files/{c}?pin={p}" for c, p in prep.samples]
-    wrong = [f"/public/files/{c}?pin={(int(p) + 1) % 1_000_000:06d}" for c, p in prep.samples]
+
+    def guesses(n: int, port: int) -> list[Plan]:
+        per_code = FREE_TRIES - 1  # spread: the miss path, never the lockout
+        return [Guesses(prep.samples[i::n], port, i, per_code) for i in range(n)]
 
     def hand_offs(n: int, port: int) -> list[Plan]:
         codes = sorted(prep.files)
@@ -164,7 +169,7 @@ def endpoints(prep: Prepared) -> dict[str, Endpoint]:
             Endpoint("hello", "minimal", gets(["/hello"], 200)),
             Endpoint("hello-sync", "minimal", gets(["/hello-sync"], 200)),
             Endpoint("lookup", "hoso", gets(right, 200)),
-            Endpoint("lookup-wrong-pin", "hoso", gets(wrong, 404)),
+            Endpoint("lookup-wrong-pin", "hoso", guesses),
             Endpoint("hand-off", "hoso", hand_offs),
             Endpoint("receipt", "hoso", receipts),
         ]

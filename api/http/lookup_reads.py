@@ -4,10 +4,11 @@ A lookup needs one record from the database: the file's PIN hash joined with its
 and its steps (``projections.queries.citizen.citizen_records``, for many codes at once). Under
 load many lookups wait at once, and each round trip to PostgreSQL costs more than the rows (on
 PostgreSQL the lookups read on their own connection, ``projections.models.reader``).
-``LookupReads.record(code)`` queues the code; one drain task runs one query for every queued
-code in a worker thread, answers each waiting request, and runs again for the codes that
-arrived meanwhile. A lone lookup goes at once (no timer, no added
-wait); under load a query serves many lookups. Reads only: nothing here writes.
+``LookupReads.record(code)`` queues the code (``api.http.gathered``): one query in a worker
+thread for every code queued at that moment, again for the codes that arrived meanwhile. A lone
+lookup goes at once (no timer, no added wait); under load a query serves many lookups. Reads
+only, but for the count of PIN checks (``attempt``), gathered the same way: the checks waiting
+at one moment are counted in one transaction, each by its own atomic statement.
 
 Every lookup, for a known code or an unknown one, goes through the same queue and the same
 query: neither the work nor the rows' absence tells anything before the PIN check.
@@ -15,11 +16,11 @@ query: neither the work nor the rows' absence tells anything before the PIN chec
 
 from __future__ import annotations
 
-import asyncio
+from datetime import datetime
 
-import anyio.to_thread
-
+from api.http.gathered import Gathered
 from ledger.store.events import EventStore
+from ledger.store.pins import PinFailures
 from projections.models.reader import PostgresReader
 from projections.queries.citizen import CitizenRecord, citizen_records
 
@@ -27,7 +28,7 @@ MAX_BATCH = 64  # codes per query; a query of 64 codes is still one short index 
 
 
 class LookupReads:
-    """The queue of lookups waiting for their rows, on one event loop."""
+    """The queue of lookups waiting for their rows, on one event loop (``Gathered``)."""
 
     def __init__(
         self,
@@ -38,52 +39,28 @@ class LookupReads:
     ) -> None:
         self.store = store
         self.reader = reader
-        self.max_batch = max_batch
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._waiting: list[tuple[str, asyncio.Future[CitizenRecord | None]]] = []
-        self._draining = False
-        self._task: asyncio.Task[None] | None = None
-        self.queries = 0  # how many queries served how many lookups, for the benchmark
-        self.lookups = 0
+        self._gathered = Gathered(self._read, max_batch=max_batch)
+        self._attempts = Gathered(PinFailures(store).attempts, max_batch=max_batch)
+
+    def _read(self, codes: list[str]) -> list[CitizenRecord | None]:
+        found = citizen_records(self.store, list(dict.fromkeys(codes)), self.reader)
+        return [found.get(code) for code in codes]
 
     async def record(self, code: str) -> CitizenRecord | None:
         """The record of ``code`` (None for an unknown code); raises what the store raised."""
-        loop = asyncio.get_running_loop()
-        if self.loop is not loop:  # a new loop (tests start one per client): start afresh
-            self.loop, self._waiting, self._draining = loop, [], False
-        future: asyncio.Future[CitizenRecord | None] = loop.create_future()
-        self._waiting.append((code, future))
-        if not self._draining:
-            self._draining = True
-            self._task = loop.create_task(self._drain())
-        return await future
+        return await self._gathered(code)
 
-    async def _drain(self) -> None:
-        try:
-            while self._waiting:
-                batch = self._waiting[: self.max_batch]
-                del self._waiting[: self.max_batch]
-                codes = list(dict.fromkeys(code for code, _ in batch))
-                try:
-                    found = await anyio.to_thread.run_sync(
-                        citizen_records, self.store, codes, self.reader
-                    )
-                except Exception as e:  # each waiting lookup gets the store's error (503)
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(e)
-                    continue
-                except BaseException:  # cancelled: the loop is closing
-                    for _, future in batch + self._waiting:
-                        future.cancel()
-                    raise
-                self.queries += 1
-                self.lookups += len(batch)
-                for code, future in batch:
-                    if not future.done():  # the client may have gone away meanwhile
-                        future.set_result(found.get(code))
-        finally:
-            self._draining = False
+    async def attempt(self, code: str, now: datetime) -> datetime | None:
+        """``PinFailures.attempt``, the checks waiting at this moment counted in one commit."""
+        return await self._attempts((code, now))
+
+    @property
+    def queries(self) -> int:  # how many queries served how many lookups, for the benchmark
+        return self._gathered.batches
+
+    @property
+    def lookups(self) -> int:
+        return self._gathered.calls
 
     def close(self) -> None:
         if self.reader is not None:

@@ -10,7 +10,7 @@ events, so nothing is ever half-written. There is no update or delete of an even
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +61,7 @@ class SideWrite:
 
 
 SideBatch = tuple[str, Sequence[tuple[Any, ...]]]
+Statements = Callable[..., list[dict[str, Any]]]  # run(sql, params=()) -> rows
 """One statement on a side table and the rows to run it over (``executemany``)."""
 
 
@@ -262,13 +263,32 @@ class EventStore:
             curs.execute(self._sql(sql), params)
             return [dict(row) for row in curs.fetchall()]
 
-    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    def _execute(
+        self, sql: str, params: tuple[Any, ...] = (), *, durable: bool = True
+    ) -> list[dict[str, Any]]:
         """Run one statement in its own committed transaction; return rows (for RETURNING)."""
+        with self._statements(durable=durable) as run:
+            return run(sql, params)
+
+    @contextmanager
+    def _statements(self, *, durable: bool = True) -> Iterator[Statements]:
+        """One committed transaction for several statements: yields ``run(sql, params)``,
+        which returns the statement's rows (for SELECT and RETURNING).
+
+        ``durable=False`` (PostgreSQL): the commit does not wait for the WAL to reach the disk
+        (``synchronous_commit = off`` for this transaction alone). Other sessions see the rows
+        at once, exactly as after a durable commit; only a crash of the server within a
+        fraction of a second may lose them. For counters that guard, never for records."""
         with self._cursor(commit=True) as curs:
-            curs.execute(self._sql(sql), params)
+            if not durable and self.dialect == "postgresql":
+                curs.execute("SET LOCAL synchronous_commit TO OFF")
             raw = getattr(curs, "sqlite_cursor", curs)
-            rows = curs.fetchall() if raw.description else []
-            return [dict(row) for row in rows]
+
+            def run(sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+                curs.execute(self._sql(sql), params)
+                return [dict(row) for row in curs.fetchall()] if raw.description else []
+
+            yield run
 
     def _write(self, writes: Sequence[SideWrite]) -> None:
         """Run several statements in one transaction: all of them, or none."""

@@ -4,10 +4,12 @@ PIN hashes and API tokens (applicant keys: ``test_key_store``)."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 from eventsourcing.persistence import StoredEvent
 
 from ledger.store.events import EventStore
+from ledger.store.pins import FIRST_LOCK_SECONDS, FREE_TRIES, PinFailures
 from ledger.store.side_tables import CodeCounters, FilePins
 from ledger.store.tokens import TokenRepository, TokenRow
 
@@ -80,3 +82,34 @@ def test_tokens_are_found_by_hash_until_revoked(store: EventStore) -> None:
     assert [t.token_id for t in listed] == ["id-1", "id-2"]  # by creation time
     assert listed[0].revoked_at == "2026-03-03T00:00:00.000000Z"
     assert listed[1].revoked_at is None
+
+
+def test_pin_checks_counted_together_lock_as_one_by_one(store: EventStore) -> None:
+    """``PinFailures.attempts`` (the lookups waiting at one moment, one commit): each try is
+    counted by its own statement, so a burst of one code's guesses in one batch gets no more
+    checks than the lockout allows, and another code in the batch is not touched by it."""
+    failures = PinFailures(store)
+    now = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+    tries = [("F-1", now)] * (FREE_TRIES + 2) + [("F-2", now)]
+    got = failures.attempts(tries)
+    allowed = [x for x in got[: FREE_TRIES + 2] if x is None]
+    assert len(allowed) == FREE_TRIES  # the last of them already locks the code
+    assert got[FREE_TRIES] == got[FREE_TRIES + 1] == now + timedelta(seconds=FIRST_LOCK_SECONDS)
+    assert got[-1] is None
+    assert failures.locked_until("F-1") == now + timedelta(seconds=FIRST_LOCK_SECONDS)
+    assert failures.locked_until("F-2") is None
+
+
+def test_a_count_written_without_waiting_for_the_disk_is_seen_at_once(
+    store: EventStore,
+) -> None:
+    """The count skips the WAL flush on PostgreSQL (``durable=False``), never its visibility:
+    another connection of the pool sees the lock the moment ``attempts`` returns."""
+    failures = PinFailures(store)
+    now = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+    failures.attempts([("F-9", now)] * FREE_TRIES)
+    seen = store._query("SELECT failures FROM hoso_pin_failures WHERE file_code = ?", ("F-9",))
+    assert seen == [{"failures": FREE_TRIES}]
+    assert failures.attempt("F-9", now) is not None  # locked: refused, not counted
+    failures.clear("F-9")
+    assert failures.attempt("F-9", now) is None
