@@ -47,7 +47,6 @@ from api.settings import DEFAULT_DATA, Settings, load_settings
 from ledger.errors import ConfigurationError
 
 WORKER_ENV = "HOSO_SERVE_WORKER"
-INTEGRATE_EVERY = 2.0
 PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")]
 HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
 WorkersOpt = Annotated[
@@ -95,7 +94,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
     if workers < 1:
         raise ConfigurationError("--workers must be at least 1")
     if workers == 1:
-        app = create_app(settings, integrate_every=INTEGRATE_EVERY, follow_projections=True)
+        app = create_app(
+            settings, integrate_every=settings.integrate_every_seconds, follow_projections=True
+        )
         uvicorn.run(app, host=host, port=port, log_level="info", **server_options(settings))
         return
     leader = Leader(settings)
@@ -178,9 +179,9 @@ class Leader:
     """What runs once beside the workers: the projections' followers and the log's integrator
     (integrate now, then every ``every`` seconds; a checkpoint when one is due)."""
 
-    def __init__(self, settings: Settings, *, every: float = INTEGRATE_EVERY) -> None:
+    def __init__(self, settings: Settings, *, every: float | None = None) -> None:
         self.settings = settings
-        self.every = every
+        self.every = every if every is not None else settings.integrate_every_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._services: Services | None = None

@@ -3,12 +3,14 @@
 * system: ``ledger.audit.audit_report(workers=os.cpu_count())`` over the whole store, run in a
   child process (``benchmarks.scenario.audit_child``) so that its peak memory, and its
   workers', is its own: events/s, and the peak resident size summed over the audit's processes;
-* baseline: bare ``Ed25519PublicKey.verify`` of a sample of the store's own signatures on one
-  core (keys decoded once), measured just before and just after the audit (their mean);
+* baseline (issue 19): raw Ed25519 verify on every core at once (``ctx.verify_all``, measured
+  by the baselines stage); beside it, bare ``Ed25519PublicKey.verify`` of a sample of the
+  store's own signatures on one core (keys decoded once), measured just before and just after
+  the audit (their mean), which the note compares;
 * extra: the in-process audit (``workers=1``, ``ChainVerifier`` alone) over the first events,
   and where the CPU went (parent and workers, microseconds per event).
 
-Targets of issue 6: events/s >= 1.6x the single-core verify rate; peak memory <= 500 MB.
+Targets of issue 19: events/s >= 0.85x raw verify on every core; peak memory <= 300 MB.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from benchmarks.scenario import baselines
 from benchmarks.scenario.context import Context, Figure
 from ledger.audit.worker import registry_public_keys
 from ledger.chain.verify import ChainVerifier
@@ -30,8 +33,8 @@ from ledger.store.events import EventStore
 from ledger.store.rows import store_url as url_of_store
 from signing.registry import REGISTRY_STREAM
 
-RATIO_TARGET = 1.6
-MEMORY_TARGET_MB = 500.0
+RATIO_TARGET = 0.85  # of raw Ed25519 verify on every core at once
+MEMORY_TARGET_MB = 300.0
 SAMPLE, QUICK_SAMPLE = 20_000, 3_000
 Check = tuple[Ed25519PublicKey, bytes, bytes]
 
@@ -140,13 +143,16 @@ def run(
     parent_us = found["parent_cpu_s"] / events * 1e6
     workers_us = found["workers_cpu_s"] / events * 1e6
     cores = os.cpu_count() or 1
-    ratio = rate / verify if verify else 0.0
+    every = ctx.verify_all or baselines.ed25519_verify_all(ctx.seconds(3))
+    ratio = rate / every if every else 0.0
     met = bool(found["ok"]) and ratio >= RATIO_TARGET
     note = (
         f"{found['workers']} workers, {events:,} events in {found['elapsed']:.1f} s; CPU per "
         f"event: workers {workers_us:.0f} us with their start-up (a bare verify "
         f"{verify_us:.0f} us), parent {parent_us:.1f} us; on {cores} free cores that CPU bounds "
-        f"the ratio near {cores * verify_us / (workers_us + parent_us):.2f}x. Load average "
+        f"the ratio to one core's verify near "
+        f"{cores * verify_us / (workers_us + parent_us):.2f}x ({rate / verify:.2f}x measured; "
+        f"{every / verify:.2f}x for raw verify on {cores} cores). Load average "
         f"{os.getloadavg()[0]:.1f}."
     )
     if not found["ok"]:
@@ -174,9 +180,9 @@ def run(
             label=f"full audit, all cores ({found['workers']} workers)",
             value=rate,
             unit="events/s",
-            baseline_label="raw Ed25519 verify, 1 core",
-            baseline=verify,
-            target=f">= {RATIO_TARGET}x baseline",
+            baseline_label=f"raw Ed25519 verify, {cores} cores",
+            baseline=every,
+            target=f">= {RATIO_TARGET}x raw Ed25519 verify on every core",
             met=met,
             note=note,
             extra=extra,

@@ -94,6 +94,8 @@ class Context:
     pg_url: str = PG_URL
     console: Console = field(default_factory=lambda: Console(stderr=True))
     progress: Progress | None = None
+    verify_all: float = 0.0
+    """Raw Ed25519 verify/s of every core at once, measured by the baselines stage."""
     series: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     """Chart data: name -> [(log size, value)], e.g. "ingest events/s", "inclusion p99 ms"."""
     _schemas: list[str] = field(default_factory=list)

@@ -10,8 +10,10 @@ generated chunk by chunk and NOT timed (it is the clients' signing); each chunk 
 file into submissions, split into request-sized batches (``REQUEST`` envelopes, like
 ``POST /batch``) and timed through ``submit_many``. The server's receipt time of each envelope
 is its own ``occurred_at`` (the workload's simulated days: replayed traffic), so the skew check
-runs and passes. Baseline, same run, same backend: plain ``eventsourcing`` with 10 events per
-save on one thread (``baselines.plain_eventsourcing_rate``).
+runs and passes. Baseline, same run (issue 19): raw Ed25519 verify on every core at once
+(``ctx.verify_all``, measured by the baselines stage): the bound of a path whose every event is
+one signature check; target >= 0.7x. Beside it, plain ``eventsourcing`` with 10 events per save
+on one thread (``baselines.plain_eventsourcing_rate``), the bound of issue 6.
 """
 
 from __future__ import annotations
@@ -33,8 +35,7 @@ from ledger.store.events import EventStore
 CHUNK = 10_000  # events generated (untimed), then ingested (timed)
 QUICK_CHUNK = 2_000
 REQUEST = 1_000  # envelopes per submit_many call, as POST /batch takes at most
-TARGET_RATE = 5_000.0
-TARGET_RATIO = 0.6
+TARGET_RATIO = 0.7  # of raw Ed25519 verify on every core
 
 
 def requests(chunk: Sequence[StoredEvent], size: int = REQUEST) -> list[list[list[bytes]]]:
@@ -114,34 +115,34 @@ def run(ctx: Context, store: EventStore, ledger: Ledger, workload: Workload) -> 
     base = baselines.plain_eventsourcing_rate(
         ctx, threads=1, events_per_save=10, seconds=ctx.seconds(10)
     )
-    ratio = rate / base if base else 0.0
+    every = ctx.verify_all or baselines.ed25519_verify_all(ctx.seconds(3))
+    ratio = rate / every if every else 0.0
     served = (
         f"spread over {cores} worker processes (files shared out by code)"
         if spread
         else f"in one process (one interpreter lock; signatures in {cores} threads)"
     )
-    met = refused == 0 and rate >= TARGET_RATE and ratio >= TARGET_RATIO
+    met = refused == 0 and ratio >= TARGET_RATIO
     notes = []
     if refused:
         notes.append(f"{refused} submissions were refused: the store is short of events")
-    if rate < TARGET_RATE:
+    if ratio < TARGET_RATIO:
         notes.append(
-            f"{rate:,.0f} events/s is under {TARGET_RATE:,.0f}: per event, besides the Ed25519 "
+            f"{ratio:.2f}x raw verify is under {TARGET_RATIO}x: per event, besides the Ed25519 "
             "verify, the decode and canonical checks, codec, key and role lookups and the "
             "domain rule's replay take about 180 us of CPU (profiled on a shared machine), "
-            f"{served}, and PostgreSQL's share runs on the same cores"
+            f"{served}, and PostgreSQL's share (the insert, its indexes, the WAL) runs on the "
+            "same two cores as the verifying processes"
         )
-    if ratio < TARGET_RATIO:
-        notes.append(f"{ratio:.2f}x plain eventsourcing is under {TARGET_RATIO}x")
     return [
         Figure(
             key="ingest_batched",
             label="batched client-signed ingest, signatures verified",
             value=rate,
             unit="events/s",
-            baseline_label="plain eventsourcing, 10 events per save, 1 thread",
-            baseline=base,
-            target=">= 5,000 events/s and >= 0.6x plain eventsourcing, 10 events/save",
+            baseline_label=f"raw Ed25519 verify, {os.cpu_count()} cores",
+            baseline=every,
+            target=f">= {TARGET_RATIO}x raw Ed25519 verify on every core",
             met=met,
             note="; ".join(notes) or f"{REQUEST}-envelope requests, {served}",
             extra={
@@ -153,5 +154,14 @@ def run(ctx: Context, store: EventStore, ledger: Ledger, workload: Workload) -> 
                 "verifying_threads_per_process": 1 if spread else cores,
                 "seconds": timed,
             },
-        )
+        ),
+        Figure(
+            key="ingest_batched_vs_eventsourcing",
+            label="batched client-signed ingest, against plain eventsourcing",
+            value=rate,
+            unit="events/s",
+            baseline_label="plain eventsourcing, 10 events per save, 1 thread",
+            baseline=base,
+            note="issue 6's bound: the same figure beside the store's own batched writes",
+        ),
     ]

@@ -25,7 +25,7 @@ log = logging.getLogger("hoso.log")
 class CheckpointPolicy:
     """A new checkpoint at most every ``every_seconds`` or ``every_entries`` new leaves."""
 
-    every_seconds: int
+    every_seconds: float
     every_entries: int
 
 

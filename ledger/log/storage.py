@@ -292,7 +292,7 @@ class MerkleLog:
             created_at=parse_instant(str(row["created_at"])),
         )
 
-    def checkpoint_due(self, now: datetime, *, every_seconds: int, every_entries: int) -> bool:
+    def checkpoint_due(self, now: datetime, *, every_seconds: float, every_entries: int) -> bool:
         """A new checkpoint at most every N seconds or M entries (whichever comes first)."""
         size = self.size()
         last = self.latest_checkpoint()
