@@ -24,6 +24,10 @@ class ProjectionFailed(ProjectionError):
         super().__init__(f"projection {name} stopped at event {position}: {error}")
         self.name, self.position, self.error = name, position, error
 
+    def __reduce__(self) -> tuple[type[ProjectionFailed], tuple[str, int, str]]:
+        """Pickled whole (it crosses from a rebuild's partition process to its parent)."""
+        return type(self), (self.name, self.position, self.error)
+
 
 class PeriodError(ProjectionError, ValueError):
     """A period label or value that does not name a valid reporting period (kỳ báo cáo)."""

@@ -98,6 +98,66 @@ class Pipeline:
             error.add_note(f"(recording this failure failed too: {type(e).__name__}: {e})")
 
 
+Page = list[tuple[int, bytes]]
+
+
+class Pages:
+    """The pages of a catch-up, from ``start``: read one by one as asked, or, once ``ahead()``
+    is called (a long catch-up on PostgreSQL), read ahead on a background thread, so that
+    page N+1 arrives from the database while page N is decoded and handled. Each page starts
+    after the last position of the one before; the reading ends at the first empty page. A
+    read that fails raises in the caller, at the page it would have given."""
+
+    def __init__(self, read: Callable[[int], Page], start: int, depth: int = 2) -> None:
+        self._read, self._next = read, start
+        self._pages: queue.Queue[Page | BaseException] = queue.Queue(maxsize=depth)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def ahead(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="hoso-page-reader", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                page = self._read(self._next)
+            except BaseException as e:
+                self._put(e)
+                return
+            self._put(page)
+            if not page:
+                return
+            self._next = page[-1][0] + 1
+
+    def _put(self, item: Page | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._pages.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def next(self) -> Page:
+        if self._thread is None:
+            page = self._read(self._next)
+            if page:
+                self._next = page[-1][0] + 1
+            return page
+        item = self._pages.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        """Stop reading ahead (the caller stopped early, or is done)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """A long catch-up allocates millions of short-lived objects and no cycles, while the

@@ -10,6 +10,7 @@ fails stops its projection loudly: the position stays at the last good event and
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -33,7 +34,8 @@ from ledger.store.events import EventStore
 from projections.engine.app import POOL_SIZE, Hoso, LedgerEvent, environment
 from projections.engine.aside import rebuild_aside
 from projections.engine.batch import Batch
-from projections.engine.pipeline import Job, Pipeline, collector_paused
+from projections.engine.partitions import PARALLEL_FROM, rebuild_partitioned
+from projections.engine.pipeline import Job, Pages, Pipeline, collector_paused
 from projections.errors import ProjectionFailed
 from projections.models import storage
 from projections.models.handlers import NAMES, ActionsHandler, FilesHandler, Handler
@@ -86,6 +88,7 @@ class ProjectionHost:
         pool_size: int = POOL_SIZE,
     ) -> None:
         self.store = store
+        self.db = db
         self.calendar = calendar
         self.env = environment(db, sqlite_path, pool_size)
         self.postgres = store.dialect == "postgresql"
@@ -197,7 +200,9 @@ class ProjectionHost:
             positions = {name: self.position(name) for name in names}
             stopped: set[str] = set()
             start = min(positions.values(), default=0)
-            while len(stopped) < len(names) and (page := self._page(start + 1, batch)):
+            pages = Pages(lambda first: self._page(first, batch), start + 1)
+            stack.callback(pages.close)
+            while len(stopped) < len(names) and (page := pages.next()):
                 items = [(pos, _decoded(state)) for pos, state in page]
                 for name in names:
                     if name in pipe.failed and name not in stopped:
@@ -212,11 +217,12 @@ class ProjectionHost:
                     positions[name] = job.tracking.notification_id
                     if job.failure is not None:
                         stopped.add(name)
-                start = page[-1][0]
                 if progress is not None:
                     progress(len(page))
                 if len(page) == batch and pipe.start():
                     stack.enter_context(collector_paused())
+                    if self.postgres:  # SQLite: one connection, nothing to overlap
+                        pages.ahead()
             pipe.close()
             for name in names:
                 if name in pipe.failed:
@@ -291,12 +297,25 @@ class ProjectionHost:
         names: Sequence[str] = NAMES,
         progress: Callable[[int], None] | None = None,
         batch: int = BATCH,
+        workers: int | None = None,
     ) -> dict[str, int]:
         """Every projection in ``names`` rebuilt aside from all the events (each read once for
         all) and swapped in atomically; until then, and for good if the rebuild fails, the live
-        read models serve unchanged (``projections.engine.aside``)."""
+        read models serve unchanged (``projections.engine.aside``). ``workers`` > 1 (on
+        PostgreSQL; default ``rebuild_workers()``): the files shared out over that many
+        processes (``projections.engine.partitions``)."""
         with self._lock:
+            workers = self.rebuild_workers() if workers is None else workers
+            if workers > 1 and self.postgres and self.db:
+                return rebuild_partitioned(self, names, progress, batch, workers)
             return rebuild_aside(self, names, progress, batch, ANALYZE_AFTER)
+
+    def rebuild_workers(self) -> int:
+        """How many processes a rebuild takes by default: every core on PostgreSQL once the
+        log is long enough to repay starting them (``partitions.PARALLEL_FROM``), else one."""
+        if not self.postgres or self.store.max_position() < PARALLEL_FROM:
+            return 1
+        return os.cpu_count() or 1
 
     def fresh_handler(self, name: str) -> Handler:
         """A handler with no state, for a rebuild aside."""
