@@ -5,10 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
 from api.http.gathered import Gathered
+
+T = TypeVar("T")
+
+
+def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(main())`` on a thread of its own: the browser tests' driver may hold an
+    event loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
 
 
 def test_waiting_calls_share_a_run_and_each_gets_its_own_result() -> None:
@@ -25,7 +37,7 @@ def test_waiting_calls_share_a_run_and_each_gets_its_own_result() -> None:
     async def main() -> list[int]:
         return await asyncio.gather(*(gathered(x) for x in range(10)))
 
-    assert asyncio.run(main()) == [x * x for x in range(10)]
+    assert run(main) == [x * x for x in range(10)]
     assert [len(r) for r in runs] == [4, 4, 2]  # in order, at most max_batch each
     assert sorted(x for r in runs for x in r) == list(range(10))
     assert (gathered.batches, gathered.calls) == (3, 10)
@@ -43,14 +55,17 @@ def test_a_failed_run_fails_its_batch_and_the_next_batch_goes_on() -> None:
     async def main() -> list[int | BaseException]:
         return await asyncio.gather(*(gathered(x) for x in (0, 1, 2, 3)), return_exceptions=True)
 
-    got = asyncio.run(main())
+    got = run(main)
     assert [type(x) for x in got[:2]] == [RuntimeError, RuntimeError]
     assert got[2:] == [2, 3]
 
 
 def test_a_lone_call_is_answered_without_waiting_for_company() -> None:
-    gathered = Gathered(lambda items: [str(x) for x in items])
-    assert asyncio.run(gathered(7)) == "7"
+    def text(items: list[int]) -> list[str]:
+        return [str(x) for x in items]
+
+    gathered = Gathered(text)
+    assert run(lambda: gathered(7)) == "7"
     assert gathered.batches == 1
 
 
