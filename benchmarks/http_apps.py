@@ -8,7 +8,11 @@
 JSON object. ``hoso``: the real service as ``hoso serve`` builds it
 (``create_app(settings, follow_projections=True)``, the Merkle integrator every 2 s), except that
 the citizen lookup's per-address rate limit (the service's ``lookup_limit``, 10 a minute with a
-burst of 20 by default) is replaced by a bucket too large to ever refuse. Both run under
+burst of 20 by default) is replaced by one too large to ever refuse, over a window of one
+second: the moving window keeps one entry per request within the window, and the library inserts
+each new one at the front of the list, so a window of a minute held every request of the run
+(200,000 entries and more, each insert moving them all: a cost no real address pays, whose
+list never holds more than 20). Both run under
 uvicorn with one worker, access log off, and the same loop and HTTP implementation.
 """
 
@@ -20,8 +24,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-UNLIMITED_RATE = 1e12  # tokens a minute: the benchmark must never see a 429
-UNLIMITED_BURST = 10**12
+UNLIMITED_BURST = 10**9  # requests in the window: the benchmark must never see a 429
+UNLIMITED_RATE = UNLIMITED_BURST * 60.0  # a minute's tokens: the window is one second
 
 
 def minimal_app() -> FastAPI:
