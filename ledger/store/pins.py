@@ -117,10 +117,58 @@ class PinFailures:
 
     def attempts(self, tries: Sequence[tuple[str, datetime]]) -> list[datetime | None]:
         """``attempt`` for each (code, now) in order, in one transaction: the lookups waiting
-        at one moment share a commit (``api.http.gathered``). Each statement still counts
-        and locks atomically, so the same code twice in ``tries`` counts twice."""
+        at one moment share a commit (``api.http.gathered``). Each code's count and lock is
+        atomic, and the same code twice in ``tries`` counts twice (one statement each). On
+        PostgreSQL, distinct codes are counted by one statement, at the batch's latest
+        ``now`` (its lookups arrived within milliseconds of each other)."""
+        codes = [code for code, _ in tries]
         with self.store._statements(durable=False) as run:
+            if self.store.dialect == "postgresql" and 1 < len(set(codes)) == len(codes):
+                return self._attempt_many(run, codes, max(now for _, now in tries))
             return [self._attempt(run, code, now) for code, now in tries]
+
+    @staticmethod
+    def _attempt_many(run: Statements, codes: list[str], now: datetime) -> list[datetime | None]:
+        """``_attempt`` of distinct codes in one statement (PostgreSQL)."""
+        rows = run(
+            "INSERT INTO hoso_pin_failures (file_code, failures, locked_until) "
+            "SELECT code, 1, NULL FROM unnest(?::text[]) AS code "
+            "ON CONFLICT (file_code) DO UPDATE "
+            "SET failures = hoso_pin_failures.failures + 1, locked_until = CASE "
+            "WHEN hoso_pin_failures.failures + 1 >= ? THEN ? ELSE NULL END "
+            "WHERE hoso_pin_failures.locked_until IS NULL "
+            "OR hoso_pin_failures.locked_until <= ? RETURNING file_code, failures",
+            (
+                codes,
+                FREE_TRIES,
+                format_instant(now + timedelta(seconds=FIRST_LOCK_SECONDS)),
+                format_instant(now),
+            ),
+        )
+        counted = {str(r["file_code"]): int(r["failures"]) for r in rows}
+        refused: dict[str, datetime | None] = {}
+        if len(counted) < len(codes):  # locked: refused without a check, and not counted
+            locked = [c for c in codes if c not in counted]
+            for r in run(
+                "SELECT file_code, locked_until FROM hoso_pin_failures WHERE file_code = ANY(?)",
+                (locked,),
+            ):
+                value = r["locked_until"]
+                refused[str(r["file_code"])] = parse_instant(str(value)) if value else None
+        out: list[datetime | None] = []
+        for code in codes:
+            if code not in counted:
+                out.append(refused.get(code) or now + timedelta(seconds=1))
+                continue
+            seconds = lock_seconds(counted[code])
+            if seconds > FIRST_LOCK_SECONDS:  # a later wrong PIN: a longer lock
+                run(
+                    "UPDATE hoso_pin_failures SET locked_until = ? "
+                    "WHERE file_code = ? AND failures = ?",
+                    (format_instant(now + timedelta(seconds=seconds)), code, counted[code]),
+                )
+            out.append(None)
+        return out
 
     @staticmethod
     def _attempt(run: Statements, code: str, now: datetime) -> datetime | None:

@@ -113,3 +113,26 @@ def test_a_count_written_without_waiting_for_the_disk_is_seen_at_once(
     assert failures.attempt("F-9", now) is not None  # locked: refused, not counted
     failures.clear("F-9")
     assert failures.attempt("F-9", now) is None
+
+
+def test_distinct_codes_counted_in_one_batch_as_one_by_one(store: EventStore) -> None:
+    """A batch of distinct codes (one statement on PostgreSQL): a locked code refused and not
+    counted, the others counted, and a code past its lock counted again with a longer lock."""
+    failures = PinFailures(store)
+    now = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+    first_lock = now + timedelta(seconds=FIRST_LOCK_SECONDS)
+    failures.attempts([("F-1", now)] * FREE_TRIES)
+    assert failures.attempts([("F-1", now), ("F-2", now), ("F-3", now)]) == [
+        first_lock,
+        None,
+        None,
+    ]
+    counts = {
+        str(r["file_code"]): int(r["failures"])
+        for r in store._query("SELECT file_code, failures FROM hoso_pin_failures")
+    }
+    assert counts == {"F-1": FREE_TRIES, "F-2": 1, "F-3": 1}
+    later = first_lock + timedelta(seconds=1)
+    assert failures.attempts([("F-2", later), ("F-1", later)]) == [None, None]
+    assert failures.locked_until("F-1") == later + timedelta(seconds=2 * FIRST_LOCK_SECONDS)
+    assert failures.locked_until("F-2") is None
