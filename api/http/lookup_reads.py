@@ -16,6 +16,7 @@ query: neither the work nor the rows' absence tells anything before the PIN chec
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from api.http.gathered import Gathered
@@ -36,11 +37,21 @@ class LookupReads:
         *,
         reader: PostgresReader | None = None,
         max_batch: int = MAX_BATCH,
+        secrets_of: Callable[[Sequence[str]], dict[str, bytes]] | None = None,
     ) -> None:
         self.store = store
         self.reader = reader
         self._gathered = Gathered(self._read, max_batch=max_batch)
         self._attempts = Gathered(PinFailures(store).attempts, max_batch=max_batch)
+        self._secrets: Gathered[str, bytes | None] | None = None
+        if secrets_of is not None:
+            find = secrets_of
+
+            def read(refs: list[str]) -> list[bytes | None]:
+                found = find(list(dict.fromkeys(refs)))
+                return [found.get(ref) for ref in refs]
+
+            self._secrets = Gathered(read, max_batch=max_batch)
 
     def _read(self, codes: list[str]) -> list[CitizenRecord | None]:
         found = citizen_records(self.store, list(dict.fromkeys(codes)), self.reader)
@@ -53,6 +64,13 @@ class LookupReads:
     async def attempt(self, code: str, now: datetime) -> datetime | None:
         """``PinFailures.attempt``, the checks waiting at this moment counted in one commit."""
         return await self._attempts((code, now))
+
+    async def secret(self, applicant_ref: str) -> bytes | None:
+        """The applicant's key (None once forgotten), the keys waiting at this moment read
+        in one query (``secrets_of``: ``Ledger.applicant_secrets``)."""
+        if self._secrets is None:
+            raise RuntimeError("these lookups read no applicant keys (no secrets_of)")
+        return await self._secrets(applicant_ref)
 
     @property
     def queries(self) -> int:  # how many queries served how many lookups, for the benchmark

@@ -9,7 +9,7 @@ code is one atomic increment, never reissued.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -106,6 +106,10 @@ class Receipts:
     # ------------------------------------------------------------ personal data
     def applicant_secret(self, applicant_ref: str) -> bytes | None:
         return self.keys.secret(applicant_ref)
+
+    def applicant_secrets(self, refs: Sequence[str]) -> dict[str, bytes]:
+        """The keys of those of ``refs`` not forgotten, in one read."""
+        return self.keys.secrets(refs)
 
     def personal_data(self, applicant_ref: str, sealed: str) -> PersonalData:
         """The applicant's data, or every field ``[erased]`` once the applicant was forgotten."""

@@ -244,6 +244,10 @@ class Ledger:
         """The applicant's key, None once forgotten (it opens their sealed data and text)."""
         return self.receipts.applicant_secret(applicant_ref)
 
+    def applicant_secrets(self, refs: Sequence[str]) -> dict[str, bytes]:
+        """The keys of those of ``refs`` not forgotten, in one read (many lookups at once)."""
+        return self.receipts.applicant_secrets(refs)
+
     def reveal(self, value: str | None) -> str | None:
         """A free text as a reader with the right to see it is shown (``sealed_text.reveal``)."""
         return reveal(value, self.receipts.applicant_secret)

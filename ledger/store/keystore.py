@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +44,10 @@ class ApplicantKeyStore(Protocol):
 
     def secret(self, applicant_ref: str) -> bytes | None:
         """The applicant's key, or None if unknown or erased."""
+        ...
+
+    def secrets(self, refs: Sequence[str]) -> dict[str, bytes]:
+        """The keys of those of ``refs`` that exist (one query; erased ones are absent)."""
         ...
 
     def erase(self, applicant_ref: str) -> bool:
@@ -108,6 +112,16 @@ class SQLiteKeyStore:
         )
         return bytes(found[0][0]) if found else None
 
+    def secrets(self, refs: Sequence[str]) -> dict[str, bytes]:
+        if not refs:
+            return {}
+        marks = ", ".join("?" for _ in refs)
+        found = self._run(
+            f"SELECT applicant_ref, secret FROM applicant_keys WHERE applicant_ref IN ({marks})",  # noqa: S608
+            tuple(refs),
+        )
+        return {str(ref): bytes(secret) for ref, secret in found}
+
     def erase(self, applicant_ref: str) -> bool:
         found = self._run(
             "DELETE FROM applicant_keys WHERE applicant_ref = ? RETURNING applicant_ref",
@@ -138,6 +152,13 @@ class PostgresKeyStore:
             (applicant_ref,),
         )
         return bytes(found[0]["secret"]) if found else None
+
+    def secrets(self, refs: Sequence[str]) -> dict[str, bytes]:
+        found = self.store._query(
+            f"SELECT applicant_ref, secret FROM {self.table} WHERE applicant_ref = ANY(?)",  # noqa: S608
+            (list(refs),),
+        )
+        return {str(r["applicant_ref"]): bytes(r["secret"]) for r in found}
 
     def erase(self, applicant_ref: str) -> bool:
         found = self.store._execute(

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import orjson
 
 from domain.procedures import CATALOGUE
-from ledger.chain.sealed_text import SecretOf, remembering, reveal, reveal_all
+from ledger.chain.sealed_text import SecretOf, remembering, reveal, reveal_all, sealed_ref
 from ledger.chain.service import Ledger
 from ledger.encoding.canonical import parse_instant
 from ledger.store.events import EventStore
@@ -185,6 +185,12 @@ def citizen_status(ledger: Ledger, code: str, pin: str) -> CitizenStatus | None:
     if record is None or record.file is None or not ledger.pin_matches(code, pin, record.pin_hash):
         return None
     return status_of(record.code, revealed(record.file, ledger.applicant_secret))
+
+
+def sealed_refs(file: FileRecord) -> list[str]:
+    """The applicants whose key opens the record's free text (none for a text in clear)."""
+    texts = [file.apology_reason or "", *file.missing_items]
+    return sorted({ref for text in texts if (ref := sealed_ref(text)) is not None})
 
 
 def revealed(file: FileRecord, secret_of: SecretOf) -> FileRecord:

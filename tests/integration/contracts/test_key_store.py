@@ -39,8 +39,12 @@ def test_keys_are_kept_then_erased(store: EventStore) -> None:
     keys.add([("ap-1", SECRET, AT), ("ap-2", b"two", AT)])
     store.append([StoredEvent("F-1", 1, "FileReceived", b"{}")])
     assert keys.secret("ap-1") == SECRET and keys.secret("ap-2") == b"two"
+    both = {"ap-1": SECRET, "ap-2": b"two"}
+    assert keys.secrets(["ap-1", "ap-2", "ap-none"]) == both  # many lookups, one read
+    assert keys.secrets([]) == {}
     assert keys.erase("ap-1") is True
     assert keys.secret("ap-1") is None
+    assert keys.secrets(["ap-1", "ap-2"]) == {"ap-2": b"two"}  # the erased one is absent
     assert keys.secret("ap-2") == b"two"  # only that applicant's key went
     assert keys.erase("ap-1") is False  # erasing again: nothing to erase
     assert [e.originator_version for e in store.stream("F-1")] == [1]  # events untouched
