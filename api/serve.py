@@ -210,6 +210,7 @@ class Leader:
     def _integrate(self) -> None:
         assert self._services is not None
         failing = False
+        self._services.warm_heads()
         while True:
             failing = self._services.integrate_logged(failing=failing)
             if self._stop.wait(self.every):

@@ -75,6 +75,7 @@ OPENAPI_TAGS = [
 async def _integrator(services: Services, every: float) -> None:
     """Integrate and checkpoint now, then every ``every`` seconds, until cancelled."""
     failing = False
+    await anyio.to_thread.run_sync(services.warm_heads)
     while True:
         failing = await anyio.to_thread.run_sync(
             functools.partial(services.integrate_logged, failing=failing)

@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
 
-from api.bootstrap import integrate_and_checkpoint
+from api.bootstrap import integrate_and_checkpoint, open_services
 from api.http.app import create_app
 from ledger.errors import BadTilePath, StoreError
 from ledger.log.storage import MerkleLog
@@ -407,3 +407,28 @@ def test_cli_proofs_match_http(http: TestClient, demo: Demo) -> None:
         bad = hoso("log", "prove", *args, "--data", str(demo.data), *db)
         assert bad.returncode != 0
         assert bad.stderr.startswith("error:") and bad.stderr.strip().count("\n") == 0, bad.stderr
+
+
+def test_the_service_builds_the_map_of_heads_before_its_first_checkpoint(tmp_path: Path) -> None:
+    """Issue 19: at start, the integrator builds the map of file heads for the log as it is,
+    so the first checkpoint after start only updates it (a command's wait for its checkpoint
+    never pays the build: about a second at 1M leaves)."""
+    settings, ledger, officer = small_ledger(tmp_path / "d", None)
+    receive_many(ledger, officer, 3)
+    MerkleLog(ledger.store, ledger.origin).integrate()
+    ledger.store.close()
+    services = open_services(settings)
+    try:
+        assert services.log.heads._latest is None  # nothing built yet in this process
+        services.warm_heads()
+        latest = services.log.heads._latest
+        assert latest is not None and latest[0] == services.log.size() >= 3
+        built = latest[2]
+        receive_many(services.ledger, officer, 2)
+        assert services.integrate_logged(failing=False) is False
+        checkpoint = services.log.latest_checkpoint()
+        assert checkpoint is not None and checkpoint.size == latest[0] + 2
+        after = services.log.heads._latest
+        assert after is not None and after[2] is built  # the same map, updated in place
+    finally:
+        services.close()
