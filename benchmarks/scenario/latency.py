@@ -8,9 +8,9 @@ nothing another stage measures:
   due) every ``INTEGRATE_EVERY`` seconds, under the policy ``CHECKPOINT_EVERY`` seconds or 1,000
   entries: the settings ``integrate_every_seconds: 0.25`` and ``checkpoint_every_seconds: 0.5``
   that the README gives for this target. After each step the time at which its checkpoint
-  became readable and the size it covers are recorded. Before the writes, one step signs a
-  checkpoint untimed, as the service's first step does when it starts (in a new process it
-  builds the map of file heads, about a second at 1M leaves): the figure is the steady wait.
+  became readable and the size it covers are recorded. Before the writes the map of file heads
+  is built, untimed, as the service does when it starts (``Services.warm_heads``; about a
+  second at 1M leaves): the figure is the steady wait.
 - **the writer**: more of the workload's signed events (``Workload.batches``), a few at a time,
   stored with ``EventStore.append`` at a steady pace (about ``RATE`` events/s, a busy
   province's peak) for ``ctx.seconds(20)``. A write's acknowledgement is the moment ``append``
@@ -105,7 +105,7 @@ def run(ctx: Context, store: EventStore, workload: Workload) -> list[Figure]:
     # As ``hoso serve`` starts: its integrator's first step runs at once, before traffic, and
     # builds the process's map of file heads (about a second at 1M leaves); the figure is the
     # service's steady wait, not its start-up.
-    jobs.integrate_and_checkpoint(log, signer, CHECKPOINT_POLICY, force=True)
+    log.heads.at(log.size())  # as ``Services.warm_heads``
     # As the service does once it has started (``api.http.app``): what start-up built is frozen
     # out of the cyclic collector's full passes. This process holds the whole run's workload
     # (a million events' simulation), whose full passes paused both threads for up to two
