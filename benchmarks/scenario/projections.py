@@ -58,7 +58,8 @@ def run(
     load = os.getloadavg()[0]
     note = (
         f"{total:,} stored events, both projections in one pass in {rebuilt.wall_s:.1f} s "
-        f"(process CPU {rebuilt.cpu_s:.1f} s: {total / rebuilt.cpu_s:,.0f} events per CPU-s; "
+        f"(CPU of the process and its partitions {rebuilt.cpu_s:.1f} s: "
+        f"{total / rebuilt.cpu_s:,.0f} events per CPU-s; "
         f"load average {load:.1f} on {os.cpu_count()} cores)"
     )
     if not complete:
