@@ -102,8 +102,8 @@ def rebuild_partitioned(
         for aside in asides.values():
             aside.discard()
             storage.drop_part_positions(host.store, aside.tracking_table, aside.tracking_name)
-        if isinstance(e, ProjectionFailed):
-            raise
+        if isinstance(e, ProjectionFailed) or not isinstance(e, Exception):
+            raise  # a partition's failure as it is; an interrupt as an interrupt
         raise ProjectionFailed(names[0], 0, f"the parallel rebuild failed: {e}") from e
     for name, aside in asides.items():
         aside.swap()
@@ -131,13 +131,18 @@ def _follow(
                 for other in pending:
                     other.cancel()
                 future.result()  # raises it
-        try:
-            while True:
-                n = done.get_nowait()
-                if progress is not None:
-                    progress(min(n, expected))
-        except queue.Empty:
-            pass
+        _passed_on(done, progress, expected)
+    _passed_on(done, progress, expected)  # what the last pages reported
+
+
+def _passed_on(done: Any, progress: Callable[[int], None] | None, expected: int) -> None:
+    try:
+        while True:
+            n = done.get(timeout=0.05)
+            if progress is not None:
+                progress(min(n, expected))
+    except queue.Empty:
+        pass
 
 
 def _start(done: Any) -> None:
