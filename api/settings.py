@@ -237,10 +237,15 @@ def _proxies(env: str | None, configured: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+DAY = 86_400.0  # the longest cadence of the log: beyond it, a timer the loop cannot set
+
+
 def _interval(doc: dict[str, Any], name: str, default: float) -> float:
     value = doc.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= DAY:
+        raise ValueError(
+            f"{name} must be a positive number of seconds, at most a day, not {value!r}"
+        )
     return float(value)
 
 

@@ -15,13 +15,30 @@ Used by the citizen lookup: its reads (``api.http.lookup_reads``) and its count 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 import anyio.to_thread
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+
+Key = TypeVar("Key")
+Found = TypeVar("Found")
+
+
+def each_once(
+    find: Callable[[list[Key]], Mapping[Key, Found]],
+) -> Callable[[list[Key]], list[Found | None]]:
+    """A batch's ``run`` from a lookup by keys: each distinct key asked once, and each call
+    answered with its own key's value (None for a key not found)."""
+
+    def run(keys: list[Key]) -> list[Found | None]:
+        found = find(list(dict.fromkeys(keys)))
+        return [found.get(key) for key in keys]
+
+    return run
 
 
 class Gathered(Generic[Item, Result]):
@@ -38,7 +55,7 @@ class Gathered(Generic[Item, Result]):
         self.loop: asyncio.AbstractEventLoop | None = None
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._draining = False
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None  # held: the loop keeps only weak refs
         self.batches = 0  # how many runs served how many calls (the benchmarks read them)
         self.calls = 0
 

@@ -16,10 +16,11 @@ query: neither the work nor the rows' absence tells anything before the PIN chec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from api.http.gathered import Gathered
+from api.http.gathered import Gathered, each_once
 from ledger.store.events import EventStore
 from ledger.store.pins import PinFailures
 from projections.models.reader import PostgresReader
@@ -37,25 +38,14 @@ class LookupReads:
         *,
         reader: PostgresReader | None = None,
         max_batch: int = MAX_BATCH,
-        secrets_of: Callable[[Sequence[str]], dict[str, bytes]] | None = None,
+        secrets_of: Callable[[list[str]], Mapping[str, bytes]],
     ) -> None:
         self.store = store
         self.reader = reader
-        self._gathered = Gathered(self._read, max_batch=max_batch)
+        records = functools.partial(citizen_records, store, reader=reader)
+        self._gathered = Gathered(each_once(records), max_batch=max_batch)
         self._attempts = Gathered(PinFailures(store).attempts, max_batch=max_batch)
-        self._secrets: Gathered[str, bytes | None] | None = None
-        if secrets_of is not None:
-            find = secrets_of
-
-            def read(refs: list[str]) -> list[bytes | None]:
-                found = find(list(dict.fromkeys(refs)))
-                return [found.get(ref) for ref in refs]
-
-            self._secrets = Gathered(read, max_batch=max_batch)
-
-    def _read(self, codes: list[str]) -> list[CitizenRecord | None]:
-        found = citizen_records(self.store, list(dict.fromkeys(codes)), self.reader)
-        return [found.get(code) for code in codes]
+        self._secrets = Gathered(each_once(secrets_of), max_batch=max_batch)
 
     async def record(self, code: str) -> CitizenRecord | None:
         """The record of ``code`` (None for an unknown code); raises what the store raised."""
@@ -68,8 +58,6 @@ class LookupReads:
     async def secret(self, applicant_ref: str) -> bytes | None:
         """The applicant's key (None once forgotten), the keys waiting at this moment read
         in one query (``secrets_of``: ``Ledger.applicant_secrets``)."""
-        if self._secrets is None:
-            raise RuntimeError("these lookups read no applicant keys (no secrets_of)")
         return await self._secrets(applicant_ref)
 
     @property

@@ -61,8 +61,9 @@ class SideWrite:
 
 
 SideBatch = tuple[str, Sequence[tuple[Any, ...]]]
-Statements = Callable[..., list[dict[str, Any]]]  # run(sql, params=()) -> rows
 """One statement on a side table and the rows to run it over (``executemany``)."""
+Statements = Callable[..., list[dict[str, Any]]]
+"""``run(sql, params=())`` -> rows, inside one transaction (``EventStore._statements``)."""
 
 
 def group_side_writes(writes: Sequence[SideWrite]) -> list[SideBatch]:

@@ -93,6 +93,44 @@ def lock_seconds(failures: int) -> int:
     return min(FIRST_LOCK_SECONDS << min(failures - FREE_TRIES, 20), MAX_LOCK_SECONDS)
 
 
+_COUNT = (
+    "INSERT INTO hoso_pin_failures (file_code, failures, locked_until) {} "
+    "ON CONFLICT (file_code) DO UPDATE "
+    "SET failures = hoso_pin_failures.failures + 1, locked_until = CASE "
+    "WHEN hoso_pin_failures.failures + 1 >= ? THEN ? ELSE NULL END "
+    "WHERE hoso_pin_failures.locked_until IS NULL "
+    "OR hoso_pin_failures.locked_until <= ? RETURNING file_code, failures"
+)
+"""One more failure on each code not locked (the values: a row or a SELECT of rows); a code
+locked at ``now`` is left as it is and returns no row."""
+
+
+def _first_lock(now: datetime) -> str:
+    return format_instant(now + timedelta(seconds=FIRST_LOCK_SECONDS))
+
+
+def _locked_until(run: Statements, codes: list[str], now: datetime) -> dict[str, datetime]:
+    """Until when each of ``codes`` (refused as locked) stays locked."""
+    marks = ", ".join("?" for _ in codes)
+    rows = run(
+        f"SELECT file_code, locked_until FROM hoso_pin_failures WHERE file_code IN ({marks})",  # noqa: S608
+        tuple(codes),
+    )
+    found = {str(r["file_code"]): r["locked_until"] for r in rows}
+    fallback = now + timedelta(seconds=1)
+    return {c: parse_instant(str(found[c])) if found.get(c) else fallback for c in codes}
+
+
+def _lengthen(run: Statements, code: str, failures: int, now: datetime) -> None:
+    """A later wrong PIN after the first lock: a longer lock (``lock_seconds``)."""
+    seconds = lock_seconds(failures)
+    if seconds > FIRST_LOCK_SECONDS:
+        run(
+            "UPDATE hoso_pin_failures SET locked_until = ? WHERE file_code = ? AND failures = ?",
+            (format_instant(now + timedelta(seconds=seconds)), code, failures),
+        )
+
+
 class PinFailures:
     """The wrong PINs of each code in a row, and until when it is locked
     (``hoso_pin_failures``)."""
@@ -131,69 +169,25 @@ class PinFailures:
     def _attempt_many(run: Statements, codes: list[str], now: datetime) -> list[datetime | None]:
         """``_attempt`` of distinct codes in one statement (PostgreSQL)."""
         rows = run(
-            "INSERT INTO hoso_pin_failures (file_code, failures, locked_until) "
-            "SELECT code, 1, NULL FROM unnest(?::text[]) AS code "
-            "ON CONFLICT (file_code) DO UPDATE "
-            "SET failures = hoso_pin_failures.failures + 1, locked_until = CASE "
-            "WHEN hoso_pin_failures.failures + 1 >= ? THEN ? ELSE NULL END "
-            "WHERE hoso_pin_failures.locked_until IS NULL "
-            "OR hoso_pin_failures.locked_until <= ? RETURNING file_code, failures",
-            (
-                codes,
-                FREE_TRIES,
-                format_instant(now + timedelta(seconds=FIRST_LOCK_SECONDS)),
-                format_instant(now),
-            ),
+            _COUNT.format("SELECT code, 1, NULL FROM unnest(?::text[]) AS code"),
+            (codes, FREE_TRIES, _first_lock(now), format_instant(now)),
         )
         counted = {str(r["file_code"]): int(r["failures"]) for r in rows}
-        refused: dict[str, datetime | None] = {}
-        if len(counted) < len(codes):  # locked: refused without a check, and not counted
-            locked = [c for c in codes if c not in counted]
-            for r in run(
-                "SELECT file_code, locked_until FROM hoso_pin_failures WHERE file_code = ANY(?)",
-                (locked,),
-            ):
-                value = r["locked_until"]
-                refused[str(r["file_code"])] = parse_instant(str(value)) if value else None
-        out: list[datetime | None] = []
-        for code in codes:
-            if code not in counted:
-                out.append(refused.get(code) or now + timedelta(seconds=1))
-                continue
-            seconds = lock_seconds(counted[code])
-            if seconds > FIRST_LOCK_SECONDS:  # a later wrong PIN: a longer lock
-                run(
-                    "UPDATE hoso_pin_failures SET locked_until = ? "
-                    "WHERE file_code = ? AND failures = ?",
-                    (format_instant(now + timedelta(seconds=seconds)), code, counted[code]),
-                )
-            out.append(None)
-        return out
+        locked = [c for c in codes if c not in counted]  # refused without a check, not counted
+        until = _locked_until(run, locked, now) if locked else {}
+        for code, failures in counted.items():
+            _lengthen(run, code, failures, now)
+        return [until.get(c) for c in codes]
 
     @staticmethod
     def _attempt(run: Statements, code: str, now: datetime) -> datetime | None:
-        first_lock = format_instant(now + timedelta(seconds=FIRST_LOCK_SECONDS))
         rows = run(
-            "INSERT INTO hoso_pin_failures (file_code, failures, locked_until) "
-            "VALUES (?, 1, NULL) ON CONFLICT (file_code) DO UPDATE "
-            "SET failures = hoso_pin_failures.failures + 1, locked_until = CASE "
-            "WHEN hoso_pin_failures.failures + 1 >= ? THEN ? ELSE NULL END "
-            "WHERE hoso_pin_failures.locked_until IS NULL "
-            "OR hoso_pin_failures.locked_until <= ? RETURNING failures",
-            (code, FREE_TRIES, first_lock, format_instant(now)),
+            _COUNT.format("VALUES (?, 1, NULL)"),
+            (code, FREE_TRIES, _first_lock(now), format_instant(now)),
         )
         if not rows:  # locked: this one is refused without a check, and not counted
-            found = run("SELECT locked_until FROM hoso_pin_failures WHERE file_code = ?", (code,))
-            value = found[0]["locked_until"] if found else None
-            return parse_instant(str(value)) if value else now + timedelta(seconds=1)
-        failures = int(rows[0]["failures"])
-        seconds = lock_seconds(failures)
-        if seconds > FIRST_LOCK_SECONDS:  # a later wrong PIN: a longer lock
-            run(
-                "UPDATE hoso_pin_failures SET locked_until = ? "
-                "WHERE file_code = ? AND failures = ?",
-                (format_instant(now + timedelta(seconds=seconds)), code, failures),
-            )
+            return _locked_until(run, [code], now)[code]
+        _lengthen(run, code, int(rows[0]["failures"]), now)
         return None
 
     @staticmethod

@@ -97,7 +97,9 @@ def rebuild_partitioned(
             for future in futures:
                 future.result()
         for aside in asides.values():
-            storage.merge_positions(host.store, aside.tracking_table, aside.tracking_name, head)
+            storage.drop_part_positions(
+                host.store, aside.tracking_table, aside.tracking_name, head=head
+            )
     except BaseException as e:
         for aside in asides.values():
             aside.discard()
@@ -178,8 +180,8 @@ def replay_part(
         table = host.app.recorder.events_table_name  # type: ignore[attr-defined]
 
         def page(start: int, limit: int) -> list[tuple[int, bytes]]:
-            return storage.partition_page(
-                datastore, table, start, limit, head=head, parts=parts, part=part
+            return storage.notification_page(
+                datastore, table, start, limit, part=(head, parts, part)
             )
 
         host._page = page  # type: ignore[method-assign]

@@ -185,61 +185,52 @@ def clear_failure(store: EventStore, name: str) -> None:
 
 
 def notification_page(
-    datastore: Any, table: str, start: int, limit: int
+    datastore: Any,
+    table: str,
+    start: int,
+    limit: int,
+    *,
+    part: tuple[int, int, int] | None = None,
 ) -> list[tuple[int, bytes]]:
     """(position, stored bytes) of up to ``limit`` events from ``start``, on the projection
     application's PostgreSQL datastore: one plain query of the two columns a projection reads
-    (the library's page builds a dict and a ``Notification`` per row)."""
+    (the library's page builds a dict and a ``Notification`` per row). ``part`` (head, parts,
+    part), for a partition of a parallel rebuild (``projections.engine.partitions``): up to
+    ``head``, the events of the files whose code hashes to ``part`` of ``parts``, and every
+    event of the key registry."""
     qualified = f'"{datastore.schema}".{table}'
+    where = "notification_id >= %s"
+    params: list[Any] = [start]
+    if part is not None:
+        head, parts, k = part
+        where += (
+            " AND notification_id <= %s AND (originator_id = %s"
+            " OR (hashtext(originator_id) & 2147483647) %% %s = %s)"
+        )
+        params += [head, REGISTRY_STREAM, parts, k]
     with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
         curs.execute(
             f"SELECT notification_id, state FROM {qualified} "  # noqa: S608
-            "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s",
-            (start, limit),
+            f"WHERE {where} ORDER BY notification_id LIMIT %s",
+            (*params, limit),
             prepare=True,
         )
         return [(pos, bytes(state)) for pos, state in curs.fetchall()]
 
 
-def partition_page(
-    datastore: Any, table: str, start: int, limit: int, *, head: int, parts: int, part: int
-) -> list[tuple[int, bytes]]:
-    """``notification_page`` of one partition of a parallel rebuild, up to ``head``: the events
-    of the files whose code hashes to ``part`` of ``parts``, and every event of the key
-    registry (``projections.engine.partitions``)."""
-    qualified = f'"{datastore.schema}".{table}'
-    with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-        curs.execute(
-            f"SELECT notification_id, state FROM {qualified} "  # noqa: S608
-            "WHERE notification_id >= %s AND notification_id <= %s AND (originator_id = %s "
-            "OR (hashtext(originator_id) & 2147483647) %% %s = %s) "
-            "ORDER BY notification_id LIMIT %s",
-            (start, head, REGISTRY_STREAM, parts, part, limit),
-            prepare=True,
-        )
-        return [(pos, bytes(state)) for pos, state in curs.fetchall()]
-
-
-def drop_part_positions(store: EventStore, tracking_table: str, aside: str) -> None:
-    """The positions of a parallel rebuild's partitions (``<aside>:<k>``): before it starts
-    (a killed rebuild's), and after it failed."""
-    store._execute(
-        f"DELETE FROM {tracking_table} WHERE application_name LIKE ?",  # noqa: S608
-        (aside.replace("%", r"\%").replace("_", r"\_") + ":%",),
-    )
-
-
-def merge_positions(store: EventStore, tracking_table: str, aside: str, head: int) -> None:
-    """The partitions' positions of a parallel rebuild given way to one, ``head``, in one
-    transaction."""
+def drop_part_positions(
+    store: EventStore, tracking_table: str, aside: str, *, head: int | None = None
+) -> None:
+    """The positions of a parallel rebuild's partitions (``<aside>:<k>``) dropped, in one
+    transaction: before it starts (a killed rebuild's), after it failed, or, with ``head``,
+    once every partition reached it, giving way to one aside position, ``head``."""
+    parts = aside.replace("%", r"\%").replace("_", r"\_") + ":%"
     with store._statements() as run:
-        run(
-            f"DELETE FROM {tracking_table} WHERE application_name LIKE ?",  # noqa: S608
-            (aside.replace("%", r"\%").replace("_", r"\_") + ":%",),
-        )
-        run(
-            f"INSERT INTO {tracking_table} (application_name, notification_id) "  # noqa: S608
-            "VALUES (?, ?) ON CONFLICT (application_name) "
-            "DO UPDATE SET notification_id = excluded.notification_id",
-            (aside, head),
-        )
+        run(f"DELETE FROM {tracking_table} WHERE application_name LIKE ?", (parts,))  # noqa: S608
+        if head is not None:
+            run(
+                f"INSERT INTO {tracking_table} (application_name, notification_id) "  # noqa: S608
+                "VALUES (?, ?) ON CONFLICT (application_name) "
+                "DO UPDATE SET notification_id = excluded.notification_id",
+                (aside, head),
+            )

@@ -182,7 +182,12 @@ def test_a_forgotten_applicant_still_shows_no_personal_data(world: World) -> Non
 def test_waiting_lookups_share_one_query(world: World) -> None:
     db = world.settings.db
     reader = PostgresReader(db) if db and world.ledger.store.dialect == "postgresql" else None
-    reads = LookupReads(world.ledger.store, reader=reader, max_batch=8)
+    reads = LookupReads(
+        world.ledger.store,
+        reader=reader,
+        max_batch=8,
+        secrets_of=world.ledger.applicant_secrets,
+    )
     codes = [r.code for r in world.receipts] * 5 + [UNKNOWN]
 
     async def together() -> list[CitizenRecord | None]:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from api.http.gathered import Gathered
+from api.http.gathered import Gathered, each_once
 
 T = TypeVar("T")
 
@@ -72,3 +72,15 @@ def test_a_lone_call_is_answered_without_waiting_for_company() -> None:
 def test_a_batch_of_nothing_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Gathered(lambda items: items, max_batch=0)
+
+
+def test_each_key_is_asked_once_and_each_call_gets_its_own_answer() -> None:
+    asked: list[list[str]] = []
+
+    def find(keys: list[str]) -> dict[str, int]:
+        asked.append(keys)
+        return {k: len(k) for k in keys if k != "gone"}
+
+    run = each_once(find)
+    assert run(["ab", "c", "ab", "gone"]) == [2, 1, 2, None]
+    assert asked == [["ab", "c", "gone"]]

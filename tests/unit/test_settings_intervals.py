@@ -32,10 +32,12 @@ def test_the_defaults_and_a_fast_cadence(tmp_path: Path) -> None:
     assert again["integrate_every_seconds"] == 0.25 and again["checkpoint_every_seconds"] == 0.5
 
 
-@pytest.mark.parametrize("value", [0, -1, "fast", True, None])
+@pytest.mark.parametrize("value", [0, -1, "fast", True, None, 86_401, 1e308])
 @pytest.mark.parametrize("name", ["integrate_every_seconds", "checkpoint_every_seconds"])
 def test_a_cadence_that_is_not_a_positive_number_is_refused(
     tmp_path: Path, name: str, value: object
 ) -> None:
-    with pytest.raises(ConfigurationError, match=f"{name} must be a positive number of seconds"):
+    with pytest.raises(
+        ConfigurationError, match=f"{name} must be a positive number of seconds, at"
+    ):
         load_settings(write(tmp_path, **{name: value}))
