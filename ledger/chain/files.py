@@ -145,19 +145,25 @@ class FileCommands:
 
         Every row is read from the store; a row byte-identical to one this process already
         verified (same prefix, same registry) reuses that result (``ledger.chain.load_cache``)."""
-        file, rows, _registry, _mark = self._load(code)
+        file, rows, _registry, _mark, _key = self._load(code)
         return VerifiedFile(file, tuple(row.envelope for row in rows), rows[-1].hash)
 
     def _load(
         self, code: str, *, tail: bool = False
-    ) -> tuple[AdministrativeFile, tuple[VerifiedRow, ...], KeyRegistry, RegistryMark]:
+    ) -> tuple[
+        AdministrativeFile, tuple[VerifiedRow, ...], KeyRegistry, RegistryMark, bytes | None
+    ]:
         """``tail`` (commands): read only from the last row this process knows of the file
-        on, if it knows the file; anything unexpected falls back to reading it all."""
+        on, if it knows the file; anything unexpected falls back to reading it all. Last of
+        the five: the applicant's key, when the store could read it with the rows (None:
+        not read, or erased; ``TextSealer`` asks the key store again)."""
         known = self.load_cache.entry(code) if tail else None
         after = known.last.version - 1 if known is not None else 0
-        # One read: the file's rows (from ``after``) and the registry's after its verified head.
+        key = self.receipts.key_read(known.state.applicant_ref) if known is not None else None
+        # One read: the file's rows (from ``after``), the registry's after its verified head
+        # and, where the store can, the applicant's key.
         stored, news = self.store.stream_with(
-            code, REGISTRY_STREAM, other_after=self.registry.head(), after=after
+            code, REGISTRY_STREAM, other_after=self.registry.head(), after=after, key=key
         )
         registry, mark = self.registry.apply(news)
         verifier = self._verifier(registry)
@@ -177,7 +183,8 @@ class FileCommands:
             if fresh and self.registry.unchanged(mark):
                 self.load_cache.put(code, mark, rows, aggregate)
         assert isinstance(aggregate, AdministrativeFile)
-        return aggregate, rows, registry, mark
+        secret = key.found if key is not None and key.ref == aggregate.applicant_ref else None
+        return aggregate, rows, registry, mark, secret
 
     def execute(
         self,
@@ -195,11 +202,11 @@ class FileCommands:
         force; no step is taken in a year whose calendar is not published."""
         with self.writer.expecting():
             for _attempt in range(MAX_ATTEMPTS):
-                file, rows, registry, mark = self._load(code, tail=True)
+                file, rows, registry, mark, secret = self._load(code, tail=True)
                 self.calendar.require_published(at)
                 registry.key_for(actor, signer.key_id, at)  # valid for this actor now
                 command(file)
-                events = self.sealer.seal(file.collect_events(), file.applicant_ref)
+                events = self.sealer.seal(file.collect_events(), file.applicant_ref, secret)
                 verifier = self._verifier(registry)
                 verifier.heads[code] = (rows[-1].version, rows[-1].hash)
                 try:

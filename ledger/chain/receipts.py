@@ -18,7 +18,7 @@ from ledger.chain.personal import ERASED, PersonalData, unseal
 from ledger.encoding.canonical import format_instant
 from ledger.encoding.envelope import Envelope
 from ledger.errors import NotFound, SealError
-from ledger.store.events import EventStore, SideWrite
+from ledger.store.events import EventStore, KeyRead, SideWrite
 from ledger.store.keystore import ApplicantKeyStore, open_key_store
 from ledger.store.pins import PinFailures, hash_pin, pin_matches
 from ledger.store.side_tables import CodeCounters, FilePins
@@ -106,6 +106,10 @@ class Receipts:
     # ------------------------------------------------------------ personal data
     def applicant_secret(self, applicant_ref: str) -> bytes | None:
         return self.keys.secret(applicant_ref)
+
+    def key_read(self, applicant_ref: str) -> KeyRead | None:
+        """The applicant's key to read with a command's file (None: read apart, if needed)."""
+        return self.keys.key_read(applicant_ref)
 
     def applicant_secrets(self, refs: Sequence[str]) -> dict[str, bytes]:
         """The keys of those of ``refs`` not forgotten, in one read."""

@@ -203,7 +203,8 @@ class TextSealer:
 
     def seal(self, events: Iterable[E], applicant_ref: str, secret: bytes | None = None) -> list[E]:
         """``events`` with their free text sealed; the key is read only when there is text to
-        seal (``secret``: a new applicant's key, not stored yet)."""
+        seal and ``secret`` is None (``secret``: the key the caller has: a new applicant's, not
+        stored yet, or the one read with the file's rows)."""
         found = list(events)
         if not any(_has_text(e) for e in found):
             return found

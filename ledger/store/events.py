@@ -9,6 +9,7 @@ events, so nothing is ever half-written. There is no update or delete of an even
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,14 +43,19 @@ _STREAMS_COLUMNS = "SELECT originator_id, originator_version, topic, state FROM 
 _STREAMS_ORDER = " ORDER BY originator_id, originator_version"
 _STREAMS_PG = _STREAMS_COLUMNS + " WHERE originator_id = ANY(%s)" + _STREAMS_ORDER
 _STREAMS_SQLITE = _STREAMS_COLUMNS + " WHERE originator_id IN ({})" + _STREAMS_ORDER
-_WITH_TAIL = (
+_WITH_TAIL_ARMS = (
     _STREAMS_COLUMNS
     + " WHERE originator_id = ? AND originator_version > ? UNION ALL "
     + _STREAMS_COLUMNS
     + " WHERE originator_id = ? AND originator_version > ?"
-    + _STREAMS_ORDER
 )
+_WITH_TAIL = _WITH_TAIL_ARMS + _STREAMS_ORDER
 _WITH_TAIL_PG = pg_sql(_WITH_TAIL)
+
+
+@functools.cache
+def _with_key(arm: str) -> str:
+    return pg_sql(_WITH_TAIL_ARMS + " UNION ALL " + arm + _STREAMS_ORDER)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,18 @@ class SideWrite:
 
     sql: str
     params: tuple[Any, ...]
+
+
+@dataclass
+class KeyRead:
+    """An applicant's key to read in the same statement as a command's streams
+    (``EventStore.stream_with``; PostgreSQL, where the key store is a table of the same
+    database): ``sql`` is one arm of the read, ``SELECT '', 0, '', secret ... WHERE
+    applicant_ref = ?``; ``found`` is the key it read (None: none, or erased)."""
+
+    sql: str
+    ref: str
+    found: bytes | None = None
 
 
 SideBatch = tuple[str, Sequence[tuple[Any, ...]]]
@@ -148,7 +166,13 @@ class EventStore:
             raise StoreError(f"cannot read {stream}: {e}") from e
 
     def stream_with(
-        self, stream: str, other: str, *, other_after: int, after: int = 0
+        self,
+        stream: str,
+        other: str,
+        *,
+        other_after: int,
+        after: int = 0,
+        key: KeyRead | None = None,
     ) -> tuple[list[StoredEvent], list[StoredEvent]]:
         """The stored events of ``stream`` after version ``after`` (all of them by default),
         and those of ``other`` after version ``other_after``, each in version order: ONE
@@ -157,7 +181,10 @@ class EventStore:
 
         On PostgreSQL the statement runs prepared, outside a transaction block (no BEGIN and
         ROLLBACK round trips), and once more on another connection if the first one was
-        broken (a read is safe to repeat)."""
+        broken (a read is safe to repeat). ``key`` (PostgreSQL): the applicant's key is read
+        in the same statement, into ``key.found`` (a hand-off's note is sealed with it)."""
+        if key is not None and (self.dialect != "postgresql" or stream == other):
+            key = None  # not read here: the key store reads it when it is asked
         if stream == other:
             rows = list(self.stream(stream, gt=min(after, other_after) or None))
             return (
@@ -166,7 +193,9 @@ class EventStore:
             )
         params = (stream, after, other, other_after)
         try:
-            if self.dialect == "postgresql":
+            if key is not None:
+                found = self._read_pg(_with_key(key.sql), (*params, key.ref), binary=True)
+            elif self.dialect == "postgresql":
                 found = self._read_pg(_WITH_TAIL_PG, params, binary=True)
             else:
                 with self._cursor(commit=False) as curs:
@@ -177,6 +206,9 @@ class EventStore:
         mine: list[StoredEvent] = []
         theirs: list[StoredEvent] = []
         for sid, version, topic, state in found:
+            if key is not None and sid == "":
+                key.found = bytes(state)
+                continue
             (mine if sid == stream else theirs).append(
                 StoredEvent(str(sid), int(version), str(topic), bytes(state))
             )

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ledger.errors import StoreError
-from ledger.store.events import EventStore
+from ledger.store.events import EventStore, KeyRead
 
 KEY_FILE = "applicant-keys.sqlite3"
 OLD_TABLE = "hoso_applicant_keys"  # where keys lived, in the events' database, before
@@ -48,6 +48,11 @@ class ApplicantKeyStore(Protocol):
 
     def secrets(self, refs: Sequence[str]) -> dict[str, bytes]:
         """The keys of those of ``refs`` that exist (one query; erased ones are absent)."""
+        ...
+
+    def key_read(self, applicant_ref: str) -> KeyRead | None:
+        """The key's read as a part of a command's read of its file (``EventStore.stream_with``),
+        or None where the key store is not in the events' database."""
         ...
 
     def erase(self, applicant_ref: str) -> bool:
@@ -122,6 +127,9 @@ class SQLiteKeyStore:
         )
         return {str(ref): bytes(secret) for ref, secret in found}
 
+    def key_read(self, applicant_ref: str) -> KeyRead | None:
+        return None  # a database file of its own: read apart
+
     def erase(self, applicant_ref: str) -> bool:
         found = self._run(
             "DELETE FROM applicant_keys WHERE applicant_ref = ? RETURNING applicant_ref",
@@ -141,6 +149,7 @@ class PostgresKeyStore:
         self.store._execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}_keys"')
         columns = _COLUMNS.format(blob="BYTEA")
         self.store._execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
+        self._arm = f"SELECT '', 0, '', secret FROM {self.table} WHERE applicant_ref = ?"  # noqa: S608
 
     def add(self, rows: Iterable[tuple[str, bytes, str]]) -> None:
         for row in rows:
@@ -159,6 +168,9 @@ class PostgresKeyStore:
             (list(refs),),
         )
         return {str(r["applicant_ref"]): bytes(r["secret"]) for r in found}
+
+    def key_read(self, applicant_ref: str) -> KeyRead | None:
+        return KeyRead(self._arm, applicant_ref)
 
     def erase(self, applicant_ref: str) -> bool:
         found = self.store._execute(

@@ -18,7 +18,7 @@ from domain.file import AdministrativeFile
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.errors import TamperError
-from ledger.store.events import EventStore
+from ledger.store.events import EventStore, KeyRead
 from signing.registry import Role
 from tests.support.cast import T0, UNIT, Cast, make_ledger, signer
 from tests.support.lifecycle import receive_file
@@ -47,10 +47,16 @@ class RecordingStore(EventStore):
         self.afters: list[int] = []
 
     def stream_with(
-        self, stream: str, other: str, *, other_after: int, after: int = 0
+        self,
+        stream: str,
+        other: str,
+        *,
+        other_after: int,
+        after: int = 0,
+        key: KeyRead | None = None,
     ) -> tuple[list[StoredEvent], list[StoredEvent]]:
         self.afters.append(after)
-        return super().stream_with(stream, other, other_after=other_after, after=after)
+        return super().stream_with(stream, other, other_after=other_after, after=after, key=key)
 
 
 def hand_off(

@@ -22,8 +22,10 @@ from eventsourcing.persistence import StoredEvent
 from domain.events import Desk
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
+from ledger.errors import Refused
 from ledger.store import sql as db_sql
-from ledger.store.events import EventStore, open_postgres
+from ledger.store.events import EventStore, KeyRead, open_postgres
+from ledger.store.keystore import ApplicantKeyStore, open_key_store
 from signing.errors import KeyNotValid
 from signing.registry import REGISTRY_STREAM, Role
 from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger, signer
@@ -72,10 +74,31 @@ class CountingStore(EventStore):
         return super().stream(stream, gt=gt)
 
     def stream_with(
-        self, stream: str, other: str, *, other_after: int, after: int = 0
+        self,
+        stream: str,
+        other: str,
+        *,
+        other_after: int,
+        after: int = 0,
+        key: KeyRead | None = None,
     ) -> tuple[list[StoredEvent], list[StoredEvent]]:
         self.reads["stream_with"] += 1
-        return super().stream_with(stream, other, other_after=other_after, after=after)
+        return super().stream_with(stream, other, other_after=other_after, after=after, key=key)
+
+
+class CountingKeys:
+    """The ledger's real key store, counting the keys asked of it apart from the file's read."""
+
+    def __init__(self, real: ApplicantKeyStore) -> None:
+        self.real = real
+        self.asked = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def secret(self, applicant_ref: str) -> bytes | None:
+        self.asked += 1
+        return self.real.secret(applicant_ref)
 
 
 def receive(ledger: Ledger, cast: Cast) -> str:
@@ -100,6 +123,73 @@ def test_a_command_reads_the_store_once(store: EventStore, cast: Cast) -> None:
     hand_off(ledger, code, "an", cast.officer)
     assert counting.reads == Counter({"stream_with": 1})
     assert ledger.load(code).file.version == 2
+
+
+def test_a_hand_off_with_a_note_reads_the_applicants_key_with_the_file(
+    store: EventStore, cast: Cast
+) -> None:
+    """On PostgreSQL the key that seals the note comes in the file's read (one round trip for
+    the command); SQLite keeps its keys in a file of their own and asks it apart. Once the
+    applicant is forgotten, the same read finds no key and the note is refused."""
+    counting = CountingStore(store)
+    ledger = make_ledger(counting, cast)
+    keys = CountingKeys(ledger.receipts.keys)
+    ledger.receipts.keys = keys
+    code = receive(ledger, cast)
+    counting.reads.clear()
+    ledger.execute(
+        code,
+        signer=cast.officer,
+        actor="an",
+        at=T1,
+        command=lambda f: f.hand_off(
+            actor="an", to=Desk("an", "phong-a", UNIT), note="kèm bản sao", at=T1
+        ),
+    )
+    assert counting.reads == Counter({"stream_with": 1})
+    assert keys.asked == (0 if store.dialect == "postgresql" else 1)
+    note = ledger.load(code).envelopes[-1].payload["note"]
+    assert note != "kèm bản sao" and ledger.reveal(note) == "kèm bản sao"
+    applicant = ledger.load(code).file.applicant_ref
+    ledger.forget(applicant)
+    with pytest.raises(Refused, match="forgotten"):
+        ledger.execute(
+            code,
+            signer=cast.officer,
+            actor="an",
+            at=T1,
+            command=lambda f: f.hand_off(
+                actor="an", to=Desk("an", "phong-b", UNIT), note="lần nữa", at=T1
+            ),
+        )
+    assert ledger.load(code).file.version == 2
+
+
+def test_the_key_read_with_the_streams_is_the_applicants_or_none(store: EventStore) -> None:
+    store.append([event("A", 1), event("B", 1)])
+    keys = open_key_store(store)
+    keys.add([("ap-1", b"k" * 32, "2026-03-02T01:00:00Z")])
+    read = keys.key_read("ap-1")
+    if store.dialect != "postgresql":
+        assert read is None
+        return
+    assert read is not None
+    assert store.stream_with("A", "B", other_after=0, key=read) == (
+        [event("A", 1)],
+        [event("B", 1)],
+    )
+    assert read.found == b"k" * 32
+    unknown = keys.key_read("ap-2")
+    assert unknown is not None
+    store.stream_with("A", "B", other_after=0, key=unknown)
+    assert unknown.found is None
+    same = keys.key_read("ap-1")
+    assert same is not None
+    assert store.stream_with("A", "A", other_after=0, key=same) == (
+        [event("A", 1)],
+        [event("A", 1)],
+    )
+    assert same.found is None  # one stream read twice: the key is left to the key store
 
 
 def test_a_registry_change_by_another_ledger_reaches_the_next_command(
