@@ -18,9 +18,10 @@ from ledger.chain.service import Ledger
 from ledger.errors import ConfigurationError
 from ledger.log import jobs
 from ledger.log.storage import MerkleLog, StoredCheckpoint
-from ledger.store.events import EventStore, open_store, parse_postgres_url
+from ledger.store.events import EventStore, parse_postgres_url
 from ledger.store.existing import open_existing_store
 from ledger.store.group_commit import GroupCommit
+from ledger.store.opening import open_store
 from ledger.store.pins import PEPPER_BYTES, new_pepper, pepper_id
 from ledger.store.side_tables import Meta
 from projections.engine.runtime import ProjectionHost

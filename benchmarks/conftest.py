@@ -24,7 +24,8 @@ from domain.events import Desk
 from domain.procedures import Channel
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
-from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.events import EventStore
+from ledger.store.opening import open_postgres, open_sqlite
 from ledger.store.postgres import drop_ledger_schema
 from signing import PrivateKeySigner, generate_private_key
 from signing.registry import Role

@@ -25,7 +25,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.events import EventStore
+from ledger.store.opening import open_postgres, open_sqlite
 from ledger.store.postgres import drop_ledger_schema
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"

@@ -29,7 +29,8 @@ from rich.progress import (
 from benchmarks.workload import ORIGIN, Workload, open_ledger
 from ledger.audit.full import audit_report
 from ledger.chain.service import Ledger
-from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.events import EventStore
+from ledger.store.opening import open_postgres, open_sqlite
 from ledger.store.postgres import drop_ledger_schema
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"

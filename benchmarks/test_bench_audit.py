@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from benchmarks.workload import ORIGIN, Workload, authority, open_ledger
 from ledger.audit.full import audit_report
 from ledger.chain.verify import ChainVerifier, SignatureCheck
-from ledger.store.events import EventStore, open_sqlite
+from ledger.store.events import EventStore
+from ledger.store.opening import open_sqlite
 
 EVENTS = 20_000
 ROUNDS = 3

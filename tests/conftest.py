@@ -16,7 +16,8 @@ import psycopg
 import pytest
 
 from ledger.chain.service import Ledger
-from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.events import EventStore
+from ledger.store.opening import open_postgres, open_sqlite
 from ledger.store.postgres import drop_ledger_schema
 from tests.support.cast import Cast, make_ledger, the_cast
 from tests.support.postgres import PG_URL, require_postgres

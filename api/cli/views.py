@@ -83,6 +83,15 @@ def projections_rebuild(
     name: Annotated[str | None, typer.Argument(help="files or actions; default: all.")] = None,
     data: DataOpt = DEFAULT_DATA,
     db: DbOpt = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes sharing the files out (PostgreSQL). Default: every core from "
+            "100,000 events, else 1. On 2 cores one is as fast and uses less CPU.",
+        ),
+    ] = None,
 ) -> None:
     """Drop a projection and replay every event from zero."""
     if name is not None and name not in NAMES:
@@ -91,6 +100,11 @@ def projections_rebuild(
     ledger = open_ledger(settings, existing=True)
     host = open_projections(settings, ledger)
     try:
+        if workers is not None and workers > 1 and not host.postgres:
+            raise typer.BadParameter(
+                "SQLite rebuilds in one process (one writer); --workers is for PostgreSQL"
+            )
+        processes = host.rebuild_workers() if workers is None else workers
         total = ledger.store.max_position()
         names = [name] if name else list(NAMES)
         started = time.perf_counter()
@@ -101,10 +115,12 @@ def projections_rebuild(
                 bar.advance(task, k)
 
             # One pass over the events for every projection named: each event read and decoded once.
-            done = host.rebuild_all(names, progress=advance)
+            done = host.rebuild_all(names, progress=advance, workers=processes)
         seconds = max(time.perf_counter() - started, 1e-9)
+        how = "1 process" if processes == 1 else f"{processes} processes"
         for n in names:
-            out.print(f"{n}: {done[n]} events replayed ({done[n] / seconds:,.0f} events/s)")
+            rate = done[n] / seconds
+            out.print(f"{n}: {done[n]} events replayed ({rate:,.0f} events/s, {how})")
     finally:
         host.close()
         ledger.store.close()

@@ -67,7 +67,7 @@ def _machine_busy() -> float | None:
 
 def _worker(share: Share, start: Any, results: Any) -> None:
     from benchmarks.workload import reopen_ledger
-    from ledger.store.events import open_postgres
+    from ledger.store.opening import open_postgres
     from signing import KeyDirectory
 
     try:

@@ -28,7 +28,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.events import EventStore
+from ledger.store.opening import open_postgres, open_sqlite
 from ledger.store.postgres import drop_ledger_schema
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -123,7 +124,7 @@ class Context:
         return store
 
     def store_url(self, store: EventStore) -> str:
-        """The URL that reopens ``store`` in another process (``events.open_store``)."""
+        """The URL that reopens ``store`` in another process (``opening.open_store``)."""
         return self._urls[id(store)]
 
     def fresh_schema(self, name: str) -> str:

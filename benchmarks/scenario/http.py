@@ -5,7 +5,7 @@
 - ``store``: the run's ledger store, holding the demo workload's events (``benchmarks.workload``:
   its key registry and files); ``ledger``: the ``Ledger`` over it (its ``origin`` and
   ``authority_key`` go into the service's configuration); ``store_url``: ``ctx.store_url(store)``,
-  which the service process opens (``ledger.store.events.open_store``).
+  which the service process opens (``ledger.store.opening.open_store``).
 - Not timed, in this process: the read models caught up (``ProjectionHost.catch_up`` of every
   projection, incremental if the projections stage already ran), the Merkle log integrated, and
   a PIN given to a seeded sample of the projected files (the workload stores none): the same

@@ -35,7 +35,7 @@ def share_of(code: str, processes: int) -> int:
 def _serve(url: str, verifying_threads: int, conn: Any) -> None:
     from benchmarks.workload import reopen_ledger
     from ledger.chain.intake import Intake
-    from ledger.store.events import open_postgres
+    from ledger.store.opening import open_postgres
 
     try:
         ledger = reopen_ledger(open_postgres(url))

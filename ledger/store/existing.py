@@ -15,7 +15,8 @@ from pathlib import Path
 import psycopg
 
 from ledger.errors import ConfigurationError, StoreError
-from ledger.store.events import EVENTS_TABLE, EventStore, open_store
+from ledger.store.events import EVENTS_TABLE, EventStore
+from ledger.store.opening import open_store
 from ledger.store.postgres import PostgresTarget, parse_postgres_url
 
 __all__ = ["open_existing_store"]

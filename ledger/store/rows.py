@@ -13,7 +13,8 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from ledger.errors import StoreError
-from ledger.store.events import EVENTS_TABLE, EventStore, open_postgres, open_sqlite
+from ledger.store.events import EVENTS_TABLE, EventStore
+from ledger.store.opening import open_postgres, open_sqlite
 
 
 def store_url(store: EventStore) -> str | None:

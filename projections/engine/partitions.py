@@ -25,7 +25,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wai
 from typing import TYPE_CHECKING, Any
 
 from domain.calendar import WorkingCalendar
-from ledger.store.events import open_postgres
+from ledger.store.opening import open_postgres
 from projections.engine.aside import AsideView
 from projections.engine.batch import Batch
 from projections.errors import ProjectionFailed

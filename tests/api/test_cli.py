@@ -137,6 +137,14 @@ def test_postgres_demo_audit_and_tamper(pg_schema: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     ok = hoso("audit", "--data", str(data), "--db", pg_schema)
     assert ok.returncode == 0, ok.stderr
+    # The read models rebuilt by two processes, each a share of the files: every event counted.
+    rebuilt = hoso(
+        "projections", "rebuild", "--workers", "2", "--data", str(data), "--db", pg_schema
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "2 processes" in rebuilt.stdout
+    status = hoso("projections", "status", "--data", str(data), "--db", pg_schema)
+    assert re.search(r"files\s+│\s+(\d+)\s+│\s+\1\s+│\s+0", status.stdout), status.stdout
     target = parse_postgres_url(pg_schema)
     code, version = "PBADINH-260212-0007", 2
     with psycopg.connect(PG_URL, autocommit=True) as conn:

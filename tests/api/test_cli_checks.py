@@ -13,7 +13,7 @@ from eventsourcing.persistence import StoredEvent
 
 from api.settings import load_settings
 from ledger.encoding.envelope import build, decode
-from ledger.store.events import open_sqlite
+from ledger.store.opening import open_sqlite
 from tests.support.cast import NOW, signer
 from tests.support.cli import assert_one_line_error, hoso
 

@@ -17,7 +17,7 @@ from eventsourcing.persistence import StoredEvent
 
 from api.settings import load_settings
 from ledger.encoding.envelope import build, decode
-from ledger.store.events import open_sqlite
+from ledger.store.opening import open_sqlite
 from signing.signer import KeyDirectory
 from tests.support.cli import hoso
 

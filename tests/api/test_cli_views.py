@@ -76,11 +76,13 @@ def test_projection_status_and_rebuild(demo_run: tuple[Path, str, str]) -> None:
     data = str(demo_run[0])
     rebuilt = hoso("projections", "rebuild", "files", "--data", data)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert re.search(r"files: \d+ events replayed", rebuilt.stdout)
+    assert re.search(r"files: \d+ events replayed \([\d,]+ events/s, 1 process\)", rebuilt.stdout)
     status = hoso("projections", "status", "--data", data)
     assert status.returncode == 0
     assert re.search(r"files\s+│\s+(\d+)\s+│\s+\1\s+│\s+0", status.stdout), status.stdout
     assert_one_line_error(hoso("projections", "rebuild", "nope", "--data", data))
+    assert_one_line_error(hoso("projections", "rebuild", "--workers", "2", "--data", data))
+    assert_one_line_error(hoso("projections", "rebuild", "--workers", "0", "--data", data))
 
 
 def test_figures_at_the_demo_checkpoint_are_the_live_ones(

@@ -104,7 +104,7 @@ def test_audit_names_a_stored_cosignature_that_does_not_verify(
     setup: Setup, db_url: str | None
 ) -> None:
     from api.settings import load_settings
-    from ledger.store.events import open_store
+    from ledger.store.opening import open_store
 
     store = open_store(load_settings(setup.data, db_url).db, setup.data)
     try:

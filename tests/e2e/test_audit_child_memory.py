@@ -19,7 +19,7 @@ import pytest
 from benchmarks.scenario.ingest import requests
 from benchmarks.workload import ORIGIN, Workload, authority, open_ledger
 from ledger.chain.intake import Intake
-from ledger.store.events import open_sqlite
+from ledger.store.opening import open_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 BALLAST_MB = 400

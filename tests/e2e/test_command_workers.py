@@ -12,7 +12,7 @@ from benchmarks.scenario.command_clients import OFFICERS, Files, open_files
 from benchmarks.scenario.command_workers import drive_in_processes, split
 from benchmarks.workload import open_ledger
 from ledger.store import sql as db_sql
-from ledger.store.events import open_postgres
+from ledger.store.opening import open_postgres
 
 
 @pytest.mark.parametrize(("clients", "processes"), [(8, 2), (8, 3), (3, 8), (1, 1), (5, 2)])

@@ -13,7 +13,7 @@ from benchmarks.scenario.ingest_workers import IngestWorkers, share_of
 from benchmarks.workload import ORIGIN, Workload, authority, open_ledger
 from ledger.audit.full import audit_report
 from ledger.store import sql as db_sql
-from ledger.store.events import open_postgres
+from ledger.store.opening import open_postgres
 
 EVENTS = 400
 

@@ -24,8 +24,9 @@ from ledger.chain.service import Ledger
 from ledger.encoding.envelope import Envelope
 from ledger.errors import ConflictError, StoreError
 from ledger.store import sql as db_sql
-from ledger.store.events import EventStore, SideWrite, open_postgres, open_sqlite
+from ledger.store.events import EventStore, SideWrite
 from ledger.store.group_commit import GroupCommit
+from ledger.store.opening import open_postgres, open_sqlite
 from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger
 from tests.support.lifecycle import receive_file
 

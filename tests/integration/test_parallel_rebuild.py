@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from ledger.store import sql as db_sql
-from ledger.store.events import EventStore, open_postgres
+from ledger.store.events import EventStore
+from ledger.store.opening import open_postgres
 from projections.engine.runtime import ProjectionHost
 from projections.errors import ProjectionFailed
 from projections.models.handlers import NAMES

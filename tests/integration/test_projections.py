@@ -35,7 +35,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any) -> tuple[str, str | N
 
 
 def _open(backend: tuple[str, str | None], tmp_path: Any, tag: str) -> EventStore:
-    from ledger.store.events import open_postgres, open_sqlite
+    from ledger.store.opening import open_postgres, open_sqlite
 
     kind, url = backend
     if kind == "sqlite":
@@ -135,7 +135,7 @@ def test_a_failing_handler_stops_at_the_last_good_event(
 
 def test_postgres_follows_another_process_live(pg_schema: str, cast: Cast) -> None:
     require_postgres()
-    from ledger.store.events import open_postgres
+    from ledger.store.opening import open_postgres
 
     store = open_postgres(pg_schema)
     ledger = make_ledger(store, cast)
@@ -150,7 +150,7 @@ def test_postgres_follows_another_process_live(pg_schema: str, cast: Cast) -> No
             from domain.procedures import Channel
             from ledger.chain.personal import PersonalData
             from ledger.chain.service import Ledger
-            from ledger.store.events import open_postgres
+            from ledger.store.opening import open_postgres
             from tests.support.cast import ORIGIN, T0, UNIT, signer
             store = open_postgres({pg_schema!r})
             ledger = Ledger(store, origin=ORIGIN, authority_key=signer(1).public_key,

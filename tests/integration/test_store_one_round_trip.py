@@ -16,7 +16,8 @@ from eventsourcing.persistence import StoredEvent
 from psycopg.rows import tuple_row
 
 from ledger.errors import ConflictError
-from ledger.store.events import _WITH_TAIL_PG, EventStore, open_postgres
+from ledger.store.events import _WITH_TAIL_PG, EventStore
+from ledger.store.opening import open_postgres
 from ledger.store.postgres import SidePostgresRecorder
 from signing.registry import REGISTRY_STREAM
 from tests.support.postgres import PG_URL

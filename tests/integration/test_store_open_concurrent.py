@@ -14,7 +14,8 @@ import threading
 import psycopg
 import pytest
 
-from ledger.store.events import EventStore, open_postgres
+from ledger.store.events import EventStore
+from ledger.store.opening import open_postgres
 from ledger.store.postgres import drop_ledger_schema
 from tests.support.postgres import PG_URL, require_postgres
 

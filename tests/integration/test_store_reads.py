@@ -24,8 +24,9 @@ from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.errors import Refused
 from ledger.store import sql as db_sql
-from ledger.store.events import EventStore, KeyRead, open_postgres
+from ledger.store.events import EventStore, KeyRead
 from ledger.store.keystore import ApplicantKeyStore, open_key_store
+from ledger.store.opening import open_postgres
 from signing.errors import KeyNotValid
 from signing.registry import REGISTRY_STREAM, Role
 from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger, signer

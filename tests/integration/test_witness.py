@@ -35,7 +35,8 @@ from ledger.log.checkpoint import Checkpoint, sign_checkpoint
 from ledger.log.merkle import ListReader, leaf_hash
 from ledger.log.storage import MerkleLog
 from ledger.store import sql as db_sql
-from ledger.store.events import EventStore, open_sqlite
+from ledger.store.events import EventStore
+from ledger.store.opening import open_sqlite
 from ledger.witness.client import Post, last_cosigned_size, request_cosignature
 from ledger.witness.cosigner import Witness, add_checkpoint_body, parse_add_checkpoint_body
 from ledger.witness.errors import (

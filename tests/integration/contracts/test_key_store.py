@@ -11,8 +11,9 @@ from pathlib import Path
 from eventsourcing.persistence import StoredEvent
 
 from ledger.store import sql as db_sql
-from ledger.store.events import EventStore, open_postgres, open_sqlite
+from ledger.store.events import EventStore
 from ledger.store.keystore import KEY_FILE, OLD_TABLE, has_table, open_key_store
+from ledger.store.opening import open_postgres, open_sqlite
 
 SECRET = bytes(range(7, 39))  # 32 bytes no page of the databases holds by chance
 AT = "2026-03-02T01:00:00.000000Z"
