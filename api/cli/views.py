@@ -88,8 +88,8 @@ def projections_rebuild(
         typer.Option(
             "--workers",
             min=1,
-            help="Processes sharing the files out (PostgreSQL). Default: every core from "
-            "100,000 events, else 1. On 2 cores one is as fast and uses less CPU.",
+            help="Processes sharing the files out (PostgreSQL). Default: every core, from "
+            "100,000 events on 4 cores or more; else 1.",
         ),
     ] = None,
 ) -> None:

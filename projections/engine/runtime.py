@@ -34,7 +34,7 @@ from ledger.store.events import EventStore
 from projections.engine.app import POOL_SIZE, Hoso, LedgerEvent, environment
 from projections.engine.aside import rebuild_aside
 from projections.engine.batch import Batch
-from projections.engine.partitions import PARALLEL_FROM, rebuild_partitioned
+from projections.engine.partitions import default_workers, rebuild_partitioned
 from projections.engine.pipeline import Job, Pages, Pipeline, collector_paused
 from projections.errors import ProjectionFailed
 from projections.models import storage
@@ -311,11 +311,9 @@ class ProjectionHost:
             return rebuild_aside(self, names, progress, batch, ANALYZE_AFTER)
 
     def rebuild_workers(self) -> int:
-        """How many processes a rebuild takes by default: every core on PostgreSQL once the
-        log is long enough to repay starting them (``partitions.PARALLEL_FROM``), else one."""
-        if not self.postgres or self.store.max_position() < PARALLEL_FROM:
-            return 1
-        return os.cpu_count() or 1
+        """How many processes a rebuild takes by default (``partitions.default_workers``)."""
+        events = self.store.max_position()
+        return default_workers(postgres=self.postgres, events=events, cores=os.cpu_count() or 1)
 
     def fresh_handler(self, name: str) -> Handler:
         """A handler with no state, for a rebuild aside."""
