@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from psycopg.rows import tuple_row
 
 from ledger.encoding.canonical import format_instant
@@ -27,48 +28,66 @@ from signing.registry import REGISTRY_STREAM
 Rows = list[dict[str, Any]]
 
 # ---------------------------------------------------------------- the citizen's lookup
-_LOOKUP = (
+_FILE = (
     "SELECT p.file_code, p.pin_hash, f.procedure, f.state, f.holder_department,"
     " f.holder_agency, f.received_at, f.appointment_at, f.apology_reason, f.missing_items,"
-    " f.portal_status, s.type AS step_type, s.occurred_at AS step_at,"
-    " s.department AS step_department, s.agency AS step_agency,"
-    " x.failures AS pin_failures, x.locked_until AS pin_locked_until"
+    " f.portal_status, x.failures AS pin_failures, x.locked_until AS pin_locked_until"
+)
+_FROM = (
     " FROM hoso_file_pins p"
     " LEFT JOIN hoso_pin_failures x ON x.file_code = p.file_code"
     " LEFT JOIN hoso_p_files f ON f.code = p.file_code"
-    " LEFT JOIN hoso_p_steps s ON s.code = p.file_code"
 )
-_ORDER = " ORDER BY p.file_code, s.version"
-# PostgreSQL: the codes are named to the steps' scan too, so it is an index scan of the steps'
-# primary key whatever the planner believes of the table (right after a rebuild, before any
-# ANALYZE, it chose a sequential scan of every step: ~24 ms at 100k events, ~10x at 1M).
-_PG_JOIN = " LEFT JOIN hoso_p_steps s ON s.code = p.file_code"
-_PG_LOOKUP = _LOOKUP.replace(_PG_JOIN, _PG_JOIN + " AND s.code = ANY({0})")
+# SQLite: one row per step, grouped here.
+_LOOKUP = (
+    _FILE + ", s.type AS step_type, s.occurred_at AS step_at, s.department AS step_department,"
+    " s.agency AS step_agency" + _FROM + " LEFT JOIN hoso_p_steps s ON s.code = p.file_code"
+)
+_STEP_COLUMNS = ("step_type", "step_at", "step_department", "step_agency")
+# PostgreSQL: one row per file, its steps gathered by the database in version order (each
+# file's steps one scan of their primary key, whatever the planner believes of the table; and
+# a batch of lookups sends one row a file, not one a step, so a row is built once).
+_PG_LOOKUP = (
+    _FILE  # noqa: S608 - constant text: the codes go in as one parameter
+    + ", (SELECT json_agg(json_build_array(s.type, s.occurred_at, s.department, s.agency)"
+    " ORDER BY s.version)::text FROM hoso_p_steps s WHERE s.code = p.file_code) AS steps"
+    + _FROM
+    + " WHERE p.file_code = ANY({0})"
+)
 
 
 def citizen_rows(
     store: EventStore, codes: Sequence[str], reader: PostgresReader | None = None
-) -> dict[str, Rows]:
-    """The lookup rows of each known code (one per step, at least one; the file's columns are
-    NULL while the projection has not caught up). Unknown codes are absent. One query."""
+) -> dict[str, dict[str, Any]]:
+    """The lookup row of each known code: its PIN, its wrong PINs and the file's columns (NULL
+    while the projection has not caught up), with ``steps``, the file's steps in version
+    order, each (type, time, department, agency) as stored. Unknown codes are absent. One query."""
     if not codes:
         return {}
-    params: tuple[Any, ...]
     if reader is not None:
-        statement = _PG_LOOKUP.format("%s") + " WHERE p.file_code = ANY(%s)" + _ORDER
-        rows = reader.query(statement, (list(codes), list(codes)))
+        rows = reader.query(_PG_LOOKUP.format("%s"), (list(codes),))
+    elif store.dialect == "postgresql":
+        rows = sql.rows(store, _PG_LOOKUP.format("?"), (list(codes),))
     else:
-        if store.dialect == "postgresql":
-            statement = _PG_LOOKUP.format("?") + " WHERE p.file_code = ANY(?)" + _ORDER
-            params = (list(codes), list(codes))
-        else:
-            marks = ", ".join("?" for _ in codes)
-            statement = _LOOKUP + f" WHERE p.file_code IN ({marks})" + _ORDER
-            params = tuple(codes)
-        rows = sql.rows(store, statement, params)
-    found: dict[str, Rows] = {}
+        marks = ", ".join("?" for _ in codes)
+        statement = _LOOKUP + f" WHERE p.file_code IN ({marks}) ORDER BY p.file_code, s.version"
+        return _grouped(sql.rows(store, statement, tuple(codes)))
+    found: dict[str, dict[str, Any]] = {}
     for row in rows:
-        found.setdefault(str(row["file_code"]), []).append(row)
+        steps = row["steps"]
+        row["steps"] = [tuple(s) for s in orjson.loads(steps)] if steps is not None else []
+        found[str(row["file_code"])] = row
+    return found
+
+
+def _grouped(rows: Rows) -> dict[str, dict[str, Any]]:
+    """One row a step (SQLite) gathered into one row a file with its ``steps``."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        step = tuple(row.pop(c) for c in _STEP_COLUMNS)
+        known = found.setdefault(str(row["file_code"]), {**row, "steps": []})
+        if step[0] is not None:
+            known["steps"].append(step)
     return found
 
 

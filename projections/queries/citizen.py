@@ -125,8 +125,7 @@ def citizen_records(
 ) -> dict[str, CitizenRecord]:
     """The record of each known code among ``codes`` (unknown ones are absent): one query."""
     found: dict[str, CitizenRecord] = {}
-    for code, rows in storage.citizen_rows(store, codes, reader).items():
-        row = rows[0]
+    for code, row in storage.citizen_rows(store, codes, reader).items():
         file = None
         if row["state"] is not None:
             file = FileRecord(
@@ -139,15 +138,7 @@ def citizen_records(
                 apology_reason=row["apology_reason"],
                 missing_items=tuple(orjson.loads(row["missing_items"])),
                 portal_status=int(row["portal_status"]),
-                steps=tuple(
-                    [  # TEXT columns: the values as stored
-                        StepRecord(
-                            r["step_type"], r["step_at"], r["step_department"], r["step_agency"]
-                        )
-                        for r in rows
-                        if r["step_type"] is not None
-                    ]
-                ),
+                steps=tuple([StepRecord(*step) for step in row["steps"]]),  # TEXT, as stored
             )
         found[code] = CitizenRecord(
             code,

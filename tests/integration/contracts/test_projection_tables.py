@@ -50,12 +50,14 @@ def test_lookup_rows_for_many_codes_in_one_read(
     )
     before = storage.citizen_rows(store, [a, b, "NONE-260302-0001"])
     assert set(before) == {a, b}
-    assert all(r["state"] is None and r["step_type"] is None for r in before[a])  # not projected
+    assert before[a]["state"] is None and before[a]["steps"] == []  # not projected yet
     host.catch_up_all()
     after = storage.citizen_rows(store, [b, a])
-    assert [r["step_type"] for r in after[a]] == ["FileReceived", "FileHandedOff"]
-    assert {r["pin_hash"] for r in after[a]} == {FilePins(store).pin_hash(a)}
-    assert after[a][0]["state"] == "in_progress" and after[b][0]["state"] == "received"
+    assert [s[0] for s in after[a]["steps"]] == ["FileReceived", "FileHandedOff"]
+    assert after[a]["steps"][1][2:] == ("tu-phap", UNIT)  # the department and agency reached
+    assert after[a]["pin_hash"] == FilePins(store).pin_hash(a)
+    assert after[a]["state"] == "in_progress" and after[b]["state"] == "received"
+    assert [s[0] for s in after[b]["steps"]] == ["FileReceived"]
     records = citizen_records(store, [a, "NONE-260302-0001"])
     found = records[a].file
     assert set(records) == {a} and found is not None
