@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from api.bootstrap import Services, open_services
 from api.http import problems
@@ -26,6 +27,7 @@ from api.http.followers import Followers
 from api.http.guards import HeadAsGet
 from api.http.middleware import (
     BodySizeLimit,
+    FastHandler,
     FastPath,
     NoStore,
     install_openapi,
@@ -49,6 +51,23 @@ from api.settings import Settings
 from ledger.store.pins import VerifiedPins
 
 log = logging.getLogger("hoso.http")
+
+
+class Service(FastAPI):
+    """The service's app: FastAPI, with the citizen lookup's fast path (``FastPath``) in front
+    of every middleware, Starlette's and FastAPI's own included. The lookup is the hot public
+    route (issue 19): a well-formed GET is answered there, as the route would answer it (its
+    answers carry ``no-store`` and their problems as the route's do); anything else, HEAD
+    included, goes through the whole stack to the route."""
+
+    fast_path: FastHandler | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        if self.fast_path is None:
+            return stack
+        return FastPath(stack, prefix=routes_public.PREFIX, handler=self.fast_path)
+
 
 OPENAPI_DESCRIPTION = (
     "The signed, hash-chained ledger of administrative files (hồ sơ) of a one-stop centre.\n\n"
@@ -133,7 +152,7 @@ def create_app(
             await anyio.to_thread.run_sync(routes_public.close_lookup_reads, state)
             await anyio.to_thread.run_sync(services.close)
 
-    app = FastAPI(
+    app = Service(
         title="hoso ledger",
         summary=f"The Merkle log of {settings.origin} (C2SP tlog-tiles) and its proofs.",
         description=OPENAPI_DESCRIPTION,
@@ -143,9 +162,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.hoso = state  # the one typed state: api.http.state.service_state(request)
-    # The lookup's fast path runs inside the body limit (a GET has no body).
-    fast = routes_public.fast_lookup(state)
-    app.add_middleware(FastPath, prefix=routes_public.PREFIX, handler=fast)
+    app.fast_path = routes_public.fast_lookup(state)
     app.add_middleware(BodySizeLimit, limits=state)
     app.add_middleware(NoStore, prefix="/public/")  # the fast path's answers too
     app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything inside

@@ -326,6 +326,7 @@ async def lookup(
 
 _FAST_CODE = re.compile(CODE_PATTERN.removeprefix("^").removesuffix("$"))
 _FAST_QUERY = re.compile(rb"pin=([0-9]{6})")
+NO_STORE = {"Cache-Control": "no-store"}  # what ``NoStore`` gives the route's answers
 _limit = rate_limited(_limit_of)
 
 
@@ -359,7 +360,7 @@ def fast_lookup(state: ServiceState) -> FastHandler:
             body = await citizen_answer(request, code, query.group(1).decode())
             if body is None:
                 raise no_such_file()
-            response: Response = Response(body, media_type="application/json")
+            response: Response = Response(body, media_type="application/json", headers=NO_STORE)
         except Exception as e:  # the route's exception handlers, for the same answers
             problem = as_problem(e)
             if problem.status == 500:
