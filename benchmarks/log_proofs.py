@@ -37,8 +37,9 @@ def time_calls(fn: Callable[[], Any]) -> tuple[int, Any]:
     return time.perf_counter_ns() - t0, out
 
 
-def proofs(log: MerkleLog, n: int, count: int, bar: Progress) -> dict[str, Any]:
-    rng = random.Random(SEED + n)
+def proofs(log: MerkleLog, n: int, count: int, bar: Progress, round_: int = 0) -> dict[str, Any]:
+    """One round of the proofs' figures at size ``n`` (each round its own random leaves)."""
+    rng = random.Random(SEED + n + 7919 * round_)
     root = log.root(n)
     store = log.store
     point_sql = "SELECT leaf_hash AS h FROM hoso_log_leaves WHERE leaf_index = ?"

@@ -1,6 +1,7 @@
 """The Merkle log at scale: integrator leaves/s and proof latency at 100k and 1M leaves.
 
     python -m benchmarks.log_scale --backend sqlite --leaves 100000,1000000 [--proofs 2000]
+    python -m benchmarks.log_scale --backend postgres --leaves 10000000 --rounds 3
     python -m benchmarks.log_scale --backend postgres --leaves 100000 --profile
 
 For each size N, on a fresh store (SQLite file in a temporary folder, or a fresh PostgreSQL
@@ -22,7 +23,8 @@ schema ``bench_<hex>`` dropped afterwards):
    ``consistency_proof(a, N)`` for random a, each proof then verified (timed separately),
    beside one indexed point ``SELECT`` of a leaf hash through the same ``ledger.store.sql.rows``
    (the floor of one round trip). The number of store queries per proof is counted on a
-   separate, untimed pass.
+   separate, untimed pass. ``--rounds R``: the proofs measured R times on the same log (each
+   round its own random leaves); the worst round by inclusion p99 is reported, every round kept.
 
 Prints a Markdown table and writes ``benchmarks/results/log-<date>-<backend>.json``. With
 ``--profile``, the integrator of the first size runs under cProfile (a second fill, after the
@@ -162,7 +164,14 @@ def storage_bound(store: EventStore, n: int, bar: Progress, *, nodes: bool) -> f
 
 
 # ------------------------------------------------------------------------------ run
-def run_size(backend: str, n: int, n_proofs: int, fill_batch: int) -> dict[str, Any]:
+def worst_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round whose inclusion proofs had the highest p99 (the one a target is judged by)."""
+    return max(rounds, key=lambda r: float(r["inclusion"]["p99_us"]))
+
+
+def run_size(
+    backend: str, n: int, n_proofs: int, fill_batch: int, rounds: int = 1
+) -> dict[str, Any]:
     with fresh_store(backend) as store, progress() as bar:
         fill_s = fill(store, n, fill_batch, bar)
         log = MerkleLog(store, ORIGIN)
@@ -178,7 +187,7 @@ def run_size(backend: str, n: int, n_proofs: int, fill_batch: int) -> dict[str, 
             raise SystemExit("the log's root differs from the hashing baseline's root")
         raw_leaves_s = storage_bound(store, n, bar, nodes=False)
         raw_full_s = storage_bound(store, n, bar, nodes=True)
-        proof = proofs(log, n, n_proofs, bar)
+        proof_rounds = [proofs(log, n, n_proofs, bar, k) for k in range(rounds)]
     return {
         "leaves": n,
         "nodes": node_count,
@@ -195,7 +204,8 @@ def run_size(backend: str, n: int, n_proofs: int, fill_batch: int) -> dict[str, 
         "ratio_vs_hashing": hash_s / integrate_s,
         "ratio_vs_raw_leaves": raw_leaves_s / integrate_s,
         "ratio_vs_raw_leaves_nodes": raw_full_s / integrate_s,
-        "proofs": proof,
+        "proofs": worst_round(proof_rounds),
+        "proof_rounds": proof_rounds,
     }
 
 
@@ -238,7 +248,28 @@ def markdown(backend: str, results: list[dict[str, Any]]) -> str:
             f"{p['consistency_queries']:.1f} | {p['consistency']['p50_us'] / floor:.1f} | "
             f"{fmt(p['consistency_verify'])} |"
         )
+    for r in results:
+        if len(r.get("proof_rounds", ())) > 1:
+            lines += _rounds_table(r)
     return "\n".join(lines)
+
+
+def _rounds_table(r: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        f"Proof rounds at {r['leaves']:,} leaves, µs (p50 / p99 / mean); the table above shows "
+        "the worst round by inclusion p99",
+        "",
+        "| round | point SELECT | inclusion_proof | consistency_proof |",
+        "|---:|---:|---:|---:|",
+    ]
+    for k, p in enumerate(r["proof_rounds"], 1):
+        cells = [
+            f"{p[key]['p50_us']:,.0f} / {p[key]['p99_us']:,.0f} / {p[key]['mean_us']:,.0f}"
+            for key in ("point_select", "inclusion", "consistency")
+        ]
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def machine() -> dict[str, Any]:
@@ -255,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--leaves", default="100000,1000000", help="comma-separated sizes")
     parser.add_argument("--proofs", type=int, default=2000, help="proofs of each kind per size")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="proof rounds per size (worst one reported)"
+    )
     parser.add_argument("--fill-batch", type=int, default=5000)
     parser.add_argument("--profile", action="store_true", help="cProfile the first size")
     parser.add_argument(
@@ -278,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     for n in sizes:
         console.rule(f"{args.backend}: {n:,} leaves")
-        doc["results"].append(run_size(args.backend, n, args.proofs, args.fill_batch))
+        doc["results"].append(run_size(args.backend, n, args.proofs, args.fill_batch, args.rounds))
         doc["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         doc["machine"]["load_average_end"] = os.getloadavg()
         out.write_text(json.dumps(doc, indent=2) + "\n")  # after each size: partial runs count
