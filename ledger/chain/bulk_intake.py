@@ -5,7 +5,8 @@ canonical form, one stream per submission, idempotent replay of what is stored, 
 (``StaleHead``), origin, clock skew, chain link, key valid for that actor at that instant,
 signature, role, and the domain rule by replaying the command. What differs is how:
 
-* the stored events of every file of the batch are read in one query;
+* the stored events of every file of the batch are read in one query, and so are the keys of
+  their applicants, which check that free text is sealed (``sealed_text.prefetched``);
 * a file this process verified before, whose stored rows are byte-identical to the rows it
   verified, is not verified again: its aggregate comes from a bounded cache (``VerifiedFiles``),
   taken out by one batch at a time and put back after that batch's write. A row that differs
@@ -35,8 +36,9 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from domain.file import AdministrativeFile
-from ledger.chain.bulk_checks import FreshVerifier, bad_signatures
+from ledger.chain.bulk_checks import FreshVerifier, applicant_named, bad_signatures
 from ledger.chain.ports import IntakeLedger
+from ledger.chain.sealed_text import TextSealer, prefetched
 from ledger.chain.submission import Submitted, replay_submitted
 from ledger.chain.verify import ChainVerifier, SignatureCheck
 from ledger.encoding.envelope import GENESIS_HASH, Envelope, decode
@@ -188,13 +190,14 @@ class BulkIntake:
             return [self._outcome(f) for f in files]
         stored = self.ledger.store.streams([f.code for f in pending])
         registry = self.ledger.registry()  # once per batch
+        sealer = self._sealer(stored, pending)
         checks: list[SignatureCheck] = []
         futures: list[Future[list[int]]] = []
         pool = self._executor()
         sent = 0
         for f in pending:
             f.rows = stored.get(f.code, [])
-            self._check_file(f, registry, checks, now, opening)
+            self._check_file(f, registry, checks, now, opening, sealer)
             while pool is not None and len(checks) - sent >= CHUNK:
                 futures.append(pool.submit(bad_signatures, checks[sent : sent + CHUNK], sent))
                 sent += CHUNK
@@ -219,6 +222,13 @@ class BulkIntake:
             f.code, tuple(f.done) + tuple(Submitted(env, False) for env, _ in f.accepted)
         )
 
+    def _sealer(self, stored: dict[str, list[StoredEvent]], pending: list[_File]) -> TextSealer:
+        """The batch's check of sealed text: every file's applicant key read in one query."""
+        named = (applicant_named(stored.get(f.code, []), f.envelopes) for f in pending)
+        base = self.ledger.sealer
+        keys = prefetched(filter(None, named), self.ledger.applicant_secrets, base.secret_of)
+        return TextSealer(keys, base.random)
+
     # ------------------------------------------------------------------ one file
     def _check_file(
         self,
@@ -227,6 +237,7 @@ class BulkIntake:
         checks: list[SignatureCheck],
         now: Clock,
         opening: Opening | None,
+        sealer: TextSealer,
     ) -> None:
         by_version = {s.originator_version: s for s in f.rows}
         fresh: list[Envelope] = []
@@ -290,7 +301,7 @@ class BulkIntake:
                 return
             self._defer(f, checks, checked.signature, False, env.version)
             try:
-                current = replay_submitted(self.ledger, current, env, checked.event)
+                current = replay_submitted(self.ledger, current, env, checked.event, sealer)
             except LedgerError as e:
                 f.failure = (len(f.checks), e)
                 return

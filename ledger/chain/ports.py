@@ -7,6 +7,7 @@ its store, the verified key registry and a verified file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from domain.calendar import WorkingCalendar
@@ -40,6 +41,10 @@ class IntakeLedger(Protocol):
 
     def registry(self) -> KeyRegistry:
         """The verified key registry, up to date with the store."""
+        ...
+
+    def applicant_secrets(self, refs: Sequence[str]) -> dict[str, bytes]:
+        """The keys of those of ``refs`` not forgotten, in one read."""
         ...
 
     def load(self, code: str) -> VerifiedFile:

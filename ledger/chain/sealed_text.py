@@ -115,6 +115,24 @@ def reveal_all(values: Iterable[str], secret_of: SecretOf) -> tuple[str, ...]:
     return tuple(reveal(v, secret_of) or "" for v in values)
 
 
+def prefetched(
+    refs: Iterable[str],
+    secrets_of: Callable[[list[str]], Mapping[str, bytes]],
+    secret_of: SecretOf,
+) -> SecretOf:
+    """``secret_of`` for a batch: the keys of ``refs`` read first in one query
+    (``secrets_of``: those not forgotten), then given from memory (a forgotten one as None);
+    a reference not among ``refs`` is asked of ``secret_of`` as before."""
+    asked = sorted(set(refs))
+    found = secrets_of(asked) if asked else {}
+    known = set(asked)
+
+    def lookup(ref: str) -> bytes | None:
+        return found.get(ref) if ref in known else secret_of(ref)
+
+    return lookup
+
+
 def remembering(secret_of: SecretOf) -> SecretOf:
     """``secret_of`` asked at most once per reference (for one answer's many texts)."""
     seen: dict[str, bytes | None] = {}

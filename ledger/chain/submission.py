@@ -59,10 +59,13 @@ class IntakeRules(Rules, Sealing, Protocol):
     """What a client's submission meets: the rules, and its free text sealed."""
 
 
-def replay_submitted(ledger: IntakeRules, current: Any, env: Envelope, event: Any) -> Any:
+def replay_submitted(
+    ledger: IntakeRules, current: Any, env: Envelope, event: Any, sealer: TextSealer | None = None
+) -> Any:
     """``replay``, for a client-signed envelope: its free text must be sealed under its file's
     applicant key (``Refused`` otherwise), so nothing typed escapes erasure; and a PIN is
-    reissued only by the server, which sets the new PIN with the event."""
+    reissued only by the server, which sets the new PIN with the event. ``sealer``: the one
+    to check with (default ``ledger.sealer``; a batch's has its keys read in one query)."""
     if env.type == "PinReissued":
         raise Refused(
             "a PIN is reissued by the server, which sets the new PIN: "
@@ -73,7 +76,7 @@ def replay_submitted(ledger: IntakeRules, current: Any, env: Envelope, event: An
         if env.type in commands.OPENING_EVENTS
         else getattr(current, "applicant_ref", "")
     )
-    ledger.sealer.check(event, ref)
+    (ledger.sealer if sealer is None else sealer).check(event, ref)
     return replay(ledger, current, env, event)
 
 

@@ -317,3 +317,51 @@ def test_one_statement_per_table(
     if ledger.store.dialect == "postgresql":
         inserts = [t for (m, t) in statements.seen if t.startswith("insert into")]
         assert statements.count("execute", "insert into") == 1, inserts  # the 12 events
+
+
+class CountingKeys:
+    """The ledger's real key store, counting its reads: one key, or many in one query."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.reads: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def secret(self, applicant_ref: str) -> bytes | None:
+        self.reads["one"] += 1
+        return self.real.secret(applicant_ref)  # type: ignore[no-any-return]
+
+    def secrets(self, refs: Any) -> dict[str, bytes]:
+        self.reads["many"] += 1
+        return self.real.secrets(refs)  # type: ignore[no-any-return]
+
+
+def noted(ledger: Ledger, cast: Cast, code: str, at: datetime) -> list[bytes]:
+    """binh hands the file to an with a note, sealed under the file's applicant key."""
+    loaded = ledger.load(code)
+    f = loaded.file
+    f.hand_off(actor="binh", to=Desk("an", "tu-phap", UNIT), note="kèm bản sao", at=at)
+    return sign(ledger, code, f.collect_events(), [("binh", cast.officer2)], loaded.head_hash)
+
+
+def test_a_batch_reads_its_applicants_keys_in_one_query(
+    ledger: Ledger, cast: Cast, intake: Intake
+) -> None:
+    """The sealed text of every file of a batch is checked with keys read in one query (the
+    receipts' too); a file whose applicant was forgotten since it was prepared is refused as
+    ``submit`` refuses it, alone."""
+    codes = held_by_binh(ledger, cast, 3)
+    batch = [noted(ledger, cast, c, AT) for c in codes]
+    batch += [receipt(ledger, cast, n, AT) for n in range(2)]
+    ledger.forget(ledger.load(codes[1]).file.applicant_ref)
+    keys = CountingKeys(ledger.receipts.keys)
+    ledger.receipts.keys = keys
+    outcomes = intake.submit_many(batch, now=AT)
+    assert keys.reads == Counter({"many": 1})
+    assert [o.error is None for o in outcomes] == [True, False, True, True, True]
+    refused = outcomes[1].error
+    assert isinstance(refused, Refused) and "sealed under the file's applicant key" in str(refused)
+    assert ledger.reveal(ledger.load(codes[0]).envelopes[-1].payload["note"]) == "kèm bản sao"
+    audited(ledger)
