@@ -37,6 +37,7 @@ from signing import Signer
 from signing.errors import VerificationError
 from tests.support.cast import T0, UNIT, Cast
 from tests.support.intake import sign
+from tests.support.keys import counting_keys
 from tests.support.lifecycle import add_files
 
 START = T0 + timedelta(hours=1)
@@ -319,25 +320,6 @@ def test_one_statement_per_table(
         assert statements.count("execute", "insert into") == 1, inserts  # the 12 events
 
 
-class CountingKeys:
-    """The ledger's real key store, counting its reads: one key, or many in one query."""
-
-    def __init__(self, real: Any) -> None:
-        self.real = real
-        self.reads: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    def secret(self, applicant_ref: str) -> bytes | None:
-        self.reads["one"] += 1
-        return self.real.secret(applicant_ref)  # type: ignore[no-any-return]
-
-    def secrets(self, refs: Any) -> dict[str, bytes]:
-        self.reads["many"] += 1
-        return self.real.secrets(refs)  # type: ignore[no-any-return]
-
-
 def noted(ledger: Ledger, cast: Cast, code: str, at: datetime) -> list[bytes]:
     """binh hands the file to an with a note, sealed under the file's applicant key."""
     loaded = ledger.load(code)
@@ -356,8 +338,7 @@ def test_a_batch_reads_its_applicants_keys_in_one_query(
     batch = [noted(ledger, cast, c, AT) for c in codes]
     batch += [receipt(ledger, cast, n, AT) for n in range(2)]
     ledger.forget(ledger.load(codes[1]).file.applicant_ref)
-    keys = CountingKeys(ledger.receipts.keys)
-    ledger.receipts.keys = keys
+    keys = counting_keys(ledger)
     outcomes = intake.submit_many(batch, now=AT)
     assert keys.reads == Counter({"many": 1})
     assert [o.error is None for o in outcomes] == [True, False, True, True, True]

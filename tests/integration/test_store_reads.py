@@ -25,12 +25,13 @@ from ledger.chain.service import Ledger
 from ledger.errors import Refused
 from ledger.store import sql as db_sql
 from ledger.store.events import EventStore, KeyRead
-from ledger.store.keystore import ApplicantKeyStore, open_key_store
+from ledger.store.keystore import open_key_store
 from ledger.store.opening import open_postgres
 from signing.errors import KeyNotValid
 from signing.registry import REGISTRY_STREAM, Role
 from tests.support.cast import ORIGIN, T0, UNIT, Cast, make_ledger, signer
 from tests.support.clock import Clock
+from tests.support.keys import counting_keys
 from tests.support.lifecycle import receive_file
 from tests.support.postgres import PG_URL
 
@@ -87,32 +88,19 @@ class CountingStore(EventStore):
         return super().stream_with(stream, other, other_after=other_after, after=after, key=key)
 
 
-class CountingKeys:
-    """The ledger's real key store, counting the keys asked of it apart from the file's read."""
-
-    def __init__(self, real: ApplicantKeyStore) -> None:
-        self.real = real
-        self.asked = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    def secret(self, applicant_ref: str) -> bytes | None:
-        self.asked += 1
-        return self.real.secret(applicant_ref)
-
-
 def receive(ledger: Ledger, cast: Cast) -> str:
     return receive_file(ledger, cast, T1, PERSON)
 
 
-def hand_off(ledger: Ledger, code: str, actor: str, key: Any, at: Any = T1, to: str = "an") -> None:
+def hand_off(
+    ledger: Ledger, code: str, actor: str, key: Any, at: Any = T1, to: str = "an", note: str = ""
+) -> None:
     ledger.execute(
         code,
         signer=key,
         actor=actor,
         at=at,
-        command=lambda f: f.hand_off(actor=actor, to=Desk(to, "phong-a", UNIT), note="", at=at),
+        command=lambda f: f.hand_off(actor=actor, to=Desk(to, "phong-a", UNIT), note=note, at=at),
     )
 
 
@@ -134,35 +122,17 @@ def test_a_hand_off_with_a_note_reads_the_applicants_key_with_the_file(
     applicant is forgotten, the same read finds no key and the note is refused."""
     counting = CountingStore(store)
     ledger = make_ledger(counting, cast)
-    keys = CountingKeys(ledger.receipts.keys)
-    ledger.receipts.keys = keys
+    keys = counting_keys(ledger)
     code = receive(ledger, cast)
     counting.reads.clear()
-    ledger.execute(
-        code,
-        signer=cast.officer,
-        actor="an",
-        at=T1,
-        command=lambda f: f.hand_off(
-            actor="an", to=Desk("an", "phong-a", UNIT), note="kèm bản sao", at=T1
-        ),
-    )
+    hand_off(ledger, code, "an", cast.officer, note="kèm bản sao")
     assert counting.reads == Counter({"stream_with": 1})
-    assert keys.asked == (0 if store.dialect == "postgresql" else 1)
+    assert keys.reads["one"] == (0 if store.dialect == "postgresql" else 1)
     note = ledger.load(code).envelopes[-1].payload["note"]
     assert note != "kèm bản sao" and ledger.reveal(note) == "kèm bản sao"
-    applicant = ledger.load(code).file.applicant_ref
-    ledger.forget(applicant)
+    ledger.forget(ledger.load(code).file.applicant_ref)
     with pytest.raises(Refused, match="forgotten"):
-        ledger.execute(
-            code,
-            signer=cast.officer,
-            actor="an",
-            at=T1,
-            command=lambda f: f.hand_off(
-                actor="an", to=Desk("an", "phong-b", UNIT), note="lần nữa", at=T1
-            ),
-        )
+        hand_off(ledger, code, "an", cast.officer, to="binh", note="lần nữa")
     assert ledger.load(code).file.version == 2
 
 
