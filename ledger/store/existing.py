@@ -57,15 +57,7 @@ def _sqlite_holds_ledger(path: Path) -> bool:
 
 def _postgres_holds_ledger(target: PostgresTarget) -> bool:
     try:
-        with psycopg.connect(
-            dbname=target.dbname,
-            host=target.host,
-            port=target.port,
-            user=target.user,
-            password=target.password,
-            connect_timeout=5,
-            autocommit=True,
-        ) as conn:
+        with target.connect() as conn:
             row = conn.execute(
                 "SELECT to_regclass(%s)", (f'"{target.schema}".{EVENTS_TABLE}',)
             ).fetchone()

@@ -60,15 +60,7 @@ def open_postgres(
     the opens take turns on an advisory lock of the schema, held while they create."""
     target = parse_postgres_url(url)
     try:
-        admin = psycopg.connect(
-            dbname=target.dbname,
-            host=target.host,
-            port=target.port,
-            user=target.user,
-            password=target.password,
-            connect_timeout=5,
-            autocommit=True,
-        )
+        admin = target.connect()
     except psycopg.Error as e:
         raise StoreError(f"cannot reach PostgreSQL at {target.host}:{target.port}: {e}") from e
     with admin:  # closing the session releases the lock, whatever happens below

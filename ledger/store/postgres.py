@@ -205,6 +205,20 @@ class PostgresTarget:
     password: str
     schema: str
 
+    def connect(self, **options: Any) -> psycopg.Connection[Any]:
+        """A connection of its own to the target's database, autocommit (one short session:
+        an advisory lock, a check; ``options`` as ``psycopg.connect`` takes them)."""
+        return psycopg.connect(
+            dbname=self.dbname,
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            connect_timeout=5,
+            autocommit=True,
+            **options,
+        )
+
 
 def parse_postgres_url(url: str) -> PostgresTarget:
     """``postgresql://user[:password]@host[:port]/dbname[?schema=name]``."""

@@ -31,18 +31,9 @@ class PostgresReader:
 
     def _connect(self) -> psycopg.Connection[dict[str, Any]]:
         t = self.target
-        return psycopg.connect(
-            dbname=t.dbname,
-            host=t.host,
-            port=t.port,
-            user=t.user,
-            password=t.password,
-            connect_timeout=5,
-            autocommit=True,
-            # a checked name: [a-z0-9_]; no parallel plans for point reads (ledger.store_postgres)
-            options=f"-c search_path={t.schema} -c max_parallel_workers_per_gather=0",
-            row_factory=dict_row,
-        )
+        # a checked name: [a-z0-9_]; no parallel plans for point reads (ledger.store_postgres)
+        options = f"-c search_path={t.schema} -c max_parallel_workers_per_gather=0"
+        return t.connect(options=options, row_factory=dict_row)
 
     def query(self, sql: str, params: tuple[Any, ...]) -> Rows:
         with self.lock:
