@@ -3,6 +3,7 @@ inspector's index and workload (queues and transparency figures live in ``cli_fi
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +101,9 @@ def projections_rebuild(
     ledger = open_ledger(settings, existing=True)
     host = open_projections(settings, ledger)
     try:
+        cores = os.cpu_count() or 1
+        if workers is not None and workers > cores:
+            raise typer.BadParameter(f"--workers is at most {cores}, this machine's cores")
         if workers is not None and workers > 1 and not host.postgres:
             raise typer.BadParameter(
                 "SQLite rebuilds in one process (one writer); --workers is for PostgreSQL"

@@ -22,7 +22,6 @@ ledger made before this store existed out of the events' database and erases the
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -31,6 +30,7 @@ from typing import Any, Protocol
 
 from ledger.errors import StoreError
 from ledger.store.events import EventStore, KeyRead
+from ledger.store.opening import create_private
 
 KEY_FILE = "applicant-keys.sqlite3"
 OLD_TABLE = "hoso_applicant_keys"  # where keys lived, in the events' database, before
@@ -60,18 +60,6 @@ class ApplicantKeyStore(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def create_private(path: Path) -> None:
-    """An empty file only its owner may read (0600), if there is none yet; a file made
-    before is brought to 0600 too. (SQLite gives its -wal, -shm and -journal files the mode
-    of the database file.)"""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True)
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        os.chmod(path, 0o600)
 
 
 class SQLiteKeyStore:

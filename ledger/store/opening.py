@@ -25,7 +25,7 @@ from ledger.store.postgres import (
 def open_sqlite(path: Path) -> EventStore:
     """The store in the SQLite file ``path``: the file (and its -wal, -shm) readable by its
     owner only (0600), in a directory made 0700 (issue 16)."""
-    _private_files(path)
+    create_private(path, ("-wal", "-shm"))
     datastore = SQLiteDatastore(str(path), lock_timeout=30, originator_id_type="text")
     recorder = SideSQLiteRecorder(datastore, events_table_name=EVENTS_TABLE)
     try:
@@ -37,15 +37,16 @@ def open_sqlite(path: Path) -> EventStore:
     return store
 
 
-def _private_files(path: Path) -> None:
-    """``path`` created 0600 before SQLite opens it (SQLite gives its -wal and -shm the mode of
-    the database file); a database or companion file made before brought to 0600."""
+def create_private(path: Path, companions: tuple[str, ...] = ()) -> None:
+    """``path`` created empty, 0600, in a directory made 0700, before SQLite opens it (SQLite
+    gives its -wal, -shm and -journal files the mode of the database file); a file made
+    before, and its ``companions`` (suffixes: ``-wal``...), brought to 0600."""
     if not path.parent.exists():
         path.parent.mkdir(mode=0o700, parents=True)
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
-        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        for p in (path, *(path.with_name(path.name + suffix) for suffix in companions)):
             if p.exists():
                 os.chmod(p, 0o600)
 

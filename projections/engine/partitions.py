@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from projections.models import tables
 
 PARALLEL_FROM = 100_000  # events: below this, starting processes costs more than it saves
-PARALLEL_CORES = 4  # cores: on 2, two partitions took as long as one process, with 50 % more CPU
+PARALLEL_CORES = 4  # cores: on 2, two partitions took as long as one process, with more CPU
 POOL_SIZE = 2  # connections a partition keeps (its page reader and its writer)
 
 

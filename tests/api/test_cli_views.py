@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -83,6 +84,10 @@ def test_projection_status_and_rebuild(demo_run: tuple[Path, str, str]) -> None:
     assert_one_line_error(hoso("projections", "rebuild", "nope", "--data", data))
     assert_one_line_error(hoso("projections", "rebuild", "--workers", "2", "--data", data))
     assert_one_line_error(hoso("projections", "rebuild", "--workers", "0", "--data", data))
+    too_many = str((os.cpu_count() or 1) + 1)
+    refused = hoso("projections", "rebuild", "--workers", too_many, "--data", data)
+    assert_one_line_error(refused)
+    assert "at most" in refused.stderr
 
 
 def test_figures_at_the_demo_checkpoint_are_the_live_ones(

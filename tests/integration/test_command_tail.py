@@ -11,17 +11,17 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
 from domain.events import Desk
 from domain.file import AdministrativeFile
 from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.errors import TamperError
-from ledger.store.events import EventStore, KeyRead
+from ledger.store.events import EventStore
 from signing.registry import Role
 from tests.support.cast import T0, UNIT, Cast, make_ledger, signer
 from tests.support.lifecycle import receive_file
+from tests.support.reads import RecordingStore
 from tests.support.tamper import (
     edit_sealed_text,
     failure,
@@ -37,26 +37,6 @@ T1 = T0 + timedelta(hours=1)
 
 class Interrupted(Exception):
     pass
-
-
-class RecordingStore(EventStore):
-    """The real store, recording from which version each command read the file."""
-
-    def __init__(self, real: EventStore) -> None:
-        super().__init__(real.recorder, real._datastore, real.dialect)
-        self.afters: list[int] = []
-
-    def stream_with(
-        self,
-        stream: str,
-        other: str,
-        *,
-        other_after: int,
-        after: int = 0,
-        key: KeyRead | None = None,
-    ) -> tuple[list[StoredEvent], list[StoredEvent]]:
-        self.afters.append(after)
-        return super().stream_with(stream, other, other_after=other_after, after=after, key=key)
 
 
 def hand_off(

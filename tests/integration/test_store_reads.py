@@ -11,7 +11,7 @@ statement, never a stuck pool.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from ledger.chain.personal import PersonalData
 from ledger.chain.service import Ledger
 from ledger.errors import Refused
 from ledger.store import sql as db_sql
-from ledger.store.events import EventStore, KeyRead
+from ledger.store.events import EventStore
 from ledger.store.keystore import open_key_store
 from ledger.store.opening import open_postgres
 from signing.errors import KeyNotValid
@@ -34,6 +34,7 @@ from tests.support.clock import Clock
 from tests.support.keys import counting_keys
 from tests.support.lifecycle import receive_file
 from tests.support.postgres import PG_URL
+from tests.support.reads import RecordingStore
 
 PERSON = PersonalData("Đỗ Minh Châu", "001190000123", "0900000123", "Hà Nội")
 T1 = T0 + timedelta(hours=1)
@@ -64,30 +65,6 @@ def test_stream_with_reads_a_stream_and_the_tail_of_another(store: EventStore) -
     )
 
 
-class CountingStore(EventStore):
-    """The real store, counting the reads of events a ledger makes."""
-
-    def __init__(self, real: EventStore) -> None:
-        super().__init__(real.recorder, real._datastore, real.dialect)
-        self.reads: Counter[str] = Counter()
-
-    def stream(self, stream: str, *, gt: int | None = None) -> Sequence[StoredEvent]:
-        self.reads["stream"] += 1
-        return super().stream(stream, gt=gt)
-
-    def stream_with(
-        self,
-        stream: str,
-        other: str,
-        *,
-        other_after: int,
-        after: int = 0,
-        key: KeyRead | None = None,
-    ) -> tuple[list[StoredEvent], list[StoredEvent]]:
-        self.reads["stream_with"] += 1
-        return super().stream_with(stream, other, other_after=other_after, after=after, key=key)
-
-
 def receive(ledger: Ledger, cast: Cast) -> str:
     return receive_file(ledger, cast, T1, PERSON)
 
@@ -105,7 +82,7 @@ def hand_off(
 
 
 def test_a_command_reads_the_store_once(store: EventStore, cast: Cast) -> None:
-    counting = CountingStore(store)
+    counting = RecordingStore(store)
     ledger = make_ledger(counting, cast)
     code = receive(ledger, cast)
     counting.reads.clear()
@@ -120,7 +97,7 @@ def test_a_hand_off_with_a_note_reads_the_applicants_key_with_the_file(
     """On PostgreSQL the key that seals the note comes in the file's read (one round trip for
     the command); SQLite keeps its keys in a file of their own and asks it apart. Once the
     applicant is forgotten, the same read finds no key and the note is refused."""
-    counting = CountingStore(store)
+    counting = RecordingStore(store)
     ledger = make_ledger(counting, cast)
     keys = counting_keys(ledger)
     code = receive(ledger, cast)
